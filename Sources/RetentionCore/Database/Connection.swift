@@ -1,0 +1,220 @@
+import CLibPQ
+import Foundation
+
+/// An error from libpq or the server, carrying the SQLSTATE and the server's primary message only.
+///
+/// The server's DETAIL and CONTEXT fields can quote row values ("Key (id)=(42) already exists",
+/// "Failing row contains (...)"), so they are never read; the primary message names objects, not rows.
+public struct DatabaseError: RetentionError {
+    public enum Kind: Sendable {
+        /// The server could not be reached, or refused the login.
+        case connection
+        /// The server rejected a statement.
+        case server
+    }
+
+    public let kind: Kind
+    /// The five-character SQLSTATE, when the server sent one.
+    public let sqlState: String?
+    /// The server's primary message (or libpq's connection message), on one line.
+    public let message: String
+
+    public init(kind: Kind, sqlState: String?, message: String) {
+        self.kind = kind
+        self.sqlState = sqlState
+        self.message = message
+    }
+
+    public var description: String {
+        if let sqlState { return "database error \(sqlState): \(message)" }
+        return "database error: \(message)"
+    }
+
+    public var exitCode: ExitStatus {
+        switch kind {
+        case .connection: return .unavailable
+        case .server:
+            switch sqlState {
+            case "42501": return .noPermission
+            case "28000", "28P01": return .unavailable
+            case let s? where s.hasPrefix("08") || s.hasPrefix("57P"): return .unavailable
+            case let s? where s.hasPrefix("42"): return .config
+            default: return .failure
+            }
+        }
+    }
+
+    /// Whether the server refused a privilege (SQLSTATE 42501).
+    public var isPermissionDenied: Bool { sqlState == "42501" }
+}
+
+/// The rows of one result, as text; NULL is `nil`.
+public struct QueryResult: Sendable {
+    public let columns: [String]
+    public let rows: [[String?]]
+
+    /// The value in `column` of `row`; a missing column is a programming error.
+    public func value(_ row: Int, _ column: String) -> String? {
+        guard let index = columns.firstIndex(of: column) else {
+            preconditionFailure("no column \(column) in result")
+        }
+        return rows[row][index]
+    }
+}
+
+/// One libpq connection: the only place in the program that calls libpq.
+///
+/// Not `Sendable`: use it from one task at a time. Every value goes to the server as a bound
+/// parameter (`query(_:_:)`); `execute(unsafeSQL:)` runs fixed scripts of the program's own.
+public final class Connection {
+    private let conn: OpaquePointer
+
+    /// Connects with libpq's conventions: a conninfo string or URI, or libpq's environment when `nil`.
+    public init(conninfo: String?) throws {
+        guard let conn = PQconnectdb(conninfo ?? "") else {
+            throw DatabaseError(kind: .connection, sqlState: nil, message: "out of memory")
+        }
+        if PQstatus(conn) != CONNECTION_OK {
+            let message = Connection.oneLine(String(cString: PQerrorMessage(conn)))
+            PQfinish(conn)
+            throw DatabaseError(kind: .connection, sqlState: nil, message: message)
+        }
+        // NOTICEs would go straight to stderr; they can quote values from PL/pgSQL code, so drop them.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        self.conn = conn
+    }
+
+    deinit { PQfinish(conn) }
+
+    /// Whether a conninfo string or URI carries a password (which belongs in a .pgpass file instead).
+    public static func conninfoHasPassword(_ conninfo: String) -> Bool {
+        var errmsg: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &errmsg) else {
+            if let errmsg { PQfreemem(errmsg) }
+            return false
+        }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "password", let value = option.pointee.val, value.pointee != 0 {
+                return true
+            }
+            option += 1
+        }
+        return false
+    }
+
+    /// The database's name and the cluster's system identifier, which together name the database in manifests.
+    public var databaseName: String { String(cString: PQdb(conn)) }
+
+    /// The backend process id of this session.
+    public var backendPID: Int32 { PQbackendPID(conn) }
+
+    /// Runs one statement with bound parameters and returns its rows as text.
+    ///
+    /// - Parameters:
+    ///   - sql: the statement, with `$1`, `$2`, ... for values; never user text.
+    ///   - params: the values, sent separately from the statement (`nil` is SQL NULL).
+    ///   - types: optional type OIDs of the parameters, to make the server parse a value as that type.
+    @discardableResult
+    public func query(_ sql: String, _ params: [String?] = [], types: [UInt32]? = nil) throws -> QueryResult {
+        let result = withCStrings(params) { values in
+            if let types {
+                precondition(types.count == params.count)
+                return types.withUnsafeBufferPointer { oids in
+                    PQexecParams(conn, sql, Int32(params.count), oids.baseAddress, values, nil, nil, 0)
+                }
+            }
+            return PQexecParams(conn, sql, Int32(params.count), nil, values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Checks a statement on the server without running it: names, types and operators are resolved.
+    public func prepareCheck(_ sql: String) throws {
+        let result = PQprepare(conn, "", sql, 0, nil)
+        _ = try consume(result)
+    }
+
+    /// Runs a fixed script of the program's own (several statements, no parameters).
+    ///
+    /// Named so that a reader sees the risk: nothing from a user or a policy may ever reach `unsafeSQL`.
+    public func execute(unsafeSQL sql: String) throws {
+        _ = try consume(PQexec(conn, sql))
+    }
+
+    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
+    public func transaction<T>(readOnly: Bool = false, _ body: () throws -> T) throws -> T {
+        try execute(unsafeSQL: readOnly ? "BEGIN READ ONLY" : "BEGIN")
+        do {
+            let value = try body()
+            try execute(unsafeSQL: "COMMIT")
+            return value
+        } catch {
+            // A broken connection cannot roll back; the server does it when the session ends.
+            if PQstatus(conn) == CONNECTION_OK { _ = try? execute(unsafeSQL: "ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Whether the connection to the server is still up.
+    public var isAlive: Bool { PQstatus(conn) == CONNECTION_OK }
+
+    private func consume(_ result: OpaquePointer?) throws -> QueryResult {
+        guard let result else {
+            throw DatabaseError(kind: .connection, sqlState: nil,
+                                message: Connection.oneLine(String(cString: PQerrorMessage(conn))))
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return QueryResult(columns: [], rows: [])
+        case PGRES_TUPLES_OK:
+            let columnCount = PQnfields(result)
+            let rowCount = PQntuples(result)
+            let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+            var rows: [[String?]] = []
+            rows.reserveCapacity(Int(rowCount))
+            for row in 0..<rowCount {
+                rows.append((0..<columnCount).map { column in
+                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                })
+            }
+            return QueryResult(columns: columns, rows: rows)
+        default:
+            throw error(from: result)
+        }
+    }
+
+    private func error(from result: OpaquePointer) -> DatabaseError {
+        let field = { (code: UInt8) -> String? in
+            guard let value = PQresultErrorField(result, Int32(code)) else { return nil }
+            return String(cString: value)
+        }
+        let sqlState = field(UInt8(ascii: "C"))
+        if let primary = field(UInt8(ascii: "M")) {
+            let kind: DatabaseError.Kind = PQstatus(conn) == CONNECTION_OK ? .server : .connection
+            return DatabaseError(kind: kind, sqlState: sqlState, message: Connection.oneLine(primary))
+        }
+        // No server message: libpq lost the connection (server restart, network).
+        return DatabaseError(kind: .connection, sqlState: sqlState ?? "08006",
+                             message: Connection.oneLine(String(cString: PQerrorMessage(conn))))
+    }
+
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+            .joined(separator: "; ")
+    }
+}
+
+/// Calls `body` with C strings for `values` that live through the call (`nil` stays a NULL pointer).
+private func withCStrings<T>(
+    _ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> T
+) -> T {
+    let copies: [UnsafeMutablePointer<CChar>?] = values.map { $0.map { strdup($0) } }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { UnsafePointer($0) }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}

@@ -1,0 +1,195 @@
+/// A policy checked against the live catalog, with the facts its SQL needs.
+public struct ResolvedPolicy: Sendable {
+    public let policy: Policy
+    /// The table's oid, as text.
+    public let tableOID: String
+    /// The SQL type the cutoff is computed in: the age column's own type.
+    public let ageType: AgeType
+
+    public enum AgeType: String, Sendable {
+        case date
+        case timestamp = "timestamp without time zone"
+        case timestamptz = "timestamp with time zone"
+
+        /// The type name used in casts; one of three fixed words, never text from a policy.
+        var sql: String {
+            switch self {
+            case .date: return "date"
+            case .timestamp: return "timestamp"
+            case .timestamptz: return "timestamptz"
+            }
+        }
+    }
+}
+
+/// Checks policies against the database's catalog (SPEC §3): tables, columns, key, types and literals.
+///
+/// Problems are collected per policy and thrown together as `PolicyErrors` with exit status 78.
+public enum Catalog {
+    struct Column {
+        let name: String
+        let typeOID: UInt32
+        let typeName: String
+        let notNull: Bool
+    }
+
+    struct Relation {
+        let oid: String
+        let kind: String
+        let columns: [String: Column]
+    }
+
+    /// Resolves every policy, or throws all catalog problems at once.
+    public static func resolve(_ policies: [Policy], on connection: Connection) throws -> [ResolvedPolicy] {
+        var problems: [PolicyProblem] = []
+        var resolved: [ResolvedPolicy] = []
+        for policy in policies {
+            let (item, messages) = try resolve(policy, on: connection)
+            if let item { resolved.append(item) }
+            problems += messages.map { PolicyProblem(file: policy.file, line: nil, column: nil, message: $0) }
+        }
+        if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .config) }
+        return resolved
+    }
+
+    private static func resolve(
+        _ policy: Policy, on connection: Connection
+    ) throws -> (ResolvedPolicy?, [String]) {
+        var messages: [String] = []
+        func fail(_ message: String) { messages.append(message) }
+        guard let table = try relation(policy.table, on: connection) else {
+            return (nil, ["table \(policy.table) does not exist (policy \(policy.name))"])
+        }
+        guard table.kind == "r" || table.kind == "p" else {
+            return (nil, ["\(policy.table) is not a table (policy \(policy.name)); a policy purges a table or a partitioned table"])
+        }
+        func column(_ name: String, _ role: String) -> Column? {
+            guard let column = table.columns[name] else {
+                fail("column \(visible(name)) (\(role)) does not exist in \(policy.table)")
+                return nil
+            }
+            return column
+        }
+
+        if column(policy.key, "key") != nil {
+            let primaryKey = try connection.query("""
+                SELECT a.attname
+                FROM pg_catalog.pg_index i
+                JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                WHERE i.indrelid = $1::oid AND i.indisprimary
+                """, [table.oid]).rows.compactMap { $0[0] }
+            if primaryKey != [policy.key] {
+                let found = primaryKey.isEmpty ? "it has none" : "it is (\(primaryKey.map(visible).joined(separator: ", ")))"
+                fail("key \(visible(policy.key)) is not the primary key of \(policy.table); \(found); key must be its one-column primary key")
+            }
+        }
+
+        var ageType: ResolvedPolicy.AgeType?
+        if let age = column(policy.age, "age") {
+            ageType = ResolvedPolicy.AgeType(rawValue: age.typeName)
+            if ageType == nil {
+                fail("age column \(visible(policy.age)) of \(policy.table) is \(age.typeName); expected date, timestamp or timestamptz")
+            }
+        }
+
+        for assignment in policy.set {
+            guard let target = column(assignment.column, "set") else { continue }
+            if assignment.column == policy.key || assignment.column == policy.libraries?.column {
+                fail("set may not change \(visible(assignment.column)): it is the policy's key or library column")
+                continue
+            }
+            guard let value = assignment.value else {
+                if target.notNull {
+                    fail("set \(visible(assignment.column)): null does not fit, the column is NOT NULL in \(policy.table)")
+                }
+                continue
+            }
+            if let problem = try literalProblem(value, for: target, on: connection) {
+                fail("set \(visible(assignment.column)): '\(visible(value))' does not fit its type \(target.typeName) (\(problem))")
+            }
+        }
+
+        if let patron = policy.patron { _ = column(patron, "patron") }
+
+        for condition in policy.keepWhen {
+            guard let target = column(condition.column, "keep_when") else { continue }
+            for value in condition.values {
+                if let problem = try literalProblem(value, for: target, on: connection) {
+                    fail("keep_when \(visible(condition.column)) \(condition.op.rawValue): '\(visible(value))' does not fit its type \(target.typeName) (\(problem))")
+                }
+            }
+        }
+
+        if let libraries = policy.libraries, let target = column(libraries.column, "libraries.column") {
+            for (library, _) in libraries.retain {
+                if let problem = try literalProblem(library, for: target, on: connection) {
+                    fail("library '\(visible(library))' does not fit the type \(target.typeName) of \(visible(libraries.column)) (\(problem))")
+                }
+            }
+        }
+
+        if let consent = policy.consent {
+            if let consentTable = try relation(consent.table, on: connection) {
+                if !["r", "p", "v", "m", "f"].contains(consentTable.kind) {
+                    fail("consent table \(consent.table) is not a table or view")
+                }
+                if consentTable.columns[consent.key] == nil {
+                    fail("consent key column \(visible(consent.key)) does not exist in \(consent.table)")
+                }
+                if let keepIf = consentTable.columns[consent.keepIf] {
+                    if keepIf.typeName != "boolean" {
+                        fail("consent keep_if column \(visible(consent.keepIf)) of \(consent.table) is \(keepIf.typeName); expected boolean")
+                    }
+                } else {
+                    fail("consent keep_if column \(visible(consent.keepIf)) does not exist in \(consent.table)")
+                }
+            } else {
+                fail("consent table \(consent.table) does not exist (policy \(policy.name))")
+            }
+        }
+
+        guard messages.isEmpty, let ageType else { return (nil, messages) }
+        let resolved = ResolvedPolicy(policy: policy, tableOID: table.oid, ageType: ageType)
+        // The server resolves every operator and comparison of the real statements, e.g. a consent
+        // key whose type cannot be compared with the patron column.
+        do {
+            let sql = PurgeSQL(resolved)
+            try connection.prepareCheck(sql.countQuery(cutoffs: .placeholder(for: policy)).sql)
+            try connection.prepareCheck(sql.batchStatement(cutoffs: .placeholder(for: policy), runID: 0, batch: 0,
+                                                           fromBlock: 0, toBlock: 0).sql)
+        } catch let error as DatabaseError where error.kind == .server && !error.isPermissionDenied
+                                                && error.sqlState != "3F000" {
+            return (nil, ["policy \(policy.name) cannot be applied to \(policy.table): \(error.message) (SQLSTATE \(error.sqlState ?? "?"))"])
+        }
+        return (resolved, [])
+    }
+
+    /// The relation's oid, kind and columns, or `nil` when there is no such relation.
+    static func relation(_ name: QualifiedName, on connection: Connection) throws -> Relation? {
+        let result = try connection.query("""
+            SELECT c.oid::text AS oid, c.relkind::text AS kind, a.attname, a.atttypid::int8 AS typid,
+                   pg_catalog.format_type(a.atttypid, NULL) AS typname, a.attnotnull::text AS notnull
+            FROM pg_catalog.pg_class c
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE n.nspname = $1 AND c.relname = $2
+            """, [name.schema, name.name])
+        guard let first = result.rows.first, let oid = first[0], let kind = first[1] else { return nil }
+        var columns: [String: Column] = [:]
+        for row in result.rows {
+            guard let name = row[2], let typid = row[3].flatMap({ UInt32($0) }), let typname = row[4] else { continue }
+            columns[name] = Column(name: name, typeOID: typid, typeName: typname, notNull: row[5] == "true")
+        }
+        return Relation(oid: oid, kind: kind, columns: columns)
+    }
+
+    /// Asks the server to read `value` as the column's type; returns its complaint, or `nil` when it fits.
+    static func literalProblem(_ value: String, for column: Column, on connection: Connection) throws -> String? {
+        do {
+            try connection.query("SELECT $1", [value], types: [column.typeOID])
+            return nil
+        } catch let error as DatabaseError where error.kind == .server && (error.sqlState?.hasPrefix("22") ?? false) {
+            return error.message
+        }
+    }
+}

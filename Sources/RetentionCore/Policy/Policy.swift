@@ -1,0 +1,84 @@
+/// One retention policy as written in a policy file, checked for form but not yet against a database.
+public struct Policy: Sendable, Equatable {
+    public enum Action: String, Sendable, Equatable {
+        case delete, anonymize
+    }
+
+    /// Where consent to keep a patron's history is recorded.
+    public struct Consent: Sendable, Equatable {
+        public let table: QualifiedName
+        public let key: String
+        public let keepIf: String
+    }
+
+    /// Per-library periods: the column naming the library and the period for some of its values.
+    public struct Libraries: Sendable, Equatable {
+        public let column: String
+        /// Library value (as text) and its period, in file order.
+        public let retain: [(library: String, period: Period)]
+
+        public static func == (lhs: Libraries, rhs: Libraries) -> Bool {
+            lhs.column == rhs.column && lhs.retain.map(\.library) == rhs.retain.map(\.library)
+                && lhs.retain.map(\.period) == rhs.retain.map(\.period)
+        }
+    }
+
+    public let name: String
+    public let version: Int
+    public let description: String
+    public let table: QualifiedName
+    public let key: String
+    public let age: String
+    public let retain: Period
+    public let action: Action
+    /// For `anonymize`: column and the value it gets (`nil` is NULL), in file order.
+    public let set: [Assignment]
+    public let patron: String?
+    public let consent: Consent?
+    public let keepWhen: [Condition]
+    public let libraries: Libraries?
+
+    /// The file the policy came from, as given.
+    public let file: String
+    /// Hex SHA-256 of the file's bytes, recorded in manifests.
+    public let sha256: String
+}
+
+/// One `set` entry of an anonymize policy.
+public struct Assignment: Sendable, Equatable {
+    public let column: String
+    /// The literal as text, parsed by the server as the column's type; `nil` is NULL.
+    public let value: String?
+}
+
+/// One `keep_when` condition: a row matching it is kept.
+public struct Condition: Sendable, Equatable {
+    public enum Operator: String, Sendable, CaseIterable {
+        case equal = "="
+        case notEqual = "!="
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
+        case `in` = "in"
+        case notIn = "not in"
+        case isNull = "is null"
+        case isNotNull = "is not null"
+
+        /// How many values the operator takes: none, one, or a list.
+        enum Arity { case none, one, list }
+
+        var arity: Arity {
+            switch self {
+            case .isNull, .isNotNull: return .none
+            case .in, .notIn: return .list
+            default: return .one
+            }
+        }
+    }
+
+    public let column: String
+    public let op: Operator
+    /// The literals as text (one for comparisons, several for `in`/`not in`, none for null tests).
+    public let values: [String]
+}

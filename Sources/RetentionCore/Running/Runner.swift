@@ -1,0 +1,281 @@
+import Foundation
+import Logging
+
+/// How a run is to proceed.
+public struct RunOptions: Sendable {
+    /// About how many rows each batch examines; the walk converts it to heap blocks per batch.
+    public var batchSize: Int
+    /// Stop cleanly after the batch that crosses this many seconds.
+    public var maxRuntime: Double?
+    /// How long a batch waits for a row lock before it gives up.
+    public var lockTimeout: String
+    /// How long one batch statement may take.
+    public var statementTimeout: String
+    /// A duration in whole milliseconds, for logs.
+func milliseconds(_ duration: Duration) -> Int64 {
+    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+}
+
+/// The program's version, recorded with the run.
+    public var toolVersion: String
+
+    /// Measured on 1M demo loans (see README): 10,000 rows per batch kept every batch well under 100 ms.
+    public static let defaultBatchSize = 10_000
+
+    public init(batchSize: Int = RunOptions.defaultBatchSize, maxRuntime: Double? = nil,
+                lockTimeout: String = "5s", statementTimeout: String = "60s", toolVersion: String = RetentionVersion.current) {
+        self.batchSize = batchSize
+        self.maxRuntime = maxRuntime
+        self.lockTimeout = lockTimeout
+        self.statementTimeout = statementTimeout
+        self.toolVersion = toolVersion
+    }
+}
+
+/// The counts of one library (or of all rows, for a policy without libraries) in a run.
+public struct LibraryOutcome: Sendable, Equatable {
+    public let library: String?
+    public let cutoff: String
+    public var rows: Int64 = 0
+    public var keptByHold: Int64 = 0
+    public var keptByConsent: Int64 = 0
+    public var keptByRule: Int64 = 0
+    public var batches = 0
+}
+
+/// What a run did with one policy.
+public struct PolicyOutcome: Sendable, Equatable {
+    public let name: String
+    public let version: Int
+    public let sha256: String
+    public let table: String
+    public let action: Policy.Action
+    public let cutoffs: Cutoffs
+    public var libraries: [LibraryOutcome]
+    public var batches = 0
+    public var rows: Int64 { libraries.reduce(0) { $0 + $1.rows } }
+}
+
+/// The end state of a run (SPEC §6).
+public enum RunStatus: String, Sendable, Codable {
+    case running, completed, stopped, interrupted, failed, recovered
+}
+
+/// What a run did, from the ledger's point of view.
+public struct RunSummary: Sendable {
+    public let runID: Int64
+    public var status: RunStatus
+    public let startedAt: String
+    public var finishedAt: String = ""
+    public var policies: [PolicyOutcome]
+}
+
+/// Another run holds the run lock; nothing was done (exit 75).
+public struct RunLockBusy: RetentionError {
+    public let holderPID: String?
+    public var exitCode: ExitStatus { .tempFail }
+    public var description: String {
+        "another retention run holds the lock on this database" + (holderPID.map { " (server process \($0))" } ?? "")
+            + "; nothing was done"
+    }
+}
+
+/// The run failed after it started purging; every committed batch is in the ledger (exit 1).
+public struct PurgeFailed: RetentionError {
+    public let runID: Int64
+    public let cause: any RetentionError
+    public var exitCode: ExitStatus { cause.exitCode == .noPermission ? .noPermission : .failure }
+    public var description: String {
+        "run \(runID) failed: \(cause.description); every committed batch is recorded in the ledger"
+    }
+}
+
+/// Applies policies to the database in batches (SPEC §6).
+///
+/// Stages: take the run lock; finalize runs that died; record the run and its cutoffs; for each
+/// policy walk the table's heap in block ranges, one transaction per batch that purges and writes
+/// its ledger rows in the same statement; record how the run ended.
+public final class Runner {
+    private let connection: Connection
+    private let logger: Logger
+
+    public init(connection: Connection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Runs the policies; throws `RunLockBusy` (75) before anything changes, or `PurgeFailed` (1) after.
+    public func run(_ policies: [ResolvedPolicy], options: RunOptions) throws -> RunSummary {
+        try connection.query("""
+            SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+                   set_config('idle_in_transaction_session_timeout', '60s', false)
+            """, [options.lockTimeout, options.statementTimeout])
+        try acquireLock()
+        try finalizeDeadRuns()
+        var summary = try start(policies, options: options)
+        let clock = ContinuousClock()
+        let began = clock.now
+        do {
+            walk: for (index, resolved) in policies.enumerated() {
+                let finished = try purge(resolved, into: &summary.policies[index], runID: summary.runID,
+                                         options: options, deadline: options.maxRuntime.map { began + .seconds($0) })
+                if !finished {
+                    summary.status = .stopped
+                    logger.notice("stopped at --max-runtime; the rest waits for the next run",
+                                  metadata: ["policy.name": "\(resolved.policy.name)"])
+                    break walk
+                }
+            }
+            if summary.status == .running { summary.status = .completed }
+            summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil)
+        } catch let error as RetentionError {
+            summary.status = .failed
+            if connection.isAlive { _ = try? finish(summary.runID, status: .failed, error: error.description) }
+            throw PurgeFailed(runID: summary.runID, cause: error)
+        }
+        return summary
+    }
+
+    private func acquireLock() throws {
+        let ids = [String(RunLock.classID), String(RunLock.runID)]
+        let got = try connection.query("SELECT pg_try_advisory_lock($1::int4, $2::int4)", ids).rows[0][0]
+        guard got == "t" else {
+            let holder = try? connection.query("""
+                SELECT pid::text FROM pg_catalog.pg_locks
+                WHERE locktype = 'advisory' AND classid = $1::int4::oid AND objid = $2::int4::oid AND granted
+                  AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                """, ids).rows.first?[0]
+            throw RunLockBusy(holderPID: holder ?? nil)
+        }
+    }
+
+    /// Marks runs left `running` by a process that died (we hold the lock, so none is alive) as recovered.
+    private func finalizeDeadRuns() throws {
+        let dead = try connection.query("""
+            UPDATE retention.runs r
+            SET status = 'recovered',
+                finished_at = coalesce((SELECT max(b.finished_at) FROM retention.batches b WHERE b.run_id = r.id),
+                                       r.started_at)
+            WHERE r.status = 'running'
+            RETURNING r.id::text
+            """)
+        for row in dead.rows {
+            logger.warning("found a run that died; finalized it from the ledger",
+                           metadata: ["run.id": "\(row[0] ?? "?")", "run.status": "recovered"])
+        }
+    }
+
+    /// Records the run and its cutoffs (fixed for the whole run) in one transaction.
+    private func start(_ policies: [ResolvedPolicy], options: RunOptions) throws -> RunSummary {
+        try connection.transaction {
+            let optionsJSON = """
+                {"batch_size": \(options.batchSize), "max_runtime": \(options.maxRuntime.map { "\($0)" } ?? "null"), \
+                "policies": \(policies.count)}
+                """
+            let row = try connection.query("""
+                INSERT INTO retention.runs (tool_version, options) VALUES ($1, $2::jsonb)
+                RETURNING id::text, started_at::text
+                """, [options.toolVersion, optionsJSON]).rows[0]
+            let runID = Int64(row[0] ?? "") ?? 0
+            var outcomes: [PolicyOutcome] = []
+            for resolved in policies {
+                let policy = resolved.policy
+                let cutoffs = try Planner.computeCutoffs(resolved, on: connection)
+                var periods: [(String?, Period, String)] = [(nil, policy.retain, cutoffs.standard)]
+                for (library, cutoff) in cutoffs.libraries {
+                    let period = policy.libraries?.retain.first { $0.library == library }?.period ?? policy.retain
+                    periods.append((library, period, cutoff))
+                }
+                for (library, period, cutoff) in periods {
+                    try connection.query("""
+                        INSERT INTO retention.run_policies
+                            (run_id, policy, version, policy_sha256, table_name, action, library, retain, cutoff)
+                        VALUES ($1::int8, $2, $3::int4, $4, $5, $6, $7, $8, $9)
+                        """, [String(runID), policy.name, String(policy.version), policy.sha256,
+                              policy.table.description, policy.action.rawValue, library, period.description, cutoff])
+                }
+                outcomes.append(PolicyOutcome(name: policy.name, version: policy.version, sha256: policy.sha256,
+                                              table: policy.table.description, action: policy.action,
+                                              cutoffs: cutoffs, libraries: []))
+            }
+            logger.info("run started", metadata: ["run.id": "\(runID)", "run.policies": "\(policies.count)"])
+            return RunSummary(runID: runID, status: .running, startedAt: row[1] ?? "", policies: outcomes)
+        }
+    }
+
+    /// Walks one policy's table in block ranges; returns false when it stopped at the deadline.
+    private func purge(_ resolved: ResolvedPolicy, into outcome: inout PolicyOutcome, runID: Int64,
+                       options: RunOptions, deadline: ContinuousClock.Instant?) throws -> Bool {
+        let sql = PurgeSQL(resolved)
+        let sizeQuery = sql.blockCountQuery(tableOID: resolved.tableOID)
+        let size = try connection.query(sizeQuery.sql, sizeQuery.params).rows[0].map { Int64($0 ?? "") ?? 0 }
+        let (blocks, tuples, pages) = (size[0], size[1], size[2])
+        // Rows per block from the planner's statistics; an unanalyzed table gets a middling guess.
+        let rowsPerBlock = tuples > 0 && pages > 0 ? max(1, tuples / pages) : 50
+        let step = max(1, Int64(options.batchSize) / rowsPerBlock)
+        var batch = 0
+        var from: Int64 = 0
+        let clock = ContinuousClock()
+        while from < blocks {
+            if let deadline, clock.now >= deadline { return false }
+            let to = min(blocks, from + step)
+            batch += 1
+            let statement = sql.batchStatement(cutoffs: outcome.cutoffs, runID: runID, batch: batch,
+                                               fromBlock: from, toBlock: to == blocks ? Int64(UInt32.max) : to)
+            let began = clock.now
+            let result = try connection.transaction { try connection.query(statement.sql, statement.params) }
+            record(result, into: &outcome)
+            logger.debug("batch committed", metadata: [
+                "policy.name": "\(resolved.policy.name)", "batch.number": "\(batch)",
+                "batch.rows": "\(result.rows.reduce(0) { $0 + (Int64($1[1] ?? "") ?? 0) })",
+                "batch.ms": "\(milliseconds(clock.now - began))",
+            ])
+            from = to
+        }
+        logger.info("policy done", metadata: [
+            "policy.name": "\(resolved.policy.name)", "policy.action": "\(resolved.policy.action.rawValue)",
+            "policy.rows": "\(outcome.rows)", "policy.batches": "\(outcome.batches)",
+        ])
+        return true
+    }
+
+    /// Adds one batch's ledger rows (library, rows, kept by hold, consent, rule) to the policy's outcome.
+    private func record(_ result: QueryResult, into outcome: inout PolicyOutcome) {
+        var purgedSomething = false
+        for row in result.rows {
+            let library = row[0]
+            let numbers = row.dropFirst().map { Int64($0 ?? "") ?? 0 }
+            var index = outcome.libraries.firstIndex { $0.library == library }
+            if index == nil {
+                outcome.libraries.append(LibraryOutcome(library: library, cutoff: outcome.cutoffs.cutoff(for: library)))
+                index = outcome.libraries.count - 1
+            }
+            outcome.libraries[index!].rows += numbers[0]
+            outcome.libraries[index!].keptByHold += numbers[1]
+            outcome.libraries[index!].keptByConsent += numbers[2]
+            outcome.libraries[index!].keptByRule += numbers[3]
+            if numbers[0] > 0 {
+                outcome.libraries[index!].batches += 1
+                purgedSomething = true
+            }
+        }
+        if purgedSomething { outcome.batches += 1 }
+    }
+
+    private func finish(_ runID: Int64, status: RunStatus, error: String?) throws -> String {
+        try connection.query("""
+            UPDATE retention.runs SET status = $2, finished_at = clock_timestamp(), error = $3
+            WHERE id = $1::int8 RETURNING finished_at::text
+            """, [String(runID), status.rawValue, error]).rows.first?[0] ?? ""
+    }
+}
+
+/// A duration in whole milliseconds, for logs.
+func milliseconds(_ duration: Duration) -> Int64 {
+    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+}
+
+/// The program's version, recorded in runs and manifests.
+public enum RetentionVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,86 @@
+-- The tool's own schema: runs, the batch ledger and legal holds.
+-- `retention setup` applies this file; every statement is idempotent, so running it again
+-- on an installed database changes nothing, and a later version only adds to it.
+-- It holds no personal data except a hold's patron identifier, which staff enter on purpose.
+
+CREATE SCHEMA IF NOT EXISTS retention;
+
+COMMENT ON SCHEMA retention IS 'retention: runs, batch ledger and legal holds of the retention tool';
+
+CREATE TABLE IF NOT EXISTS retention.schema_version (
+    version      int PRIMARY KEY,
+    installed_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row per `retention run`. A run whose status stays 'running' after its session ended died;
+-- the next run finds it (no session holds the run lock) and finalizes it from the ledger.
+CREATE TABLE IF NOT EXISTS retention.runs (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at      timestamptz NOT NULL DEFAULT now(),
+    finished_at     timestamptz,
+    status          text NOT NULL DEFAULT 'running'
+                    CHECK (status IN ('running', 'completed', 'stopped', 'interrupted', 'failed', 'recovered')),
+    tool_version    text NOT NULL,
+    database_user   text NOT NULL DEFAULT current_user,
+    backend_pid     int NOT NULL DEFAULT pg_backend_pid(),
+    options         jsonb NOT NULL DEFAULT '{}',
+    -- SQLSTATE and message of the error that ended a failed run (never row data).
+    error           text,
+    -- The manifest's sequence number and SHA-256, once written.
+    sequence        bigint UNIQUE,
+    manifest_sha256 text
+);
+
+-- The policies a run applied, with the cutoff of each period, fixed when the run started.
+CREATE TABLE IF NOT EXISTS retention.run_policies (
+    run_id        bigint NOT NULL REFERENCES retention.runs,
+    policy        text NOT NULL,
+    version       int NOT NULL,
+    policy_sha256 text NOT NULL,
+    table_name    text NOT NULL,
+    action        text NOT NULL CHECK (action IN ('delete', 'anonymize')),
+    -- NULL: the policy's own period; otherwise a library with a period of its own.
+    library       text,
+    retain        text NOT NULL,
+    cutoff        text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_policies_run ON retention.run_policies (run_id);
+
+-- The batch ledger: written by the same statement that purges, so every committed purge has a
+-- committed record. One row per batch and library that purged or kept something.
+CREATE TABLE IF NOT EXISTS retention.batches (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id       bigint NOT NULL REFERENCES retention.runs,
+    batch        int NOT NULL,
+    policy       text NOT NULL,
+    library      text,
+    rows         bigint NOT NULL,
+    kept_hold    bigint NOT NULL DEFAULT 0,
+    kept_consent bigint NOT NULL DEFAULT 0,
+    kept_rule    bigint NOT NULL DEFAULT 0,
+    started_at   timestamptz NOT NULL,
+    finished_at  timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batches_run ON retention.batches (run_id, policy);
+
+-- Legal holds. A hold matches a row when every scope field it sets matches; a hold with no
+-- scope freezes all purging. Holds are never deleted: release records who and when.
+CREATE TABLE IF NOT EXISTS retention.holds (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    reference   text NOT NULL CHECK (reference <> ''),
+    reason      text NOT NULL DEFAULT '',
+    placed_by   text NOT NULL DEFAULT current_user,
+    placed_at   timestamptz NOT NULL DEFAULT now(),
+    patron      text,
+    policy      text,
+    library     text,
+    held_from   timestamptz,
+    held_until  timestamptz,
+    released_by text,
+    released_at timestamptz,
+    CHECK (held_from IS NULL OR held_until IS NULL OR held_from < held_until),
+    CHECK ((released_by IS NULL) = (released_at IS NULL))
+);
+CREATE INDEX IF NOT EXISTS holds_active ON retention.holds (policy, patron) WHERE released_at IS NULL;
+
+INSERT INTO retention.schema_version (version) VALUES (1) ON CONFLICT DO NOTHING;

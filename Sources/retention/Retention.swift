@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RetentionCore
+
+/// The `retention` command line: parses arguments and calls RetentionCore; no logic lives here.
+@main
+struct RetentionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retention",
+        abstract: "Applies retention policies to a PostgreSQL database and proves what was purged.",
+        discussion: """
+            Connects with libpq's conventions: --db CONNINFO, or PGHOST, PGPORT, PGDATABASE, PGUSER, \
+            PGSERVICE, PGPASSFILE, PGSSLMODE, ... Never put a password on the command line.
+
+            Exit status: 0 done, 1 failed during the purge, 64 bad command line, 65 invalid policy file, \
+            69 database unreachable, 75 another run holds the lock, 77 permission denied, \
+            78 configuration error, 130/143 interrupted.
+            """,
+        version: RetentionVersion.current,
+        subcommands: [Setup.self, Check.self, Plan.self, Run.self]
+    )
+}
+
+/// The database to connect to.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .customLong("db"), help: ArgumentHelp(
+        "libpq conninfo string or postgresql:// URI.",
+        discussion: "Default: libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGSERVICE, PGPASSFILE, ...).",
+        valueName: "conninfo"))
+    var conninfo: String?
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Folder of policy files.", discussion: "Environment: RETENTION_POLICIES."))
+    var policies: String = ProcessInfo.processInfo.environment["RETENTION_POLICIES"] ?? "policies"
+
+    @Option(help: "Log format on stderr: text or json (default: json when stderr is not a terminal).")
+    var logFormat: LogFormat?
+
+    @Option(help: "Lowest log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Flag(help: "Warnings and errors only (for cron).")
+    var quiet = false
+
+    /// Sets up logging once; only the executable does this.
+    func makeLogger() -> Logger {
+        let format = logFormat ?? (isatty(STDERR_FILENO) == 1 ? .text : .json)
+        let level = quiet ? max(logLevel, .warning) : logLevel
+        LoggingBootstrap.once(format: format, level: level)
+        return Logger(label: "retention")
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+enum LogFormat: String, ExpressibleByArgument, Sendable {
+    case text, json
+}
+
+/// Runs a command body, turning a user-facing error into its message and exit status.
+func perform(_ logger: Logger, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as RetentionError {
+        for line in error.description.split(separator: "\n") {
+            logger.error("\(line)")
+        }
+        throw ExitCode(error.exitCode.rawValue)
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+@testable import RetentionCore
+
+@Suite struct PurgeTests {
+    @Test func anonymizesExactlyTheDueLoans() throws {
+        let db = try TestDatabase()
+        try db.sql(loanCases)
+        let policies = try PolicyFolder.shipped()
+        let untouched = "SELECT md5(string_agg(l::text, ',' ORDER BY id)) FROM loans l WHERE id NOT IN (1, 3, 5, 11)"
+        let before = try db.strings(untouched)
+
+        let plan = try db.plan(policies.url, only: ["loan-history"])
+        let libraries = Dictionary(uniqueKeysWithValues: plan.policies[0].libraries.map { ($0.library ?? "", $0) })
+        #expect(libraries["AUGUSTA"]?.due == 2)
+        #expect(libraries["AUGUSTA"]?.keptByConsent == 1)
+        #expect(libraries["AUGUSTA"]?.keptByRule == 2)
+        #expect(libraries["BANGOR"]?.due == 1)
+        #expect(libraries["PORTLAND"]?.due == 1)
+        #expect(libraries["PORTLAND"]?.oldestDueDays == 100)
+        #expect(try db.int(independentLoanDueCount) == 4)
+
+        let summary = try db.run(policies.url, only: ["loan-history"])
+        #expect(summary.status == .completed)
+        #expect(summary.policies[0].rows == 4)
+        let anonymized = try db.strings("SELECT id::text FROM loans WHERE patron_id IS NULL AND notes IS NULL ORDER BY loans.id")
+        #expect(anonymized
+                == ["1", "3", "5", "10", "11"])
+        #expect(try db.strings(untouched) == before)
+        #expect(try db.ledger(run: summary.runID) == ["loan-history/AUGUSTA": 2, "loan-history/BANGOR": 1,
+                                                      "loan-history/PORTLAND": 1])
+        let kept = try db.connection.query("""
+            SELECT sum(kept_consent)::text, sum(kept_rule)::text, sum(kept_hold)::text
+            FROM retention.batches WHERE run_id = $1::int8
+            """, [String(summary.runID)]).rows[0]
+        #expect(kept == ["1", "2", "0"])
+    }
+
+    @Test func secondAnonymizeRunChangesAndCountsNothing() throws {
+        let db = try TestDatabase()
+        try db.sql(loanCases)
+        let policies = try PolicyFolder.shipped()
+        let first = try db.run(policies.url, only: ["loan-history"])
+        #expect(first.policies[0].rows == 4)
+        let after = try db.fingerprint()
+        let second = try db.run(policies.url, only: ["loan-history"])
+        #expect(second.policies[0].rows == 0)
+        #expect(second.policies[0].batches == 0)
+        #expect(try db.int("SELECT coalesce(sum(rows), 0) FROM retention.batches WHERE run_id = $1::int8",
+                           [String(second.runID)]) == 0)
+        // Only the tool's own ledger moved; no row of the consortium's tables changed.
+        let userTables = { (print: [String]) in print.filter { !$0.hasPrefix("retention.") } }
+        #expect(userTables(try db.fingerprint()) == userTables(after))
+    }
+
+    @Test func planEqualsRunEqualsIndependentCountForEveryShippedPolicy() throws {
+        let db = try TestDatabase()
+        try db.loadDemoData(loans: 4000)
+        let policies = try PolicyFolder.shipped()
+        let independent = [
+            "loan-history": try db.int(independentLoanDueCount),
+            "event-attendance": try db.int(independentAttendanceDueCount),
+            "computer-signups": try db.int(independentSignupDueCount),
+        ]
+        let plan = try db.plan(policies.url)
+        let attendanceBefore = try db.int("SELECT count(*) FROM event_attendance")
+        let signupsBefore = try db.int("SELECT count(*) FROM computer_signups")
+        let summary = try db.run(policies.url, options: RunOptions(batchSize: 500))
+        #expect(summary.status == .completed)
+        for policy in plan.policies {
+            let outcome = try #require(summary.policies.first { $0.name == policy.name })
+            #expect(policy.due > 0)
+            #expect(policy.due == independent[policy.name], "\(policy.name)")
+            #expect(outcome.rows == policy.due, "\(policy.name)")
+            #expect(outcome.batches > 1, "small batches: \(policy.name)")
+            // The ledger per library equals the plan per library.
+            let ledger = try db.ledger(run: summary.runID)
+            for library in policy.libraries where library.due > 0 {
+                #expect(ledger["\(policy.name)/\(library.library ?? "*")"] == library.due)
+            }
+        }
+        #expect(try db.int("SELECT count(*) FROM event_attendance")
+                == attendanceBefore - independent["event-attendance"]!)
+        #expect(try db.int("SELECT count(*) FROM computer_signups") == signupsBefore - independent["computer-signups"]!)
+        #expect(try db.int(independentLoanDueCount) == 0)
+        #expect(try db.int(independentAttendanceDueCount) == 0)
+        #expect(try db.int(independentSignupDueCount) == 0)
+        let replan = try db.plan(policies.url)
+        #expect(replan.policies.allSatisfy { $0.due == 0 })
+    }
+
+    @Test func rowExactlyAtTheCutoffIsKept() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE visits (id int PRIMARY KEY, at timestamptz, day date);
+            INSERT INTO visits VALUES
+                (1, '2026-01-01 12:00:00.000000+00', '2025-12-31'),
+                (2, '2026-01-01 12:00:00.000001+00', '2026-01-01'),
+                (3, '2026-01-01 11:59:59.999999+00', '2026-01-02'),
+                (4, NULL, NULL);
+            """)
+        let folder = try PolicyFolder([
+            "at.yaml": "name: at\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: at\nretain: 1 day\naction: delete\n",
+            "day.yaml": "name: day\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: day\nretain: 1 day\naction: delete\n",
+        ])
+        let resolved = try db.resolve(folder.url)
+        let runID = try db.int("INSERT INTO retention.runs (tool_version) VALUES ('test') RETURNING id")
+        func purge(_ name: String, cutoff: String) throws -> Int64 {
+            let policy = try #require(resolved.first { $0.policy.name == name })
+            let statement = PurgeSQL(policy).batchStatement(cutoffs: Cutoffs(standard: cutoff, libraries: []), runID: runID,
+                                                            batch: 1, fromBlock: 0, toBlock: Int64(UInt32.max))
+            return try db.connection.query(statement.sql, statement.params).rows.reduce(0) { $0 + Int64($1[1]!)! }
+        }
+        #expect(try purge("at", cutoff: "2026-01-01 12:00:00+00") == 1)
+        #expect(try db.strings("SELECT id::text FROM visits ORDER BY id") == ["1", "2", "4"])
+        #expect(try purge("day", cutoff: "2026-01-01") == 1)
+        #expect(try db.strings("SELECT id::text FROM visits ORDER BY id") == ["2", "4"])
+    }
+
+    @Test func dateCutoffKeepsTheRowOfTheCutoffDay() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE visits (id int PRIMARY KEY, day date);
+            INSERT INTO visits VALUES (1, current_date - 30), (2, current_date - 31), (3, NULL), (4, current_date);
+            """)
+        let folder = try PolicyFolder([
+            "v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: day\nretain: 30 days\naction: delete\n",
+        ])
+        let summary = try db.run(folder.url)
+        #expect(summary.policies[0].rows == 1)
+        #expect(try db.strings("SELECT id::text FROM visits ORDER BY id") == ["1", "3", "4"])
+    }
+
+    @Test func maxRuntimeStopsCleanlyAndTheNextRunFinishes() throws {
+        let db = try TestDatabase()
+        try db.loadDemoData(loans: 4000)
+        let policies = try PolicyFolder.shipped()
+        let due = try db.int(independentAttendanceDueCount)
+        let stopped = try db.run(policies.url, only: ["event-attendance"],
+                                 options: RunOptions(batchSize: 10, maxRuntime: 0.000_001))
+        #expect(stopped.status == .stopped)
+        #expect(try db.strings("SELECT status FROM retention.runs WHERE id = \(stopped.runID)") == ["stopped"])
+        let done = try db.int("SELECT coalesce(sum(rows), 0) FROM retention.batches WHERE run_id = \(stopped.runID)")
+        #expect(done == stopped.policies[0].rows)
+        #expect(done < due)
+        #expect(try db.int(independentAttendanceDueCount) == due - done)
+        let rest = try db.run(policies.url, only: ["event-attendance"])
+        #expect(rest.status == .completed)
+        #expect(rest.policies[0].rows == due - done)
+        #expect(try db.int(independentAttendanceDueCount) == 0)
+    }
+
+    @Test func setupIsIdempotent() throws {
+        let db = try TestDatabase()
+        try db.sql("INSERT INTO retention.holds (reference) VALUES ('order 1')")
+        let before = try db.fingerprint()
+        try Setup.install(on: db.connection, logger: quietLogger)
+        try Setup.install(on: db.connection, logger: quietLogger)
+        #expect(try db.fingerprint() == before)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+@testable import RetentionCore
+
+/// The repository's root folder, found from this file's path.
+let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A logger that drops everything, for core calls in tests.
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// A database of its own for one test, on the server named by the PG* environment; dropped at the end.
+///
+/// Each integration test gets its own database, so tests run in any order and in parallel, and a
+/// test's `retention` schema (runs, ledger, holds) is its own.
+final class TestDatabase {
+    let name: String
+    let connection: Connection
+
+    /// Creates a fresh database, optionally with the reference schema and the tool's schema.
+    init(reference: Bool = true, setup: Bool = true) throws {
+        name = "rt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        let admin = try Connection(conninfo: "dbname=postgres")
+        try admin.execute(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name))")
+        connection = try Connection(conninfo: "dbname=\(name)")
+        if reference {
+            try connection.execute(unsafeSQL: String(contentsOf: repositoryRoot.appendingPathComponent("sql/reference-schema.sql"),
+                                                     encoding: .utf8))
+        }
+        if setup { try Setup.install(on: connection, logger: quietLogger) }
+    }
+
+    deinit {
+        if let admin = try? Connection(conninfo: "dbname=postgres") {
+            _ = try? admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+        }
+    }
+
+    /// A libpq conninfo for this database (host, port and user come from the environment).
+    var conninfo: String { "dbname=\(name)" }
+
+    /// Runs SQL of the test's own (fixtures, assertions).
+    func sql(_ text: String) throws { try connection.execute(unsafeSQL: text) }
+
+    /// The first column of the first row as an integer.
+    func int(_ query: String, _ params: [String?] = []) throws -> Int64 {
+        let value = try connection.query(query, params).rows.first?[0] ?? nil
+        return Int64(value ?? "") ?? -1
+    }
+
+    /// The first column of every row.
+    func strings(_ query: String) throws -> [String?] {
+        try connection.query(query).rows.map { $0[0] }
+    }
+
+    /// Loads `sql/demo-data.sql` with psql, as the demo does.
+    func loadDemoData(loans: Int) throws {
+        let result = try runProcess("/usr/bin/env", ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "loans=\(loans)",
+                                                    "-d", name, "-f", repositoryRoot.appendingPathComponent("sql/demo-data.sql").path])
+        guard result.status == 0 else { throw UsageError("demo data failed: \(result.stderr)", exitCode: .failure) }
+    }
+
+    /// Loads the policies of a folder and resolves them against this database.
+    func resolve(_ directory: URL, only: [String] = []) throws -> [ResolvedPolicy] {
+        try Retention.resolve(try Retention.loadPolicies(directory: directory.path, only: only), on: connection)
+    }
+
+    /// A snapshot of the whole database's user data: table name and an md5 of its rows, sorted.
+    func fingerprint() throws -> [String] {
+        let tables = try connection.query("""
+            SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables ORDER BY 1
+            """).rows.compactMap { $0[0] }
+        return try tables.map { table in
+            let digest = try connection.query("SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM \(table) t")
+                .rows[0][0] ?? ""
+            return "\(table) \(digest)"
+        }
+    }
+}
+
+/// A folder of policy files for one test, removed at the end.
+final class PolicyFolder {
+    let url: URL
+
+    init(_ files: [String: String] = [:]) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("retention-policies-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        for (name, text) in files { try write(name, text) }
+    }
+
+    /// A copy of the shipped `policies/` folder.
+    static func shipped() throws -> PolicyFolder {
+        let folder = try PolicyFolder()
+        let source = repositoryRoot.appendingPathComponent("policies")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: folder.url.appendingPathComponent(name))
+        }
+        return folder
+    }
+
+    func write(_ name: String, _ text: String) throws {
+        try text.write(to: url.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}

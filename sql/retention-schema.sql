@@ -1,0 +1,1 @@
+../Sources/RetentionCore/SQL/retention-schema.sql

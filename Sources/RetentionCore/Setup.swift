@@ -21,10 +21,10 @@ public enum Setup {
 
     /// Throws a configuration error (78) unless `retention setup` has installed this schema version.
     public static func requireInstalled(on connection: Connection) throws {
-        let installed = try connection.query("""
-            SELECT CASE WHEN to_regclass('retention.schema_version') IS NULL THEN NULL
-                        ELSE (SELECT max(version) FROM retention.schema_version) END
-            """).rows.first?[0].flatMap { Int($0) }
+        let exists = try connection.query("SELECT to_regclass('retention.schema_version') IS NOT NULL").rows[0][0] == "t"
+        let installed = exists
+            ? try connection.query("SELECT max(version) FROM retention.schema_version").rows[0][0].flatMap { Int($0) }
+            : nil
         guard let installed else {
             throw UsageError("the retention schema is not installed in database \(visible(connection.databaseName)); "
                              + "run `retention setup` first", exitCode: .config)

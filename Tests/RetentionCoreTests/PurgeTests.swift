@@ -150,6 +150,28 @@ import Testing
         #expect(try db.int(independentAttendanceDueCount) == 0)
     }
 
+    @Test func activeHoldsKeepRowsAndReleasedOnesDoNot() throws {
+        let db = try TestDatabase()
+        try db.sql(loanCases + """
+            INSERT INTO retention.holds (reference, patron, policy) VALUES ('Case 1', '1', 'loan-history');
+            INSERT INTO retention.holds (reference, library, released_by, released_at)
+                VALUES ('Case 2', 'PORTLAND', 'clerk', now());
+            """)
+        let policies = try PolicyFolder.shipped()
+        let plan = try db.plan(policies.url, only: ["loan-history"])
+        // Patron 1's due loans (1, 3, 5) are held; loan 11 has no patron and stays due.
+        #expect(plan.policies[0].due == 1)
+        #expect(plan.policies[0].keptByHold == 5)
+        let summary = try db.run(policies.url, only: ["loan-history"])
+        #expect(summary.policies[0].rows == 1)
+        #expect(summary.policies[0].libraries.reduce(0) { $0 + $1.keptByHold } == 5)
+        #expect(try db.strings("SELECT id::text FROM loans WHERE patron_id = 1 AND notes IS NULL ORDER BY loans.id")
+                == ["3", "4", "5", "7", "8", "9"])
+        try db.sql("UPDATE retention.holds SET released_by = 'clerk', released_at = now() WHERE reference = 'Case 1'")
+        let after = try db.run(policies.url, only: ["loan-history"])
+        #expect(after.policies[0].rows == 3)
+    }
+
     @Test func setupIsIdempotent() throws {
         let db = try TestDatabase()
         try db.sql("INSERT INTO retention.holds (reference) VALUES ('order 1')")

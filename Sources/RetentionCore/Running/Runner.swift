@@ -220,8 +220,10 @@ public final class Runner {
             if let deadline, clock.now >= deadline { return false }
             let to = min(blocks, from + step)
             batch += 1
+            // The walk ends at the size the table had when the policy started: blocks added since hold
+            // new rows (not due) and, for anonymize, the new versions of rows this run already changed.
             let statement = sql.batchStatement(cutoffs: outcome.cutoffs, runID: runID, batch: batch,
-                                               fromBlock: from, toBlock: to == blocks ? Int64(UInt32.max) : to)
+                                               fromBlock: from, toBlock: to)
             let began = clock.now
             let result = try connection.transaction { try connection.query(statement.sql, statement.params) }
             record(result, into: &outcome)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Measures `retention run` at several batch sizes on identical copies of the demo data, to choose
+# the default batch size: total time, longest batch transaction (from the ledger), batches.
+#   scripts/batch-size.sh [--loans N] [SIZE...]      default: 1000000 loans; 2000 5000 10000 20000 50000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+loans=1000000
+if [[ ${1:-} == --loans ]]; then loans=$2; shift 2; fi
+sizes=("$@")
+(( ${#sizes[@]} )) || sizes=(2000 5000 10000 20000 50000)
+
+. scripts/install-deps.sh
+swift build -c release >&2
+retention=$(swift build -c release --show-bin-path)/retention
+
+work=/tmp/retention-batch-$$
+trap 'bash scripts/pg.sh stop "$work/pg" >/dev/null 2>&1; rm -rf -- "$work"' EXIT
+mkdir -p "$work"
+eval "$(bash scripts/pg.sh start "$work/pg")"
+psql -q -c 'CREATE DATABASE template_demo'
+PGDATABASE=template_demo psql -q -v ON_ERROR_STOP=1 -f sql/reference-schema.sql
+PGDATABASE=template_demo psql -q -v ON_ERROR_STOP=1 -v loans="$loans" -f sql/demo-data.sql
+PGDATABASE=template_demo "$retention" setup --quiet
+
+echo "| batch size | run seconds | batches | longest batch ms | median batch ms |"
+echo "|---:|---:|---:|---:|---:|"
+for size in "${sizes[@]}"; do
+  psql -q -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench TEMPLATE template_demo"
+  start=$(date +%s.%N)
+  PGDATABASE=bench "$retention" run --quiet --batch-size "$size"
+  end=$(date +%s.%N)
+  stats=$(PGDATABASE=bench psql -Atq -F ' ' -c "
+    SELECT count(*), round(max(ms)), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))
+    FROM (SELECT run_id, policy, batch, extract(epoch FROM max(finished_at) - min(started_at)) * 1000 AS ms
+          FROM retention.batches GROUP BY 1, 2, 3) b")
+  read -r batches longest median <<<"$stats"
+  printf '| %s | %.1f | %s | %s | %s |\n' "$size" "$(echo "$end - $start" | bc)" "$batches" "$longest" "$median"
+done

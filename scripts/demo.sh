@@ -54,8 +54,6 @@ time psql -q -v ON_ERROR_STOP=1 -v loans="$loans" -f sql/demo-data.sql
 
 export RETENTION_POLICIES=policies
 export RETENTION_MANIFESTS=$work/manifests
-export RETENTION_SIGNING_KEY=$work/keys/signing.pem
-export RETENTION_PUBLIC_KEY=$work/keys/public.pem
 
 step() {  # step ARGS...: print a header, run `retention ARGS...`
   header "retention $*"
@@ -66,20 +64,21 @@ step setup
 step check
 step check --db
 
-# ---- keys: replace with `step keygen ...` once it exists ----------------
-# Until then an Ed25519 pair from OpenSSL (PKCS#8 / SPKI PEM, as keygen makes).
-header "signing key (openssl genpkey; stand-in for retention keygen)"
-( umask 077; openssl genpkey -algorithm ed25519 -out "$RETENTION_SIGNING_KEY" )
-openssl pkey -in "$RETENTION_SIGNING_KEY" -pubout -out "$RETENTION_PUBLIC_KEY"
-echo "$RETENTION_SIGNING_KEY, $RETENTION_PUBLIC_KEY"
-# -------------------------------------------------------------------------
+header "retention keygen --out $work/keys"
+"$retention" keygen --out "$work/keys"
+export RETENTION_SIGNING_KEY=$work/keys/retention-signing.pem
+export RETENTION_PUBLIC_KEY=$work/keys/retention-public.pem
 
 step plan
 step run
 step plan
 
-# ---- verify: add `step verify "$RETENTION_MANIFESTS"/*` here ------------
-# -------------------------------------------------------------------------
+step verify --db "$RETENTION_MANIFESTS"
+manifest=$(ls "$RETENTION_MANIFESTS"/*.manifest.json | head -n 1)
+step show "$manifest"
+
+header "the same manifest verified with OpenSSL alone (scripts/verify-manifest.sh)"
+sh scripts/verify-manifest.sh "$RETENTION_PUBLIC_KEY" "$manifest"
 
 header "manifests"
 ls -l "$RETENTION_MANIFESTS"

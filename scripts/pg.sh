@@ -29,7 +29,8 @@ fi
 
 # initdb refuses to run as root, so as root the server belongs to `postgres`.
 if [[ $(id -u) == 0 ]]; then
-  as_pg() { runuser -u postgres -- "$@"; }
+  # From / : the caller's folder may be closed to postgres (mktemp -d makes 0700 folders).
+  as_pg() { (cd / && runuser -u postgres -- "$@"); }
 else
   as_pg() { "$@"; }
 fi

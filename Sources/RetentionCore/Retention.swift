@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// The steps every command shares: connect, load policies, check them against the catalog.
@@ -26,5 +27,45 @@ public enum Retention {
     public static func resolve(_ policies: [Policy], on connection: Connection) throws -> [ResolvedPolicy] {
         try Setup.requireInstalled(on: connection)
         return try Catalog.resolve(policies, on: connection)
+    }
+
+    /// Writes manifests for runs that died or lack one, when signing is configured and no run is going.
+    public static func finalizeDeadRuns(on connection: Connection, settings: ManifestSettings?, logger: Logger) throws {
+        guard let settings else {
+            let pending = try connection.query(
+                "SELECT count(*) FROM retention.runs WHERE sequence IS NULL").rows[0][0].flatMap { Int($0) } ?? 0
+            if pending > 0 {
+                logger.warning("\(pending) runs have no manifest yet; the next `retention run` writes them (or run setup with --manifests and --signing-key)")
+            }
+            return
+        }
+        _ = try RunLock.withLock(on: connection) {
+            try ManifestStore(connection: connection, settings: settings, logger: logger).finalizePending()
+        }
+    }
+}
+
+/// Reads a manifest file for `show`, verifying its signature when a public key is given.
+public enum ManifestReading {
+    public static func read(path: String, publicKeyPath: String?) throws -> (manifest: Manifest, signature: ManifestRendering.SignatureState) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UsageError("cannot read manifest \(path)", exitCode: .config)
+        }
+        let envelope: DSSEEnvelope
+        do { envelope = try DSSEEnvelope(fileData: data) } catch {
+            throw UsageError("\(path) is not a manifest: \(error)", exitCode: .config)
+        }
+        guard envelope.payloadType == Manifest.payloadType else {
+            throw UsageError("\(path): unknown payloadType \(visible(envelope.payloadType))", exitCode: .config)
+        }
+        let manifest: Manifest
+        do { manifest = try Manifest(payload: envelope.payload) } catch {
+            throw UsageError("\(path): \(error)", exitCode: .config)
+        }
+        guard let publicKeyPath else { return (manifest, .notChecked) }
+        let key = try SigningKeys.loadPublicKey(path: publicKeyPath)
+        let verdict = Verifier.verifyFile(path, key: key)
+        if verdict.problems.isEmpty { return (manifest, .verified(keyID: key.keyID)) }
+        return (manifest, .failed(verdict.problems.joined(separator: "; ")))
     }
 }

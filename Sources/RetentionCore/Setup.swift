@@ -3,7 +3,7 @@ import Logging
 /// Installs and checks the tool's own schema (`retention`: runs, batch ledger, legal holds).
 public enum Setup {
     /// The schema version this build writes and expects.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// The schema script, `sql/retention-schema.sql`, compiled into the program.
     static var script: String { String(decoding: PackageResources.retention_schema_sql, as: UTF8.self) }
@@ -42,4 +42,14 @@ enum RunLock {
     static let classID: Int32 = 0x5245_544E
     static let runID: Int32 = 1
     static let setupID: Int32 = 2
+
+    /// Runs `body` holding the run lock, or throws `RunLockBusy` (75) when a run holds it.
+    static func withLock<T>(on connection: Connection, _ body: () throws -> T) throws -> T {
+        let ids = [String(classID), String(runID)]
+        guard try connection.query("SELECT pg_try_advisory_lock($1::int4, $2::int4)", ids).rows[0][0] == "t" else {
+            throw RunLockBusy(holderPID: nil)
+        }
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock($1::int4, $2::int4)", ids) }
+        return try body()
+    }
 }

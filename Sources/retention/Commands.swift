@@ -6,16 +6,24 @@ import RetentionCore
 struct Setup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Creates or upgrades the tool's own schema (retention: runs, batch ledger, legal holds).",
-        discussion: "Safe to run again: it changes nothing on an installed database. Exit: 0, 69, 77, 78.")
+        discussion: """
+            Safe to run again: it changes nothing on an installed database. With --manifests and \
+            --signing-key it also finds runs that died and writes their `recovered` manifests.
+            Exit: 0, 69, 75 (a run is going; nothing was finalized), 77, 78.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var database: ConnectionOptions
+    @OptionGroup var signing: SigningOptions
 
     func run() throws {
         let logger = global.makeLogger()
         try perform(logger) {
+            let settings = signing.isComplete
+                ? try ManifestSettings(directory: signing.manifestFolder, signingKeyPath: signing.signingKeyFile) : nil
             let connection = try Retention.connect(database.conninfo, logger: logger)
             try RetentionCore.Setup.install(on: connection, logger: logger)
+            try Retention.finalizeDeadRuns(on: connection, settings: settings, logger: logger)
         }
     }
 }
@@ -93,6 +101,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var database: ConnectionOptions
+    @OptionGroup var signing: SigningOptions
 
     @Option(help: "About how many rows each batch examines.")
     var batchSize: Int = RunOptions.defaultBatchSize
@@ -114,13 +123,114 @@ struct Run: ParsableCommand {
         let logger = global.makeLogger()
         try perform(logger) {
             let policies = try Retention.loadPolicies(directory: global.policies, only: only)
+            // Preflight: the run must be able to sign and write its manifest before it touches the database.
+            let settings = try ManifestSettings(directory: signing.manifestFolder, signingKeyPath: signing.signingKeyFile)
             let connection = try Retention.connect(database.conninfo, logger: logger)
             let resolved = try Retention.resolve(policies, on: connection)
             let options = RunOptions(batchSize: batchSize, maxRuntime: maxRuntime.flatMap(DurationText.seconds))
-            let summary = try Runner(connection: connection, logger: logger).run(resolved, options: options)
+            let summary = try Runner(connection: connection, logger: logger).run(resolved, options: options, manifests: settings)
             let rows = summary.policies.map { "\($0.name) \($0.action.rawValue)d \($0.rows)" }.joined(separator: ", ")
-            logger.notice("run \(summary.status.rawValue): \(rows.isEmpty ? "no policies" : rows)",
-                          metadata: ["run.id": "\(summary.runID)", "run.status": "\(summary.status.rawValue)"])
+            logger.notice("run \(summary.status.rawValue): \(rows.isEmpty ? "no policies" : rows)", metadata: [
+                "run.id": "\(summary.runID)", "run.status": "\(summary.status.rawValue)",
+                "manifest.path": "\(summary.manifestPath ?? "-")",
+            ])
         }
     }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Checks manifests: signatures, sequence numbers and the hash chain; with --db also the ledger.",
+        discussion: """
+            PATH is a manifest file or a folder of them. With --db (libpq's environment, or --conninfo), \
+            every finished run in the ledger must have its manifest among the files, with equal counts.
+            Exit: 0 all hold, 1 any manifest fails a check (each bad file is named with what is wrong), \
+            64 bad command line, 69 database unreachable, 78 missing public key.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var key: PublicKeyOptions
+
+    @Flag(name: .customLong("db"), help: "Also check the manifests against the ledger in the database.")
+    var againstDatabase = false
+
+    @Option(help: ArgumentHelp("With --db: a libpq conninfo string or URI (default: libpq's environment).",
+                               valueName: "conninfo"))
+    var conninfo: String?
+
+    @Argument(help: "Manifest files or folders.")
+    var paths: [String]
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give one or more manifest files or folders") }
+    }
+
+    func run() throws {
+        let logger = global.makeLogger()
+        try perform(logger) {
+            let verifying = try SigningKeys.loadPublicKey(path: try requirePublicKey(key.publicKeyFile))
+            let connection = againstDatabase ? try Retention.connect(conninfo, logger: logger) : nil
+            let report = try Verifier.verify(paths: paths, key: verifying, connection: connection)
+            print(report.text, terminator: "")
+            if !report.isValid { throw ExitCode(ExitStatus.failure.rawValue) }
+        }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prints one manifest for a person: when, status, and per policy what was purged and kept.",
+        discussion: "Says whether the signature verified (with --public-key). Exit: 0 shown, 1 signature does not verify, 78 unreadable.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var key: PublicKeyOptions
+
+    @Flag(help: "Print the manifest's payload as JSON.")
+    var json = false
+
+    @Argument(help: "The manifest file.")
+    var manifest: String
+
+    func run() throws {
+        let logger = global.makeLogger()
+        try perform(logger) {
+            let shown = try ManifestReading.read(path: manifest, publicKeyPath: key.publicKeyFile)
+            print(json ? ManifestRendering.json(shown.manifest)
+                       : ManifestRendering.text(shown.manifest, path: manifest, signature: shown.signature), terminator: "")
+            if case .failed = shown.signature { throw ExitCode(ExitStatus.failure.rawValue) }
+        }
+    }
+}
+
+struct Keygen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Makes an Ed25519 key pair for signing manifests (PKCS#8 / SPKI PEM; private key mode 0600).",
+        discussion: """
+            Writes DIR/retention-signing.pem (keep it on the machine that runs `retention run`, readable by \
+            its user only) and DIR/retention-public.pem (give it to whoever verifies manifests). Never \
+            overwrites a key. Exit: 0, 78 (folder missing, or a key is already there).
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Folder for the key pair.", valueName: "dir"))
+    var out: String
+
+    func run() throws {
+        let logger = global.makeLogger()
+        try perform(logger) {
+            let generated = try SigningKeys.generate(in: out)
+            print("private key: \(generated.privateKeyPath) (mode 0600)")
+            print("public key:  \(generated.publicKeyPath)")
+            print("key id:      \(generated.keyID)")
+        }
+    }
+}
+
+/// The public key file, or a configuration error (78) saying how to give one.
+func requirePublicKey(_ path: String?) throws -> String {
+    guard let path, !path.isEmpty else {
+        throw UsageError("no public key: give --public-key FILE or set RETENTION_PUBLIC_KEY", exitCode: .config)
+    }
+    return path
 }

@@ -18,7 +18,7 @@ struct RetentionCommand: ParsableCommand {
             78 configuration error, 130/143 interrupted.
             """,
         version: RetentionVersion.current,
-        subcommands: [Setup.self, Check.self, Plan.self, Run.self]
+        subcommands: [Setup.self, Check.self, Plan.self, Run.self, Verify.self, Show.self, Keygen.self]
     )
 }
 
@@ -31,10 +31,40 @@ struct ConnectionOptions: ParsableArguments {
     var conninfo: String?
 }
 
+/// The manifest folder and signing key of `run` (and of `setup`, which finalizes runs that died).
+struct SigningOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Folder the signed manifests go to.", discussion: "Environment: RETENTION_MANIFESTS.",
+                               valueName: "dir"))
+    var manifests: String?
+
+    @Option(help: ArgumentHelp("Ed25519 private key (PKCS#8 PEM, mode 0600) that signs manifests.",
+                               discussion: "Environment: RETENTION_SIGNING_KEY.", valueName: "file"))
+    var signingKey: String?
+
+    var manifestFolder: String? { nonEmpty(manifests ?? ProcessInfo.processInfo.environment["RETENTION_MANIFESTS"]) }
+    var signingKeyFile: String? { nonEmpty(signingKey ?? ProcessInfo.processInfo.environment["RETENTION_SIGNING_KEY"]) }
+    var isComplete: Bool { manifestFolder != nil && signingKeyFile != nil }
+}
+
+/// The public key that verifies manifests.
+struct PublicKeyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Ed25519 public key (SPKI PEM) that verifies manifests.",
+                               discussion: "Environment: RETENTION_PUBLIC_KEY.", valueName: "file"))
+    var publicKey: String?
+
+    var publicKeyFile: String? { nonEmpty(publicKey ?? ProcessInfo.processInfo.environment["RETENTION_PUBLIC_KEY"]) }
+}
+
+/// An empty option or environment variable counts as not given (`RETENTION_SIGNING_KEY=` unsets it).
+func nonEmpty(_ text: String?) -> String? {
+    guard let text, !text.isEmpty else { return nil }
+    return text
+}
+
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Folder of policy files.", discussion: "Environment: RETENTION_POLICIES."))
-    var policies: String = ProcessInfo.processInfo.environment["RETENTION_POLICIES"] ?? "policies"
+    var policies: String = nonEmpty(ProcessInfo.processInfo.environment["RETENTION_POLICIES"]) ?? "policies"
 
     @Option(help: "Log format on stderr: text or json (default: json when stderr is not a terminal).")
     var logFormat: LogFormat?

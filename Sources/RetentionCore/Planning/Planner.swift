@@ -42,7 +42,7 @@ public enum Planner {
     /// Plans every policy in one `READ ONLY` transaction, so all counts share one snapshot and clock.
     public static func plan(_ policies: [ResolvedPolicy], on connection: Connection, logger: Logger) throws -> PlanReport {
         try connection.transaction(readOnly: true) {
-            let at = try connection.query("SELECT now()::text").rows[0][0] ?? ""
+            let at = try connection.query("SELECT \(isoUTC("now()"))").rows[0][0] ?? ""
             var plans: [PolicyPlan] = []
             for resolved in policies {
                 let cutoffs = try computeCutoffs(resolved, on: connection)

@@ -1,3 +1,8 @@
+/// SQL that writes a timestamptz expression as ISO 8601 in UTC (`2026-11-30T02:00:00.123456Z`).
+func isoUTC(_ expression: String) -> String {
+    "to_char((\(expression)) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+}
+
 /// One SQL statement and its bound parameters.
 public struct Statement: Sendable {
     public let sql: String
@@ -46,8 +51,8 @@ struct PurgeSQL {
     func cutoffQuery() -> Statement {
         var params = Parameters()
         let periods = [policy.retain] + (policy.libraries?.retain.map(\.period) ?? [])
-        let type = resolved.ageType.sql
-        let columns = periods.map { "(now() - \(params.bind($0.interval))::interval)::\(type)::text" }
+        let format = resolved.ageType.format
+        let columns = periods.map { "to_char((now() - \(params.bind($0.interval))::interval)\(format))" }
         return Statement(sql: "SELECT " + columns.joined(separator: ", "), params: params.values)
     }
 

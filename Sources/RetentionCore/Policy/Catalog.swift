@@ -11,6 +11,16 @@ public struct ResolvedPolicy: Sendable {
         case timestamp = "timestamp without time zone"
         case timestamptz = "timestamp with time zone"
 
+        /// How a cutoff of this type is written: ISO 8601, UTC with `Z` for timestamptz, so manifests
+        /// read the same whatever the session's time zone. The text is bound back as the cutoff.
+        var format: String {
+            switch self {
+            case .date: return "::date, 'YYYY-MM-DD'"
+            case .timestamp: return "::timestamp, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'"
+            case .timestamptz: return " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
+            }
+        }
+
         /// The type name used in casts; one of three fixed words, never text from a policy.
         var sql: String {
             switch self {

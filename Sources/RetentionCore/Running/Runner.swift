@@ -68,6 +68,8 @@ public struct RunSummary: Sendable {
     public let startedAt: String
     public var finishedAt: String = ""
     public var policies: [PolicyOutcome]
+    /// The manifest written for the run, when one was.
+    public var manifestPath: String?
 }
 
 /// Another run holds the run lock; nothing was done (exit 75).
@@ -104,14 +106,19 @@ public final class Runner {
         self.logger = logger
     }
 
-    /// Runs the policies; throws `RunLockBusy` (75) before anything changes, or `PurgeFailed` (1) after.
-    public func run(_ policies: [ResolvedPolicy], options: RunOptions) throws -> RunSummary {
+    /// Runs the policies and writes the run's manifest; throws `RunLockBusy` (75) before anything changes,
+    /// or `PurgeFailed` (1) after.
+    ///
+    /// `manifests` was checked before this call (key loaded, folder writable), so a run never purges
+    /// without being able to sign and write its manifest.
+    public func run(_ policies: [ResolvedPolicy], options: RunOptions, manifests: ManifestSettings) throws -> RunSummary {
         try connection.query("""
             SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
                    set_config('idle_in_transaction_session_timeout', '60s', false)
             """, [options.lockTimeout, options.statementTimeout])
         try acquireLock()
-        try finalizeDeadRuns()
+        let store = ManifestStore(connection: connection, settings: manifests, logger: logger)
+        try store.finalizePending()
         var summary = try start(policies, options: options)
         let clock = ContinuousClock()
         let began = clock.now
@@ -130,9 +137,13 @@ public final class Runner {
             summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil)
         } catch let error as RetentionError {
             summary.status = .failed
-            if connection.isAlive { _ = try? finish(summary.runID, status: .failed, error: error.description) }
+            // With the connection gone the ledger cannot be read; the next run finds this run and recovers it.
+            if connection.isAlive, (try? finish(summary.runID, status: .failed, error: error.description)) != nil {
+                summary.manifestPath = try? store.write(runID: summary.runID)
+            }
             throw PurgeFailed(runID: summary.runID, cause: error)
         }
+        summary.manifestPath = try store.write(runID: summary.runID)
         return summary
     }
 
@@ -149,33 +160,20 @@ public final class Runner {
         }
     }
 
-    /// Marks runs left `running` by a process that died (we hold the lock, so none is alive) as recovered.
-    private func finalizeDeadRuns() throws {
-        let dead = try connection.query("""
-            UPDATE retention.runs r
-            SET status = 'recovered',
-                finished_at = coalesce((SELECT max(b.finished_at) FROM retention.batches b WHERE b.run_id = r.id),
-                                       r.started_at)
-            WHERE r.status = 'running'
-            RETURNING r.id::text
-            """)
-        for row in dead.rows {
-            logger.warning("found a run that died; finalized it from the ledger",
-                           metadata: ["run.id": "\(row[0] ?? "?")", "run.status": "recovered"])
-        }
-    }
-
     /// Records the run and its cutoffs (fixed for the whole run) in one transaction.
     private func start(_ policies: [ResolvedPolicy], options: RunOptions) throws -> RunSummary {
-        try connection.transaction {
-            let optionsJSON = """
-                {"batch_size": \(options.batchSize), "max_runtime": \(options.maxRuntime.map { "\($0)" } ?? "null"), \
-                "policies": \(policies.count)}
-                """
+        let systemIdentifier = try systemIdentifier()
+        return try connection.transaction {
+            // Integers and text only: manifests are canonical JSON without floating point.
+            let optionsJSON = JSONValue.object([
+                "batch_size": .int(Int64(options.batchSize)),
+                "max_runtime_seconds": options.maxRuntime.map { .int(Int64($0.rounded(.up))) } ?? .null,
+                "policies": .array(policies.map { .string($0.policy.name) }),
+            ]).canonicalString
             let row = try connection.query("""
-                INSERT INTO retention.runs (tool_version, options) VALUES ($1, $2::jsonb)
+                INSERT INTO retention.runs (tool_version, options, system_identifier) VALUES ($1, $2::jsonb, $3)
                 RETURNING id::text, started_at::text
-                """, [options.toolVersion, optionsJSON]).rows[0]
+                """, [options.toolVersion, optionsJSON, systemIdentifier]).rows[0]
             let runID = Int64(row[0] ?? "") ?? 0
             var outcomes: [PolicyOutcome] = []
             for resolved in policies {
@@ -200,6 +198,20 @@ public final class Runner {
             }
             logger.info("run started", metadata: ["run.id": "\(runID)", "run.policies": "\(policies.count)"])
             return RunSummary(runID: runID, status: .running, startedAt: row[1] ?? "", policies: outcomes)
+        }
+    }
+
+    /// The cluster's system identifier, which names the database in manifests together with its name.
+    ///
+    /// `pg_control_system()` is for superusers unless granted (sql/roles.sql grants it); without it the
+    /// manifest says so instead of failing the run.
+    private func systemIdentifier() throws -> String? {
+        do {
+            return try connection.query("SELECT system_identifier::text FROM pg_catalog.pg_control_system()").rows[0][0]
+        } catch let error as DatabaseError where error.isPermissionDenied {
+            logger.warning("no privilege to read the system identifier; manifests will not name it",
+                           metadata: ["sqlstate": "42501"])
+            return nil
         }
     }
 

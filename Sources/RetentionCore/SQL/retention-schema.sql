@@ -84,3 +84,8 @@ CREATE TABLE IF NOT EXISTS retention.holds (
 CREATE INDEX IF NOT EXISTS holds_active ON retention.holds (policy, patron) WHERE released_at IS NULL;
 
 INSERT INTO retention.schema_version (version) VALUES (1) ON CONFLICT DO NOTHING;
+
+-- Version 2: the database's identity, recorded with each run for its manifest.
+ALTER TABLE retention.runs ADD COLUMN IF NOT EXISTS database_name text NOT NULL DEFAULT current_database();
+ALTER TABLE retention.runs ADD COLUMN IF NOT EXISTS system_identifier text;
+INSERT INTO retention.schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;

@@ -71,6 +71,9 @@ extension TestDatabase {
     func environment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RETENTION_") }
         environment["PGDATABASE"] = name
+        environment["RETENTION_MANIFESTS"] = manifestFolder
+        environment["RETENTION_SIGNING_KEY"] = signingKeyPath
+        environment["RETENTION_PUBLIC_KEY"] = publicKeyPath
         environment.merge(extra) { $1 }
         return environment
     }

@@ -49,7 +49,8 @@ extension TestDatabase {
     /// Runs the core engine (not the binary) on a policy folder.
     @discardableResult
     func run(_ folder: URL, only: [String] = [], options: RunOptions = RunOptions()) throws -> RunSummary {
-        try Runner(connection: connection, logger: quietLogger).run(try resolve(folder, only: only), options: options)
+        try Runner(connection: connection, logger: quietLogger).run(try resolve(folder, only: only), options: options,
+                                                                    manifests: try manifestSettings())
     }
 
     /// Plans a policy folder with the core engine.

@@ -16,10 +16,16 @@ let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler()
 final class TestDatabase {
     let name: String
     let connection: Connection
+    /// A folder of this test's own with a signing key pair (`keys/`) and a manifest folder (`manifests/`).
+    let files: URL
 
     /// Creates a fresh database, optionally with the reference schema and the tool's schema.
     init(reference: Bool = true, setup: Bool = true) throws {
         name = "rt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        files = FileManager.default.temporaryDirectory.appendingPathComponent("retention-test-\(name)")
+        try FileManager.default.createDirectory(at: files.appendingPathComponent("keys"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: files.appendingPathComponent("manifests"), withIntermediateDirectories: true)
+        _ = try SigningKeys.generate(in: files.appendingPathComponent("keys").path)
         let admin = try Connection(conninfo: "dbname=postgres")
         try admin.execute(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name))")
         connection = try Connection(conninfo: "dbname=\(name)")
@@ -31,9 +37,25 @@ final class TestDatabase {
     }
 
     deinit {
+        try? FileManager.default.removeItem(at: files)
         if let admin = try? Connection(conninfo: "dbname=postgres") {
             _ = try? admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
         }
+    }
+
+    var manifestFolder: String { files.appendingPathComponent("manifests").path }
+    var signingKeyPath: String { files.appendingPathComponent("keys/\(SigningKeys.privateKeyFileName)").path }
+    var publicKeyPath: String { files.appendingPathComponent("keys/\(SigningKeys.publicKeyFileName)").path }
+
+    /// The manifest settings of this test: its own key and folder.
+    func manifestSettings() throws -> ManifestSettings {
+        try ManifestSettings(directory: manifestFolder, signingKeyPath: signingKeyPath)
+    }
+
+    /// The manifest files written so far, oldest first.
+    func manifestFiles() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: manifestFolder).filter { !$0.hasPrefix(".") }.sorted()
+            .map { (manifestFolder as NSString).appendingPathComponent($0) }
     }
 
     /// A libpq conninfo for this database (host, port and user come from the environment).

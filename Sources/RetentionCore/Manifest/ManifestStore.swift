@@ -1,0 +1,204 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where manifests go and the key that signs them, both checked before a run changes anything.
+public struct ManifestSettings: Sendable {
+    public let directory: String
+    public let signingKey: SigningKey
+
+    /// Loads the key and proves the folder is writable (SPEC §6 preflight); throws 78 or 77.
+    public init(directory: String?, signingKeyPath: String?) throws {
+        guard let signingKeyPath, !signingKeyPath.isEmpty else {
+            throw UsageError("no signing key: give --signing-key FILE or set RETENTION_SIGNING_KEY "
+                             + "(make one with `retention keygen --out DIR`)", exitCode: .config)
+        }
+        guard let directory, !directory.isEmpty else {
+            throw UsageError("no manifest folder: give --manifests DIR or set RETENTION_MANIFESTS", exitCode: .config)
+        }
+        signingKey = try SigningKeys.loadPrivateKey(path: signingKeyPath)
+        self.directory = directory
+        try ManifestStore.checkWritable(directory)
+    }
+}
+
+/// Builds manifests from the ledger, signs them and writes them into the manifest folder.
+///
+/// A manifest is a function of the database's records (the run, its policies and its ledger rows)
+/// and the key. So the run that did the work, a later run that finds it died, and `retention setup`
+/// all write the same manifest for it, and a crash between writing the file and recording it only
+/// means the next run writes it again.
+public struct ManifestStore {
+    let connection: Connection
+    let settings: ManifestSettings
+    let logger: Logger
+
+    public init(connection: Connection, settings: ManifestSettings, logger: Logger) {
+        self.connection = connection
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Checks that `directory` is a folder this process can create files in.
+    static func checkWritable(_ directory: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw UsageError("manifest folder \(directory) does not exist or is not a folder", exitCode: .config)
+        }
+        let probe = (directory as NSString).appendingPathComponent(".retention-write-test-\(getpid())")
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            throw UsageError("manifest folder \(directory) is not writable (\(String(cString: strerror(errno))))",
+                             exitCode: .config)
+        }
+        close(fd)
+        unlink(probe)
+    }
+
+    /// Marks runs that died as recovered and writes a manifest for every finished run that lacks one, oldest first.
+    ///
+    /// Call it only while holding the run lock: then no run is alive, and a `running` run is a dead one.
+    @discardableResult
+    public func finalizePending() throws -> [String] {
+        let dead = try connection.query("""
+            UPDATE retention.runs r
+            SET status = 'recovered',
+                finished_at = coalesce((SELECT max(b.finished_at) FROM retention.batches b WHERE b.run_id = r.id),
+                                       r.started_at)
+            WHERE r.status = 'running'
+            RETURNING r.id::text
+            """)
+        for row in dead.rows {
+            logger.warning("found a run that died; finalizing it from the ledger",
+                           metadata: ["run.id": "\(row[0] ?? "?")", "run.status": "recovered"])
+        }
+        let pending = try connection.query("""
+            SELECT id::text FROM retention.runs WHERE sequence IS NULL AND status <> 'running' ORDER BY id
+            """).rows.compactMap { $0[0].flatMap { Int64($0) } }
+        return try pending.map { try write(runID: $0) }
+    }
+
+    /// Builds, signs and writes the manifest of a finished run, then records its sequence and digest.
+    @discardableResult
+    public func write(runID: Int64) throws -> String {
+        let manifest = try build(runID: runID)
+        let envelope = try settings.signingKey.sign(payloadType: Manifest.payloadType, payload: manifest.payload)
+        let data = envelope.fileData()
+        let path = (settings.directory as NSString).appendingPathComponent(manifest.fileName)
+        try Self.writeAtomically(data, to: path)
+        try connection.query("""
+            UPDATE retention.runs SET sequence = $2::int8, manifest_sha256 = $3 WHERE id = $1::int8
+            """, [String(runID), String(manifest.sequence), sha256Hex(data)])
+        logger.info("manifest written", metadata: [
+            "run.id": "\(runID)", "manifest.sequence": "\(manifest.sequence)", "manifest.path": "\(path)",
+            "run.status": "\(manifest.status)",
+        ])
+        return path
+    }
+
+    /// The manifest of a run, from the run's row, its policies and its ledger rows.
+    func build(runID: Int64) throws -> Manifest {
+        let run = try connection.query("""
+            SELECT r.status, r.database_name, r.system_identifier, \(isoUTC("r.started_at")) AS started,
+                   \(isoUTC("coalesce(r.finished_at, r.started_at)")) AS finished, r.tool_version, r.options::text,
+                   r.sequence::text,
+                   coalesce((SELECT max(sequence) FROM retention.runs), 0) + 1 AS next,
+                   (SELECT p.manifest_sha256 FROM retention.runs p
+                    WHERE p.sequence = (SELECT max(sequence) FROM retention.runs)) AS previous
+            FROM retention.runs r WHERE r.id = $1::int8
+            """, [String(runID)])
+        guard let row = run.rows.first else {
+            throw UsageError("run \(runID) is not in the ledger", exitCode: .failure)
+        }
+        var options: [String: JSONValue] = [:]
+        if let text = row[6], let parsed = try? JSONValue.parse(Data(text.utf8)).object { options = parsed }
+        // A run that already has a sequence keeps it (writing its file again); otherwise it is the next one.
+        let sequence = Int64(row[7] ?? "") ?? Int64(row[8] ?? "") ?? 1
+        let previous = row[7] == nil ? row[9] : try connection.query(
+            "SELECT manifest_sha256 FROM retention.runs WHERE sequence = $1::int8", [String(sequence - 1)]).rows.first?[0] ?? nil
+        return Manifest(runID: runID, sequence: sequence, status: row[0] ?? "", databaseName: row[1] ?? "",
+                        systemIdentifier: row[2], startedAt: row[3] ?? "", finishedAt: row[4] ?? "",
+                        toolVersion: row[5] ?? "", previousSHA256: previous, options: options,
+                        policies: try policies(runID: runID))
+    }
+
+    /// Per policy: the recorded cutoffs joined with the ledger's sums per library.
+    private func policies(runID: Int64) throws -> [ManifestPolicy] {
+        let recorded = try connection.query("""
+            SELECT policy, version::text, policy_sha256, table_name, action, library, retain, cutoff
+            FROM retention.run_policies WHERE run_id = $1::int8
+            ORDER BY policy, library NULLS FIRST
+            """, [String(runID)])
+        let sums = try connection.query("""
+            SELECT policy, library, sum(rows)::text, sum(kept_hold)::text, sum(kept_consent)::text,
+                   sum(kept_rule)::text, count(DISTINCT batch) FILTER (WHERE rows > 0)::text
+            FROM retention.batches WHERE run_id = $1::int8
+            GROUP BY policy, library
+            """, [String(runID)])
+        let batches = try connection.query("""
+            SELECT policy, count(DISTINCT batch) FILTER (WHERE rows > 0)::text
+            FROM retention.batches WHERE run_id = $1::int8 GROUP BY policy
+            """, [String(runID)])
+        var policies: [ManifestPolicy] = []
+        for row in recorded.rows where row[5] == nil {
+            let name = row[0] ?? ""
+            let own = recorded.rows.filter { $0[0] == name && $0[5] != nil }
+            func periodAndCutoff(_ library: String?) -> (String, String) {
+                let match = own.first { $0[5] == library }
+                return (match?[6] ?? row[6] ?? "", match?[7] ?? row[7] ?? "")
+            }
+            var libraries: [String?: ManifestLibrary] = [:]
+            for library in own.map({ $0[5] }) {
+                let (retain, cutoff) = periodAndCutoff(library)
+                libraries[library] = ManifestLibrary(library: library, retain: retain, cutoff: cutoff)
+            }
+            for sum in sums.rows where sum[0] == name {
+                let numbers = sum[2...].map { Int64($0 ?? "") ?? 0 }
+                let (retain, cutoff) = periodAndCutoff(sum[1])
+                libraries[sum[1]] = ManifestLibrary(library: sum[1], retain: retain, cutoff: cutoff, rows: numbers[0],
+                                                    keptByHold: numbers[1], keptByConsent: numbers[2],
+                                                    keptByRule: numbers[3], batches: numbers[4])
+            }
+            if libraries.isEmpty && own.isEmpty {
+                libraries[nil] = ManifestLibrary(library: nil, retain: row[6] ?? "", cutoff: row[7] ?? "")
+            }
+            let batchCount = batches.rows.first { $0[0] == name }?[1].flatMap { Int64($0) } ?? 0
+            policies.append(ManifestPolicy(
+                name: name, version: Int64(row[1] ?? "") ?? 0, fileSHA256: row[2] ?? "", table: row[3] ?? "",
+                action: row[4] ?? "", retain: row[6] ?? "", cutoff: row[7] ?? "", batches: batchCount,
+                libraries: libraries.values.sorted { ($0.library ?? "") < ($1.library ?? "") }))
+        }
+        return policies
+    }
+
+    /// Writes a file so that it is either absent or complete: temporary file, fsync, rename, fsync of the folder.
+    static func writeAtomically(_ data: Data, to path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw writeError(path) }
+        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count, fsync(fd) == 0 else {
+            close(fd)
+            unlink(temporary)
+            throw writeError(path)
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw writeError(path)
+        }
+        let folder = open(directory, O_RDONLY)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
+        }
+    }
+
+    private static func writeError(_ path: String) -> UsageError {
+        UsageError("cannot write manifest \(path): \(String(cString: strerror(errno)))", exitCode: .config)
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+/// The verdict on one manifest file.
+public struct FileVerdict: Sendable {
+    public let path: String
+    /// The manifest, when the file could be read and its signature verified.
+    public let manifest: Manifest?
+    /// Hex SHA-256 of the file's bytes, the next manifest's `previous_sha256`.
+    public let sha256: String
+    public var problems: [String]
+}
+
+/// The result of `retention verify`: each file's verdict and the problems of the chain as a whole.
+public struct VerificationReport: Sendable {
+    public var files: [FileVerdict]
+    /// Problems not tied to one file (a run in the ledger without a manifest).
+    public var general: [String]
+
+    public var isValid: Bool { general.isEmpty && files.allSatisfy { $0.problems.isEmpty } && !files.isEmpty }
+
+    /// One line per file (`OK` or `FAIL` and what is wrong), then the general problems and a summary.
+    public var text: String {
+        var lines = files.map { verdict -> String in
+            let what = verdict.manifest.map { "sequence \($0.sequence), run \($0.runID), \($0.status)" } ?? "unreadable"
+            if verdict.problems.isEmpty { return "OK    \(verdict.path) (\(what))" }
+            return "FAIL  \(verdict.path) (\(what)): " + verdict.problems.joined(separator: "; ")
+        }
+        lines += general.map { "FAIL  \($0)" }
+        let bad = files.filter { !$0.problems.isEmpty }.count
+        if files.isEmpty {
+            lines.append("no manifest files found")
+        } else if isValid {
+            lines.append("\(files.count) \(files.count == 1 ? "manifest" : "manifests") verified: signatures, sequence and chain hold")
+        } else {
+            lines.append("verification failed: \(bad) of \(files.count) files, \(general.count) other problems")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Checks manifests: signatures, canonical payloads, file names, sequence and hash chain; and, with a
+/// database, that every finished run in the ledger has its manifest and the counts agree.
+public enum Verifier {
+    /// The manifest files among `paths`: files as given, folders' `*.json` files (not hidden ones).
+    public static func files(in paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw UsageError("\(path) does not exist", exitCode: .usage)
+            }
+            if isDirectory.boolValue {
+                let names = try FileManager.default.contentsOfDirectory(atPath: path)
+                files += names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()
+                    .map { (path as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(path)
+            }
+        }
+        return files
+    }
+
+    /// Verifies the files one by one, then as a chain ordered by sequence, then against the ledger.
+    public static func verify(paths: [String], key: VerifyingKey, connection: Connection? = nil) throws -> VerificationReport {
+        var verdicts = try files(in: paths).map { verifyFile($0, key: key) }
+        checkChain(&verdicts)
+        var report = VerificationReport(files: verdicts, general: [])
+        if let connection { try checkLedger(&report, connection: connection) }
+        return report
+    }
+
+    /// Reads one file and checks what it can alone: envelope, type, signature, payload form, name.
+    static func verifyFile(_ path: String, key: VerifyingKey) -> FileVerdict {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return FileVerdict(path: path, manifest: nil, sha256: "", problems: ["cannot be read"])
+        }
+        let digest = sha256Hex(data)
+        func fail(_ problem: String) -> FileVerdict {
+            FileVerdict(path: path, manifest: nil, sha256: digest, problems: [problem])
+        }
+        let envelope: DSSEEnvelope
+        do { envelope = try DSSEEnvelope(fileData: data) } catch { return fail("not a DSSE envelope: \(error)") }
+        guard envelope.payloadType == Manifest.payloadType else {
+            return fail("unknown payloadType \(visible(envelope.payloadType)); expected \(Manifest.payloadType)")
+        }
+        guard key.verify(envelope) else {
+            let other = envelope.signatures.allSatisfy { $0.keyid != key.keyID }
+            return fail(other
+                ? "bad signature: signed by another key (keyid \(visible(envelope.signatures[0].keyid.prefix(16).description))...), not by the public key given"
+                : "bad signature: the payload or the signature was altered after signing")
+        }
+        let manifest: Manifest
+        do { manifest = try Manifest(payload: envelope.payload) } catch { return fail("signed payload is not a valid manifest: \(error)") }
+        var problems: [String] = []
+        if data != envelope.fileData() { problems.append("the envelope was altered (not in its canonical form)") }
+        let name = (path as NSString).lastPathComponent
+        if name != manifest.fileName {
+            problems.append("file name does not match its contents (expected \(manifest.fileName)): renamed or swapped")
+        }
+        return FileVerdict(path: path, manifest: manifest, sha256: digest, problems: problems)
+    }
+
+    /// Sequence numbers without gaps or repeats, and each `previous_sha256` equal to its predecessor's digest.
+    static func checkChain(_ verdicts: inout [FileVerdict]) {
+        let readable = verdicts.indices.filter { verdicts[$0].manifest != nil }
+            .sorted { verdicts[$0].manifest!.sequence < verdicts[$1].manifest!.sequence }
+        var previous: Int?
+        for index in readable {
+            let manifest = verdicts[index].manifest!
+            defer { previous = index }
+            guard let before = previous else {
+                if manifest.sequence > 1 || manifest.previousSHA256 != nil {
+                    verdicts[index].problems.append("missing predecessor: sequence \(manifest.sequence - 1) is not among the files")
+                }
+                continue
+            }
+            let prior = verdicts[before].manifest!
+            if manifest.sequence == prior.sequence {
+                verdicts[index].problems.append("repeated sequence \(manifest.sequence) (also in \(verdicts[before].path))")
+            } else if manifest.sequence != prior.sequence + 1 {
+                let missing = manifest.sequence - prior.sequence - 1
+                verdicts[index].problems.append("sequence gap: \(missing) \(missing == 1 ? "manifest" : "manifests") "
+                                                + "missing before sequence \(manifest.sequence)")
+            } else if manifest.previousSHA256 != verdicts[before].sha256 {
+                verdicts[index].problems.append("previous_sha256 does not match the manifest before it "
+                                                + "(\(verdicts[before].path)): it was altered or replaced")
+            }
+        }
+    }
+
+    /// Every finished run has a manifest among the files with the recorded digest, and counts equal the ledger.
+    static func checkLedger(_ report: inout VerificationReport, connection: Connection) throws {
+        try Setup.requireInstalled(on: connection)
+        let runs = try connection.query("""
+            SELECT id::text, status, sequence::text, manifest_sha256 FROM retention.runs
+            WHERE status <> 'running' ORDER BY id
+            """)
+        var bySequence: [Int64: Int] = [:]
+        for (index, verdict) in report.files.enumerated() {
+            if let sequence = verdict.manifest?.sequence { bySequence[sequence] = index }
+        }
+        for run in runs.rows {
+            let runID = run[0] ?? "?"
+            guard let sequence = run[2].flatMap({ Int64($0) }) else {
+                report.general.append("run \(runID) (\(run[1] ?? "?")) in the ledger has no manifest yet; "
+                                      + "the next `retention run` writes it")
+                continue
+            }
+            guard let index = bySequence[sequence] else {
+                report.general.append("run \(runID) has manifest sequence \(sequence) in the ledger, "
+                                      + "but no such manifest is among the files")
+                continue
+            }
+            if report.files[index].sha256 != run[3] {
+                report.files[index].problems.append("digest differs from the one the ledger recorded for run \(runID)")
+            }
+            guard let manifest = report.files[index].manifest else { continue }
+            if String(manifest.runID) != runID {
+                report.files[index].problems.append("the ledger records sequence \(sequence) for run \(runID), "
+                                                    + "the manifest says run \(manifest.runID)")
+            }
+            let sums = try connection.query("""
+                SELECT policy, sum(rows)::text FROM retention.batches WHERE run_id = $1::int8 GROUP BY policy
+                """, [runID])
+            var ledger: [String: Int64] = [:]
+            for row in sums.rows { ledger[row[0] ?? ""] = Int64(row[1] ?? "") ?? 0 }
+            for policy in manifest.policies where policy.rows != (ledger[policy.name] ?? 0) {
+                report.files[index].problems.append("count mismatch: policy \(policy.name) purged \(policy.rows) rows "
+                                                    + "by the manifest, \(ledger[policy.name] ?? 0) by the ledger")
+            }
+            for name in ledger.keys where !manifest.policies.contains(where: { $0.name == name }) {
+                report.files[index].problems.append("count mismatch: the ledger has policy \(name), the manifest does not")
+            }
+        }
+    }
+}

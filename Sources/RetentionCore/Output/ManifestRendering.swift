@@ -1,0 +1,69 @@
+import Foundation
+
+/// Renders one manifest for a compliance officer: when, what status, and per policy what was purged and kept.
+public enum ManifestRendering {
+    /// What `retention show` says about the signature.
+    public enum SignatureState: Sendable {
+        case verified(keyID: String)
+        case failed(String)
+        case notChecked
+    }
+
+    public static func text(_ manifest: Manifest, path: String, signature: SignatureState) -> String {
+        var out = "Manifest \(path)\n"
+        switch signature {
+        case .verified(let keyID): out += "Signature:  verified (key \(keyID.prefix(16))...)\n"
+        case .failed(let reason): out += "Signature:  NOT VERIFIED: \(reason)\n"
+        case .notChecked: out += "Signature:  not checked (give --public-key FILE or set RETENTION_PUBLIC_KEY)\n"
+        }
+        out += "Run:        \(manifest.runID), sequence \(manifest.sequence), status \(manifest.status)"
+            + " (\(statusMeaning(manifest.status)))\n"
+        out += "Database:   \(visible(manifest.databaseName))"
+            + (manifest.systemIdentifier.map { " (system identifier \($0))" } ?? "") + "\n"
+        out += "Started:    \(manifest.startedAt) (database clock)\n"
+        out += "Finished:   \(manifest.finishedAt)\n"
+        out += "Tool:       retention \(visible(manifest.toolVersion))\n"
+        out += "Previous:   " + (manifest.previousSHA256.map { "SHA-256 \($0)" } ?? "none (first manifest of this database)") + "\n"
+        for policy in manifest.policies {
+            let verb = policy.action == "anonymize" ? "anonymized" : "deleted"
+            out += "\n\(policy.name) v\(policy.version): \(policy.action) \(visible(policy.table)), "
+                + "retain \(policy.retain), cutoff \(policy.cutoff)\n"
+            out += "  policy file SHA-256 \(policy.fileSHA256)\n"
+            out += "  \(PlanRendering.grouped(policy.rows)) rows \(verb) in \(policy.batches) "
+                + "\(policy.batches == 1 ? "batch" : "batches"); kept: \(PlanRendering.grouped(policy.keptByHold)) by legal hold, "
+                + "\(PlanRendering.grouped(policy.keptByConsent)) by consent, \(PlanRendering.grouped(policy.keptByRule)) by keep_when\n"
+            if policy.libraries.count > 1 || policy.libraries.first?.library != nil {
+                let header = ["library", "retain", "cutoff", verb, "hold", "consent", "keep_when", "batches"]
+                let rows = policy.libraries.map { library in
+                    [library.library.map(visible) ?? "(none)", library.retain, library.cutoff,
+                     PlanRendering.grouped(library.rows), PlanRendering.grouped(library.keptByHold),
+                     PlanRendering.grouped(library.keptByConsent), PlanRendering.grouped(library.keptByRule),
+                     "\(library.batches)"]
+                }
+                out += PlanRendering.table(header: header, rows: rows, rightAligned: Set(3...7))
+            }
+        }
+        if manifest.policies.isEmpty { out += "\nNo policies were applied.\n" }
+        return out
+    }
+
+    /// The payload itself, pretty-printed with sorted keys, for programs.
+    public static func json(_ manifest: Manifest) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: manifest.payload),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys,
+                                                                                        .withoutEscapingSlashes])
+        else { return String(decoding: manifest.payload, as: UTF8.self) + "\n" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    static func statusMeaning(_ status: String) -> String {
+        switch status {
+        case "completed": return "every policy ran to the end"
+        case "stopped": return "stopped at --max-runtime; the next run continues"
+        case "interrupted": return "stopped by a signal after finishing a batch"
+        case "failed": return "failed during the purge; the counts are those of the committed batches"
+        case "recovered": return "the run died; this manifest was written later from the ledger"
+        default: return "unknown status"
+        }
+    }
+}

@@ -81,11 +81,15 @@ CREATE TABLE IF NOT EXISTS retention.holds (
     CHECK (held_from IS NULL OR held_until IS NULL OR held_from < held_until),
     CHECK ((released_by IS NULL) = (released_at IS NULL))
 );
-CREATE INDEX IF NOT EXISTS holds_active ON retention.holds (policy, patron) WHERE released_at IS NULL;
 
 INSERT INTO retention.schema_version (version) VALUES (1) ON CONFLICT DO NOTHING;
 
--- Version 2: the database's identity, recorded with each run for its manifest.
+-- Version 2: the database's identity, recorded with each run for its manifest; hold lookups by
+-- patron (one index probe per row however many holds there are); maintenance done after a run.
 ALTER TABLE retention.runs ADD COLUMN IF NOT EXISTS database_name text NOT NULL DEFAULT current_database();
 ALTER TABLE retention.runs ADD COLUMN IF NOT EXISTS system_identifier text;
+CREATE INDEX IF NOT EXISTS holds_active_patron ON retention.holds (patron) WHERE released_at IS NULL;
+CREATE INDEX IF NOT EXISTS holds_active_scope ON retention.holds (policy) WHERE released_at IS NULL AND patron IS NULL;
+ALTER TABLE retention.run_policies ADD COLUMN IF NOT EXISTS maintenance text;
+ALTER TABLE retention.run_policies ADD COLUMN IF NOT EXISTS maintenance_ms bigint;
 INSERT INTO retention.schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;

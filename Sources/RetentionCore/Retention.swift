@@ -23,10 +23,15 @@ public enum Retention {
         return policies.filter { only.contains($0.name) }
     }
 
-    /// Checks that the tool's schema is installed and resolves the policies against the live catalog.
-    public static func resolve(_ policies: [Policy], on connection: Connection) throws -> [ResolvedPolicy] {
+    /// Checks that the tool's schema is installed, resolves the policies against the live catalog, and
+    /// checks that the user holds the privileges `purpose` needs.
+    public static func resolve(_ policies: [Policy], on connection: Connection,
+                               for purpose: Privileges.Purpose = .run) throws -> [ResolvedPolicy] {
+        try Privileges.requireSchemaUsage(on: connection)
         try Setup.requireInstalled(on: connection)
-        return try Catalog.resolve(policies, on: connection)
+        let resolved = try Catalog.resolve(policies, on: connection)
+        try Privileges.require(resolved, for: purpose, on: connection)
+        return resolved
     }
 
     /// Writes manifests for runs that died or lack one, when signing is configured and no run is going.

@@ -83,7 +83,7 @@ struct Plan: ParsableCommand {
         try perform(logger) {
             let policies = try Retention.loadPolicies(directory: global.policies, only: only)
             let connection = try Retention.connect(database.conninfo, logger: logger)
-            let resolved = try Retention.resolve(policies, on: connection)
+            let resolved = try Retention.resolve(policies, on: connection, for: .plan)
             let report = try Planner.plan(resolved, on: connection, logger: logger)
             print(json ? PlanRendering.json(report) : PlanRendering.text(report), terminator: "")
         }

@@ -46,12 +46,11 @@ import Testing
         yaml = yaml.replacingOccurrences(of: "BANGOR: 14 days", with: "\"BANGOR'; DROP TABLE loans; --\": 14 days")
         let folder = try PolicyFolder(["loans.yaml": yaml])
         let summary = try db.run(folder.url)
-        // BANGOR lost its own period (the key no longer matches), so loan 3 (20 days) waits for 30 days;
-        // loan 10 (no patron, no notes) does not yet carry the new notes value, so it is due too.
-        #expect(summary.policies[0].rows == 4)
+        // BANGOR lost its own period (the key no longer matches), so loan 3 (20 days) waits for 30 days.
+        #expect(summary.policies[0].rows == 2)
         #expect(try db.int("SELECT count(*) FROM patrons") == 2)
         #expect(try db.strings("SELECT id::text FROM loans WHERE notes = '\(hostile.replacingOccurrences(of: "'", with: "''"))' ORDER BY loans.id")
-                == ["1", "5", "10", "11"])
+                == ["1", "5"])
     }
 
     @Test func lookAlikeAndInjectedNamesAreRejectedWithVisibleEscapes() throws {

@@ -7,27 +7,27 @@ import Testing
         let db = try TestDatabase()
         try db.sql(loanCases)
         let policies = try PolicyFolder.shipped()
-        let untouched = "SELECT md5(string_agg(l::text, ',' ORDER BY id)) FROM loans l WHERE id NOT IN (1, 3, 5, 11)"
+        let untouched = "SELECT md5(string_agg(l::text, ',' ORDER BY id)) FROM loans l WHERE id NOT IN (1, 3, 5)"
         let before = try db.strings(untouched)
 
         let plan = try db.plan(policies.url, only: ["loan-history"])
         let libraries = Dictionary(uniqueKeysWithValues: plan.policies[0].libraries.map { ($0.library ?? "", $0) })
-        #expect(libraries["AUGUSTA"]?.due == 2)
+        #expect(libraries["AUGUSTA"]?.due == 1)
         #expect(libraries["AUGUSTA"]?.keptByConsent == 1)
         #expect(libraries["AUGUSTA"]?.keptByRule == 2)
         #expect(libraries["BANGOR"]?.due == 1)
         #expect(libraries["PORTLAND"]?.due == 1)
         #expect(libraries["PORTLAND"]?.oldestDueDays == 100)
-        #expect(try db.int(independentLoanDueCount) == 4)
+        #expect(try db.int(independentLoanDueCount) == 3)
 
         let summary = try db.run(policies.url, only: ["loan-history"])
         #expect(summary.status == .completed)
-        #expect(summary.policies[0].rows == 4)
+        #expect(summary.policies[0].rows == 3)
         let anonymized = try db.strings("SELECT id::text FROM loans WHERE patron_id IS NULL AND notes IS NULL ORDER BY loans.id")
         #expect(anonymized
-                == ["1", "3", "5", "10", "11"])
+                == ["1", "3", "5", "10"])
         #expect(try db.strings(untouched) == before)
-        #expect(try db.ledger(run: summary.runID) == ["loan-history/AUGUSTA": 2, "loan-history/BANGOR": 1,
+        #expect(try db.ledger(run: summary.runID) == ["loan-history/AUGUSTA": 1, "loan-history/BANGOR": 1,
                                                       "loan-history/PORTLAND": 1])
         let kept = try db.connection.query("""
             SELECT sum(kept_consent)::text, sum(kept_rule)::text, sum(kept_hold)::text
@@ -41,7 +41,7 @@ import Testing
         try db.sql(loanCases)
         let policies = try PolicyFolder.shipped()
         let first = try db.run(policies.url, only: ["loan-history"])
-        #expect(first.policies[0].rows == 4)
+        #expect(first.policies[0].rows == 3)
         let after = try db.fingerprint()
         let second = try db.run(policies.url, only: ["loan-history"])
         #expect(second.policies[0].rows == 0)
@@ -159,11 +159,12 @@ import Testing
             """)
         let policies = try PolicyFolder.shipped()
         let plan = try db.plan(policies.url, only: ["loan-history"])
-        // Patron 1's due loans (1, 3, 5) are held; loan 11 has no patron and stays due.
-        #expect(plan.policies[0].due == 1)
+        // Patron 1's loans past the cutoff (1, 3, 5, 7, 8) are held; the consenting patron's loan 6 is kept by consent.
+        #expect(plan.policies[0].due == 0)
         #expect(plan.policies[0].keptByHold == 5)
+        #expect(plan.policies[0].keptByConsent == 1)
         let summary = try db.run(policies.url, only: ["loan-history"])
-        #expect(summary.policies[0].rows == 1)
+        #expect(summary.policies[0].rows == 0)
         #expect(summary.policies[0].libraries.reduce(0) { $0 + $1.keptByHold } == 5)
         #expect(try db.strings("SELECT id::text FROM loans WHERE patron_id = 1 AND notes IS NULL ORDER BY loans.id")
                 == ["3", "4", "5", "7", "8", "9"])

@@ -123,10 +123,15 @@ struct PurgeSQL {
         return "COALESCE((" + conditions.joined(separator: ") OR (") + "), false)"
     }
 
-    /// For anonymize: true while the row does not yet carry every `set` value.
+    /// For anonymize: true while the row does not yet carry the `set` values of its marker columns.
+    ///
+    /// Testing a column's value needs SELECT on it, and the purger role has none on note or name
+    /// columns. So when `set` clears the policy's patron column (which the purger reads anyway, for
+    /// consent and holds), that column alone tells whether a row was anonymized; otherwise all `set`
+    /// columns do, and the purger needs SELECT on them (`check --db` says so).
     private func pending(_ params: inout Parameters) -> String? {
         guard policy.action == .anonymize else { return nil }
-        let done = policy.set.map { assignment in
+        let done = policy.markerColumns.map { assignment in
             let target = column(assignment.column)
             guard let value = assignment.value else { return "\(target) IS NULL" }
             return "\(target) IS NOT DISTINCT FROM \(params.bind(value))"

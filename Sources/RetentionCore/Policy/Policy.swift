@@ -38,6 +38,13 @@ public struct Policy: Sendable, Equatable {
     public let keepWhen: [Condition]
     public let libraries: Libraries?
 
+    /// The `set` entries whose values mark a row as anonymized: the patron column's when `set`
+    /// clears it, otherwise all of them (see `PurgeSQL.pending`).
+    public var markerColumns: [Assignment] {
+        let patronOnly = set.filter { $0.column == patron }
+        return patronOnly.isEmpty ? set : patronOnly
+    }
+
     /// The file the policy came from, as given.
     public let file: String
     /// Hex SHA-256 of the file's bytes, recorded in manifests.

@@ -4,7 +4,8 @@ import Foundation
 /// Hand-made rows for the reference schema, one per case the loan policy must tell apart.
 ///
 /// Expected with the shipped loan policy (30 days; BANGOR 14; PORTLAND 90):
-/// due ids 1, 3, 5, 11; kept by consent id 6; kept by keep_when ids 7, 8; not candidates 2, 4, 9, 10.
+/// due ids 1, 3, 5; kept by consent id 6; kept by keep_when ids 7, 8; not candidates 2, 4, 9 and 10, 11
+/// (no patron link left: the patron column marks a loan as anonymized).
 let loanCases = """
     INSERT INTO libraries (code, name) VALUES ('AUGUSTA', 'A'), ('BANGOR', 'B'), ('PORTLAND', 'P');
     INSERT INTO patrons (id, library_code, first_name, last_name, email, keep_history) OVERRIDING SYSTEM VALUE VALUES
@@ -33,7 +34,7 @@ let independentLoanDueCount = """
                                                       ELSE interval '30 days' END
       AND NOT (l.fines_owed > 0 OR l.status IN ('lost', 'claims-returned'))
       AND NOT EXISTS (SELECT 1 FROM patrons p WHERE p.id = l.patron_id AND p.keep_history)
-      AND (l.patron_id IS NOT NULL OR l.notes IS NOT NULL)
+      AND l.patron_id IS NOT NULL
     """
 
 /// Independent counts of the rows the two shipped delete policies make due.

@@ -1,0 +1,79 @@
+/// The privileges a command needs are missing; reported before anything runs (exit 77).
+public struct MissingPrivileges: RetentionError {
+    public let missing: [String]
+    public var exitCode: ExitStatus { .noPermission }
+    public var description: String {
+        missing.map { "permission denied: \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// Checks, from the catalog, that the current user holds every privilege a command will use.
+///
+/// A missing privilege is named (privilege, table, column, policy) before a run fails on it
+/// halfway, and the purger role of `sql/roles.sql` is checked to be enough and no more than needed.
+public enum Privileges {
+    /// What the privileges are for: `plan` reads; `run` (and `check --db`) also purge and record.
+    public enum Purpose: Sendable {
+        case plan, run
+    }
+
+    /// Throws `MissingPrivileges` naming every privilege the policies need for `purpose` and the user lacks.
+    public static func require(_ policies: [ResolvedPolicy], for purpose: Purpose, on connection: Connection) throws {
+        var checks: [(sql: String, params: [String?], what: String)] = []
+        func column(_ table: QualifiedName, _ name: String, _ privilege: String, _ policy: String) {
+            checks.append(("SELECT has_column_privilege(to_regclass($1), $2, $3)", [table.sql, name, privilege],
+                           "\(privilege) on column \(table).\(visible(name)) (policy \(policy))"))
+        }
+        func table(_ name: String, _ privilege: String, _ what: String) {
+            checks.append(("SELECT has_table_privilege(to_regclass($1), $2)", [name, privilege], what))
+        }
+        table("retention.holds", "SELECT", "SELECT on table retention.holds")
+        if purpose == .run {
+            for name in ["runs", "run_policies", "batches"] {
+                table("retention.\(name)", "INSERT", "INSERT on table retention.\(name)")
+                table("retention.\(name)", "SELECT", "SELECT on table retention.\(name)")
+            }
+            table("retention.runs", "UPDATE", "UPDATE on table retention.runs")
+        }
+        for resolved in policies {
+            let policy = resolved.policy
+            checks.append(("SELECT has_schema_privilege($1, 'USAGE')", [policy.table.schema],
+                           "USAGE on schema \(visible(policy.table.schema)) (policy \(policy.name))"))
+            var read = [policy.age] + [policy.patron, policy.libraries?.column].compactMap { $0 }
+            read += policy.keepWhen.map(\.column)
+            if policy.action == .anonymize { read += policy.markerColumns.map(\.column) }
+            for name in uniqued(read) { column(policy.table, name, "SELECT", policy.name) }
+            if let consent = policy.consent {
+                checks.append(("SELECT has_schema_privilege($1, 'USAGE')", [consent.table.schema],
+                               "USAGE on schema \(visible(consent.table.schema)) (policy \(policy.name))"))
+                for name in uniqued([consent.key, consent.keepIf]) { column(consent.table, name, "SELECT", policy.name) }
+            }
+            guard purpose == .run else { continue }
+            switch policy.action {
+            case .delete:
+                table(policy.table.sql, "DELETE", "DELETE on table \(policy.table) (policy \(policy.name))")
+            case .anonymize:
+                for assignment in policy.set { column(policy.table, assignment.column, "UPDATE", policy.name) }
+            }
+        }
+        var missing: [String] = []
+        for check in checks where try connection.query(check.sql, check.params).rows.first?[0] != "t" {
+            missing.append(check.what)
+        }
+        if !missing.isEmpty { throw MissingPrivileges(missing: missing) }
+    }
+
+    /// Names a missing USAGE on the tool's schema before anything tries to read it.
+    static func requireSchemaUsage(on connection: Connection) throws {
+        let row = try connection.query("""
+            SELECT n.oid IS NOT NULL, coalesce(has_schema_privilege(n.oid, 'USAGE'), false)
+            FROM (SELECT 1) one LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = 'retention'
+            """).rows[0]
+        if row[0] == "t" && row[1] != "t" { throw MissingPrivileges(missing: ["USAGE on schema retention"]) }
+    }
+
+    private static func uniqued(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
+}

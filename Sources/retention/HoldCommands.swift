@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RetentionCore
+
+struct HoldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hold",
+        abstract: "Legal holds from court orders: rows a hold covers are never purged while it is active.",
+        discussion: """
+            A hold matches a row when every scope it sets matches (patron, policy, library, time window over \\
+            the policy's age column); a hold with no scope freezes all purging and needs --all. A hold placed \\
+            during a run takes effect from its next batch. Holds are never deleted. Needs the retention_holds \\
+            role (sql/roles.sql). Exit: 0, 64 bad arguments or no such hold, 69, 77, 78.
+            """,
+        subcommands: [Place.self, List.self, Release.self])
+
+    struct Place: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Places a legal hold.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var database: ConnectionOptions
+
+        @Option(help: "The court order or case number (required).")
+        var reference: String
+
+        @Option(help: "Why the records are held (required).")
+        var reason: String
+
+        @Option(help: "Hold this patron's records (the value of the policies' patron column).")
+        var patron: String?
+
+        @Option(help: "Hold only the records of this policy.")
+        var policy: String?
+
+        @Option(help: "Hold only the records of this library (the value of the policy's library column).")
+        var library: String?
+
+        @Option(help: "Hold records whose age is at or after this date or timestamp.")
+        var from: String?
+
+        @Option(help: "Hold records whose age is before this date or timestamp.")
+        var until: String?
+
+        @Flag(help: "Place a hold with no scope: it freezes all purging until released.")
+        var all = false
+
+        var scope: HoldScope {
+            HoldScope(patron: nonEmpty(patron), policy: nonEmpty(policy), library: nonEmpty(library),
+                      from: nonEmpty(from), until: nonEmpty(until))
+        }
+
+        func validate() throws {
+            if reference.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError("--reference must name the court order or case number")
+            }
+            if scope.isEmpty && !all {
+                throw ValidationError("a hold without --patron, --policy, --library, --from or --until freezes all purging; "
+                                      + "say so with --all")
+            }
+            if !scope.isEmpty && all { throw ValidationError("--all is for a hold with no scope") }
+        }
+
+        func run() throws {
+            let logger = global.makeLogger()
+            try perform(logger) {
+                // A policy name with a typo would hold nothing; check it against the policy files.
+                if let policy = scope.policy {
+                    let names = try PolicyLoader.load(directory: global.policies).map(\.name)
+                    guard names.contains(policy) else {
+                        throw UsageError("--policy \(policy): no policy of that name in \(global.policies) "
+                                         + "(there are: \(names.joined(separator: ", ")))", exitCode: .usage)
+                    }
+                }
+                let connection = try Retention.connect(database.conninfo, logger: logger)
+                try RetentionCore.Setup.requireInstalled(on: connection)
+                let id = try Holds.place(reference: reference, reason: reason, scope: scope, on: connection)
+                print("placed hold \(id): \(reference)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Lists active legal holds (with --all, released ones too).")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var database: ConnectionOptions
+
+        @Flag(help: "Also list released holds.")
+        var all = false
+
+        @Flag(help: "Print the holds as JSON.")
+        var json = false
+
+        func run() throws {
+            let logger = global.makeLogger()
+            try perform(logger) {
+                let connection = try Retention.connect(database.conninfo, logger: logger)
+                try RetentionCore.Setup.requireInstalled(on: connection)
+                let holds = try Holds.list(includeReleased: all, on: connection)
+                print(json ? HoldRendering.json(holds) : HoldRendering.text(holds, includeReleased: all), terminator: "")
+            }
+        }
+    }
+
+    struct Release: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Releases a legal hold; the next run may purge what it held. The record stays.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var database: ConnectionOptions
+
+        @Argument(help: "The hold's number, from `retention hold list`.")
+        var id: Int64
+
+        func run() throws {
+            let logger = global.makeLogger()
+            try perform(logger) {
+                let connection = try Retention.connect(database.conninfo, logger: logger)
+                try RetentionCore.Setup.requireInstalled(on: connection)
+                try Holds.release(id: id, on: connection)
+                print("released hold \(id)")
+            }
+        }
+    }
+}

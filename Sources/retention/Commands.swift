@@ -103,7 +103,7 @@ struct Run: ParsableCommand {
     @OptionGroup var database: ConnectionOptions
     @OptionGroup var signing: SigningOptions
 
-    @Option(help: "About how many rows each batch examines.")
+    @Option(help: "How many rows (keys) each batch spans; it purges the due ones among them.")
     var batchSize: Int = RunOptions.defaultBatchSize
 
     @Option(help: "Stop cleanly after the batch that passes this duration, like 30m, 2h or 90s.")
@@ -111,6 +111,9 @@ struct Run: ParsableCommand {
 
     @Option(name: .customLong("only"), help: "Apply only this policy (repeatable).")
     var only: [String] = []
+
+    @Flag(help: "Run plain VACUUM on each purged table after the last batch (needs the table owner's role).")
+    var vacuum = false
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be 1 or more") }
@@ -127,7 +130,8 @@ struct Run: ParsableCommand {
             let settings = try ManifestSettings(directory: signing.manifestFolder, signingKeyPath: signing.signingKeyFile)
             let connection = try Retention.connect(database.conninfo, logger: logger)
             let resolved = try Retention.resolve(policies, on: connection)
-            let options = RunOptions(batchSize: batchSize, maxRuntime: maxRuntime.flatMap(DurationText.seconds))
+            var options = RunOptions(batchSize: batchSize, maxRuntime: maxRuntime.flatMap(DurationText.seconds))
+            options.vacuum = vacuum
             let summary = try Runner(connection: connection, logger: logger).run(resolved, options: options, manifests: settings)
             let rows = summary.policies.map { "\($0.name) \($0.action.rawValue)d \($0.rows)" }.joined(separator: ", ")
             logger.notice("run \(summary.status.rawValue): \(rows.isEmpty ? "no policies" : rows)", metadata: [

@@ -18,7 +18,7 @@ struct RetentionCommand: ParsableCommand {
             78 configuration error, 130/143 interrupted.
             """,
         version: RetentionVersion.current,
-        subcommands: [Setup.self, Check.self, Plan.self, Run.self, Verify.self, Show.self, HoldCommand.self, Keygen.self]
+        subcommands: [Setup.self, Check.self, Plan.self, Run.self, Verify.self, Show.self, HoldCommand.self, Keygen.self, AuditCommand.self]
     )
 }
 

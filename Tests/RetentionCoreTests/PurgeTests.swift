@@ -107,8 +107,11 @@ import Testing
         let runID = try db.int("INSERT INTO retention.runs (tool_version) VALUES ('test') RETURNING id")
         func purge(_ name: String, cutoff: String) throws -> Int64 {
             let policy = try #require(resolved.first { $0.policy.name == name })
-            let statement = PurgeSQL(policy).batchStatement(cutoffs: Cutoffs(standard: cutoff, libraries: []), runID: runID,
-                                                            batch: 1, fromBlock: 0, toBlock: Int64(UInt32.max))
+            let sql = PurgeSQL(policy)
+            let bound = sql.boundStatement(size: 100, first: true)
+            try db.connection.query(bound.sql, bound.params)
+            let statement = sql.batchStatement(cutoffs: Cutoffs(standard: cutoff, libraries: []), runID: runID,
+                                               batch: 1, first: true)
             return try db.connection.query(statement.sql, statement.params).rows.reduce(0) { $0 + Int64($1[1]!)! }
         }
         #expect(try purge("at", cutoff: "2026-01-01 12:00:00+00") == 1)

@@ -55,6 +55,9 @@ public struct ManifestPolicy: Sendable, Equatable {
     public var retain: String
     public var cutoff: String
     public var batches: Int64
+    /// What was done to the table after the last batch (`vacuum`), or `nil`.
+    public var maintenance: String?
+    public var maintenanceMilliseconds: Int64?
     public var libraries: [ManifestLibrary]
 
     public var rows: Int64 { libraries.reduce(0) { $0 + $1.rows } }
@@ -68,11 +71,16 @@ public struct ManifestPolicy: Sendable, Equatable {
             "action": .string(action), "retain": .string(retain), "cutoff": .string(cutoff), "rows": .int(rows),
             "kept_by_hold": .int(keptByHold), "kept_by_consent": .int(keptByConsent),
             "kept_by_keep_when": .int(keptByRule), "batches": .int(batches), "libraries": .array(libraries.map(\.json)),
+            "maintenance": maintenance.map { .object(["method": .string($0), "ms": .int(maintenanceMilliseconds ?? 0)]) }
+                ?? .null,
         ])
     }
 
     init(name: String, version: Int64, fileSHA256: String, table: String, action: String, retain: String,
-         cutoff: String, batches: Int64, libraries: [ManifestLibrary]) {
+         cutoff: String, batches: Int64, maintenance: String? = nil, maintenanceMilliseconds: Int64? = nil,
+         libraries: [ManifestLibrary]) {
+        self.maintenance = maintenance
+        self.maintenanceMilliseconds = maintenanceMilliseconds
         self.name = name
         self.version = version
         self.fileSHA256 = fileSHA256
@@ -95,6 +103,12 @@ public struct ManifestPolicy: Sendable, Equatable {
         cutoff = try field.string("cutoff")
         batches = try field.int("batches")
         libraries = try field.array("libraries").map(ManifestLibrary.init(json:))
+        let done = try field.value("maintenance")
+        if done != .null {
+            let detail = ManifestField(done, "maintenance")
+            maintenance = try detail.string("method")
+            maintenanceMilliseconds = try detail.int("ms")
+        }
         // Totals are written for the reader's convenience; they must equal the sum of the libraries.
         for (key, total) in [("rows", rows), ("kept_by_hold", keptByHold), ("kept_by_consent", keptByConsent),
                              ("kept_by_keep_when", keptByRule)] where try field.int(key) != total {

@@ -128,7 +128,8 @@ public struct ManifestStore {
     /// Per policy: the recorded cutoffs joined with the ledger's sums per library.
     private func policies(runID: Int64) throws -> [ManifestPolicy] {
         let recorded = try connection.query("""
-            SELECT policy, version::text, policy_sha256, table_name, action, library, retain, cutoff
+            SELECT policy, version::text, policy_sha256, table_name, action, library, retain, cutoff,
+                   maintenance, maintenance_ms::text
             FROM retention.run_policies WHERE run_id = $1::int8
             ORDER BY policy, library NULLS FIRST
             """, [String(runID)])
@@ -169,7 +170,7 @@ public struct ManifestStore {
             policies.append(ManifestPolicy(
                 name: name, version: Int64(row[1] ?? "") ?? 0, fileSHA256: row[2] ?? "", table: row[3] ?? "",
                 action: row[4] ?? "", retain: row[6] ?? "", cutoff: row[7] ?? "", batches: batchCount,
-                libraries: libraries.values.sorted { ($0.library ?? "") < ($1.library ?? "") }))
+                maintenance: row[8], maintenanceMilliseconds: row[9].flatMap { Int64($0) }, libraries: libraries.values.sorted { ($0.library ?? "") < ($1.library ?? "") }))
         }
         return policies
     }

@@ -32,6 +32,9 @@ public enum ManifestRendering {
             out += "  \(PlanRendering.grouped(policy.rows)) rows \(verb) in \(policy.batches) "
                 + "\(policy.batches == 1 ? "batch" : "batches"); kept: \(PlanRendering.grouped(policy.keptByHold)) by legal hold, "
                 + "\(PlanRendering.grouped(policy.keptByConsent)) by consent, \(PlanRendering.grouped(policy.keptByRule)) by keep_when\n"
+            if let maintenance = policy.maintenance {
+                out += "  afterwards: \(maintenance) (\(policy.maintenanceMilliseconds ?? 0) ms)\n"
+            }
             if policy.libraries.count > 1 || policy.libraries.first?.library != nil {
                 let header = ["library", "retain", "cutoff", verb, "hold", "consent", "keep_when", "batches"]
                 let rows = policy.libraries.map { library in

@@ -170,31 +170,48 @@ struct PurgeSQL {
         return Statement(sql: sql, params: params.values)
     }
 
-    /// The number of heap blocks to walk: the largest leaf of the table (itself when not partitioned).
-    func blockCountQuery(tableOID: String) -> Statement {
-        Statement(sql: """
-            SELECT coalesce(max(pg_catalog.pg_relation_size(c.oid)), 0)
-                       / current_setting('block_size')::int8 AS blocks,
-                   coalesce(sum(c.reltuples) FILTER (WHERE c.reltuples > 0), 0)::int8 AS tuples,
-                   coalesce(sum(c.relpages) FILTER (WHERE c.reltuples > 0), 0)::int8 AS pages
-            FROM pg_catalog.pg_class c
-            WHERE c.relkind = 'r'
-              AND (c.oid = $1::oid OR c.oid IN (SELECT p.relid FROM pg_catalog.pg_partition_tree($1::oid) p))
-            """, params: [tableOID])
+    /// The key's type as the catalog names it, for casting the cursor back (never text from a policy).
+    private var keyType: String { resolved.keyType }
+
+    /// The batch's key range: after the previous batch's last key (none for the first), up to this batch's last.
+    ///
+    /// Both ends live in the session (`retention.lower`, `retention.upper`), set by `boundStatement`
+    /// and `advanceStatement`, so the program walks the key space without ever receiving a key.
+    private func keyRange(first: Bool) -> String {
+        let key = column(policy.key)
+        let upper = "\(key) <= (SELECT current_setting('retention.upper')::\(keyType))"
+        return first ? upper : "\(key) > (SELECT current_setting('retention.lower')::\(keyType)) AND \(upper)"
     }
 
-    /// One batch: purges the due rows in a range of heap blocks and writes its ledger rows, in one statement.
+    /// Finds the next batch's last key (the `size`-th key after the previous batch) and keeps it in the
+    /// session; returns only how many keys the batch spans (0: the walk is over).
+    func boundStatement(size: Int, first: Bool) -> Statement {
+        let key = column(policy.key)
+        let after = first ? "" : "WHERE \(key) > (SELECT current_setting('retention.lower')::\(keyType))"
+        return Statement(sql: """
+            WITH s AS MATERIALIZED (SELECT \(key) AS k FROM \(policy.table.sql) AS t \(after) ORDER BY \(key) LIMIT $1)
+            SELECT b.n FROM (SELECT (SELECT k FROM s ORDER BY k DESC LIMIT 1) AS hi, (SELECT count(*) FROM s) AS n) b
+            WHERE set_config('retention.upper', coalesce(b.hi::text, ''), false) IS NOT NULL
+            """, params: [String(size)])
+    }
+
+    /// Moves the session's cursor past the batch just done (in the batch's transaction, so a rollback undoes it).
+    static let advanceStatement = Statement(
+        sql: "SELECT 1 WHERE set_config('retention.lower', current_setting('retention.upper'), false) IS NOT NULL",
+        params: [])
+
+    /// One batch: purges the due rows of a range of keys and writes its ledger rows, in one statement.
     ///
-    /// Batches walk the table by physical block (`ctid` ranges, a TID range scan), so a batch never
-    /// rescans what an earlier one purged, works for any key type, and the program never sees a
-    /// key or any other value: it gets back counts per library. The ledger rows are written by the
-    /// same statement, so a committed purge always has its committed ledger record.
+    /// Batches walk the primary key in ranges of about `--batch-size` keys (after `boundStatement`),
+    /// so a batch never rescans what an earlier one purged and holds its locks briefly. The program
+    /// gets back counts per library only, never a key or any other value. The ledger rows are
+    /// written by the same statement, so a committed purge always has its committed ledger record.
     ///
     /// Columns: library, rows, kept_hold, kept_consent, kept_rule.
-    func batchStatement(cutoffs: Cutoffs, runID: Int64, batch: Int, fromBlock: Int64, toBlock: Int64) -> Statement {
+    func batchStatement(cutoffs: Cutoffs, runID: Int64, batch: Int, first: Bool) -> Statement {
         var params = Parameters()
         let table = policy.table.sql
-        let range = "t.ctid >= \(params.bind("(\(fromBlock),0)"))::tid AND t.ctid < \(params.bind("(\(toBlock),0)"))::tid"
+        let range = keyRange(first: first)
         let candidates = candidates(cutoffs, &params)
         let held = held(&params)
         let rule = keptByRule(&params)

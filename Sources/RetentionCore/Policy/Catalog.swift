@@ -3,6 +3,8 @@ public struct ResolvedPolicy: Sendable {
     public let policy: Policy
     /// The table's oid, as text.
     public let tableOID: String
+    /// The key column's type as `format_type` writes it (`bigint`, `uuid`, `character varying(20)`).
+    public let keyType: String
     /// The SQL type the cutoff is computed in: the age column's own type.
     public let ageType: AgeType
 
@@ -40,6 +42,8 @@ public enum Catalog {
         let name: String
         let typeOID: UInt32
         let typeName: String
+        /// The type with its modifier (`character varying(20)`), for casts.
+        let fullTypeName: String
         let notNull: Bool
     }
 
@@ -81,7 +85,8 @@ public enum Catalog {
             return column
         }
 
-        if column(policy.key, "key") != nil {
+        let keyColumn = column(policy.key, "key")
+        if keyColumn != nil {
             let primaryKey = try connection.query("""
                 SELECT a.attname
                 FROM pg_catalog.pg_index i
@@ -158,15 +163,16 @@ public enum Catalog {
             }
         }
 
-        guard messages.isEmpty, let ageType else { return (nil, messages) }
-        let resolved = ResolvedPolicy(policy: policy, tableOID: table.oid, ageType: ageType)
+        guard messages.isEmpty, let ageType, let keyColumn else { return (nil, messages) }
+        let resolved = ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType)
         // The server resolves every operator and comparison of the real statements, e.g. a consent
         // key whose type cannot be compared with the patron column.
         do {
             let sql = PurgeSQL(resolved)
             try connection.prepareCheck(sql.countQuery(cutoffs: .placeholder(for: policy)).sql)
+            try connection.prepareCheck(sql.boundStatement(size: 1, first: false).sql)
             try connection.prepareCheck(sql.batchStatement(cutoffs: .placeholder(for: policy), runID: 0, batch: 0,
-                                                           fromBlock: 0, toBlock: 0).sql)
+                                                           first: false).sql)
         } catch let error as DatabaseError where error.kind == .server && !error.isPermissionDenied
                                                 && error.sqlState != "3F000" {
             return (nil, ["policy \(policy.name) cannot be applied to \(policy.table): \(error.message) (SQLSTATE \(error.sqlState ?? "?"))"])
@@ -178,7 +184,8 @@ public enum Catalog {
     static func relation(_ name: QualifiedName, on connection: Connection) throws -> Relation? {
         let result = try connection.query("""
             SELECT c.oid::text AS oid, c.relkind::text AS kind, a.attname, a.atttypid::int8 AS typid,
-                   pg_catalog.format_type(a.atttypid, NULL) AS typname, a.attnotnull::text AS notnull
+                   pg_catalog.format_type(a.atttypid, NULL) AS typname, a.attnotnull::text AS notnull,
+                   pg_catalog.format_type(a.atttypid, a.atttypmod) AS fulltype
             FROM pg_catalog.pg_class c
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -188,7 +195,8 @@ public enum Catalog {
         var columns: [String: Column] = [:]
         for row in result.rows {
             guard let name = row[2], let typid = row[3].flatMap({ UInt32($0) }), let typname = row[4] else { continue }
-            columns[name] = Column(name: name, typeOID: typid, typeName: typname, notNull: row[5] == "true")
+            columns[name] = Column(name: name, typeOID: typid, typeName: typname, fullTypeName: row[6] ?? typname,
+                                   notNull: row[5] == "true")
         }
         return Relation(oid: oid, kind: kind, columns: columns)
     }

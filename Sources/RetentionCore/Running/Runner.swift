@@ -3,7 +3,7 @@ import Logging
 
 /// How a run is to proceed.
 public struct RunOptions: Sendable {
-    /// About how many rows each batch examines; the walk converts it to heap blocks per batch.
+    /// How many rows (keys) each batch spans; it purges the due ones among them.
     public var batchSize: Int
     /// Stop cleanly after the batch that crosses this many seconds.
     public var maxRuntime: Double?
@@ -11,13 +11,10 @@ public struct RunOptions: Sendable {
     public var lockTimeout: String
     /// How long one batch statement may take.
     public var statementTimeout: String
-    /// A duration in whole milliseconds, for logs.
-func milliseconds(_ duration: Duration) -> Int64 {
-    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-}
-
-/// The program's version, recorded with the run.
+    /// The program's version, recorded with the run.
     public var toolVersion: String
+    /// Run plain `VACUUM` on every table the run purged, after the last batch.
+    public var vacuum = false
 
     /// Measured on 1M demo loans (see README): 10,000 rows per batch kept every batch well under 100 ms.
     public static let defaultBatchSize = 10_000
@@ -100,6 +97,7 @@ public struct PurgeFailed: RetentionError {
 public final class Runner {
     private let connection: Connection
     private let logger: Logger
+    private var statementTimeout = "60s"
 
     public init(connection: Connection, logger: Logger) {
         self.connection = connection
@@ -112,6 +110,8 @@ public final class Runner {
     /// `manifests` was checked before this call (key loaded, folder writable), so a run never purges
     /// without being able to sign and write its manifest.
     public func run(_ policies: [ResolvedPolicy], options: RunOptions, manifests: ManifestSettings) throws -> RunSummary {
+        if options.vacuum { try requireOwnership(policies) }
+        statementTimeout = options.statementTimeout
         try connection.query("""
             SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
                    set_config('idle_in_transaction_session_timeout', '60s', false)
@@ -134,6 +134,7 @@ public final class Runner {
                 }
             }
             if summary.status == .running { summary.status = .completed }
+            if options.vacuum { try vacuum(policies, summary: summary) }
             summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil)
         } catch let error as RetentionError {
             summary.status = .failed
@@ -201,6 +202,43 @@ public final class Runner {
         }
     }
 
+    /// `VACUUM` is for a table's owner; anyone else gets a warning and nothing done, so say it before the run.
+    private func requireOwnership(_ policies: [ResolvedPolicy]) throws {
+        var missing: [String] = []
+        for resolved in policies {
+            let owns = try connection.query("""
+                SELECT pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid = $1::oid
+                """, [resolved.tableOID]).rows.first?[0]
+            if owns != "t" { missing.append("--vacuum: VACUUM of \(resolved.policy.table) needs its owner's role") }
+        }
+        if !missing.isEmpty { throw MissingPrivileges(missing: missing) }
+    }
+
+    /// Runs plain `VACUUM` on each table the run purged (space reuse, index cleanup) and records it.
+    ///
+    /// Plain VACUUM marks the space of purged rows free but does not overwrite it: their bytes stay
+    /// in the table's files until the space is reused (README, "What erasure means").
+    private func vacuum(_ policies: [ResolvedPolicy], summary: RunSummary) throws {
+        // VACUUM of a large table may take longer than a batch may; it holds no lock that blocks readers or writers.
+        try connection.query("SELECT set_config('statement_timeout', '0', false)")
+        defer { _ = try? connection.query("SELECT set_config('statement_timeout', $1, false)", [statementTimeout]) }
+        var done = Set<String>()
+        for (resolved, outcome) in zip(policies, summary.policies) where outcome.rows > 0 {
+            let clock = ContinuousClock()
+            let began = clock.now
+            if done.insert(resolved.tableOID).inserted {
+                // The name comes from the catalog check and is quoted: a fixed statement of the program's.
+                try connection.execute(unsafeSQL: "VACUUM \(resolved.policy.table.sql)")
+            }
+            let elapsed = milliseconds(clock.now - began)
+            try connection.query("""
+                UPDATE retention.run_policies SET maintenance = 'vacuum', maintenance_ms = $3::int8
+                WHERE run_id = $1::int8 AND policy = $2
+                """, [String(summary.runID), resolved.policy.name, String(elapsed)])
+            logger.info("vacuumed", metadata: ["policy.name": "\(resolved.policy.name)", "vacuum.ms": "\(elapsed)"])
+        }
+    }
+
     /// The cluster's system identifier, which names the database in manifests together with its name.
     ///
     /// `pg_control_system()` is for superusers unless granted (sql/roles.sql grants it); without it the
@@ -219,32 +257,30 @@ public final class Runner {
     private func purge(_ resolved: ResolvedPolicy, into outcome: inout PolicyOutcome, runID: Int64,
                        options: RunOptions, deadline: ContinuousClock.Instant?) throws -> Bool {
         let sql = PurgeSQL(resolved)
-        let sizeQuery = sql.blockCountQuery(tableOID: resolved.tableOID)
-        let size = try connection.query(sizeQuery.sql, sizeQuery.params).rows[0].map { Int64($0 ?? "") ?? 0 }
-        let (blocks, tuples, pages) = (size[0], size[1], size[2])
-        // Rows per block from the planner's statistics; an unanalyzed table gets a middling guess.
-        let rowsPerBlock = tuples > 0 && pages > 0 ? max(1, tuples / pages) : 50
-        let step = max(1, Int64(options.batchSize) / rowsPerBlock)
         var batch = 0
-        var from: Int64 = 0
         let clock = ContinuousClock()
-        while from < blocks {
+        while true {
             if let deadline, clock.now >= deadline { return false }
-            let to = min(blocks, from + step)
             batch += 1
-            // The walk ends at the size the table had when the policy started: blocks added since hold
-            // new rows (not due) and, for anonymize, the new versions of rows this run already changed.
-            let statement = sql.batchStatement(cutoffs: outcome.cutoffs, runID: runID, batch: batch,
-                                               fromBlock: from, toBlock: to)
             let began = clock.now
-            let result = try connection.transaction { try connection.query(statement.sql, statement.params) }
+            let first = batch == 1
+            let (spanned, result) = try connection.transaction { () -> (Int, QueryResult) in
+                let bound = sql.boundStatement(size: options.batchSize, first: first)
+                let spanned = Int(try connection.query(bound.sql, bound.params).rows.first?[0] ?? "") ?? 0
+                guard spanned > 0 else { return (0, QueryResult(columns: [], rows: [])) }
+                let statement = sql.batchStatement(cutoffs: outcome.cutoffs, runID: runID, batch: batch, first: first)
+                let result = try connection.query(statement.sql, statement.params)
+                try connection.query(PurgeSQL.advanceStatement.sql)
+                return (spanned, result)
+            }
+            guard spanned > 0 else { break }
             record(result, into: &outcome)
             logger.debug("batch committed", metadata: [
-                "policy.name": "\(resolved.policy.name)", "batch.number": "\(batch)",
+                "policy.name": "\(resolved.policy.name)", "batch.number": "\(batch)", "batch.keys": "\(spanned)",
                 "batch.rows": "\(result.rows.reduce(0) { $0 + (Int64($1[1] ?? "") ?? 0) })",
                 "batch.ms": "\(milliseconds(clock.now - began))",
             ])
-            from = to
+            if spanned < options.batchSize { break }
         }
         logger.info("policy done", metadata: [
             "policy.name": "\(resolved.policy.name)", "policy.action": "\(resolved.policy.action.rawValue)",

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+@testable import RetentionCore
+
+/// Legal holds: each scope keeps exactly its rows, release lets the next run purge them (SPEC §8).
+@Suite struct HoldTests {
+    /// Visits of patrons 1...4 at libraries A and B, one per day from 1 to 120 days ago, and a policy
+    /// that deletes them after 10 days (library A: 30 days).
+    func prepared() throws -> (TestDatabase, PolicyFolder) {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE visits (id int PRIMARY KEY, patron int, branch text, seen timestamptz) WITH (fillfactor = 10);
+            INSERT INTO visits SELECT g, 1 + g % 4, CASE WHEN g % 3 = 0 THEN 'A' ELSE 'B' END,
+                                      now() - g * interval '1 day' + interval '1 hour'
+            FROM generate_series(1, 120) g;
+            """)
+        let folder = try PolicyFolder(["visits.yaml": """
+            name: visits
+            version: 1
+            description: d
+            table: public.visits
+            key: id
+            age: seen
+            retain: 10 days
+            action: delete
+            patron: patron
+            libraries:
+              column: branch
+              retain:
+                A: 30 days
+            """, "other.yaml": """
+            name: other
+            version: 1
+            description: a second policy on another table, for policy-scoped holds
+            table: public.other
+            key: id
+            age: seen
+            retain: 1 day
+            action: delete
+            """])
+        try db.sql("CREATE TABLE other (id int PRIMARY KEY, seen timestamptz)")
+        return (db, folder)
+    }
+
+    static let due = "(branch = 'A' AND seen < now() - interval '30 days') OR (branch = 'B' AND seen < now() - interval '10 days')"
+
+    /// Scope arguments and the independent SQL for the due rows the hold must keep.
+    static let scopes: [(arguments: [String], held: String)] = [
+        (["--patron", "2"], "patron = 2"),
+        (["--policy", "visits"], "true"),
+        (["--policy", "other"], "false"),
+        (["--library", "A"], "branch = 'A'"),
+        (["--from", "2026-01-01", "--until", "2026-06-01"], "seen >= '2026-01-01' AND seen < '2026-06-01'"),
+        (["--until", "2026-09-01"], "seen < '2026-09-01'"),
+        (["--patron", "3", "--library", "B"], "patron = 3 AND branch = 'B'"),
+        (["--patron", "1", "--policy", "visits", "--from", "2026-08-01"], "patron = 1 AND seen >= '2026-08-01'"),
+        (["--all"], "true"),
+    ]
+
+    @Test(arguments: 0..<scopes.count)
+    func eachScopeKeepsExactlyItsRows(scope index: Int) throws {
+        let (db, policies) = try prepared()
+        let (arguments, held) = Self.scopes[index]
+        let place = try db.retention(["hold", "place", "--reference", "Case \(index)", "--reason", "court order",
+                                      "--policies", policies.url.path] + arguments)
+        #expect(place.status == 0, "\(place.stderr)")
+        let dueCount = try db.int("SELECT count(*) FROM visits WHERE \(Self.due)")
+        let heldCount = try db.int("SELECT count(*) FROM visits WHERE (\(Self.due)) AND (\(held))")
+        #expect(dueCount == 103)
+
+        let plan = try db.plan(policies.url, only: ["visits"])
+        #expect(plan.policies[0].keptByHold == heldCount)
+        #expect(plan.policies[0].due == dueCount - heldCount)
+        let run = try db.run(policies.url)
+        #expect(run.policies.first { $0.name == "visits" }?.rows == dueCount - heldCount)
+        #expect(try db.int("SELECT count(*) FROM visits WHERE (\(Self.due)) AND NOT (\(held))") == 0)
+        #expect(try db.int("SELECT count(*) FROM visits WHERE \(Self.due)") == heldCount)
+        let manifest = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: try db.manifestFiles().last!))).payload)
+        #expect(manifest.policies.first { $0.name == "visits" }?.keptByHold == heldCount)
+
+        let release = try db.retention(["hold", "release", "1"])
+        #expect(release.status == 0)
+        let after = try db.run(policies.url)
+        #expect(after.policies.first { $0.name == "visits" }?.rows == heldCount)
+        #expect(try db.int("SELECT count(*) FROM visits WHERE \(Self.due)") == 0)
+    }
+
+    @Test func holdCommandsRecordWhoAndWhenAndRefuseMistakes() throws {
+        let (db, policies) = try prepared()
+        let noScope = try db.retention(["hold", "place", "--reference", "Case 9", "--reason", "r"])
+        #expect(noScope.status == 64 && noScope.stderr.contains("freezes all purging; say so with --all"))
+        let typo = try db.retention(["hold", "place", "--reference", "Case 9", "--reason", "r", "--policy", "vists",
+                                     "--policies", policies.url.path, "--log-format", "text"])
+        #expect(typo.status == 64 && typo.stderr.contains("no policy of that name"))
+        let badDate = try db.retention(["hold", "place", "--reference", "Case 9", "--reason", "r", "--from", "someday",
+                                        "--log-format", "text"])
+        #expect(badDate.status == 64 && badDate.stderr.contains("--from/--until"))
+        let backwards = try db.retention(["hold", "place", "--reference", "Case 9", "--reason", "r", "--from", "2026-02-01",
+                                          "--until", "2026-01-01", "--log-format", "text"])
+        #expect(backwards.status == 64)
+        #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
+
+        let placed = try db.retention(["hold", "place", "--reference", "CV-2026-113", "--reason", "subpoena", "--patron", "4"])
+        #expect(placed.status == 0)
+        let id = try #require(placed.stdout.split(separator: " ").dropFirst(2).first?.dropLast()).description
+        let list = try db.retention(["hold", "list"])
+        #expect(list.stdout.contains("hold \(id)  ACTIVE  CV-2026-113"))
+        #expect(list.stdout.contains("covers:   patron 4"))
+        #expect(list.stdout.contains("by postgres"))
+        #expect(try db.retention(["hold", "release", id]).status == 0)
+        let twice = try db.retention(["hold", "release", id, "--log-format", "text"])
+        #expect(twice.status == 64 && twice.stderr.contains("already released by postgres"))
+        #expect(try db.retention(["hold", "release", "99"]).status == 64)
+        #expect(try db.retention(["hold", "list"]).stdout == "No active legal holds.\n")
+        let all = try db.retention(["hold", "list", "--all", "--json"])
+        let holds = try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [[String: Any]]
+        #expect(holds?.count == 1)
+        #expect(holds?.first?["released_by"] as? String == "postgres")
+        #expect(try db.int("SELECT count(*) FROM retention.holds WHERE released_at IS NOT NULL") == 1)
+    }
+
+    @Test func holdPlacedDuringARunTakesEffectFromTheNextBatch() throws {
+        let (db, policies) = try prepared()
+        // A clerk locks the first visit, so the run waits inside its first batch; the hold comes meanwhile.
+        let clerk = try Connection(conninfo: db.conninfo)
+        try clerk.execute(unsafeSQL: "BEGIN; SELECT * FROM visits WHERE id = 11 FOR UPDATE;")
+        let child = try db.startRetention(["run", "--policies", policies.url.path, "--only", "visits", "--batch-size", "1"])
+        var waiting = false
+        for _ in 0..<200 where !waiting {
+            Thread.sleep(forTimeInterval: 0.02)
+            waiting = try db.int("""
+                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                """) == 1
+        }
+        #expect(waiting)
+        #expect(try db.retention(["hold", "place", "--reference", "Late order", "--reason", "r", "--patron", "1"]).status == 0)
+        try clerk.execute(unsafeSQL: "COMMIT")
+        let result = child.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        // Every due visit of patron 1 outside the first batch's block is still there.
+        let firstBatchHeld = try db.int("SELECT count(*) FROM retention.batches WHERE batch = 1 AND kept_hold > 0")
+        #expect(firstBatchHeld == 0)
+        let kept = try db.int("SELECT count(*) FROM visits WHERE patron = 1 AND (\(Self.due))")
+        #expect(kept > 0)
+        #expect(try db.int("SELECT sum(kept_hold) FROM retention.batches") == kept)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import RetentionCore
+
+/// The least-privilege roles of `sql/roles.sql`: enough for plan and run, and no look at personal data.
+///
+/// Serialized: the roles are the cluster's, shared by every database of the test server.
+@Suite(.serialized) struct RoleTests {
+    /// The reference database with demo data, the roles applied, and a login role in retention_purger.
+    func prepared() throws -> TestDatabase {
+        let db = try TestDatabase()
+        try db.loadDemoData(loans: 2000)
+        try db.sql(try String(contentsOf: repositoryRoot.appendingPathComponent("sql/roles.sql"), encoding: .utf8))
+        try db.sql("""
+            DO $$ BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'nightly_job') THEN
+                    CREATE ROLE nightly_job LOGIN IN ROLE retention_purger;
+                END IF;
+            END $$;
+            GRANT CONNECT ON DATABASE \(db.name) TO nightly_job;
+            """)
+        return db
+    }
+
+    @Test func purgerRunsTheShippedPoliciesAndCannotReadPersonalData() throws {
+        let db = try prepared()
+        let policies = try PolicyFolder.shipped()
+        let asPurger = ["PGUSER": "nightly_job"]
+        let expected = [
+            "loan-history": try db.int(independentLoanDueCount),
+            "event-attendance": try db.int(independentAttendanceDueCount),
+            "computer-signups": try db.int(independentSignupDueCount),
+        ]
+        #expect(try db.retention(["check", "--db", "--policies", policies.url.path], environment: asPurger).status == 0)
+        let plan = try db.retention(["plan", "--json", "--policies", policies.url.path], environment: asPurger)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let report = try decoder.decode(PlanReport.self, from: Data(plan.stdout.utf8))
+        let run = try db.retention(["run", "--policies", policies.url.path, "--batch-size", "300"], environment: asPurger)
+        #expect(run.status == 0, "\(run.stderr)")
+        if run.status != 0 { print(run.stderr) }
+        for policy in report.policies {
+            #expect(policy.due == expected[policy.name], "\(policy.name)")
+            #expect(try db.int("SELECT sum(rows) FROM retention.batches WHERE policy = $1", [policy.name]) == policy.due)
+        }
+        #expect(try db.int(independentLoanDueCount) == 0)
+        let manifest = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: try db.manifestFiles()[0]))).payload)
+        #expect(manifest.systemIdentifier != nil)
+        #expect(try db.retention(["verify", "--db", db.manifestFolder], environment: asPurger).status == 0)
+
+        let purger = try Connection(conninfo: "dbname=\(db.name) user=nightly_job")
+        for query in ["SELECT first_name FROM patrons LIMIT 1", "SELECT email FROM patrons LIMIT 1",
+                      "SELECT notes FROM loans LIMIT 1", "SELECT attendee_name FROM event_attendance LIMIT 1",
+                      "SELECT guest_name FROM computer_signups LIMIT 1", "SELECT * FROM loans LIMIT 1"] {
+            let error = try #require(throws: DatabaseError.self) { try purger.query(query) }
+            #expect(error.sqlState == "42501", "\(query)")
+            #expect(error.exitCode == .noPermission)
+        }
+    }
+
+    @Test func missingPrivilegeIsNamedByCheckBeforeARunAndNothingChanges() throws {
+        let db = try prepared()
+        try db.sql("REVOKE SELECT (fines_owed) ON public.loans FROM retention_purger; REVOKE DELETE ON public.event_attendance FROM retention_purger;")
+        defer { try? db.sql("GRANT SELECT (fines_owed) ON public.loans TO retention_purger") }
+        let policies = try PolicyFolder.shipped()
+        let before = try db.fingerprint()
+        for command in ["check", "run"] {
+            let arguments = command == "check" ? ["check", "--db"] : ["run"]
+            let result = try db.retention(arguments + ["--policies", policies.url.path, "--log-format", "text"],
+                                          environment: ["PGUSER": "nightly_job"])
+            #expect(result.status == 77, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("permission denied: SELECT on column public.loans.fines_owed (policy loan-history)"))
+            #expect(result.stderr.contains("permission denied: DELETE on table public.event_attendance (policy event-attendance)"))
+        }
+        // A plan only reads: the missing DELETE does not stop it, the missing SELECT does.
+        let plan = try db.retention(["plan", "--policies", policies.url.path, "--log-format", "text"],
+                                    environment: ["PGUSER": "nightly_job"])
+        #expect(plan.status == 77)
+        #expect(!plan.stderr.contains("DELETE"))
+        #expect(try db.fingerprint() == before)
+        #expect(try db.manifestFiles().isEmpty)
+    }
+
+    @Test func vacuumNeedsTheOwnerAndIsRefusedBeforeAnyChange() throws {
+        let db = try prepared()
+        let policies = try PolicyFolder.shipped()
+        let before = try db.fingerprint()
+        let result = try db.retention(["run", "--vacuum", "--policies", policies.url.path, "--log-format", "text"],
+                                      environment: ["PGUSER": "nightly_job"])
+        #expect(result.status == 77)
+        #expect(result.stderr.contains("--vacuum: VACUUM of public.loans needs its owner's role"))
+        #expect(try db.fingerprint() == before)
+    }
+}

@@ -22,6 +22,9 @@ psql -q -c 'CREATE DATABASE template_demo'
 PGDATABASE=template_demo psql -q -v ON_ERROR_STOP=1 -f sql/reference-schema.sql
 PGDATABASE=template_demo psql -q -v ON_ERROR_STOP=1 -v loans="$loans" -f sql/demo-data.sql
 PGDATABASE=template_demo "$retention" setup --quiet
+mkdir -p "$work/keys" "$work/manifests"
+"$retention" keygen --out "$work/keys" >/dev/null
+export RETENTION_SIGNING_KEY=$work/keys/retention-signing.pem RETENTION_MANIFESTS=$work/manifests
 
 echo "| batch size | run seconds | batches | longest batch ms | median batch ms |"
 echo "|---:|---:|---:|---:|---:|"

@@ -173,31 +173,34 @@ struct PurgeSQL {
     /// The key's type as the catalog names it, for casting the cursor back (never text from a policy).
     private var keyType: String { resolved.keyType }
 
-    /// The batch's key range: after the previous batch's last key (none for the first), up to this batch's last.
+    /// The batch's key range, between its first and last key.
     ///
-    /// Both ends live in the session (`retention.lower`, `retention.upper`), set by `boundStatement`
-    /// and `advanceStatement`, so the program walks the key space without ever receiving a key.
-    private func keyRange(first: Bool) -> String {
+    /// Both ends live in the session (`retention.first`, `retention.last`), set by `boundStatement`,
+    /// so the program walks the key space without ever receiving a key. Two bounds let the server
+    /// plan an index range scan for every batch, the first one included.
+    private var keyRange: String {
         let key = column(policy.key)
-        let upper = "\(key) <= (SELECT current_setting('retention.upper')::\(keyType))"
-        return first ? upper : "\(key) > (SELECT current_setting('retention.lower')::\(keyType)) AND \(upper)"
+        return "\(key) >= (SELECT current_setting('retention.first')::\(keyType)) "
+            + "AND \(key) <= (SELECT current_setting('retention.last')::\(keyType))"
     }
 
-    /// Finds the next batch's last key (the `size`-th key after the previous batch) and keeps it in the
-    /// session; returns only how many keys the batch spans (0: the walk is over).
+    /// Finds the next batch's first and last key (`size` keys after the previous batch) and keeps them
+    /// in the session; returns only how many keys the batch spans (0: the walk is over).
     func boundStatement(size: Int, first: Bool) -> Statement {
         let key = column(policy.key)
-        let after = first ? "" : "WHERE \(key) > (SELECT current_setting('retention.lower')::\(keyType))"
+        let after = first ? "" : "WHERE \(key) > (SELECT current_setting('retention.after')::\(keyType))"
         return Statement(sql: """
             WITH s AS MATERIALIZED (SELECT \(key) AS k FROM \(policy.table.sql) AS t \(after) ORDER BY \(key) LIMIT $1)
-            SELECT b.n FROM (SELECT (SELECT k FROM s ORDER BY k DESC LIMIT 1) AS hi, (SELECT count(*) FROM s) AS n) b
-            WHERE set_config('retention.upper', coalesce(b.hi::text, ''), false) IS NOT NULL
+            SELECT b.n FROM (SELECT (SELECT k FROM s ORDER BY k LIMIT 1) AS lo, (SELECT k FROM s ORDER BY k DESC LIMIT 1) AS hi,
+                                    (SELECT count(*) FROM s) AS n) b
+            WHERE set_config('retention.first', coalesce(b.lo::text, ''), false) IS NOT NULL
+              AND set_config('retention.last', coalesce(b.hi::text, ''), false) IS NOT NULL
             """, params: [String(size)])
     }
 
     /// Moves the session's cursor past the batch just done (in the batch's transaction, so a rollback undoes it).
     static let advanceStatement = Statement(
-        sql: "SELECT 1 WHERE set_config('retention.lower', current_setting('retention.upper'), false) IS NOT NULL",
+        sql: "SELECT 1 WHERE set_config('retention.after', current_setting('retention.last'), false) IS NOT NULL",
         params: [])
 
     /// One batch: purges the due rows of a range of keys and writes its ledger rows, in one statement.
@@ -208,10 +211,10 @@ struct PurgeSQL {
     /// written by the same statement, so a committed purge always has its committed ledger record.
     ///
     /// Columns: library, rows, kept_hold, kept_consent, kept_rule.
-    func batchStatement(cutoffs: Cutoffs, runID: Int64, batch: Int, first: Bool) -> Statement {
+    func batchStatement(cutoffs: Cutoffs, runID: Int64, batch: Int) -> Statement {
         var params = Parameters()
         let table = policy.table.sql
-        let range = keyRange(first: first)
+        let range = keyRange
         let candidates = candidates(cutoffs, &params)
         let held = held(&params)
         let rule = keptByRule(&params)

@@ -171,8 +171,7 @@ public enum Catalog {
             let sql = PurgeSQL(resolved)
             try connection.prepareCheck(sql.countQuery(cutoffs: .placeholder(for: policy)).sql)
             try connection.prepareCheck(sql.boundStatement(size: 1, first: false).sql)
-            try connection.prepareCheck(sql.batchStatement(cutoffs: .placeholder(for: policy), runID: 0, batch: 0,
-                                                           first: false).sql)
+            try connection.prepareCheck(sql.batchStatement(cutoffs: .placeholder(for: policy), runID: 0, batch: 0).sql)
         } catch let error as DatabaseError where error.kind == .server && !error.isPermissionDenied
                                                 && error.sqlState != "3F000" {
             return (nil, ["policy \(policy.name) cannot be applied to \(policy.table): \(error.message) (SQLSTATE \(error.sqlState ?? "?"))"])

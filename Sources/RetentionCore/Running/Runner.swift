@@ -268,7 +268,7 @@ public final class Runner {
                 let bound = sql.boundStatement(size: options.batchSize, first: first)
                 let spanned = Int(try connection.query(bound.sql, bound.params).rows.first?[0] ?? "") ?? 0
                 guard spanned > 0 else { return (0, QueryResult(columns: [], rows: [])) }
-                let statement = sql.batchStatement(cutoffs: outcome.cutoffs, runID: runID, batch: batch, first: first)
+                let statement = sql.batchStatement(cutoffs: outcome.cutoffs, runID: runID, batch: batch)
                 let result = try connection.query(statement.sql, statement.params)
                 try connection.query(PurgeSQL.advanceStatement.sql)
                 return (spanned, result)

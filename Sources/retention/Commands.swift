@@ -115,6 +115,12 @@ struct Run: ParsableCommand {
     @Flag(help: "Run plain VACUUM on each purged table after the last batch (needs the table owner's role).")
     var vacuum = false
 
+    @Option(help: "How long a batch waits for a row lock before it is tried again (PostgreSQL interval).")
+    var lockTimeout = "5s"
+
+    @Option(help: "How long one batch statement may take before it is tried again (PostgreSQL interval).")
+    var statementTimeout = "60s"
+
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be 1 or more") }
         if let maxRuntime, DurationText.seconds(maxRuntime) == nil {
@@ -130,14 +136,26 @@ struct Run: ParsableCommand {
             let settings = try ManifestSettings(directory: signing.manifestFolder, signingKeyPath: signing.signingKeyFile)
             let connection = try Retention.connect(database.conninfo, logger: logger)
             let resolved = try Retention.resolve(policies, on: connection)
-            var options = RunOptions(batchSize: batchSize, maxRuntime: maxRuntime.flatMap(DurationText.seconds))
+            var options = RunOptions(batchSize: batchSize, maxRuntime: maxRuntime.flatMap(DurationText.seconds),
+                                     lockTimeout: lockTimeout, statementTimeout: statementTimeout)
             options.vacuum = vacuum
+            options.stopRequested = StopSignals.received
+            if isatty(STDERR_FILENO) == 1 && !global.quiet { options.progress = TerminalProgress() }
+            StopSignals.install()
+            let clock = ContinuousClock()
+            let began = clock.now
             let summary = try Runner(connection: connection, logger: logger).run(resolved, options: options, manifests: settings)
             let rows = summary.policies.map { "\($0.name) \($0.action.rawValue)d \($0.rows)" }.joined(separator: ", ")
-            logger.notice("run \(summary.status.rawValue): \(rows.isEmpty ? "no policies" : rows)", metadata: [
+            let seconds = Double(milliseconds(clock.now - began)) / 1000
+            let level: Logger.Level = summary.status == .completed || summary.status == .stopped ? .notice : .warning
+            logger.log(level: level, "run \(summary.status.rawValue) in \(String(format: "%.1f", seconds)) s: \(rows.isEmpty ? "no policies" : rows)", metadata: [
                 "run.id": "\(summary.runID)", "run.status": "\(summary.status.rawValue)",
+                "run.seconds": "\(String(format: "%.1f", seconds))",
                 "manifest.path": "\(summary.manifestPath ?? "-")",
             ])
+            if let signal = summary.signal {
+                throw ExitCode(signal == SIGINT ? ExitStatus.interrupted.rawValue : ExitStatus.terminated.rawValue)
+            }
         }
     }
 }

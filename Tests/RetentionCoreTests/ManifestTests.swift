@@ -302,7 +302,7 @@ import Testing
         #expect(killed.status == SIGKILL && child.process.terminationReason == .uncaughtSignal)
         // The server ends the dead client's session (and its lock) once it notices the closed socket.
         for _ in 0..<200 {
-            if try db.int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0 { break }
+            if try db.int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") == 0 { break }
             Thread.sleep(forTimeInterval: 0.02)
         }
         #expect(try db.strings("SELECT status FROM retention.runs") == ["running"])

@@ -157,6 +157,18 @@ public final class Connection {
         }
     }
 
+    /// Connects again with the same parameters after the connection broke; true when it is back.
+    ///
+    /// Session state (settings, advisory locks) is gone with the old session.
+    public func reset() -> Bool {
+        PQreset(conn)
+        if PQstatus(conn) == CONNECTION_OK {
+            PQsetNoticeProcessor(conn, { _, _ in }, nil)
+            return true
+        }
+        return false
+    }
+
     /// Whether the connection to the server is still up.
     public var isAlive: Bool { PQstatus(conn) == CONNECTION_OK }
 

@@ -15,6 +15,14 @@ public struct RunOptions: Sendable {
     public var toolVersion: String
     /// Run plain `VACUUM` on every table the run purged, after the last batch.
     public var vacuum = false
+    /// How often a batch that hit `lock_timeout` or `statement_timeout` is tried again before the run fails.
+    public var retries = 3
+    /// The wait before the first retry; it doubles for each further one.
+    public var retryDelay: Double = 1
+    /// Asked before every batch: the signal that asks the run to stop, or `nil` to go on.
+    public var stopRequested: (@Sendable () -> Int32?)?
+    /// Told how far each policy got (a terminal's progress display); `nil` when nobody watches.
+    public var progress: (any RunProgress)?
 
     /// Measured on 1M demo loans (see README): 10,000 rows per batch kept every batch well under 100 ms.
     public static let defaultBatchSize = 10_000
@@ -27,6 +35,16 @@ public struct RunOptions: Sendable {
         self.statementTimeout = statementTimeout
         self.toolVersion = toolVersion
     }
+}
+
+/// Receives a run's progress, for a display on a terminal. Counts only.
+public protocol RunProgress: Sendable {
+    /// A policy starts; `due` rows are due by the plan's count.
+    func started(policy: String, due: Int64)
+    /// A batch committed; `done` rows of the policy are purged so far.
+    func advanced(policy: String, done: Int64)
+    /// The policy is finished (or the run stopped in it).
+    func finished(policy: String)
 }
 
 /// The counts of one library (or of all rows, for a policy without libraries) in a run.
@@ -67,6 +85,8 @@ public struct RunSummary: Sendable {
     public var policies: [PolicyOutcome]
     /// The manifest written for the run, when one was.
     public var manifestPath: String?
+    /// The signal that interrupted the run (status `interrupted`).
+    public var signal: Int32?
 }
 
 /// Another run holds the run lock; nothing was done (exit 75).
@@ -124,28 +144,54 @@ public final class Runner {
         let began = clock.now
         do {
             walk: for (index, resolved) in policies.enumerated() {
-                let finished = try purge(resolved, into: &summary.policies[index], runID: summary.runID,
-                                         options: options, deadline: options.maxRuntime.map { began + .seconds($0) })
-                if !finished {
+                let end = try purge(resolved, into: &summary.policies[index], runID: summary.runID,
+                                    options: options, deadline: options.maxRuntime.map { began + .seconds($0) })
+                switch end {
+                case .finished:
+                    continue
+                case .deadline:
                     summary.status = .stopped
                     logger.notice("stopped at --max-runtime; the rest waits for the next run",
+                                  metadata: ["policy.name": "\(resolved.policy.name)"])
+                    break walk
+                case .signal(let signal):
+                    summary.status = .interrupted
+                    summary.signal = signal
+                    logger.notice("interrupted by signal \(signal) after a committed batch; the rest waits for the next run",
                                   metadata: ["policy.name": "\(resolved.policy.name)"])
                     break walk
                 }
             }
             if summary.status == .running { summary.status = .completed }
-            if options.vacuum { try vacuum(policies, summary: summary) }
+            if options.vacuum && summary.status != .interrupted { try vacuum(policies, summary: summary) }
             summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil)
         } catch let error as RetentionError {
             summary.status = .failed
-            // With the connection gone the ledger cannot be read; the next run finds this run and recovers it.
-            if connection.isAlive, (try? finish(summary.runID, status: .failed, error: error.description)) != nil {
-                summary.manifestPath = try? store.write(runID: summary.runID)
+            if connection.isAlive || reconnect() {
+                do {
+                    // A reconnected session has lost the lock: finalize only if no other run took it since.
+                    try acquireLock()
+                    _ = try finish(summary.runID, status: .failed, error: error.description)
+                    summary.manifestPath = try store.write(runID: summary.runID)
+                } catch {
+                    logger.warning("could not record the failure; the next run finds this run and recovers it from the ledger")
+                }
+            } else {
+                logger.warning("the database is out of reach; the next run finds this run and recovers it from the ledger")
             }
             throw PurgeFailed(runID: summary.runID, cause: error)
         }
         summary.manifestPath = try store.write(runID: summary.runID)
         return summary
+    }
+
+    /// Tries to reach the server again after the connection broke (a restart), for a few seconds.
+    private func reconnect() -> Bool {
+        for attempt in 0..<5 {
+            if attempt > 0 { Thread.sleep(forTimeInterval: 1) }
+            if connection.reset() { return true }
+        }
+        return false
     }
 
     private func acquireLock() throws {
@@ -253,40 +299,77 @@ public final class Runner {
         }
     }
 
-    /// Walks one policy's table in block ranges; returns false when it stopped at the deadline.
+    /// How a policy's walk ended.
+    enum WalkEnd {
+        case finished, deadline, signal(Int32)
+    }
+
+    /// Walks one policy's table in key ranges, one transaction per batch.
     private func purge(_ resolved: ResolvedPolicy, into outcome: inout PolicyOutcome, runID: Int64,
-                       options: RunOptions, deadline: ContinuousClock.Instant?) throws -> Bool {
+                       options: RunOptions, deadline: ContinuousClock.Instant?) throws -> WalkEnd {
         let sql = PurgeSQL(resolved)
+        let name = resolved.policy.name
+        if let progress = options.progress {
+            // Only a person watching pays for this count; a cron run goes straight to work.
+            let count = sql.countQuery(cutoffs: outcome.cutoffs)
+            let due = try connection.query(count.sql, count.params).rows.reduce(Int64(0)) { $0 + (Int64($1[1] ?? "") ?? 0) }
+            progress.started(policy: name, due: due)
+        }
+        defer { options.progress?.finished(policy: name) }
         var batch = 0
         let clock = ContinuousClock()
         while true {
-            if let deadline, clock.now >= deadline { return false }
+            if let signal = options.stopRequested?() { return .signal(signal) }
+            if let deadline, clock.now >= deadline { return .deadline }
             batch += 1
             let began = clock.now
             let first = batch == 1
-            let (spanned, result) = try connection.transaction { () -> (Int, QueryResult) in
-                let bound = sql.boundStatement(size: options.batchSize, first: first)
-                let spanned = Int(try connection.query(bound.sql, bound.params).rows.first?[0] ?? "") ?? 0
-                guard spanned > 0 else { return (0, QueryResult(columns: [], rows: [])) }
-                let statement = sql.batchStatement(cutoffs: outcome.cutoffs, runID: runID, batch: batch)
-                let result = try connection.query(statement.sql, statement.params)
-                try connection.query(PurgeSQL.advanceStatement.sql)
-                return (spanned, result)
+            let (spanned, result) = try withRetries(options, policy: name, batch: batch) {
+                try connection.transaction { () -> (Int, QueryResult) in
+                    let bound = sql.boundStatement(size: options.batchSize, first: first)
+                    let spanned = Int(try connection.query(bound.sql, bound.params).rows.first?[0] ?? "") ?? 0
+                    guard spanned > 0 else { return (0, QueryResult(columns: [], rows: [])) }
+                    let statement = sql.batchStatement(cutoffs: outcome.cutoffs, runID: runID, batch: batch)
+                    let result = try connection.query(statement.sql, statement.params)
+                    try connection.query(PurgeSQL.advanceStatement.sql)
+                    return (spanned, result)
+                }
             }
             guard spanned > 0 else { break }
             record(result, into: &outcome)
+            options.progress?.advanced(policy: name, done: outcome.rows)
             logger.debug("batch committed", metadata: [
-                "policy.name": "\(resolved.policy.name)", "batch.number": "\(batch)", "batch.keys": "\(spanned)",
+                "policy.name": "\(name)", "batch.number": "\(batch)", "batch.keys": "\(spanned)",
                 "batch.rows": "\(result.rows.reduce(0) { $0 + (Int64($1[1] ?? "") ?? 0) })",
                 "batch.ms": "\(milliseconds(clock.now - began))",
             ])
             if spanned < options.batchSize { break }
         }
         logger.info("policy done", metadata: [
-            "policy.name": "\(resolved.policy.name)", "policy.action": "\(resolved.policy.action.rawValue)",
+            "policy.name": "\(name)", "policy.action": "\(resolved.policy.action.rawValue)",
             "policy.rows": "\(outcome.rows)", "policy.batches": "\(outcome.batches)",
         ])
-        return true
+        return .finished
+    }
+
+    /// Runs a batch, trying again after a lock or statement timeout (the batch rolled back whole,
+    /// cursor included), with a doubling wait, up to `options.retries` times.
+    private func withRetries<T>(_ options: RunOptions, policy: String, batch: Int, _ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try body()
+            } catch let error as DatabaseError where error.kind == .server
+                && (error.sqlState == "55P03" || error.sqlState == "57014") && attempt < options.retries {
+                let wait = options.retryDelay * Double(1 << attempt)
+                attempt += 1
+                logger.warning("batch timed out; trying again", metadata: [
+                    "policy.name": "\(policy)", "batch.number": "\(batch)", "sqlstate": "\(error.sqlState ?? "")",
+                    "retry.attempt": "\(attempt)", "retry.wait_s": "\(wait)",
+                ])
+                Thread.sleep(forTimeInterval: wait)
+            }
+        }
     }
 
     /// Adds one batch's ledger rows (library, rows, kept by hold, consent, rule) to the policy's outcome.
@@ -321,7 +404,7 @@ public final class Runner {
 }
 
 /// A duration in whole milliseconds, for logs.
-func milliseconds(_ duration: Duration) -> Int64 {
+public func milliseconds(_ duration: Duration) -> Int64 {
     duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
 }
 

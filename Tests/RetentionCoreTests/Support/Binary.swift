@@ -8,6 +8,24 @@ struct ProcessResult {
     var output: String { stdout + stderr }
 }
 
+/// Runs a shell command to its end with `system()`, capturing its output.
+///
+/// For commands that leave a daemon behind (`scripts/pg.sh start`): Foundation's `Process` waits
+/// until every descendant has closed a descriptor it passes down, which a server never does.
+func runShell(_ command: String) -> ProcessResult {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("retention-shell-\(UUID().uuidString)")
+    let out = base.appendingPathExtension("out").path
+    let err = base.appendingPathExtension("err").path
+    defer {
+        try? FileManager.default.removeItem(atPath: out)
+        try? FileManager.default.removeItem(atPath: err)
+    }
+    let status = system("\(command) >'\(out)' 2>'\(err)' </dev/null")
+    return ProcessResult(status: (status >> 8) & 0xff,
+                         stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                         stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+}
+
 /// Runs a program to its end and captures its output (through files, so large output cannot block it).
 func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
     let process = try startProcess(executable, arguments, environment: environment)

@@ -187,11 +187,13 @@ public final class Runner {
 
     /// Tries to reach the server again after the connection broke (a restart), for a few seconds.
     private func reconnect() -> Bool {
-        for attempt in 0..<5 {
-            if attempt > 0 { Thread.sleep(forTimeInterval: 1) }
-            if connection.reset() { return true }
+        var attempts = 1
+        while !connection.reset() {
+            guard attempts < 5 else { return false }
+            attempts += 1
+            Thread.sleep(forTimeInterval: 1)
         }
-        return false
+        return true
     }
 
     private func acquireLock() throws {
@@ -315,12 +317,17 @@ public final class Runner {
             let due = try connection.query(count.sql, count.params).rows.reduce(Int64(0)) { $0 + (Int64($1[1] ?? "") ?? 0) }
             progress.started(policy: name, due: due)
         }
-        defer { options.progress?.finished(policy: name) }
         var batch = 0
         let clock = ContinuousClock()
         while true {
-            if let signal = options.stopRequested?() { return .signal(signal) }
-            if let deadline, clock.now >= deadline { return .deadline }
+            if let signal = options.stopRequested?() {
+                options.progress?.finished(policy: name)
+                return .signal(signal)
+            }
+            if let deadline, clock.now >= deadline {
+                options.progress?.finished(policy: name)
+                return .deadline
+            }
             batch += 1
             let began = clock.now
             let first = batch == 1
@@ -345,6 +352,7 @@ public final class Runner {
             ])
             if spanned < options.batchSize { break }
         }
+        options.progress?.finished(policy: name)
         logger.info("policy done", metadata: [
             "policy.name": "\(name)", "policy.action": "\(resolved.policy.action.rawValue)",
             "policy.rows": "\(outcome.rows)", "policy.batches": "\(outcome.batches)",

@@ -92,4 +92,31 @@ import Testing
         #expect(result.stderr.contains("--vacuum: VACUUM of public.loans needs its owner's role"))
         #expect(try db.fingerprint() == before)
     }
+
+    @Test func holdListShowsThePatronOnlyToHoldStaff() throws {
+        let db = try prepared()
+        try db.sql("""
+            DO $$ BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'clerk_jane') THEN
+                    CREATE ROLE clerk_jane LOGIN IN ROLE retention_holds;
+                END IF;
+            END $$;
+            GRANT CONNECT ON DATABASE \(db.name) TO clerk_jane;
+            """)
+        let placed = try db.retention(["hold", "place", "--reference", "CV-7", "--reason", "order", "--patron", "4711"],
+                                      environment: ["PGUSER": "clerk_jane"])
+        #expect(placed.status == 0, "\(placed.stderr)")
+        #expect(try db.strings("SELECT placed_by FROM retention.holds") == ["clerk_jane"])
+        let staff = try db.retention(["hold", "list"], environment: ["PGUSER": "clerk_jane"])
+        #expect(staff.stdout.contains("covers:   patron 4711"))
+        // The nightly job may read holds (it must honour them) but is not hold staff.
+        let job = try db.retention(["hold", "list", "--json"], environment: ["PGUSER": "nightly_job"])
+        #expect(job.status == 0, "\(job.stderr)")
+        #expect(!job.stdout.contains("4711"))
+        #expect(job.stdout.contains("\"patron_hidden\" : true"))
+        // Hold staff cannot purge: no DELETE on the tables, and the run says so before doing anything.
+        let policies = try PolicyFolder.shipped()
+        let run = try db.retention(["run", "--policies", policies.url.path], environment: ["PGUSER": "clerk_jane"])
+        #expect(run.status == 77)
+    }
 }

@@ -53,13 +53,16 @@ struct Check: ParsableCommand {
         let logger = global.makeLogger()
         try perform(logger) {
             let policies = try Retention.loadPolicies(directory: global.policies)
+            var erasureNotes: [String] = []
             if againstDatabase {
                 let connection = try Retention.connect(conninfo, logger: logger)
-                _ = try Retention.resolve(policies, on: connection)
+                let resolved = try Retention.resolve(policies, on: connection)
+                erasureNotes = try Erasure.plan(resolved, allowExclusiveLock: false, on: connection).notes
             }
             let against = againstDatabase ? " and the database catalog" : ""
             print("\(policies.count) \(policies.count == 1 ? "policy" : "policies") valid\(against): "
                   + policies.map { "\($0.name) v\($0.version)" }.joined(separator: ", "))
+            for note in erasureNotes { print(note) }
         }
     }
 }
@@ -115,6 +118,12 @@ struct Run: ParsableCommand {
     @Flag(help: "Run plain VACUUM on each purged table after the last batch (needs the table owner's role).")
     var vacuum = false
 
+    @Flag(help: "Rewrite each purged table so no byte of a purged row stays in its files (pg_repack when installed).")
+    var erase = false
+
+    @Flag(help: "Let --erase use VACUUM FULL when pg_repack is not available; it blocks each table while it is rewritten.")
+    var allowExclusiveLock = false
+
     @Option(help: "How long a batch waits for a row lock before it is tried again (PostgreSQL interval).")
     var lockTimeout = "5s"
 
@@ -123,6 +132,7 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be 1 or more") }
+        if allowExclusiveLock && !erase { throw ValidationError("--allow-exclusive-lock goes with --erase") }
         if let maxRuntime, DurationText.seconds(maxRuntime) == nil {
             throw ValidationError("--max-runtime must be a duration like 90s, 30m or 2h, found '\(maxRuntime)'")
         }
@@ -139,6 +149,8 @@ struct Run: ParsableCommand {
             var options = RunOptions(batchSize: batchSize, maxRuntime: maxRuntime.flatMap(DurationText.seconds),
                                      lockTimeout: lockTimeout, statementTimeout: statementTimeout)
             options.vacuum = vacuum
+            options.erase = erase
+            options.allowExclusiveLock = allowExclusiveLock
             options.stopRequested = StopSignals.received
             if isatty(STDERR_FILENO) == 1 && !global.quiet { options.progress = TerminalProgress() }
             StopSignals.install()

@@ -107,6 +107,31 @@ public final class Connection {
     /// The database's name and the cluster's system identifier, which together name the database in manifests.
     public var databaseName: String { String(cString: PQdb(conn)) }
 
+    /// The parameters this connection was made with, as a conninfo string without the password,
+    /// for a helper program (pg_repack) that must reach the same database as the same user.
+    public var conninfoWithoutPassword: String {
+        guard let options = PQconninfo(conn) else { return "dbname=\(databaseName)" }
+        defer { PQconninfoFree(options) }
+        var parts: [String] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            let name = String(cString: keyword)
+            if name != "password", let value = option.pointee.val, value.pointee != 0 {
+                let text = String(cString: value)
+                let quoted = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+                parts.append("\(name)='\(quoted)'")
+            }
+            option += 1
+        }
+        return parts.joined(separator: " ")
+    }
+
+    /// The password the connection used, if one was given (conninfo or PGPASSWORD), for a helper's environment.
+    public var password: String? {
+        guard let value = PQpass(conn), value.pointee != 0 else { return nil }
+        return String(cString: value)
+    }
+
     /// The backend process id of this session.
     public var backendPID: Int32 { PQbackendPID(conn) }
 

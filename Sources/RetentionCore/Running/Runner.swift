@@ -15,6 +15,10 @@ public struct RunOptions: Sendable {
     public var toolVersion: String
     /// Run plain `VACUUM` on every table the run purged, after the last batch.
     public var vacuum = false
+    /// Rewrite every table the run purged so no byte of a purged row stays in its files.
+    public var erase = false
+    /// Let `--erase` fall back to `VACUUM FULL`, which blocks the table while it is rewritten.
+    public var allowExclusiveLock = false
     /// How often a batch that hit `lock_timeout` or `statement_timeout` is tried again before the run fails.
     public var retries = 3
     /// The wait before the first retry; it doubles for each further one.
@@ -130,7 +134,9 @@ public final class Runner {
     /// `manifests` was checked before this call (key loaded, folder writable), so a run never purges
     /// without being able to sign and write its manifest.
     public func run(_ policies: [ResolvedPolicy], options: RunOptions, manifests: ManifestSettings) throws -> RunSummary {
-        if options.vacuum { try requireOwnership(policies) }
+        if options.vacuum && !options.erase { try requireOwnership(policies) }
+        let erasure = options.erase ? try Erasure.plan(policies, allowExclusiveLock: options.allowExclusiveLock, on: connection) : nil
+        if let refusal = erasure?.refusal { throw refusal }
         statementTimeout = options.statementTimeout
         try connection.query("""
             SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
@@ -163,7 +169,18 @@ public final class Runner {
                 }
             }
             if summary.status == .running { summary.status = .completed }
-            if options.vacuum && summary.status != .interrupted { try vacuum(policies, summary: summary) }
+            if summary.status != .interrupted {
+                if let erasure {
+                    try maintain(policies, summary: summary, method: "erase (\(erasure.method?.rawValue ?? ""))") { table in
+                        try Erasure.rewrite(table, plan: erasure, on: connection)
+                    }
+                } else if options.vacuum {
+                    // The name comes from the catalog check and is quoted: a fixed statement of the program's.
+                    try maintain(policies, summary: summary, method: "vacuum") { table in
+                        try connection.execute(unsafeSQL: "VACUUM \(table.sql)")
+                    }
+                }
+            }
             summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil)
         } catch let error as RetentionError {
             summary.status = .failed
@@ -262,28 +279,28 @@ public final class Runner {
         if !missing.isEmpty { throw MissingPrivileges(missing: missing) }
     }
 
-    /// Runs plain `VACUUM` on each table the run purged (space reuse, index cleanup) and records it.
+    /// Runs `VACUUM` or the erasure rewrite on each table the run purged, and records it per policy.
     ///
-    /// Plain VACUUM marks the space of purged rows free but does not overwrite it: their bytes stay
-    /// in the table's files until the space is reused (README, "What erasure means").
-    private func vacuum(_ policies: [ResolvedPolicy], summary: RunSummary) throws {
-        // VACUUM of a large table may take longer than a batch may; it holds no lock that blocks readers or writers.
+    /// Plain VACUUM marks the space of purged rows free but does not overwrite it; only a rewrite
+    /// (`--erase`) removes their bytes from the table's files (README, "What erasure means").
+    private func maintain(_ policies: [ResolvedPolicy], summary: RunSummary, method: String,
+                          _ work: (QualifiedName) throws -> Void) throws {
+        // Maintenance of a large table may take longer than a batch may take.
         try connection.query("SELECT set_config('statement_timeout', '0', false)")
         defer { _ = try? connection.query("SELECT set_config('statement_timeout', $1, false)", [statementTimeout]) }
         var done = Set<String>()
         for (resolved, outcome) in zip(policies, summary.policies) where outcome.rows > 0 {
             let clock = ContinuousClock()
             let began = clock.now
-            if done.insert(resolved.tableOID).inserted {
-                // The name comes from the catalog check and is quoted: a fixed statement of the program's.
-                try connection.execute(unsafeSQL: "VACUUM \(resolved.policy.table.sql)")
-            }
+            if done.insert(resolved.tableOID).inserted { try work(resolved.policy.table) }
             let elapsed = milliseconds(clock.now - began)
             try connection.query("""
-                UPDATE retention.run_policies SET maintenance = 'vacuum', maintenance_ms = $3::int8
+                UPDATE retention.run_policies SET maintenance = $3, maintenance_ms = $4::int8
                 WHERE run_id = $1::int8 AND policy = $2
-                """, [String(summary.runID), resolved.policy.name, String(elapsed)])
-            logger.info("vacuumed", metadata: ["policy.name": "\(resolved.policy.name)", "vacuum.ms": "\(elapsed)"])
+                """, [String(summary.runID), resolved.policy.name, method, String(elapsed)])
+            logger.info("table maintained", metadata: [
+                "policy.name": "\(resolved.policy.name)", "maintenance.method": "\(method)", "maintenance.ms": "\(elapsed)",
+            ])
         }
     }
 

@@ -89,6 +89,11 @@ extension TestDatabase {
     func environment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RETENTION_") }
         environment["PGDATABASE"] = name
+        if let server {
+            environment["PGHOST"] = server.host
+            environment["PGPORT"] = server.port
+            environment["PGUSER"] = "postgres"
+        }
         environment["RETENTION_MANIFESTS"] = manifestFolder
         environment["RETENTION_SIGNING_KEY"] = signingKeyPath
         environment["RETENTION_PUBLIC_KEY"] = publicKeyPath

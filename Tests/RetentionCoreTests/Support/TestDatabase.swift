@@ -19,16 +19,20 @@ final class TestDatabase {
     /// A folder of this test's own with a signing key pair (`keys/`) and a manifest folder (`manifests/`).
     let files: URL
 
+    /// The server, when not the one of the PG* environment: a test's own (`OwnServer`).
+    let server: OwnServer?
+
     /// Creates a fresh database, optionally with the reference schema and the tool's schema.
-    init(reference: Bool = true, setup: Bool = true) throws {
+    init(reference: Bool = true, setup: Bool = true, server: OwnServer? = nil) throws {
+        self.server = server
         name = "rt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
         files = FileManager.default.temporaryDirectory.appendingPathComponent("retention-test-\(name)")
         try FileManager.default.createDirectory(at: files.appendingPathComponent("keys"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: files.appendingPathComponent("manifests"), withIntermediateDirectories: true)
         _ = try SigningKeys.generate(in: files.appendingPathComponent("keys").path)
-        let admin = try Connection(conninfo: "dbname=postgres")
+        let admin = try Connection(conninfo: (server?.conninfo ?? "") + " dbname=postgres")
         try admin.execute(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name))")
-        connection = try Connection(conninfo: "dbname=\(name)")
+        connection = try Connection(conninfo: (server?.conninfo ?? "") + " dbname=\(name)")
         if reference {
             try connection.execute(unsafeSQL: String(contentsOf: repositoryRoot.appendingPathComponent("sql/reference-schema.sql"),
                                                      encoding: .utf8))
@@ -38,7 +42,7 @@ final class TestDatabase {
 
     deinit {
         try? FileManager.default.removeItem(at: files)
-        if let admin = try? Connection(conninfo: "dbname=postgres") {
+        if let admin = try? Connection(conninfo: (server?.conninfo ?? "") + " dbname=postgres") {
             _ = try? admin.execute(unsafeSQL: "DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
         }
     }
@@ -59,7 +63,7 @@ final class TestDatabase {
     }
 
     /// A libpq conninfo for this database (host, port and user come from the environment).
-    var conninfo: String { "dbname=\(name)" }
+    var conninfo: String { (server?.conninfo ?? "") + " dbname=\(name)" }
 
     /// Runs SQL of the test's own (fixtures, assertions).
     func sql(_ text: String) throws { try connection.execute(unsafeSQL: text) }
@@ -125,4 +129,36 @@ final class PolicyFolder {
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A PostgreSQL server of one test's own (`scripts/pg.sh`), for tests that stop it or need it quiet.
+final class OwnServer {
+    let directory: String
+    let host: String
+    let port: String
+
+    init() throws {
+        directory = "/tmp/rt-own-\(UUID().uuidString.prefix(8))"
+        let started = runShell("bash '\(repositoryRoot.appendingPathComponent("scripts/pg.sh").path)' start '\(directory)'")
+        var values: [String: String] = [:]
+        for line in started.stdout.split(separator: "\n") {
+            let parts = line.replacingOccurrences(of: "export ", with: "").split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
+        }
+        guard started.status == 0, let host = values["PGHOST"], let port = values["PGPORT"] else {
+            throw UsageError("could not start a server: \(started.stderr)", exitCode: .failure)
+        }
+        self.host = host
+        self.port = port
+    }
+
+    /// Host, port and user, to put before a `dbname=` in a conninfo.
+    var conninfo: String { "host=\(host) port=\(port) user=postgres" }
+
+    /// Stops the server only (`restart` starts it again on the same port).
+    func restart() -> ProcessResult {
+        runShell("bash '\(repositoryRoot.appendingPathComponent("scripts/pg.sh").path)' restart '\(directory)'")
+    }
+
+    deinit { _ = runShell("bash '\(repositoryRoot.appendingPathComponent("scripts/pg.sh").path)' stop '\(directory)'") }
 }

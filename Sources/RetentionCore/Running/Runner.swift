@@ -116,8 +116,8 @@ public struct PurgeFailed: RetentionError {
 /// Applies policies to the database in batches (SPEC §6).
 ///
 /// Stages: take the run lock; finalize runs that died; record the run and its cutoffs; for each
-/// policy walk the table's heap in block ranges, one transaction per batch that purges and writes
-/// its ledger rows in the same statement; record how the run ended.
+/// policy walk the table's primary key in ranges, one transaction per batch that purges and writes
+/// its ledger rows in the same statement; vacuum or erase; record how the run ended; write the manifest.
 public final class Runner {
     private let connection: Connection
     private let logger: Logger

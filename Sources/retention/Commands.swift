@@ -98,8 +98,10 @@ struct Run: ParsableCommand {
         abstract: "Purges what the policies say is due, in batches, and records every batch in the ledger.",
         discussion: """
             One run at a time per database (advisory lock). Quiet on success with --quiet.
+            SIGTERM / SIGINT finish the current batch, write an `interrupted` manifest and exit 143 / 130.
             Exit: 0 done (also when nothing was due or stopped at --max-runtime), 1 failed during the purge, \
-            64, 65, 69, 75 another run holds the lock, 77 permission denied, 78 configuration error.
+            64, 65, 69, 75 another run holds the lock, 77 permission denied, 78 configuration error \
+            (missing signing key or manifest folder: RETENTION_SIGNING_KEY, RETENTION_MANIFESTS).
             """)
 
     @OptionGroup var global: GlobalOptions

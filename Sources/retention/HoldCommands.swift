@@ -16,7 +16,9 @@ struct HoldCommand: ParsableCommand {
         subcommands: [Place.self, List.self, Release.self])
 
     struct Place: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Places a legal hold.")
+        static let configuration = CommandConfiguration(
+            abstract: "Places a legal hold.",
+            discussion: "Exit: 0 placed, 64 bad arguments (no scope without --all, unknown policy, bad date), 69, 77, 78.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var database: ConnectionOptions
@@ -81,7 +83,9 @@ struct HoldCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Lists active legal holds (with --all, released ones too).")
+        static let configuration = CommandConfiguration(
+            abstract: "Lists active legal holds (with --all, released ones too).",
+            discussion: "The patron identifier is shown to retention_holds members only. Exit: 0, 69, 77, 78.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var database: ConnectionOptions
@@ -105,7 +109,8 @@ struct HoldCommand: ParsableCommand {
 
     struct Release: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Releases a legal hold; the next run may purge what it held. The record stays.")
+            abstract: "Releases a legal hold; the next run may purge what it held. The record stays.",
+            discussion: "Exit: 0 released, 64 no such active hold, 69, 77, 78.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var database: ConnectionOptions

@@ -121,9 +121,12 @@ public enum Erasure {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            // pg_repack reports object names and SQL errors; its last line says what went wrong.
-            let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-            throw UsageError("pg_repack failed on \(table) (exit \(process.terminationStatus)): \(visible(last))",
+            // pg_repack passes on the server's errors, whose DETAIL lines can quote key values: keep
+            // only the first ERROR line, cut before any DETAIL.
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+            let error = lines.first { $0.contains("ERROR") } ?? "no error message"
+            let summary = error.components(separatedBy: "DETAIL").first ?? ""
+            throw UsageError("pg_repack failed on \(table) (exit \(process.terminationStatus)): \(visible(summary))",
                              exitCode: .failure)
         }
     }

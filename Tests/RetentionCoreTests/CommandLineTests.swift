@@ -98,7 +98,7 @@ import Testing
         for _ in 0..<100 where !waiting {
             waiting = try db.int("""
                 SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%WITH purged AS%'
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%purged AS (%'
                 """) == 1
             if !waiting { Thread.sleep(forTimeInterval: 0.05) }
         }

@@ -96,11 +96,19 @@ struct PurgeSQL {
     }
 
     /// True when the row's patron chose to keep their history.
+    ///
+    /// The consenting patrons are listed once per statement (`consentList`, a materialized CTE) and
+    /// the server hashes that list, instead of probing the consent table per row.
     private var consented: String {
-        guard let consent = policy.consent, let patron = policy.patron else { return "false" }
-        // An uncorrelated IN list, which the server hashes once per statement instead of probing per row.
-        return "COALESCE(\(column(patron)) IN (SELECT c.\(quoteIdentifier(consent.key)) FROM \(consent.table.sql) c "
-            + "WHERE c.\(quoteIdentifier(consent.keepIf)) IS TRUE), false)"
+        guard policy.consent != nil, let patron = policy.patron else { return "false" }
+        return "COALESCE(\(column(patron)) IN (SELECT k FROM consenting), false)"
+    }
+
+    /// The `WITH` entry that lists consenting patrons, or nothing for a policy without consent.
+    private var consentList: String {
+        guard let consent = policy.consent, policy.patron != nil else { return "" }
+        return "consenting AS MATERIALIZED (SELECT c.\(quoteIdentifier(consent.key)) AS k FROM \(consent.table.sql) c "
+            + "WHERE c.\(quoteIdentifier(consent.keepIf)) IS TRUE), "
     }
 
     /// True when any `keep_when` condition matches (a condition on NULL does not match).
@@ -152,6 +160,7 @@ struct PurgeSQL {
     func countQuery(cutoffs: Cutoffs) -> Statement {
         var params = Parameters()
         let sql = """
+            \(consentList.isEmpty ? "" : "WITH " + consentList.dropLast(2))
             SELECT s.lib AS library,
                    count(*) FILTER (WHERE NOT (s.h OR s.c OR s.r)) AS due,
                    count(*) FILTER (WHERE s.h) AS kept_hold,
@@ -227,7 +236,7 @@ struct PurgeSQL {
             purge = "UPDATE \(table) AS t SET " + assignments.joined(separator: ", ")
         }
         let sql = """
-            WITH purged AS (
+            WITH \(consentList)purged AS (
                 \(purge)
                 WHERE \(range) AND \(candidates) AND NOT (\(held)) AND NOT \(consented) AND NOT \(rule)
                 RETURNING \(library) AS lib

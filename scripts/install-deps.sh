@@ -11,6 +11,7 @@ deps_packages=(
   postgresql postgresql-contrib   # server and client, for the throwaway databases
   libpq-dev pkg-config            # CLibPQ: libpq-fe.h, pkg-config libpq
   openssl                         # manifest verification without this program
+  bc time                         # scripts/bench.sh and batch-size.sh: arithmetic, peak memory
 )
 # PostgreSQL extensions the tests use when present:
 # pg_repack (run --erase) and pg_dirtyread (reading dead tuples).

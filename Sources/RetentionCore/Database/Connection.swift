@@ -52,14 +52,6 @@ public struct DatabaseError: RetentionError {
 public struct QueryResult: Sendable {
     public let columns: [String]
     public let rows: [[String?]]
-
-    /// The value in `column` of `row`; a missing column is a programming error.
-    public func value(_ row: Int, _ column: String) -> String? {
-        guard let index = columns.firstIndex(of: column) else {
-            preconditionFailure("no column \(column) in result")
-        }
-        return rows[row][index]
-    }
 }
 
 /// One libpq connection: the only place in the program that calls libpq.
@@ -131,9 +123,6 @@ public final class Connection {
         guard let value = PQpass(conn), value.pointee != 0 else { return nil }
         return String(cString: value)
     }
-
-    /// The backend process id of this session.
-    public var backendPID: Int32 { PQbackendPID(conn) }
 
     /// Runs one statement with bound parameters and returns its rows as text.
     ///

@@ -161,7 +161,8 @@ import Testing
 }
 
 /// Password authentication over the socket, for one role of the test server's own.
-@Suite struct AuthenticationTests {
+/// Serialized: the role and the pg_hba.conf line are the cluster's, created by whichever test comes first.
+@Suite(.serialized) struct AuthenticationTests {
     /// Creates a role that must log in with a password, and makes the server ask for it.
     func passwordRole(on db: TestDatabase) throws -> String {
         let role = "retention_pw_test"

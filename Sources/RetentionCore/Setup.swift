@@ -43,13 +43,25 @@ enum RunLock {
     static let runID: Int32 = 1
     static let setupID: Int32 = 2
 
-    /// Runs `body` holding the run lock, or throws `RunLockBusy` (75) when a run holds it.
-    static func withLock<T>(on connection: Connection, _ body: () throws -> T) throws -> T {
+    /// Takes the run lock for this session, or throws `RunLockBusy` (75) naming the holder's process.
+    static func acquire(on connection: Connection) throws {
         let ids = [String(classID), String(runID)]
         guard try connection.query("SELECT pg_try_advisory_lock($1::int4, $2::int4)", ids).rows[0][0] == "t" else {
-            throw RunLockBusy(holderPID: nil)
+            let holder = try? connection.query("""
+                SELECT pid::text FROM pg_catalog.pg_locks
+                WHERE locktype = 'advisory' AND classid = $1::int4::oid AND objid = $2::int4::oid AND granted
+                  AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                """, ids).rows.first?[0]
+            throw RunLockBusy(holderPID: holder ?? nil)
         }
-        defer { _ = try? connection.query("SELECT pg_advisory_unlock($1::int4, $2::int4)", ids) }
+    }
+
+    /// Runs `body` holding the run lock, or throws `RunLockBusy` (75) when a run holds it.
+    static func withLock<T>(on connection: Connection, _ body: () throws -> T) throws -> T {
+        try acquire(on: connection)
+        defer {
+            _ = try? connection.query("SELECT pg_advisory_unlock($1::int4, $2::int4)", [String(classID), String(runID)])
+        }
         return try body()
     }
 }

@@ -39,8 +39,7 @@ public enum Erasure {
         var notes: [String] = []
         var owners = true
         for resolved in policies {
-            let owns = try connection.query("SELECT pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
-                                            [resolved.tableOID]).rows.first?[0] == "t"
+            let owns = try Catalog.ownsTable(resolved.tableOID, on: connection)
             owners = owners && owns
             // pg_repack needs a primary key or a NOT NULL unique index; every policy's key is the primary key.
             if installed && superuser && program != nil {

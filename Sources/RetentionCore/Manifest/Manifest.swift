@@ -203,7 +203,7 @@ public struct Manifest: Sendable, Equatable {
     }
 }
 
-/// Hex SHA-256 of some bytes, as manifests and the ledger record digests.
+/// Hex SHA-256 of some bytes: policy files, manifests and key ids are named by it.
 func sha256Hex(_ data: Data) -> String {
     SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
 }

@@ -63,7 +63,7 @@ public enum SigningKeys {
 
     /// The lowercase hex SHA-256 of the public key's SPKI DER, the DSSE `keyid`.
     public static func keyID(_ publicKey: Curve25519.Signing.PublicKey) -> String {
-        SHA256.hash(data: publicKey.derRepresentation).map { String(format: "%02x", $0) }.joined()
+        sha256Hex(publicKey.derRepresentation)
     }
 
     /// Makes a new key pair in `directory`: PKCS#8 private key (mode 0600 from creation) and SPKI public key (0644 regardless of the umask); never overwrites.

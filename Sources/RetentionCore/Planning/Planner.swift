@@ -76,7 +76,7 @@ public enum Planner {
         let libraries = sorted.map { library -> LibraryPlan in
             let row = byLibrary[library]
             func number(_ index: Int) -> Int64 { row?[index].flatMap { Int64($0) } ?? 0 }
-            let period = policy.libraries?.retain.first { $0.library == library }?.period ?? policy.retain
+            let period = policy.period(for: library)
             return LibraryPlan(library: library, retain: period.description, cutoff: cutoffs.cutoff(for: library),
                                due: number(1), keptByHold: number(2), keptByConsent: number(3), keptByRule: number(4),
                                oldestDueDays: row?[5].flatMap { Int64($0) })

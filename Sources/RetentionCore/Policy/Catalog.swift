@@ -200,6 +200,12 @@ public enum Catalog {
         return Relation(oid: oid, kind: kind, columns: columns)
     }
 
+    /// Whether the current user has the table owner's role (what VACUUM and VACUUM FULL require).
+    static func ownsTable(_ oid: String, on connection: Connection) throws -> Bool {
+        try connection.query("SELECT pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
+                             [oid]).rows.first?[0] == "t"
+    }
+
     /// Asks the server to read `value` as the column's type; returns its complaint, or `nil` when it fits.
     static func literalProblem(_ value: String, for column: Column, on connection: Connection) throws -> String? {
         do {

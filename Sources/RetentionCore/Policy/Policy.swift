@@ -45,6 +45,11 @@ public struct Policy: Sendable, Equatable {
         return patronOnly.isEmpty ? set : patronOnly
     }
 
+    /// The period for rows of `library`: its own when `libraries.retain` names it, else `retain`.
+    public func period(for library: String?) -> Period {
+        libraries?.retain.first { $0.library == library }?.period ?? retain
+    }
+
     /// The file the policy came from, as given.
     public let file: String
     /// Hex SHA-256 of the file's bytes, recorded in manifests.

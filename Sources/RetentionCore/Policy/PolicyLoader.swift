@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Yams
 
@@ -66,7 +65,7 @@ public enum PolicyLoader {
                 problems.append(PolicyProblem(file: file, line: nil, column: nil, message: "is not UTF-8 text"))
                 continue
             }
-            let sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            let sha256 = sha256Hex(data)
             switch parse(yaml: text, file: file, sha256: sha256) {
             case .success(let policy): policies.append(policy)
             case .failure(let errors): problems += errors.problems

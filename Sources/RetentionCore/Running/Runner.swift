@@ -144,7 +144,7 @@ public final class Runner {
             SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
                    set_config('idle_in_transaction_session_timeout', '60s', false)
             """, [options.lockTimeout, options.statementTimeout])
-        try acquireLock()
+        try RunLock.acquire(on: connection)
         let store = ManifestStore(connection: connection, settings: manifests, logger: logger)
         try store.finalizePending()
         var summary = try start(policies, options: options)
@@ -189,7 +189,7 @@ public final class Runner {
             if connection.isAlive || reconnect() {
                 do {
                     // A reconnected session has lost the lock: finalize only if no other run took it since.
-                    try acquireLock()
+                    try RunLock.acquire(on: connection)
                     _ = try finish(summary.runID, status: .failed, error: error.description)
                     summary.manifestPath = try store.write(runID: summary.runID)
                 } catch {
@@ -215,19 +215,6 @@ public final class Runner {
         return true
     }
 
-    private func acquireLock() throws {
-        let ids = [String(RunLock.classID), String(RunLock.runID)]
-        let got = try connection.query("SELECT pg_try_advisory_lock($1::int4, $2::int4)", ids).rows[0][0]
-        guard got == "t" else {
-            let holder = try? connection.query("""
-                SELECT pid::text FROM pg_catalog.pg_locks
-                WHERE locktype = 'advisory' AND classid = $1::int4::oid AND objid = $2::int4::oid AND granted
-                  AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-                """, ids).rows.first?[0]
-            throw RunLockBusy(holderPID: holder ?? nil)
-        }
-    }
-
     /// Records the run and its cutoffs (fixed for the whole run) in one transaction.
     private func start(_ policies: [ResolvedPolicy], options: RunOptions) throws -> RunSummary {
         let systemIdentifier = try systemIdentifier()
@@ -249,8 +236,7 @@ public final class Runner {
                 let cutoffs = try Planner.computeCutoffs(resolved, on: connection)
                 var periods: [(String?, Period, String)] = [(nil, policy.retain, cutoffs.standard)]
                 for (library, cutoff) in cutoffs.libraries {
-                    let period = policy.libraries?.retain.first { $0.library == library }?.period ?? policy.retain
-                    periods.append((library, period, cutoff))
+                    periods.append((library, policy.period(for: library), cutoff))
                 }
                 for (library, period, cutoff) in periods {
                     try connection.query("""
@@ -273,10 +259,7 @@ public final class Runner {
     private func requireOwnership(_ policies: [ResolvedPolicy]) throws {
         var missing: [String] = []
         for resolved in policies {
-            let owns = try connection.query("""
-                SELECT pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid = $1::oid
-                """, [resolved.tableOID]).rows.first?[0]
-            if owns != "t" { missing.append("--vacuum: VACUUM of \(resolved.policy.table) needs its owner's role") }
+            if try !Catalog.ownsTable(resolved.tableOID, on: connection) { missing.append("--vacuum: VACUUM of \(resolved.policy.table) needs its owner's role") }
         }
         if !missing.isEmpty { throw MissingPrivileges(missing: missing) }
     }

@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Benchmark: `retention` against the raw-SQL limit, on identical copies of the demo data, in one run.
 #   scripts/bench.sh [--loans N[,N...]] [--repeat R] [--out FILE]
-#     default: --loans 1000000 --repeat 3 --out bench-results.md
-# For each scale it loads the demo data once into a template database, then for each measurement
-# and repeat makes a fresh copy (CREATE DATABASE ... TEMPLATE) and times:
-#   raw DELETE      one DELETE with exactly loans-delete's predicate (psql)
-#   run delete      retention run --only loans-delete (same predicate, batches + ledger + manifest)
-#   raw UPDATE      one UPDATE with exactly loan-history's predicate
-#   run anonymize   retention run --only loan-history
-#   raw count       SELECT count(*) with loan-history's predicate
-#   plan            retention plan --only loan-history
-#   ... and the two runs again with 1,000 active patron holds (the demo has ~10% consenting patrons).
-# Reported: median wall time, rows/s, ratio to the raw statement, longest batch (ledger), WAL bytes,
-# peak RSS of the retention process (/usr/bin/time -v). Prints a Markdown table and writes it to FILE.
+#     default: --loans 1000000,5000000 --repeat 3 --out bench-results.md
+# For each scale it loads the demo data once into a template database (no patron consents, no holds;
+# the consents the demo drew are set aside), then for each measurement and repeat makes a fresh copy
+# (CREATE DATABASE ... TEMPLATE) and times:
+#   raw DELETE / run delete         one DELETE with exactly loans-delete's predicate (psql) / retention run
+#   raw UPDATE / run anonymize      the same for loan-history (anonymize)
+#   raw count / plan                SELECT count(*) with loan-history's predicate / retention plan
+#   holds: ...                      all of the above with 1,000 active patron holds and the demo's ~10%
+#                                   consenting patrons
+#   attendance: raw DELETE / run    event-attendance on its plain table / run, and run of the same
+#   / run partitioned               policy on a copy partitioned by month (whole partitions truncated)
+# Reported: median wall time, rows/s, time ratio to the raw statement and to the same measurement
+# without holds and consents, longest batch (ledger), WAL bytes, peak RSS of the retention process
+# (/usr/bin/time -v). Prints a Markdown table and writes it to FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scales=1000000 repeat=3 out=bench-results.md
+scales=1000000,5000000 repeat=3 out=bench-results.md
 while (( $# )); do
   case $1 in
     --loans) scales=$2; shift 2 ;;
@@ -33,102 +35,138 @@ retention=$(swift build -c release --show-bin-path)/retention
 work=/tmp/retention-bench-$$
 trap 'bash scripts/pg.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf -- "$work"' EXIT
 mkdir -p "$work/policies" "$work/keys" "$work/manifests"
-cp policies/loan-history.yaml scripts/bench/loans-delete.yaml "$work/policies/"
+cp policies/loan-history.yaml policies/event-attendance.yaml scripts/bench/*.yaml "$work/policies/"
 eval "$(bash scripts/pg.sh start "$work/pg")"
 "$retention" keygen --out "$work/keys" >/dev/null
 export RETENTION_POLICIES=$work/policies RETENTION_MANIFESTS=$work/manifests
 export RETENTION_SIGNING_KEY=$work/keys/retention-signing.pem
 
-# The policies' predicate written by hand, as an independent baseline.
-predicate="l.returned_at < now() - CASE l.library_code WHEN 'BANGOR' THEN interval '14 days'
-                                                   WHEN 'PORTLAND' THEN interval '90 days'
-                                                   ELSE interval '30 days' END
+# The policies' predicates written by hand, as an independent baseline.
+held="EXISTS (SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL AND h.patron = l.patron_id::text)"
+loans="l.returned_at < now() - CASE l.library_code WHEN 'BANGOR' THEN interval '14 days'
+                                                WHEN 'PORTLAND' THEN interval '90 days'
+                                                ELSE interval '30 days' END
   AND NOT (l.fines_owed > 0 OR l.status IN ('lost', 'claims-returned'))
   AND NOT coalesce(l.patron_id IN (SELECT id FROM patrons WHERE keep_history), false)
-  AND NOT EXISTS (SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL AND h.patron = l.patron_id::text)"
+  AND NOT $held"
+attendance="l.attended_at < now() - interval '90 days' AND NOT $held"
 
 psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 now() { date +%s.%N; }
 wal() { psql -X -Atq -d postgres -c "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"; }
 
-fresh() {  # fresh DB [HOLDS]: a new copy of the template, optionally with 1,000 patron holds
+# The template: demo data, the tool's schema, a monthly-partitioned copy of event_attendance, and the
+# demo's consents set aside in bench_consent (the plain measurements run without consents).
+template() {
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS template_bench" -c "CREATE DATABASE template_bench"
+  psql_db template_bench -f sql/reference-schema.sql
+  psql_db template_bench -v loans="$1" -f sql/demo-data.sql
+  PGDATABASE=template_bench "$retention" setup --quiet
+  psql_db template_bench <<'SQL'
+CREATE TABLE event_attendance_part (LIKE event_attendance INCLUDING DEFAULTS, PRIMARY KEY (id, attended_at))
+    PARTITION BY RANGE (attended_at);
+DO $$
+DECLARE m timestamptz;
+BEGIN
+  FOR m IN SELECT generate_series(date_trunc('month', min(attended_at)), date_trunc('month', max(attended_at)),
+                                  interval '1 month') FROM event_attendance LOOP
+    EXECUTE format('CREATE TABLE %I PARTITION OF event_attendance_part FOR VALUES FROM (%L) TO (%L)',
+                   'event_attendance_' || to_char(m, 'YYYYMM'), m, m + interval '1 month');
+  END LOOP;
+END $$;
+INSERT INTO event_attendance_part SELECT * FROM event_attendance;
+CREATE INDEX ON event_attendance_part (attended_at);
+CREATE INDEX ON event_attendance_part (patron_id);
+CREATE TABLE bench_consent AS SELECT id FROM patrons WHERE keep_history;
+UPDATE patrons SET keep_history = false WHERE keep_history;
+SQL
+  psql_db template_bench -c "VACUUM ANALYZE"
+}
+
+fresh() {  # fresh DB [holds]: a new copy of the template; holds: 1,000 patron holds and the consents back
   psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 TEMPLATE template_bench"
   if [[ ${2:-} == holds ]]; then
     psql_db "$1" -c "INSERT INTO retention.holds (reference, patron)
-                     SELECT 'bench ' || g, (g * 37)::text FROM generate_series(1, 1000) g"
+                     SELECT 'bench ' || g, (g * 37)::text FROM generate_series(1, 1000) g" \
+                 -c "UPDATE patrons SET keep_history = true WHERE id IN (SELECT id FROM bench_consent)" \
+                 -c "VACUUM ANALYZE patrons"
   fi
-  psql_db "$1" -c "CHECKPOINT" -c "SELECT count(*) FROM loans" >/dev/null   # warm, like a nightly table
+  # Warm, like a nightly table.
+  psql_db "$1" -c "CHECKPOINT" -c "SELECT count(*) FROM loans" -c "SELECT count(*) FROM event_attendance" \
+               -c "SELECT count(*) FROM event_attendance_part" >/dev/null
 }
 
 # measure KIND DB -> "seconds rows longest_ms wal_bytes rss_kb"
 measure() {
-  local kind=$1 db=$2 start end w0 w1 rows=0 longest=0 rss=0
+  local kind=$1 db=$2 start end w0 w1 rows=0 longest=0 rss=0 args=()
+  case $kind in
+    run-delete) args=(run --quiet --only loans-delete) ;;
+    run-anonymize) args=(run --quiet --only loan-history) ;;
+    plan) args=(plan --json --only loan-history) ;;
+    run-attendance) args=(run --quiet --only event-attendance) ;;
+    run-attendance-partitioned) args=(run --quiet --only attendance-part) ;;
+  esac
   w0=$(wal); start=$(now)
   case $kind in
-    raw-delete) rows=$(psql_db "$db" -Atc "WITH d AS (DELETE FROM loans l WHERE $predicate RETURNING 1) SELECT count(*) FROM d") ;;
-    raw-update) rows=$(psql_db "$db" -Atc "WITH d AS (UPDATE loans l SET patron_id = NULL, notes = NULL WHERE $predicate AND l.patron_id IS NOT NULL RETURNING 1) SELECT count(*) FROM d") ;;
-    raw-count) rows=$(psql_db "$db" -Atc "SELECT count(*) FROM loans l WHERE $predicate AND l.patron_id IS NOT NULL") ;;
-    run-*|plan)
-      local args=(run --quiet --only "${kind#run-}")
-      [[ $kind == run-delete ]] && args=(run --quiet --only loans-delete)
-      [[ $kind == run-anonymize ]] && args=(run --quiet --only loan-history)
-      [[ $kind == plan ]] && args=(plan --json --only loan-history)
-      PGDATABASE=$db /usr/bin/time -v -o "$work/time" "$retention" "${args[@]}" >"$work/out"
-      rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time")
-      if [[ $kind == plan ]]; then
-        rows=$(grep -o '"due" : [0-9]*' "$work/out" | awk '{ s += $3 } END { print s + 0 }')
-      else
-        read -r rows longest < <(psql_db "$db" -Atc "
-          SELECT coalesce(sum(rows), 0), coalesce(round(max(ms)), 0) FROM (
-            SELECT sum(rows) AS rows, extract(epoch FROM max(finished_at) - min(started_at)) * 1000 AS ms
-            FROM retention.batches GROUP BY run_id, policy, batch) b" | tr '|' ' ')
-      fi ;;
+    raw-delete) rows=$(psql_db "$db" -Atc "WITH d AS (DELETE FROM loans l WHERE $loans RETURNING 1) SELECT count(*) FROM d") ;;
+    raw-update) rows=$(psql_db "$db" -Atc "WITH d AS (UPDATE loans l SET patron_id = NULL, notes = NULL WHERE $loans AND l.patron_id IS NOT NULL RETURNING 1) SELECT count(*) FROM d") ;;
+    raw-count) rows=$(psql_db "$db" -Atc "SELECT count(*) FROM loans l WHERE $loans AND l.patron_id IS NOT NULL") ;;
+    raw-attendance) rows=$(psql_db "$db" -Atc "WITH d AS (DELETE FROM event_attendance l WHERE $attendance RETURNING 1) SELECT count(*) FROM d") ;;
+    *) PGDATABASE=$db /usr/bin/time -v -o "$work/time" "$retention" "${args[@]}" >"$work/out"
+       rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time") ;;
   esac
   end=$(now); w1=$(wal)
+  if [[ $kind == plan ]]; then
+    rows=$(grep -o '"due" : [0-9]*' "$work/out" | awk '{ s += $3 } END { print s + 0 }')
+  elif [[ $kind == run-* ]]; then
+    read -r rows longest < <(psql_db "$db" -Atc "
+      SELECT coalesce(sum(rows), 0), coalesce(round(max(ms)), 0) FROM (
+        SELECT sum(rows) AS rows, extract(epoch FROM max(finished_at) - min(started_at)) * 1000 AS ms
+        FROM retention.batches GROUP BY run_id, policy, batch) b" | tr '|' ' ')
+  fi
   echo "$(echo "$end - $start" | bc) $rows $longest $((w1 - w0)) $rss"
 }
 
 {
-  echo "| loans | measurement | median s | rows | rows/s | time ratio to raw | longest batch ms | WAL MB | peak RSS MiB |"
-  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| loans | measurement | median s | rows | rows/s | time ratio to raw | ratio to no holds/consents | longest batch ms | WAL MB | peak RSS MiB |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$out"
 
 IFS=, read -r -a scale_list <<<"$scales"
-for loans in "${scale_list[@]}"; do
-  echo "bench: loading $loans loans" >&2
-  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS template_bench" -c "CREATE DATABASE template_bench"
-  psql_db template_bench -f sql/reference-schema.sql
-  psql_db template_bench -v loans="$loans" -f sql/demo-data.sql
-  PGDATABASE=template_bench "$retention" setup --quiet
+for scale in "${scale_list[@]}"; do
+  echo "bench: loading $scale loans" >&2
+  template "$scale"
   declare -A seconds=()
-  for kind in raw-delete run-delete raw-update run-anonymize raw-count plan holds:raw-delete holds:run-delete holds:run-anonymize; do
+  for kind in raw-delete run-delete raw-update run-anonymize raw-count plan \
+              holds:raw-delete holds:run-delete holds:raw-update holds:run-anonymize holds:raw-count holds:plan \
+              raw-attendance run-attendance run-attendance-partitioned; do
     results=()
+    name=${kind#holds:}; holds=; [[ $kind == holds:* ]] && holds=holds
     for ((i = 1; i <= repeat; i++)); do
-      holds=; name=${kind#holds:}; [[ $kind == holds:* ]] && holds=holds
       fresh bench "$holds"
       results+=("$(measure "$name" bench)")
-      echo "bench: $loans $kind #$i: ${results[-1]}" >&2
+      echo "bench: $scale $kind #$i: ${results[-1]}" >&2
     done
-    s=$(printf '%s\n' "${results[@]}" | awk '{ print $1 }' | median)
-    rows=$(printf '%s\n' "${results[@]}" | awk '{ print $2 }' | median)
-    longest=$(printf '%s\n' "${results[@]}" | awk '{ print $3 }' | median)
+    column() { printf '%s\n' "${results[@]}" | awk -v c="$1" '{ print $c }' | median; }
+    s=$(column 1) rows=$(column 2) longest=$(column 3)
     walmb=$(printf '%s\n' "${results[@]}" | awk '{ print $4 / 1048576 }' | median)
     rss=$(printf '%s\n' "${results[@]}" | awk '{ print $5 / 1024 }' | median)
     seconds[$kind]=$s
     raw=
-    case $kind in
-      run-delete) raw=${seconds[raw-delete]} ;;
-      run-anonymize) raw=${seconds[raw-update]} ;;
-      plan) raw=${seconds[raw-count]} ;;
-      holds:run-delete) raw=${seconds[holds:raw-delete]} ;;
-      holds:run-anonymize) raw=${seconds[run-anonymize]} ;;   # holds cost: same run without holds
+    case $name in
+      run-delete) raw=${seconds[${holds:+holds:}raw-delete]} ;;
+      run-anonymize) raw=${seconds[${holds:+holds:}raw-update]} ;;
+      plan) raw=${seconds[${holds:+holds:}raw-count]} ;;
+      run-attendance|run-attendance-partitioned) raw=${seconds[raw-attendance]} ;;
     esac
     ratio=-; [[ -n $raw ]] && ratio=$(echo "scale=2; $s / $raw" | bc)
-    rate=$(echo "$rows / $s" | bc)
-    printf '| %s | %s | %.2f | %s | %s | %s | %s | %.0f | %s |\n' "$loans" "$kind" "$s" "$rows" "$rate" "$ratio" \
-      "$( [[ $kind == run-* || $kind == holds:run-* ]] && echo "$longest" || echo -)" "$walmb" \
-      "$( [[ $kind == run-* || $kind == holds:run-* || $kind == plan ]] && printf '%.0f' "$rss" || echo -)" >>"$out"
+    base=-; [[ -n $holds ]] && base=$(echo "scale=2; $s / ${seconds[$name]}" | bc)
+    [[ $kind == run-attendance-partitioned ]] && base="$(echo "scale=2; $s / ${seconds[run-attendance]}" | bc) (to run unpartitioned)"
+    tool=; [[ $name == run-* || $name == plan ]] && tool=1
+    printf '| %s | %s | %.2f | %s | %s | %s | %s | %s | %.0f | %s |\n' "$scale" "$kind" "$s" "$rows" \
+      "$(echo "$rows / $s" | bc)" "$ratio" "$base" "$( [[ $name == run-* ]] && echo "$longest" || echo -)" "$walmb" \
+      "$( [[ -n $tool ]] && printf '%.0f' "$rss" || echo -)" >>"$out"
   done
   unset seconds
 done

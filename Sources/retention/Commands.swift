@@ -111,6 +111,9 @@ struct Run: ParsableCommand {
     @Option(help: "How many rows (keys) each batch spans; it purges the due ones among them.")
     var batchSize: Int = RunOptions.defaultBatchSize
 
+    @Option(help: "How many sessions purge a table at once, each in its own part of the key space.")
+    var jobs: Int = RunOptions.defaultJobs
+
     @Option(help: "Stop cleanly after the batch that passes this duration, like 30m, 2h or 90s.")
     var maxRuntime: String?
 
@@ -134,6 +137,7 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be 1 or more") }
+        guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16") }
         if allowExclusiveLock && !erase { throw ValidationError("--allow-exclusive-lock goes with --erase") }
         if let maxRuntime, DurationText.seconds(maxRuntime) == nil {
             throw ValidationError("--max-runtime must be a duration like 90s, 30m or 2h, found '\(maxRuntime)'")
@@ -150,6 +154,7 @@ struct Run: ParsableCommand {
             let resolved = try Retention.resolve(policies, on: connection)
             var options = RunOptions(batchSize: batchSize, maxRuntime: maxRuntime.flatMap(DurationText.seconds),
                                      lockTimeout: lockTimeout, statementTimeout: statementTimeout)
+            options.jobs = jobs
             options.vacuum = vacuum
             options.erase = erase
             options.allowExclusiveLock = allowExclusiveLock

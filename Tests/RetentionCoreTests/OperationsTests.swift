@@ -93,18 +93,21 @@ import Testing
         #expect(try manifests(db).first?.policies.first?.rows == 30000)
     }
 
-    @Test func lockHeldThroughEveryRetryFailsCleanly() throws {
+    /// One session stops at the locked batch; with two, the other session's half is purged meanwhile.
+    @Test(arguments: [1, 2]) func lockHeldThroughEveryRetryFailsCleanly(jobs: Int) throws {
         let db = try TestDatabase(reference: false)
         let folder = try bigTable(db)
         let clerk = try Connection(conninfo: db.conninfo)
         try clerk.execute(unsafeSQL: "BEGIN; SELECT * FROM visits WHERE id = 15000 FOR UPDATE;")
         let result = try db.retention(["run", "--policies", folder.url.path, "--batch-size", "1000",
-                                       "--lock-timeout", "50ms", "--log-format", "text"])
+                                       "--lock-timeout", "50ms", "--log-format", "text", "--jobs", String(jobs)])
         try clerk.execute(unsafeSQL: "ROLLBACK")
         #expect(result.status == 1)
         #expect(result.stderr.contains("failed: database error 55P03"))
         let gone = 30000 - (try db.int("SELECT count(*) FROM visits"))
-        #expect(gone == 14000)
+        // Two sessions split the 30,000 keys at 15,000: the first stops before 14,001..15,000.
+        #expect(gone == (jobs == 1 ? 14000 : 29000))
+        #expect(try db.int("SELECT count(*) FROM visits WHERE id BETWEEN 14001 AND 15000") == 1000)
         let written = try manifests(db)
         #expect(written.map(\.status) == ["failed"])
         #expect(written.first?.policies.first?.rows == gone)

@@ -101,14 +101,21 @@ public final class Connection {
 
     /// The parameters this connection was made with, as a conninfo string without the password,
     /// for a helper program (pg_repack) that must reach the same database as the same user.
-    public var conninfoWithoutPassword: String {
+    public var conninfoWithoutPassword: String { conninfo(withPassword: false) }
+
+    /// Opens one more session to the same database as the same user (for a run's parallel workers).
+    public func another() throws -> Connection {
+        try Connection(conninfo: conninfo(withPassword: true))
+    }
+
+    private func conninfo(withPassword: Bool) -> String {
         guard let options = PQconninfo(conn) else { return "dbname=\(databaseName)" }
         defer { PQconninfoFree(options) }
         var parts: [String] = []
         var option = options
         while let keyword = option.pointee.keyword {
             let name = String(cString: keyword)
-            if name != "password", let value = option.pointee.val, value.pointee != 0 {
+            if withPassword || name != "password", let value = option.pointee.val, value.pointee != 0 {
                 let text = String(cString: value)
                 let quoted = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
                 parts.append("\(name)='\(quoted)'")
@@ -159,7 +166,37 @@ public final class Connection {
 
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
     public func transaction<T>(readOnly: Bool = false, _ body: () throws -> T) throws -> T {
-        try execute(unsafeSQL: readOnly ? "BEGIN READ ONLY" : "BEGIN")
+        try transaction(begin: readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", body)
+    }
+
+    /// How a read-only transaction shares its snapshot with other sessions.
+    public enum SharedSnapshot {
+        /// Export the transaction's snapshot; the body gets its name.
+        case export
+        /// See the data exactly as the transaction that exported this snapshot sees it.
+        case importing(String)
+    }
+
+    /// Runs `body` in a `REPEATABLE READ READ ONLY` transaction that exports or imports a snapshot,
+    /// so several sessions see the same data; `body` gets the snapshot's name.
+    public func transaction<T>(snapshot: SharedSnapshot, _ body: (String) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+            switch snapshot {
+            case .export:
+                return try body(try query("SELECT pg_export_snapshot()").rows.first?[0] ?? "")
+            case .importing(let name):
+                // `SET TRANSACTION SNAPSHOT` takes no parameter; a name from `pg_export_snapshot()` is hex and dashes.
+                guard !name.isEmpty, name.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+                    throw DatabaseError(kind: .connection, sqlState: nil, message: "not a snapshot name")
+                }
+                try execute(unsafeSQL: "SET TRANSACTION SNAPSHOT '\(name)'")
+                return try body(name)
+            }
+        }
+    }
+
+    private func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
+        try execute(unsafeSQL: begin)
         do {
             let value = try body()
             try execute(unsafeSQL: "COMMIT")

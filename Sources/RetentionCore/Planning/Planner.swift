@@ -46,7 +46,7 @@ public enum Planner {
             var plans: [PolicyPlan] = []
             for resolved in policies {
                 let cutoffs = try computeCutoffs(resolved, on: connection)
-                let sql = PurgeSQL(resolved).countQuery(cutoffs: cutoffs)
+                let sql = PurgeSQL(resolved).countQuery(cutoffs: cutoffs, holds: try holdShape(resolved, on: connection))
                 let result = try connection.query(sql.sql, sql.params)
                 plans.append(policyPlan(resolved.policy, cutoffs: cutoffs, counts: result))
                 logger.debug("planned policy", metadata: ["policy.name": "\(resolved.policy.name)"])
@@ -61,6 +61,14 @@ public enum Planner {
         let row = try connection.query(sql.sql, sql.params).rows[0].map { $0 ?? "" }
         let libraries = resolved.policy.libraries?.retain.map(\.library) ?? []
         return Cutoffs(standard: row[0], libraries: Array(zip(libraries, row.dropFirst())).map { ($0.0, $0.1) })
+    }
+
+    /// Which active holds apply to the policy now (in a plan, as of the plan's snapshot).
+    static func holdShape(_ resolved: ResolvedPolicy, on connection: Connection) throws -> HoldShape {
+        let sql = PurgeSQL(resolved).holdShapeQuery()
+        let row = try connection.query(sql.sql, sql.params).rows[0]
+        let (all, patronsOnly) = (Int(row[0] ?? "") ?? 0, Int(row[1] ?? "") ?? 0)
+        return all == 0 ? .none : all == patronsOnly ? .patronsOnly : .scoped
     }
 
     /// Joins the count rows with the policy's libraries, so a library with its own period shows even with no rows.

@@ -33,6 +33,16 @@ public struct Cutoffs: Sendable, Equatable {
     }
 }
 
+/// Which active holds apply to a policy, which decides how a count tests them.
+public enum HoldShape: Sendable {
+    /// No active hold applies: nothing to test.
+    case none
+    /// Only holds that name a patron and nothing else: one hash of held patrons, safe in parallel.
+    case patronsOnly
+    /// Some hold has a library, a window or no patron: each row is tested against each such hold.
+    case scoped
+}
+
 /// Turns a resolved policy into SQL: the one place where a policy's predicate is written.
 ///
 /// A row is due when its age is older than its library's cutoff (NULL never is), no `keep_when`
@@ -73,42 +83,96 @@ struct PurgeSQL {
         return sql + " ELSE \(params.bind(cutoffs.standard))::\(type) END"
     }
 
-    /// True when an active legal hold covers the row.
-    ///
-    /// Holds naming a patron are found by an index probe on the row's patron (`holds_active_patron`),
-    /// the others (policy, library, window, global) by a scan of the few holds without a patron, so
-    /// thousands of patron holds cost one probe per row. A hold field the policy cannot test (a patron
-    /// hold on a table without a patron column) matches: a court order to preserve wins over a purge
-    /// when the tool cannot tell the rows apart.
-    private func held(_ params: inout Parameters) -> String {
+    /// The conditions a hold's other fields put on a row: policy, library and window.
+    private func holdScope(_ params: inout Parameters) -> String {
         let age = column(policy.age)
-        var scope = " AND (h.policy IS NULL OR h.policy = \(params.bind(policy.name)))"
+        var scope = "(h.policy IS NULL OR h.policy = \(params.bind(policy.name)))"
         if let libraries = policy.libraries {
             scope += " AND (h.library IS NULL OR h.library = \(column(libraries.column))::text)"
         }
-        scope += " AND (h.held_from IS NULL OR \(age) >= h.held_from) AND (h.held_until IS NULL OR \(age) < h.held_until)"
-        guard let patron = policy.patron else {
-            return "EXISTS (SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL\(scope))"
+        return scope + " AND (h.held_from IS NULL OR \(age) >= h.held_from) AND (h.held_until IS NULL OR \(age) < h.held_until)"
+    }
+
+    /// Active holds without a patron (policy, library, window, global) that cover the row.
+    ///
+    /// For a policy without a patron column every hold counts: a hold field the policy cannot test
+    /// matches, because a court order to preserve wins over a purge when the tool cannot tell the
+    /// rows apart.
+    private func sharedHolds(_ params: inout Parameters) -> String {
+        let patronFree = policy.patron == nil ? "" : " AND h.patron IS NULL"
+        return "SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL\(patronFree) AND \(holdScope(&params))"
+    }
+
+    /// Active holds naming the row's patron that cover the row (found by `holds_active_patron`).
+    private func patronHolds(_ patron: String, _ params: inout Parameters) -> String {
+        "SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL AND h.patron = \(column(patron))::text AND \(holdScope(&params))"
+    }
+
+    /// True when an active legal hold covers the row, as cheap as the holds allow.
+    ///
+    /// With no hold, nothing is tested; with only patron holds, one hash of the held patrons serves
+    /// every row (and the server may count in parallel). Otherwise each probe runs only behind
+    /// guards: ones the server evaluates once per statement (are there any holds, any without a
+    /// patron?) and one per row from a hash (is this patron held at all?).
+    private func held(_ shape: HoldShape, _ params: inout Parameters) -> String {
+        func policyHolds() -> String { "h.released_at IS NULL AND (h.policy IS NULL OR h.policy = \(params.bind(policy.name)))" }
+        switch (shape, policy.patron) {
+        case (.none, _), (.patronsOnly, nil):
+            return "false"
+        case (.patronsOnly, let patron?):
+            return "COALESCE(\(column(patron))::text IN (SELECT h.patron FROM retention.holds h WHERE \(policyHolds())), false)"
+        case (.scoped, nil):
+            return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds())))"
+                + " THEN EXISTS (\(sharedHolds(&params))) ELSE false END"
+        case (.scoped, let patron?):
+            // The outer guard spares every row the patron's conversion to text while no hold applies.
+            return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds()))) THEN"
+                + " CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds()) AND h.patron IS NULL))"
+                + " THEN EXISTS (\(sharedHolds(&params))) ELSE false END"
+                + " OR CASE WHEN \(column(patron))::text IN (SELECT h.patron FROM retention.holds h WHERE \(policyHolds()))"
+                + " THEN EXISTS (\(patronHolds(patron, &params))) ELSE false END"
+                + " ELSE false END"
         }
-        return "(EXISTS (SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL AND h.patron IS NULL\(scope))"
-            + " OR EXISTS (SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL"
-            + " AND h.patron = \(column(patron))::text\(scope)))"
+    }
+
+    /// Which active holds apply to the policy: run in the same snapshot as the count it shapes.
+    /// Columns: holds, holds that name only a patron.
+    func holdShapeQuery() -> Statement {
+        Statement(sql: """
+            SELECT count(*), count(*) FILTER (WHERE h.patron IS NOT NULL AND h.library IS NULL
+                                                  AND h.held_from IS NULL AND h.held_until IS NULL)
+            FROM retention.holds h WHERE h.released_at IS NULL AND (h.policy IS NULL OR h.policy = $1)
+            """, params: [policy.name])
     }
 
     /// True when the row's patron chose to keep their history.
     ///
-    /// The consenting patrons are listed once per statement (`consentList`, a materialized CTE) and
-    /// the server hashes that list, instead of probing the consent table per row.
-    private var consented: String {
-        guard policy.consent != nil, let patron = policy.patron else { return "false" }
-        return "COALESCE(\(column(patron)) IN (SELECT k FROM consenting), false)"
+    /// The server hashes the consenting patrons once per statement instead of probing per row. They
+    /// come from the statement's `consenting` entry (`consentList`), or `inline` from a subquery where
+    /// a `WITH` entry would keep the server from scanning in parallel.
+    private func consented(inline: Bool = false) -> String {
+        guard let query = consentingQuery, let patron = policy.patron else { return "false" }
+        return "COALESCE(\(column(patron)) IN (SELECT k FROM \(inline ? "(\(query)) AS c" : "consenting")), false)"
     }
 
-    /// The `WITH` entry that lists consenting patrons, or nothing for a policy without consent.
+    /// The consenting patrons as a query (column `k`); nil for a policy without consent.
+    private var consentingQuery: String? {
+        guard let consent = policy.consent, policy.patron != nil else { return nil }
+        return "SELECT c.\(quoteIdentifier(consent.key)) AS k FROM \(consent.table.sql) c "
+            // The bare boolean (not `IS TRUE`, same rows) lets a partial index `WHERE keep_if` serve it.
+            + "WHERE c.\(quoteIdentifier(consent.keepIf))"
+    }
+
+    /// The `WITH` entry that lists consenting patrons once per statement, or nothing without consent.
     private var consentList: String {
-        guard let consent = policy.consent, policy.patron != nil else { return "" }
-        return "consenting AS MATERIALIZED (SELECT c.\(quoteIdentifier(consent.key)) AS k FROM \(consent.table.sql) c "
-            + "WHERE c.\(quoteIdentifier(consent.keepIf)) IS TRUE), "
+        consentingQuery.map { "consenting AS MATERIALIZED (\($0)), " } ?? ""
+    }
+
+    /// Why a row older than the cutoff stays: 1 hold, 2 consent, 3 `keep_when`, 0 none (it is due).
+    ///
+    /// One `CASE` gives each row its first reason, so every test runs at most once per row.
+    private func reason(holds: HoldShape, inline: Bool, _ params: inout Parameters) -> String {
+        "CASE WHEN \(held(holds, &params)) THEN 1 WHEN \(consented(inline: inline)) THEN 2 WHEN \(keptByRule(&params)) THEN 3 ELSE 0 END"
     }
 
     /// True when any `keep_when` condition matches (a condition on NULL does not match).
@@ -154,28 +218,74 @@ struct PurgeSQL {
 
     /// Counts, per library, the rows due and the rows kept by hold, consent and `keep_when`.
     ///
-    /// `OFFSET 0` keeps the inner query from being merged into the outer one, so each row's three
-    /// tests run once instead of once per count that uses them.
+    /// The inner query gives each row one reason code and groups by library and reason, so each
+    /// test runs once per row, and it uses no `WITH` entry, so the server may scan in parallel.
     /// Columns: library, due, kept_hold, kept_consent, kept_rule, oldest_due_days.
-    func countQuery(cutoffs: Cutoffs) -> Statement {
+    func countQuery(cutoffs: Cutoffs, holds: HoldShape = .scoped) -> Statement {
         var params = Parameters()
         let sql = """
-            \(consentList.isEmpty ? "" : "WITH " + consentList.dropLast(2))
-            SELECT s.lib AS library,
-                   count(*) FILTER (WHERE NOT (s.h OR s.c OR s.r)) AS due,
-                   count(*) FILTER (WHERE s.h) AS kept_hold,
-                   count(*) FILTER (WHERE NOT s.h AND s.c) AS kept_consent,
-                   count(*) FILTER (WHERE NOT s.h AND NOT s.c AND s.r) AS kept_rule,
-                   floor(extract(epoch FROM now() - min(s.age) FILTER (WHERE NOT (s.h OR s.c OR s.r))) / 86400)::int8
+            SELECT g.lib AS library,
+                   coalesce(sum(g.n) FILTER (WHERE g.reason = 0), 0)::int8 AS due,
+                   coalesce(sum(g.n) FILTER (WHERE g.reason = 1), 0)::int8 AS kept_hold,
+                   coalesce(sum(g.n) FILTER (WHERE g.reason = 2), 0)::int8 AS kept_consent,
+                   coalesce(sum(g.n) FILTER (WHERE g.reason = 3), 0)::int8 AS kept_rule,
+                   floor(extract(epoch FROM now() - min(g.oldest) FILTER (WHERE g.reason = 0)) / 86400)::int8
                        AS oldest_due_days
-            FROM (SELECT \(library) AS lib, \(column(policy.age))::timestamptz AS age,
-                         \(held(&params)) AS h, \(consented) AS c, \(keptByRule(&params)) AS r
+            FROM (SELECT \(library) AS lib, \(reason(holds: holds, inline: true, &params)) AS reason,
+                         count(*) AS n, min(\(column(policy.age))::timestamptz) AS oldest
                   FROM \(policy.table.sql) AS t
                   WHERE \(candidates(cutoffs, &params))
-                  OFFSET 0) s
-            GROUP BY s.lib
-            ORDER BY s.lib
+                  GROUP BY 1, 2) g
+            GROUP BY g.lib
+            ORDER BY g.lib
             """
+        return Statement(sql: sql, params: params.values)
+    }
+
+    /// The partitions a delete policy may empty whole: leaf partitions of a table range-partitioned
+    /// on the age column alone whose upper bound is at or before every cutoff, so each row they can
+    /// hold is older than its cutoff. Left out: partitions the role may not read or truncate, and
+    /// tables with triggers or referenced by a foreign key (a truncate fires neither).
+    /// Columns: schema, name; oldest first.
+    func wholePartitionsQuery(cutoffs: Cutoffs) -> Statement {
+        var params = Parameters()
+        let type = resolved.ageType.sql
+        let table = params.bind(resolved.tableOID)
+        let age = params.bind(policy.age)
+        let earliest = ([cutoffs.standard] + cutoffs.libraries.map(\.cutoff)).map { "\(params.bind($0))::\(type)" }
+        // The bound as the server writes it (`FOR VALUES FROM ('a') TO ('b')`), read back as the age
+        // column's type, only once the partitioning is known to be by range on that column alone.
+        let sql = """
+            SELECT n.nspname, c.relname
+            FROM pg_catalog.pg_partitioned_table pt
+            JOIN pg_catalog.pg_inherits i ON i.inhparent = pt.partrelid
+            JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            CROSS JOIN LATERAL (SELECT CASE WHEN pt.partstrat = 'r' AND pt.partnatts = 1
+                    AND pt.partattrs[0] = (SELECT a.attnum FROM pg_catalog.pg_attribute a
+                                           WHERE a.attrelid = pt.partrelid AND a.attname = \(age))
+                THEN replace(substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM ' TO \\(''(.*)''\\)$'), '''''', '''')::\(type)
+                END AS upper) b
+            WHERE pt.partrelid = \(table)::oid AND c.relkind = 'r'
+              AND b.upper <= least(\(earliest.joined(separator: ", ")))
+              AND has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'TRUNCATE')
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint f WHERE f.contype = 'f' AND f.confrelid IN (pt.partrelid, c.oid))
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid IN (pt.partrelid, c.oid) AND NOT g.tgisinternal)
+            ORDER BY b.upper
+            """
+        return Statement(sql: sql, params: params.values)
+    }
+
+    /// Counts a partition's rows per library: all of them and the due ones (`keptOnly`: only whether
+    /// any row is not due, stopping at the first). The partition may be emptied only when it holds
+    /// no row that is not due. Columns: library, rows, due; or one boolean.
+    func partitionCountQuery(_ partition: QualifiedName, cutoffs: Cutoffs, keptOnly: Bool = false) -> Statement {
+        var params = Parameters()
+        let with = consentList.isEmpty ? "" : "WITH " + consentList.dropLast(2)
+        let due = "\(candidates(cutoffs, &params)) AND \(reason(holds: .scoped, inline: false, &params)) = 0"
+        let sql = keptOnly
+            ? "\(with) SELECT EXISTS (SELECT 1 FROM \(partition.sql) AS t WHERE NOT coalesce(\(due), false))"
+            : "\(with) SELECT \(library) AS lib, count(*), count(*) FILTER (WHERE \(due)) FROM \(partition.sql) AS t GROUP BY 1"
         return Statement(sql: sql, params: params.values)
     }
 
@@ -197,16 +307,49 @@ struct PurgeSQL {
 
     /// Finds the next batch's first and last key (`size` keys after the previous batch) and keeps them
     /// in the session; returns only how many keys the batch spans (0: the walk is over).
-    func boundStatement(size: Int, first: Bool) -> Statement {
+    ///
+    /// A parallel worker's walk stays within its slice: from `retention.lower` (included) to
+    /// `retention.upper` (excluded), set in its session by `sliceStatement`.
+    func boundStatement(size: Int, first: Bool, slice: Slice = .whole) -> Statement {
         let key = column(policy.key)
-        let after = first ? "" : "WHERE \(key) > current_setting('retention.after')::\(keyType)"
+        var conditions: [String] = []
+        if !first {
+            conditions.append("\(key) > current_setting('retention.after')::\(keyType)")
+        } else if slice.lower {
+            conditions.append("\(key) >= current_setting('retention.lower')::\(keyType)")
+        }
+        if slice.upper { conditions.append("\(key) < current_setting('retention.upper')::\(keyType)") }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return Statement(sql: """
-            WITH s AS MATERIALIZED (SELECT \(key) AS k FROM \(policy.table.sql) AS t \(after) ORDER BY \(key) LIMIT $1)
+            WITH s AS MATERIALIZED (SELECT \(key) AS k FROM \(policy.table.sql) AS t \(filter) ORDER BY \(key) LIMIT $1)
             SELECT b.n FROM (SELECT (SELECT k FROM s ORDER BY k LIMIT 1) AS lo, (SELECT k FROM s ORDER BY k DESC LIMIT 1) AS hi,
                                     (SELECT count(*) FROM s) AS n) b
             WHERE set_config('retention.first', coalesce(b.lo::text, ''), false) IS NOT NULL
               AND set_config('retention.last', coalesce(b.hi::text, ''), false) IS NOT NULL
             """, params: [String(size)])
+    }
+
+    /// Which ends of a worker's slice of the key space are bounded (by keys kept in its session).
+    struct Slice: Equatable {
+        var lower = false
+        var upper = false
+        static let whole = Slice()
+    }
+
+    /// Keeps in the session the keys at two positions of the key order, a parallel worker's slice:
+    /// `retention.lower` at position `from`, `retention.upper` at position `to` (empty past the end).
+    /// Returns whether each was found; the program never sees them.
+    ///
+    /// Every worker runs this in the same exported snapshot, so their slices meet without a gap.
+    func sliceStatement(from: Int64, to: Int64) -> Statement {
+        let key = column(policy.key)
+        let at = { (position: String) in
+            "coalesce((SELECT \(key)::text FROM \(policy.table.sql) AS t ORDER BY \(key) OFFSET \(position) LIMIT 1), '')"
+        }
+        return Statement(sql: """
+            SELECT set_config('retention.lower', \(at("$1::int8")), false) <> '',
+                   set_config('retention.upper', \(at("$2::int8")), false) <> ''
+            """, params: [String(from), String(to)])
     }
 
     /// Moves the session's cursor past the batch just done (in the batch's transaction, so a rollback undoes it).
@@ -226,9 +369,6 @@ struct PurgeSQL {
         var params = Parameters()
         let table = policy.table.sql
         let range = keyRange
-        let candidates = candidates(cutoffs, &params)
-        let held = held(&params)
-        let rule = keptByRule(&params)
         let purge: String
         switch policy.action {
         case .delete:
@@ -237,28 +377,33 @@ struct PurgeSQL {
             let assignments = policy.set.map { "\(quoteIdentifier($0.column)) = \(params.bind($0.value))" }
             purge = "UPDATE \(table) AS t SET " + assignments.joined(separator: ", ")
         }
+        // The purge tests each row once; holds behind guards, whatever the holds table's statistics
+        // (as an anti-join, a fresh table of 1,000 holds once made a batch scan it per row). The second
+        // scan sees the rows as they were before the purge and keeps those with a reason to stay:
+        // exactly the ones the purge left (a row changed meanwhile counts as what it was). `OFFSET 0`
+        // keeps `reason > 0` from being pushed into the scan, where the CASE would run twice per row.
         let sql = """
             WITH \(consentList)purged AS (
                 \(purge)
-                WHERE \(range) AND \(candidates) AND NOT (\(held)) AND NOT \(consented) AND NOT \(rule)
+                WHERE \(range) AND \(candidates(cutoffs, &params)) AND NOT \(held(.scoped, &params))
+                  AND NOT \(consented()) AND NOT \(keptByRule(&params))
                 RETURNING \(library) AS lib
-            ), kept AS (
-                SELECT s.lib, s.h, s.c, s.r
-                FROM (SELECT \(library) AS lib, \(held) AS h, \(consented) AS c, \(rule) AS r
-                      FROM \(table) AS t
-                      WHERE \(range) AND \(candidates)
-                      OFFSET 0) s
-                WHERE s.h OR s.c OR s.r
-            ), counted AS (
-                SELECT lib, 1 AS n, 0 AS h, 0 AS c, 0 AS r FROM purged
+            ), classified AS (
+                SELECT lib, 0 AS reason FROM purged
                 UNION ALL
-                SELECT lib, 0, s.h::int, (NOT s.h AND s.c)::int, (NOT s.h AND NOT s.c AND s.r)::int FROM kept s
+                SELECT s.lib, s.reason
+                FROM (SELECT \(library) AS lib, \(reason(holds: .scoped, inline: false, &params)) AS reason
+                      FROM \(table) AS t
+                      WHERE \(range) AND \(candidates(cutoffs, &params))
+                      OFFSET 0) s
+                WHERE s.reason > 0
             )
             INSERT INTO retention.batches
                 (run_id, batch, policy, library, rows, kept_hold, kept_consent, kept_rule, started_at, finished_at)
-            SELECT \(params.bind(String(runID)))::int8, \(params.bind(String(batch)))::int4,
-                   \(params.bind(policy.name)), lib, sum(n), sum(h), sum(c), sum(r), now(), clock_timestamp()
-            FROM counted
+            SELECT \(params.bind(String(runID)))::int8, \(params.bind(String(batch)))::int4, \(params.bind(policy.name)), lib,
+                   count(*) FILTER (WHERE reason = 0), count(*) FILTER (WHERE reason = 1),
+                   count(*) FILTER (WHERE reason = 2), count(*) FILTER (WHERE reason = 3), now(), clock_timestamp()
+            FROM classified
             GROUP BY lib
             RETURNING library, rows, kept_hold, kept_consent, kept_rule
             """

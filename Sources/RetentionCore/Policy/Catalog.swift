@@ -7,6 +7,8 @@ public struct ResolvedPolicy: Sendable {
     public let keyType: String
     /// The SQL type the cutoff is computed in: the age column's own type.
     public let ageType: AgeType
+    /// Whether the table is partitioned (whole partitions may then be emptied at once).
+    public var partitioned = false
 
     public enum AgeType: String, Sendable {
         case date
@@ -90,11 +92,19 @@ public enum Catalog {
             let primaryKey = try connection.query("""
                 SELECT a.attname
                 FROM pg_catalog.pg_index i
-                JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
+                JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
                 WHERE i.indrelid = $1::oid AND i.indisprimary
+                ORDER BY k.position
                 """, [table.oid]).rows.compactMap { $0[0] }
-            if primaryKey != [policy.key] {
-                let found = primaryKey.isEmpty ? "it has none" : "it is (\(primaryKey.map(visible).joined(separator: ", ")))"
+            let found = primaryKey.isEmpty ? "it has none" : "it is (\(primaryKey.map(visible).joined(separator: ", ")))"
+            if table.kind == "p" {
+                // A partitioned table's primary key must hold the partition key, so a table partitioned
+                // by age cannot have a one-column key; its leading column orders the walk as well.
+                if primaryKey.first != policy.key {
+                    fail("key \(visible(policy.key)) does not lead the primary key of \(policy.table); \(found); key must be the first column of a partitioned table's primary key")
+                }
+            } else if primaryKey != [policy.key] {
                 fail("key \(visible(policy.key)) is not the primary key of \(policy.table); \(found); key must be its one-column primary key")
             }
         }
@@ -164,13 +174,16 @@ public enum Catalog {
         }
 
         guard messages.isEmpty, let ageType, let keyColumn else { return (nil, messages) }
-        let resolved = ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType)
+        let resolved = ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
+                                      partitioned: table.kind == "p")
         // The server resolves every operator and comparison of the real statements, e.g. a consent
         // key whose type cannot be compared with the patron column.
         do {
             let sql = PurgeSQL(resolved)
             try connection.prepareCheck(sql.countQuery(cutoffs: .placeholder(for: policy)).sql)
             try connection.prepareCheck(sql.boundStatement(size: 1, first: false).sql)
+            try connection.prepareCheck(sql.boundStatement(size: 1, first: true, slice: .init(lower: true, upper: true)).sql)
+            try connection.prepareCheck(sql.sliceStatement(from: 0, to: 1).sql)
             try connection.prepareCheck(sql.batchStatement(cutoffs: .placeholder(for: policy), runID: 0, batch: 0).sql)
         } catch let error as DatabaseError where error.kind == .server && !error.isPermissionDenied
                                                 && error.sqlState != "3F000" {

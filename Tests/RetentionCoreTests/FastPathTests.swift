@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+@testable import RetentionCore
+
+/// The fast paths purge exactly what one session's batches purge: parallel sessions and whole partitions.
+@Suite struct FastPathTests {
+    /// Visits of 300 patrons (every tenth keeps their history, patron 7 is held), one a day and patron
+    /// for a year, ids with gaps, a `flag` that keep_when keeps; ages sit at noon, far from any cutoff.
+    static let visits = """
+        CREATE TABLE patrons (id int PRIMARY KEY, keep boolean NOT NULL);
+        INSERT INTO patrons SELECT g, g % 10 = 0 FROM generate_series(1, 300) g;
+        INSERT INTO retention.holds (reference, patron) VALUES ('court order 1', '7');
+        CREATE TEMP TABLE source AS
+            SELECT row_number() OVER (ORDER BY d, p) * 3 AS id,
+                   date_trunc('day', now()) - d * interval '1 day' - interval '12 hours' AS seen,
+                   p AS patron, (d * p) % 97 = 0 AS flag, 'FAST-CANARY-' || d || '-' || p AS name
+            FROM generate_series(1, 360, 7) d, generate_series(1, 300, 3) p;
+        """
+
+    /// A delete policy for `table`: 60 days, consent by `patrons.keep`, kept when `flag`.
+    static func policy(_ name: String, table: String) -> String {
+        """
+        name: \(name)
+        version: 1
+        description: d
+        table: public.\(table)
+        key: id
+        age: seen
+        retain: 60 days
+        action: delete
+        patron: patron
+        consent: { table: public.patrons, key: id, keep_if: keep }
+        keep_when:
+          - { column: flag, op: "=", value: "true" }
+        """
+    }
+
+    /// The ledger's sums for a policy: rows, kept by hold, consent and keep_when.
+    func ledger(_ db: TestDatabase, _ policy: String) throws -> [Int64] {
+        try db.connection.query("""
+            SELECT sum(rows)::text, sum(kept_hold)::text, sum(kept_consent)::text, sum(kept_rule)::text
+            FROM retention.batches WHERE policy = $1
+            """, [policy]).rows[0].map { Int64($0 ?? "") ?? -1 }
+    }
+
+    func remaining(_ db: TestDatabase, _ table: String) throws -> [String?] {
+        try db.strings("SELECT md5(string_agg(id::text || name, ',' ORDER BY id)) FROM \(table)")
+    }
+
+    @Test func parallelSessionsPurgeExactlyWhatOneSessionPurges() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql(Self.visits + """
+            CREATE TABLE one (id bigint PRIMARY KEY, seen timestamptz, patron int, flag boolean, name text);
+            CREATE TABLE four (LIKE one INCLUDING ALL);
+            INSERT INTO one SELECT * FROM source;
+            INSERT INTO four SELECT * FROM source;
+            ANALYZE one; ANALYZE four;
+            """)
+        let folder = try PolicyFolder(["one.yaml": Self.policy("one", table: "one"), "four.yaml": Self.policy("four", table: "four")])
+        var options = RunOptions(batchSize: 100)
+        options.jobs = 1
+        let single = try db.run(folder.url, only: ["one"], options: options)
+        options.jobs = 4
+        let parallel = try db.run(folder.url, only: ["four"], options: options)
+
+        #expect(single.policies[0].sessions == 1)
+        #expect(parallel.policies[0].sessions == 4)
+        let sums = try ledger(db, "one")
+        #expect(sums[0] > 1000 && sums[1] > 0 && sums[2] > 0 && sums[3] > 0, "every reason occurs: \(sums)")
+        #expect(try ledger(db, "four") == sums)
+        #expect(parallel.policies[0].rows == single.policies[0].rows)
+        #expect(try remaining(db, "four") == remaining(db, "one"))
+        #expect(try db.int("SELECT count(*) FROM four WHERE seen < now() - interval '60 days' AND NOT flag AND patron <> 7 AND patron % 10 <> 0") == 0)
+        // Every batch number once per library, whichever session wrote it.
+        #expect(try db.int("SELECT count(*) FROM (SELECT 1 FROM retention.batches WHERE policy = 'four' GROUP BY batch, library HAVING count(*) > 1) d") == 0)
+        #expect(try db.retention(["verify", "--db", db.manifestFolder]).status == 0)
+    }
+
+    /// Monthly partitions of `table` for the last 13 months, each named `table_m<months back>`.
+    static func partitioned(_ table: String) -> String {
+        """
+        CREATE TABLE \(table) (id bigint, seen timestamptz NOT NULL, patron int, flag boolean, name text,
+                               PRIMARY KEY (id, seen)) PARTITION BY RANGE (seen);
+        DO $$ BEGIN
+          FOR m IN 0..12 LOOP
+            EXECUTE format('CREATE TABLE %I PARTITION OF \(table) FOR VALUES FROM (%L) TO (%L)', '\(table)_m' || m,
+                           date_trunc('month', now()) - (m - 1) * interval '1 month' - interval '1 month',
+                           date_trunc('month', now()) - (m - 1) * interval '1 month');
+          END LOOP;
+        END $$;
+        CREATE TABLE \(table)_rest PARTITION OF \(table) DEFAULT;
+        """
+    }
+
+    /// The partitions' files, to tell a truncated partition (new file) from a purged one (same file).
+    func files(_ db: TestDatabase, _ table: String) throws -> [String: String] {
+        var files: [String: String] = [:]
+        for row in try db.connection.query("""
+            SELECT c.relname, c.relfilenode::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = $1::regclass
+            """, [table]).rows {
+            files[row[0]!] = row[1]!
+        }
+        return files
+    }
+
+    @Test func truncatesWholePartitionsWithoutKeptRowsAndPurgesWhatBatchesPurge() throws {
+        let db = try TestDatabase(reference: false)
+        // No consent, hold or flag in the data but one kept row planted in each of months 5, 7 and 9.
+        func month(_ m: Int) -> String {
+            "seen >= date_trunc('month', now()) - interval '\(m) months' AND seen < date_trunc('month', now()) - interval '\(m - 1) months'"
+        }
+        try db.sql(Self.visits + Self.partitioned("parts") + """
+            CREATE TABLE plain (id bigint PRIMARY KEY, seen timestamptz, patron int, flag boolean, name text);
+            INSERT INTO source SELECT id + 1, seen - interval '60 days', patron, flag, name FROM source WHERE seen < now() - interval '300 days';
+            DELETE FROM source WHERE patron % 10 = 0 OR patron = 7;
+            UPDATE source SET flag = false;
+            UPDATE source SET flag = true WHERE id = (SELECT min(id) FROM source WHERE \(month(5)));
+            UPDATE source SET patron = 10 WHERE id = (SELECT min(id) FROM source WHERE \(month(7)));
+            UPDATE source SET patron = 7 WHERE id = (SELECT min(id) FROM source WHERE \(month(9)));
+            INSERT INTO parts SELECT * FROM source;
+            INSERT INTO plain SELECT * FROM source;
+            ANALYZE parts; ANALYZE plain;
+            """)
+        // Months wholly before the cutoff that hold rows and no kept row: the ones to empty whole.
+        let expected = try db.strings("""
+            SELECT 'parts_m' || m FROM generate_series(0, 12) m
+            WHERE date_trunc('month', now()) - (m - 1) * interval '1 month' <= now() - interval '60 days'
+              AND m NOT IN (5, 7, 9)
+              AND EXISTS (SELECT 1 FROM source WHERE seen >= date_trunc('month', now()) - m * interval '1 month'
+                                                 AND seen < date_trunc('month', now()) - (m - 1) * interval '1 month')
+            """).compactMap { $0 }
+        #expect(expected.count >= 7)
+        #expect(try db.int("SELECT count(*) FROM parts_rest") > 0)
+        let folder = try PolicyFolder(["parts.yaml": Self.policy("parts", table: "parts"), "plain.yaml": Self.policy("plain", table: "plain")])
+        let before = try files(db, "parts")
+        var options = RunOptions(batchSize: 200)
+        options.jobs = 1
+        let batched = try db.run(folder.url, only: ["plain"], options: options)
+        options.jobs = 2
+        let fast = try db.run(folder.url, only: ["parts"], options: options)
+
+        // The same rows go and the same rows stay, counted the same way.
+        #expect(try ledger(db, "parts") == ledger(db, "plain"))
+        #expect(try ledger(db, "plain") == [batched.policies[0].rows, 1, 1, 1])
+        #expect(try remaining(db, "parts") == remaining(db, "plain"))
+
+        // Months with a kept row (5, 7, 9) are purged row by row and keep their file; so do the months
+        // that reach past the cutoff and the default partition (its range has no upper bound).
+        let after = try files(db, "parts")
+        let truncated = Set(after.keys.filter { after[$0] != before[$0] })
+        #expect(truncated == Set(expected))
+        #expect(fast.policies[0].partitionsTruncated == expected.count)
+        for month in [5, 7, 9] {
+            #expect(try db.int("SELECT count(*) FROM parts_m\(month)") == 1)
+        }
+        #expect(try db.int("SELECT count(*) FROM parts_rest") == 0)
+        #expect(try db.retention(["verify", "--db", db.manifestFolder]).status == 0)
+        let manifest = try #require(fast.manifestPath)
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+        #expect(!text.contains("FAST-CANARY") && !text.contains("parts_m"))
+    }
+
+    @Test func leavesPartitionsOfATableWithTriggersToTheBatches() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql(Self.visits + Self.partitioned("parts") + """
+            CREATE TABLE deletions (n int);
+            CREATE FUNCTION count_deletion() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN INSERT INTO deletions VALUES (1); RETURN OLD; END $$;
+            CREATE TRIGGER audit AFTER DELETE ON parts FOR EACH ROW EXECUTE FUNCTION count_deletion();
+            INSERT INTO parts SELECT * FROM source WHERE patron % 10 <> 0 AND patron <> 7 AND NOT flag;
+            ANALYZE parts;
+            """)
+        let folder = try PolicyFolder(["parts.yaml": Self.policy("parts", table: "parts")])
+        let before = try files(db, "parts")
+        let summary = try db.run(folder.url, options: RunOptions(batchSize: 500))
+        // A TRUNCATE would not fire the table's DELETE trigger: every row goes through a DELETE instead.
+        #expect(summary.policies[0].partitionsTruncated == 0)
+        #expect(try files(db, "parts") == before)
+        #expect(summary.policies[0].rows > 1000)
+        #expect(try db.int("SELECT count(*) FROM deletions") == summary.policies[0].rows)
+    }
+}

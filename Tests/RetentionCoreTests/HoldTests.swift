@@ -85,6 +85,37 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM visits WHERE \(Self.due)") == 0)
     }
 
+    /// A patron hold on a policy whose table has no patron column holds all its rows: the tool
+    /// cannot tell the patron's rows apart, and a court order wins over a purge.
+    @Test func patronHoldKeepsEveryRowOfAPolicyWithoutPatronColumn() throws {
+        let (db, policies) = try prepared()
+        try db.sql("INSERT INTO other SELECT g, now() - g * interval '1 day' FROM generate_series(1, 30) g")
+        let place = try db.retention(["hold", "place", "--reference", "Case 9", "--reason", "court order",
+                                      "--policies", policies.url.path, "--patron", "2"])
+        #expect(place.status == 0, "\(place.stderr)")
+        let old = try db.int("SELECT count(*) FROM other WHERE seen < now() - interval '1 day'")
+        let plan = try db.plan(policies.url, only: ["other"])
+        #expect(old >= 29 && plan.policies[0].keptByHold == old && plan.policies[0].due == 0)
+        let run = try db.run(policies.url, only: ["other"])
+        #expect(run.policies[0].rows == 0)
+        #expect(try db.int("SELECT count(*) FROM other") == 30)
+        #expect(try db.int("SELECT sum(kept_hold) FROM retention.batches WHERE policy = 'other'") == old)
+    }
+
+    /// Holds name patrons as text; a patron column of integers matches only its own text for a value.
+    @Test func patronHoldsMatchIntegerPatronsByTheirText() throws {
+        let (db, policies) = try prepared()
+        try db.sql("""
+            INSERT INTO retention.holds (reference, patron) VALUES ('a', '02'), ('b', 'x'), ('c', '99999999999999999999'), ('d', '3');
+            """)
+        let heldCount = try db.int("SELECT count(*) FROM visits WHERE (\(Self.due)) AND patron = 3")
+        let plan = try db.plan(policies.url, only: ["visits"])
+        #expect(plan.policies[0].keptByHold == heldCount)
+        let run = try db.run(policies.url, only: ["visits"])
+        #expect(run.policies[0].libraries.reduce(0) { $0 + $1.keptByHold } == heldCount)
+        #expect(try db.int("SELECT count(*) FROM visits WHERE (\(Self.due))") == heldCount)
+    }
+
     @Test func holdCommandsRecordWhoAndWhenAndRefuseMistakes() throws {
         let (db, policies) = try prepared()
         let noScope = try db.retention(["hold", "place", "--reference", "Case 9", "--reason", "r"])

@@ -37,7 +37,7 @@ public struct Cutoffs: Sendable, Equatable {
 public enum HoldShape: Sendable {
     /// No active hold applies: nothing to test.
     case none
-    /// Only holds that name a patron and nothing else: one hash of held patrons, safe in parallel.
+    /// Only holds that name a patron and nothing else: a join with the held patrons, safe in parallel.
     case patronsOnly
     /// Some hold has a library, a window or no patron: each row is tested against each such hold.
     case scoped
@@ -108,31 +108,47 @@ struct PurgeSQL {
         "SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL AND h.patron = \(column(patron))::text AND \(holdScope(&params))"
     }
 
+    /// The patrons of the policy's active holds, in the patron column's type where that is an
+    /// integer, so rows are looked up without turning each patron into text. A hold's patron text
+    /// that is not the column's own text for some value (`007`, `x`, out of range) can equal no
+    /// row's patron as text, which is how holds match, so leaving it out changes nothing.
+    /// Column: `p`.
+    private func heldPatrons(_ params: inout Parameters) -> String {
+        let holds = "FROM retention.holds h WHERE h.released_at IS NULL AND h.patron IS NOT NULL"
+            + " AND (h.policy IS NULL OR h.policy = \(params.bind(policy.name)))"
+        let ranges = ["smallint": "-32768 AND 32767", "integer": "-2147483648 AND 2147483647",
+                      "bigint": "-9223372036854775808 AND 9223372036854775807"]
+        guard let type = resolved.patronType, let range = ranges[type] else { return "SELECT h.patron AS p \(holds)" }
+        return "SELECT v.p FROM (SELECT CASE WHEN h.patron ~ '^-?[0-9]{1,19}$' AND h.patron::numeric BETWEEN \(range)"
+            + " THEN h.patron::\(type) END AS p, h.patron AS text \(holds)) v WHERE v.p::text = v.text"
+    }
+
+    /// The patron column as `heldPatrons` compares it: itself for an integer type, else as text.
+    private var patronKey: String? {
+        guard let patron = policy.patron else { return nil }
+        return ["smallint", "integer", "bigint"].contains(resolved.patronType ?? "") ? column(patron) : column(patron) + "::text"
+    }
+
     /// True when an active legal hold covers the row, as cheap as the holds allow.
     ///
-    /// With no hold, nothing is tested; with only patron holds, one hash of the held patrons serves
-    /// every row (and the server may count in parallel). Otherwise each probe runs only behind
-    /// guards: ones the server evaluates once per statement (are there any holds, any without a
-    /// patron?) and one per row from a hash (is this patron held at all?).
+    /// With no hold, nothing is tested. Otherwise each probe runs only behind guards: ones the server
+    /// evaluates once per statement (are there any holds, any without a patron?) and one per row
+    /// from a hash (is this patron held at all?). (`countQuery` joins the held patrons instead when
+    /// only plain patron holds apply.)
     private func held(_ shape: HoldShape, _ params: inout Parameters) -> String {
         func policyHolds() -> String { "h.released_at IS NULL AND (h.policy IS NULL OR h.policy = \(params.bind(policy.name)))" }
-        switch (shape, policy.patron) {
-        case (.none, _), (.patronsOnly, nil):
-            return "false"
-        case (.patronsOnly, let patron?):
-            return "COALESCE(\(column(patron))::text IN (SELECT h.patron FROM retention.holds h WHERE \(policyHolds())), false)"
-        case (.scoped, nil):
+        guard shape != .none else { return "false" }
+        guard let patron = policy.patron else {
+            // Every hold counts here, patron holds included (`sharedHolds`).
             return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds())))"
                 + " THEN EXISTS (\(sharedHolds(&params))) ELSE false END"
-        case (.scoped, let patron?):
-            // The outer guard spares every row the patron's conversion to text while no hold applies.
-            return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds()))) THEN"
-                + " CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds()) AND h.patron IS NULL))"
-                + " THEN EXISTS (\(sharedHolds(&params))) ELSE false END"
-                + " OR CASE WHEN \(column(patron))::text IN (SELECT h.patron FROM retention.holds h WHERE \(policyHolds()))"
-                + " THEN EXISTS (\(patronHolds(patron, &params))) ELSE false END"
-                + " ELSE false END"
         }
+        return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds()))) THEN"
+            + " CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds()) AND h.patron IS NULL))"
+            + " THEN EXISTS (\(sharedHolds(&params))) ELSE false END"
+            + " OR CASE WHEN \(patronKey ?? "") IN (\(heldPatrons(&params)))"
+            + " THEN EXISTS (\(patronHolds(patron, &params))) ELSE false END"
+            + " ELSE false END"
     }
 
     /// Which active holds apply to the policy: run in the same snapshot as the count it shapes.
@@ -218,22 +234,34 @@ struct PurgeSQL {
 
     /// Counts, per library, the rows due and the rows kept by hold, consent and `keep_when`.
     ///
-    /// The inner query gives each row one reason code and groups by library and reason, so each
-    /// test runs once per row, and it uses no `WITH` entry, so the server may scan in parallel.
-    /// Columns: library, due, kept_hold, kept_consent, kept_rule, oldest_due_days.
+    /// Hold and consent tests sit in aggregate filters, grouped only by library and the plain
+    /// `keep_when` test, so the server can count in parallel (a test in a grouping key would keep
+    /// it to one process); the outer query sorts the counts into first reasons: hold, then consent,
+    /// then `keep_when`. Columns: library, due, kept_hold, kept_consent, kept_rule, oldest_due_days.
     func countQuery(cutoffs: Cutoffs, holds: HoldShape = .scoped) -> Statement {
         var params = Parameters()
+        var held = "", joinHeld = ""
+        if holds == .patronsOnly, let patron = patronKey {
+            // A join keeps the held-patron test out of the aggregates' filters: one hash probe per row.
+            joinHeld = "LEFT JOIN (SELECT DISTINCT p FROM (\(heldPatrons(&params))) held) hp ON hp.p = \(patron)"
+            held = "hp.p IS NOT NULL"
+        } else {
+            held = self.held(holds, &params)
+        }
+        let consented = consented(inline: true)
         let sql = """
             SELECT g.lib AS library,
-                   coalesce(sum(g.n) FILTER (WHERE g.reason = 0), 0)::int8 AS due,
-                   coalesce(sum(g.n) FILTER (WHERE g.reason = 1), 0)::int8 AS kept_hold,
-                   coalesce(sum(g.n) FILTER (WHERE g.reason = 2), 0)::int8 AS kept_consent,
-                   coalesce(sum(g.n) FILTER (WHERE g.reason = 3), 0)::int8 AS kept_rule,
-                   floor(extract(epoch FROM now() - min(g.oldest) FILTER (WHERE g.reason = 0)) / 86400)::int8
+                   coalesce(sum(g.n - g.h - g.c) FILTER (WHERE NOT g.rule), 0)::int8 AS due,
+                   coalesce(sum(g.h), 0)::int8 AS kept_hold,
+                   coalesce(sum(g.c), 0)::int8 AS kept_consent,
+                   coalesce(sum(g.n - g.h - g.c) FILTER (WHERE g.rule), 0)::int8 AS kept_rule,
+                   floor(extract(epoch FROM now() - min(g.oldest) FILTER (WHERE NOT g.rule)) / 86400)::int8
                        AS oldest_due_days
-            FROM (SELECT \(library) AS lib, \(reason(holds: holds, inline: true, &params)) AS reason,
-                         count(*) AS n, min(\(column(policy.age))::timestamptz) AS oldest
-                  FROM \(policy.table.sql) AS t
+            FROM (SELECT \(library) AS lib, \(keptByRule(&params)) AS rule, count(*) AS n,
+                         count(*) FILTER (WHERE \(held)) AS h,
+                         count(*) FILTER (WHERE NOT \(held) AND \(consented)) AS c,
+                         min(\(column(policy.age))::timestamptz) FILTER (WHERE NOT \(held) AND NOT \(consented)) AS oldest
+                  FROM \(policy.table.sql) AS t \(joinHeld)
                   WHERE \(candidates(cutoffs, &params))
                   GROUP BY 1, 2) g
             GROUP BY g.lib

@@ -9,6 +9,8 @@ public struct ResolvedPolicy: Sendable {
     public let ageType: AgeType
     /// Whether the table is partitioned (whole partitions may then be emptied at once).
     public var partitioned = false
+    /// The patron column's type as `format_type` writes it, when the policy has one.
+    public var patronType: String?
 
     public enum AgeType: String, Sendable {
         case date
@@ -134,7 +136,7 @@ public enum Catalog {
             }
         }
 
-        if let patron = policy.patron { _ = column(patron, "patron") }
+        let patronColumn = policy.patron.flatMap { column($0, "patron") }
 
         for condition in policy.keepWhen {
             guard let target = column(condition.column, "keep_when") else { continue }
@@ -175,7 +177,7 @@ public enum Catalog {
 
         guard messages.isEmpty, let ageType, let keyColumn else { return (nil, messages) }
         let resolved = ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
-                                      partitioned: table.kind == "p")
+                                      partitioned: table.kind == "p", patronType: patronColumn?.fullTypeName)
         // The server resolves every operator and comparison of the real statements, e.g. a consent
         // key whose type cannot be compared with the patron column.
         do {

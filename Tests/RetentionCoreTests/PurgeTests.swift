@@ -110,7 +110,7 @@ import Testing
             let sql = PurgeSQL(policy)
             let bound = sql.boundStatement(size: 100, first: true)
             try db.connection.query(bound.sql, bound.params)
-            let statement = sql.batchStatement(cutoffs: Cutoffs(standard: cutoff, libraries: []), runID: runID, batch: 1)
+            let statement = sql.purgeStatement(cutoffs: Cutoffs(standard: cutoff, libraries: []))
             return try db.connection.query(statement.sql, statement.params).rows.reduce(0) { $0 + Int64($1[1]!)! }
         }
         #expect(try purge("at", cutoff: "2026-01-01 12:00:00+00") == 1)

@@ -385,53 +385,65 @@ struct PurgeSQL {
         sql: "SELECT 1 WHERE set_config('retention.after', current_setting('retention.last'), false) IS NOT NULL",
         params: [])
 
-    /// One batch: purges the due rows of a range of keys and writes its ledger rows, in one statement.
+    /// A batch's first statement: purges the due rows of the session's key range.
     ///
     /// Batches walk the primary key in ranges of about `--batch-size` keys (after `boundStatement`),
-    /// so a batch never rescans what an earlier one purged and holds its locks briefly. The program
-    /// gets back counts per library only, never a key or any other value. The ledger rows are
-    /// written by the same statement, so a committed purge always has its committed ledger record.
-    ///
-    /// Columns: library, rows, kept_hold, kept_consent, kept_rule.
-    func batchStatement(cutoffs: Cutoffs, runID: Int64, batch: Int) -> Statement {
+    /// so a batch never rescans what an earlier one purged and holds its locks briefly. Each row is
+    /// tested once; holds behind guards, whatever the holds table's statistics (as an anti-join, a
+    /// fresh table of 1,000 holds once made a batch scan it per row). The program gets back counts
+    /// per library only, never a key or any other value. Columns: library, rows.
+    func purgeStatement(cutoffs: Cutoffs) -> Statement {
         var params = Parameters()
-        let table = policy.table.sql
-        let range = keyRange
         let purge: String
         switch policy.action {
         case .delete:
-            purge = "DELETE FROM \(table) AS t"
+            purge = "DELETE FROM \(policy.table.sql) AS t"
         case .anonymize:
             let assignments = policy.set.map { "\(quoteIdentifier($0.column)) = \(params.bind($0.value))" }
-            purge = "UPDATE \(table) AS t SET " + assignments.joined(separator: ", ")
+            purge = "UPDATE \(policy.table.sql) AS t SET " + assignments.joined(separator: ", ")
         }
-        // The purge tests each row once; holds behind guards, whatever the holds table's statistics
-        // (as an anti-join, a fresh table of 1,000 holds once made a batch scan it per row). The second
-        // scan sees the rows as they were before the purge and keeps those with a reason to stay:
-        // exactly the ones the purge left (a row changed meanwhile counts as what it was). `OFFSET 0`
-        // keeps `reason > 0` from being pushed into the scan, where the CASE would run twice per row.
         let sql = """
             WITH \(consentList)purged AS (
                 \(purge)
-                WHERE \(range) AND \(candidates(cutoffs, &params)) AND NOT \(held(.scoped, &params))
+                WHERE \(keyRange) AND \(candidates(cutoffs, &params)) AND NOT \(held(.scoped, &params))
                   AND NOT \(consented()) AND NOT \(keptByRule(&params))
                 RETURNING \(library) AS lib
-            ), classified AS (
-                SELECT lib, 0 AS reason FROM purged
-                UNION ALL
+            )
+            SELECT lib, count(*) FROM purged GROUP BY lib
+            """
+        return Statement(sql: sql, params: params.values)
+    }
+
+    /// A batch's second statement, in the same transaction: writes its ledger rows, the purged
+    /// counts (`purged`: library and rows, from `purgeStatement`) and the kept rows by first reason.
+    ///
+    /// After the purge the range holds only the rows it kept (and rows it never looked at), so
+    /// giving each candidate its reason costs a test of the few kept rows, not of every row.
+    /// Columns: library, rows, kept_hold, kept_consent, kept_rule.
+    func ledgerStatement(cutoffs: Cutoffs, runID: Int64, batch: Int, purged: [(library: String?, rows: Int64)]) -> Statement {
+        var params = Parameters()
+        let counts = JSONValue.array(purged.map { .array([$0.library.map(JSONValue.string) ?? .null, .int($0.rows)]) })
+        // `OFFSET 0` keeps `reason > 0` from being pushed into the scan, where the CASE would run twice per row.
+        let sql = """
+            WITH \(consentList)purged AS (
+                SELECT e->>0 AS lib, (e->>1)::int8 AS n FROM jsonb_array_elements(\(params.bind(counts.canonicalString))::jsonb) e
+            ), kept AS (
                 SELECT s.lib, s.reason
                 FROM (SELECT \(library) AS lib, \(reason(holds: .scoped, inline: false, &params)) AS reason
-                      FROM \(table) AS t
-                      WHERE \(range) AND \(candidates(cutoffs, &params))
+                      FROM \(policy.table.sql) AS t
+                      WHERE \(keyRange) AND \(candidates(cutoffs, &params))
                       OFFSET 0) s
                 WHERE s.reason > 0
+            ), counted AS (
+                SELECT lib, n, 0 AS h, 0 AS c, 0 AS r FROM purged
+                UNION ALL
+                SELECT lib, 0, (reason = 1)::int, (reason = 2)::int, (reason = 3)::int FROM kept
             )
             INSERT INTO retention.batches
                 (run_id, batch, policy, library, rows, kept_hold, kept_consent, kept_rule, started_at, finished_at)
             SELECT \(params.bind(String(runID)))::int8, \(params.bind(String(batch)))::int4, \(params.bind(policy.name)), lib,
-                   count(*) FILTER (WHERE reason = 0), count(*) FILTER (WHERE reason = 1),
-                   count(*) FILTER (WHERE reason = 2), count(*) FILTER (WHERE reason = 3), now(), clock_timestamp()
-            FROM classified
+                   sum(n), sum(h), sum(c), sum(r), now(), clock_timestamp()
+            FROM counted
             GROUP BY lib
             RETURNING library, rows, kept_hold, kept_consent, kept_rule
             """

@@ -186,7 +186,8 @@ public enum Catalog {
             try connection.prepareCheck(sql.boundStatement(size: 1, first: false).sql)
             try connection.prepareCheck(sql.boundStatement(size: 1, first: true, slice: .init(lower: true, upper: true)).sql)
             try connection.prepareCheck(sql.sliceStatement(from: 0, to: 1).sql)
-            try connection.prepareCheck(sql.batchStatement(cutoffs: .placeholder(for: policy), runID: 0, batch: 0).sql)
+            try connection.prepareCheck(sql.purgeStatement(cutoffs: .placeholder(for: policy)).sql)
+            try connection.prepareCheck(sql.ledgerStatement(cutoffs: .placeholder(for: policy), runID: 0, batch: 0, purged: []).sql)
         } catch let error as DatabaseError where error.kind == .server && !error.isPermissionDenied
                                                 && error.sqlState != "3F000" {
             return (nil, ["policy \(policy.name) cannot be applied to \(policy.table): \(error.message) (SQLSTATE \(error.sqlState ?? "?"))"])

@@ -561,8 +561,10 @@ public final class Runner {
                     let bound = sql.boundStatement(size: options.batchSize, first: first, slice: worker.slice)
                     let spanned = Int(try connection.query(bound.sql, bound.params).rows.first?[0] ?? "") ?? 0
                     guard spanned > 0 else { return (0, QueryResult(columns: [], rows: [])) }
-                    let statement = sql.batchStatement(cutoffs: walk.cutoffs, runID: runID, batch: batch)
-                    let result = try connection.query(statement.sql, statement.params)
+                    let purge = sql.purgeStatement(cutoffs: walk.cutoffs)
+                    let purged = try connection.query(purge.sql, purge.params).rows.map { ($0[0], Int64($0[1] ?? "") ?? 0) }
+                    let ledger = sql.ledgerStatement(cutoffs: walk.cutoffs, runID: runID, batch: batch, purged: purged)
+                    let result = try connection.query(ledger.sql, ledger.params)
                     try connection.query(PurgeSQL.advanceStatement.sql)
                     return (spanned, result)
                 }

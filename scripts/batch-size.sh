@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Measures `retention run` at several batch sizes on identical copies of the demo data, to choose
-# the default batch size: total time, longest batch transaction (from the ledger), batches.
-#   scripts/batch-size.sh [--loans N] [SIZE...]      default: 1000000 loans; 2000 5000 10000 20000 50000
+# Measures `retention run` at several batch sizes on identical copies of the demo data, to check
+# the default batch sizing: total time, longest batch transaction (from the ledger), batches.
+#   scripts/batch-size.sh [--loans N] [SIZE...]      default: 1000000 loans; auto 2000 5000 10000 20000 50000
+# `auto` is the default: no --batch-size, each session sizes its batches to take about 100 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 loans=1000000
 if [[ ${1:-} == --loans ]]; then loans=$2; shift 2; fi
 sizes=("$@")
-(( ${#sizes[@]} )) || sizes=(2000 5000 10000 20000 50000)
+(( ${#sizes[@]} )) || sizes=(auto 2000 5000 10000 20000 50000)
 
 . scripts/install-deps.sh
 swift build -c release >&2
@@ -31,7 +32,8 @@ echo "|---:|---:|---:|---:|---:|"
 for size in "${sizes[@]}"; do
   psql -q -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench TEMPLATE template_demo"
   start=$(date +%s.%N)
-  PGDATABASE=bench "$retention" run --quiet --batch-size "$size"
+  args=(); [[ $size == auto ]] || args=(--batch-size "$size")
+  PGDATABASE=bench "$retention" run --quiet "${args[@]}"
   end=$(date +%s.%N)
   stats=$(PGDATABASE=bench psql -Atq -F ' ' -c "
     SELECT count(*), round(max(ms)), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))

@@ -108,8 +108,9 @@ struct Run: ParsableCommand {
     @OptionGroup var database: ConnectionOptions
     @OptionGroup var signing: SigningOptions
 
-    @Option(help: "How many rows (keys) each batch spans; it purges the due ones among them.")
-    var batchSize: Int = RunOptions.defaultBatchSize
+    @Option(help: ArgumentHelp("How many rows (keys) each batch spans; it purges the due ones among them "
+                               + "(default: sized so each batch takes about 100 ms)."))
+    var batchSize: Int?
 
     @Option(help: "How many sessions purge a table at once, each in its own part of the key space.")
     var jobs: Int = RunOptions.defaultJobs
@@ -136,7 +137,7 @@ struct Run: ParsableCommand {
     var statementTimeout = "60s"
 
     func validate() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be 1 or more") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be 1 or more") }
         guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16") }
         if allowExclusiveLock && !erase { throw ValidationError("--allow-exclusive-lock goes with --erase") }
         if let maxRuntime, DurationText.seconds(maxRuntime) == nil {

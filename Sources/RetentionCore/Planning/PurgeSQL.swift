@@ -163,33 +163,23 @@ struct PurgeSQL {
 
     /// True when the row's patron chose to keep their history.
     ///
-    /// The server hashes the consenting patrons once per statement instead of probing per row. They
-    /// come from the statement's `consenting` entry (`consentList`), or `inline` from a subquery where
-    /// a `WITH` entry would keep the server from scanning in parallel.
-    private func consented(inline: Bool = false) -> String {
-        guard let query = consentingQuery, let patron = policy.patron else { return "false" }
-        return "COALESCE(\(column(patron)) IN (SELECT k FROM \(inline ? "(\(query)) AS c" : "consenting")), false)"
-    }
-
-    /// The consenting patrons as a query (column `k`); nil for a policy without consent.
-    private var consentingQuery: String? {
-        guard let consent = policy.consent, policy.patron != nil else { return nil }
-        return "SELECT c.\(quoteIdentifier(consent.key)) AS k FROM \(consent.table.sql) c "
-            // The bare boolean (not `IS TRUE`, same rows) lets a partial index `WHERE keep_if` serve it.
-            + "WHERE c.\(quoteIdentifier(consent.keepIf))"
-    }
-
-    /// The `WITH` entry that lists consenting patrons once per statement, or nothing without consent.
-    private var consentList: String {
-        consentingQuery.map { "consenting AS MATERIALIZED (\($0)), " } ?? ""
+    /// The server hashes the consenting patrons once per statement instead of probing per row (read
+    /// straight from the table or a partial index: a `WITH` entry would first copy them, and keep the
+    /// server from counting in parallel).
+    private var consented: String {
+        guard let consent = policy.consent, let patron = policy.patron else { return "false" }
+        // The bare boolean (not `IS TRUE`, same rows) lets a partial index `WHERE keep_if` serve it.
+        return "COALESCE(\(column(patron)) IN (SELECT c.\(quoteIdentifier(consent.key)) FROM \(consent.table.sql) c"
+            + " WHERE c.\(quoteIdentifier(consent.keepIf))), false)"
     }
 
     /// Why a row older than the cutoff stays: 1 hold, 2 consent, 3 `keep_when`, 0 none (it is due).
     ///
     /// One `CASE` gives each row its first reason, so every test runs at most once per row.
-    private func reason(holds: HoldShape, inline: Bool, _ params: inout Parameters) -> String {
-        "CASE WHEN \(held(holds, &params)) THEN 1 WHEN \(consented(inline: inline)) THEN 2 WHEN \(keptByRule(&params)) THEN 3 ELSE 0 END"
+    private func reason(_ params: inout Parameters) -> String {
+        "CASE WHEN \(held(.scoped, &params)) THEN 1 WHEN \(consented) THEN 2 WHEN \(keptByRule(&params)) THEN 3 ELSE 0 END"
     }
+
 
     /// True when any `keep_when` condition matches (a condition on NULL does not match).
     private func keptByRule(_ params: inout Parameters) -> String {
@@ -248,7 +238,6 @@ struct PurgeSQL {
         } else {
             held = self.held(holds, &params)
         }
-        let consented = consented(inline: true)
         let sql = """
             SELECT g.lib AS library,
                    coalesce(sum(g.n - g.h - g.c) FILTER (WHERE NOT g.rule), 0)::int8 AS due,
@@ -309,11 +298,10 @@ struct PurgeSQL {
     /// no row that is not due. Columns: library, rows, due; or one boolean.
     func partitionCountQuery(_ partition: QualifiedName, cutoffs: Cutoffs, keptOnly: Bool = false) -> Statement {
         var params = Parameters()
-        let with = consentList.isEmpty ? "" : "WITH " + consentList.dropLast(2)
-        let due = "\(candidates(cutoffs, &params)) AND \(reason(holds: .scoped, inline: false, &params)) = 0"
+        let due = "\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0"
         let sql = keptOnly
-            ? "\(with) SELECT EXISTS (SELECT 1 FROM \(partition.sql) AS t WHERE NOT coalesce(\(due), false))"
-            : "\(with) SELECT \(library) AS lib, count(*), count(*) FILTER (WHERE \(due)) FROM \(partition.sql) AS t GROUP BY 1"
+            ? "SELECT EXISTS (SELECT 1 FROM \(partition.sql) AS t WHERE NOT coalesce(\(due), false))"
+            : "SELECT \(library) AS lib, count(*), count(*) FILTER (WHERE \(due)) FROM \(partition.sql) AS t GROUP BY 1"
         return Statement(sql: sql, params: params.values)
     }
 
@@ -336,8 +324,10 @@ struct PurgeSQL {
     /// Finds the next batch's first and last key (`size` keys after the previous batch) and keeps them
     /// in the session; returns only how many keys the batch spans (0: the walk is over).
     ///
-    /// A parallel worker's walk stays within its slice: from `retention.lower` (included) to
-    /// `retention.upper` (excluded), set in its session by `sliceStatement`.
+    /// Three index probes: the first key, the key `size - 1` places on (or else the slice's last),
+    /// and a count only for the short batch at the end. A parallel worker's walk stays within its
+    /// slice: from `retention.lower` (included) to `retention.upper` (excluded), set in its session
+    /// by `sliceStatement`.
     func boundStatement(size: Int, first: Bool, slice: Slice = .whole) -> Statement {
         let key = column(policy.key)
         var conditions: [String] = []
@@ -347,11 +337,14 @@ struct PurgeSQL {
             conditions.append("\(key) >= current_setting('retention.lower')::\(keyType)")
         }
         if slice.upper { conditions.append("\(key) < current_setting('retention.upper')::\(keyType)") }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let keys = "FROM \(policy.table.sql) AS t" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
         return Statement(sql: """
-            WITH s AS MATERIALIZED (SELECT \(key) AS k FROM \(policy.table.sql) AS t \(filter) ORDER BY \(key) LIMIT $1)
-            SELECT b.n FROM (SELECT (SELECT k FROM s ORDER BY k LIMIT 1) AS lo, (SELECT k FROM s ORDER BY k DESC LIMIT 1) AS hi,
-                                    (SELECT count(*) FROM s) AS n) b
+            WITH o AS MATERIALIZED (SELECT \(key) AS k \(keys) ORDER BY \(key) OFFSET $1::int8 - 1 LIMIT 1),
+            b AS MATERIALIZED (SELECT (SELECT \(key) \(keys) ORDER BY \(key) LIMIT 1) AS lo,
+                                      coalesce((SELECT k FROM o), (SELECT \(key) \(keys) ORDER BY \(key) DESC LIMIT 1)) AS hi,
+                                      EXISTS (SELECT 1 FROM o) AS full)
+            SELECT CASE WHEN b.full THEN $1::int8 ELSE (SELECT count(*) \(keys)) END
+            FROM b
             WHERE set_config('retention.first', coalesce(b.lo::text, ''), false) IS NOT NULL
               AND set_config('retention.last', coalesce(b.hi::text, ''), false) IS NOT NULL
             """, params: [String(size)])
@@ -364,20 +357,19 @@ struct PurgeSQL {
         static let whole = Slice()
     }
 
-    /// Keeps in the session the keys at two positions of the key order, a parallel worker's slice:
-    /// `retention.lower` at position `from`, `retention.upper` at position `to` (empty past the end).
-    /// Returns whether each was found; the program never sees them.
-    ///
-    /// Every worker runs this in the same exported snapshot, so their slices meet without a gap.
-    func sliceStatement(from: Int64, to: Int64) -> Statement {
-        let key = column(policy.key)
-        let at = { (position: String) in
-            "coalesce((SELECT \(key)::text FROM \(policy.table.sql) AS t ORDER BY \(key) OFFSET \(position) LIMIT 1), '')"
-        }
-        return Statement(sql: """
-            SELECT set_config('retention.lower', \(at("$1::int8")), false) <> '',
-                   set_config('retention.upper', \(at("$2::int8")), false) <> ''
-            """, params: [String(from), String(to)])
+    /// Keeps in the session the bounds of worker `number`'s slice of the key space, one of `workers`
+    /// equal parts by the key's histogram in `pg_stats` (`retention.lower`, `retention.upper`).
+    /// Returns whether each was found (no row at all: the key has no statistics yet); the program
+    /// never sees them. Every worker runs this in the same exported snapshot, so their slices meet
+    /// without a gap or an overlap.
+    func sliceStatement(number: Int, of workers: Int) -> Statement {
+        Statement(sql: """
+            SELECT set_config('retention.lower', coalesce(s.h[1 + (cardinality(s.h) - 1) * $4::int / $5::int], ''), false) <> '',
+                   set_config('retention.upper', coalesce(s.h[1 + (cardinality(s.h) - 1) * ($4::int + 1) / $5::int], ''), false) <> ''
+            FROM (SELECT histogram_bounds::text::text[] AS h FROM pg_catalog.pg_stats
+                  WHERE schemaname = $1 AND tablename = $2 AND attname = $3 AND histogram_bounds IS NOT NULL
+                  ORDER BY inherited DESC LIMIT 1) s
+            """, params: [policy.table.schema, policy.table.name, policy.key, String(number), String(workers)])
     }
 
     /// Moves the session's cursor past the batch just done (in the batch's transaction, so a rollback undoes it).
@@ -403,10 +395,10 @@ struct PurgeSQL {
             purge = "UPDATE \(policy.table.sql) AS t SET " + assignments.joined(separator: ", ")
         }
         let sql = """
-            WITH \(consentList)purged AS (
+            WITH purged AS (
                 \(purge)
                 WHERE \(keyRange) AND \(candidates(cutoffs, &params)) AND NOT \(held(.scoped, &params))
-                  AND NOT \(consented()) AND NOT \(keptByRule(&params))
+                  AND NOT \(consented) AND NOT \(keptByRule(&params))
                 RETURNING \(library) AS lib
             )
             SELECT lib, count(*) FROM purged GROUP BY lib
@@ -425,11 +417,11 @@ struct PurgeSQL {
         let counts = JSONValue.array(purged.map { .array([$0.library.map(JSONValue.string) ?? .null, .int($0.rows)]) })
         // `OFFSET 0` keeps `reason > 0` from being pushed into the scan, where the CASE would run twice per row.
         let sql = """
-            WITH \(consentList)purged AS (
+            WITH purged AS (
                 SELECT e->>0 AS lib, (e->>1)::int8 AS n FROM jsonb_array_elements(\(params.bind(counts.canonicalString))::jsonb) e
             ), kept AS (
                 SELECT s.lib, s.reason
-                FROM (SELECT \(library) AS lib, \(reason(holds: .scoped, inline: false, &params)) AS reason
+                FROM (SELECT \(library) AS lib, \(reason(&params)) AS reason
                       FROM \(policy.table.sql) AS t
                       WHERE \(keyRange) AND \(candidates(cutoffs, &params))
                       OFFSET 0) s

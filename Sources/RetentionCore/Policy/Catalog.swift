@@ -185,7 +185,7 @@ public enum Catalog {
             try connection.prepareCheck(sql.countQuery(cutoffs: .placeholder(for: policy)).sql)
             try connection.prepareCheck(sql.boundStatement(size: 1, first: false).sql)
             try connection.prepareCheck(sql.boundStatement(size: 1, first: true, slice: .init(lower: true, upper: true)).sql)
-            try connection.prepareCheck(sql.sliceStatement(from: 0, to: 1).sql)
+            try connection.prepareCheck(sql.sliceStatement(number: 0, of: 2).sql)
             try connection.prepareCheck(sql.purgeStatement(cutoffs: .placeholder(for: policy)).sql)
             try connection.prepareCheck(sql.ledgerStatement(cutoffs: .placeholder(for: policy), runID: 0, batch: 0, purged: []).sql)
         } catch let error as DatabaseError where error.kind == .server && !error.isPermissionDenied

@@ -76,6 +76,26 @@ import Testing
         #expect(try db.retention(["verify", "--db", db.manifestFolder]).status == 0)
     }
 
+    @Test func aTableWithoutStatisticsIsPurgedByOneSession() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql(Self.visits + """
+            CREATE TABLE fresh (id bigint PRIMARY KEY, seen timestamptz, patron int, flag boolean, name text)
+                WITH (autovacuum_enabled = false);
+            INSERT INTO fresh SELECT * FROM source;
+            """)
+        try db.sql("VACUUM fresh")
+        // VACUUM counts the rows (reltuples) but leaves no histogram to split the keys by.
+        #expect(try db.int("SELECT reltuples::int8 FROM pg_class WHERE oid = 'fresh'::regclass") > 1000)
+        #expect(try db.int("SELECT count(*) FROM pg_stats WHERE tablename = 'fresh'") == 0)
+        let folder = try PolicyFolder(["fresh.yaml": Self.policy("fresh", table: "fresh")])
+        var options = RunOptions(batchSize: 100)
+        options.jobs = 4
+        let summary = try db.run(folder.url, options: options)
+        #expect(summary.policies[0].sessions == 1)
+        #expect(summary.policies[0].rows > 1000)
+        #expect(try db.int("SELECT count(*) FROM fresh WHERE seen < now() - interval '60 days' AND NOT flag AND patron <> 7 AND patron % 10 <> 0") == 0)
+    }
+
     /// Monthly partitions of `table` for the last 13 months, each named `table_m<months back>`.
     static func partitioned(_ table: String) -> String {
         """

@@ -116,17 +116,18 @@ struct PurgeSQL {
     private func heldPatrons(_ params: inout Parameters) -> String {
         let holds = "FROM retention.holds h WHERE h.released_at IS NULL AND h.patron IS NOT NULL"
             + " AND (h.policy IS NULL OR h.policy = \(params.bind(policy.name)))"
-        let ranges = ["smallint": "-32768 AND 32767", "integer": "-2147483648 AND 2147483647",
-                      "bigint": "-9223372036854775808 AND 9223372036854775807"]
-        guard let type = resolved.patronType, let range = ranges[type] else { return "SELECT h.patron AS p \(holds)" }
+        guard let type = resolved.patronType, let range = Self.integerRanges[type] else { return "SELECT h.patron AS p \(holds)" }
         return "SELECT v.p FROM (SELECT CASE WHEN h.patron ~ '^-?[0-9]{1,19}$' AND h.patron::numeric BETWEEN \(range)"
             + " THEN h.patron::\(type) END AS p, h.patron AS text \(holds)) v WHERE v.p::text = v.text"
     }
 
+    /// The integer types a held patron's text is read back as, with their ranges.
+    private static let integerRanges = ["smallint": "-32768 AND 32767", "integer": "-2147483648 AND 2147483647",
+                                        "bigint": "-9223372036854775808 AND 9223372036854775807"]
+
     /// The patron column as `heldPatrons` compares it: itself for an integer type, else as text.
-    private var patronKey: String? {
-        guard let patron = policy.patron else { return nil }
-        return ["smallint", "integer", "bigint"].contains(resolved.patronType ?? "") ? column(patron) : column(patron) + "::text"
+    private func patronKey(_ patron: String) -> String {
+        Self.integerRanges[resolved.patronType ?? ""] != nil ? column(patron) : column(patron) + "::text"
     }
 
     /// True when an active legal hold covers the row, as cheap as the holds allow.
@@ -146,7 +147,7 @@ struct PurgeSQL {
         return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds()))) THEN"
             + " CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds()) AND h.patron IS NULL))"
             + " THEN EXISTS (\(sharedHolds(&params))) ELSE false END"
-            + " OR CASE WHEN \(patronKey ?? "") IN (\(heldPatrons(&params)))"
+            + " OR CASE WHEN \(patronKey(patron)) IN (\(heldPatrons(&params)))"
             + " THEN EXISTS (\(patronHolds(patron, &params))) ELSE false END"
             + " ELSE false END"
     }
@@ -231,9 +232,9 @@ struct PurgeSQL {
     func countQuery(cutoffs: Cutoffs, holds: HoldShape = .scoped) -> Statement {
         var params = Parameters()
         var held = "", joinHeld = ""
-        if holds == .patronsOnly, let patron = patronKey {
+        if holds == .patronsOnly, let patron = policy.patron {
             // A join keeps the held-patron test out of the aggregates' filters: one hash probe per row.
-            joinHeld = "LEFT JOIN (SELECT DISTINCT p FROM (\(heldPatrons(&params))) held) hp ON hp.p = \(patron)"
+            joinHeld = "LEFT JOIN (SELECT DISTINCT p FROM (\(heldPatrons(&params))) held) hp ON hp.p = \(patronKey(patron))"
             held = "hp.p IS NOT NULL"
         } else {
             held = self.held(holds, &params)

@@ -109,25 +109,29 @@ struct PurgeSQL {
     }
 
     /// The patrons of the policy's active holds, in the patron column's type where that is an
-    /// integer, so rows are looked up without turning each patron into text. A hold's patron text
-    /// that is not the column's own text for some value (`007`, `x`, out of range) can equal no
-    /// row's patron as text, which is how holds match, so leaving it out changes nothing.
+    /// integer, so rows are looked up without turning each patron into text. Only a hold's text that
+    /// is a value's own text (no sign, no leading zero, in range) can equal a row's patron as text,
+    /// which is how holds match, so the others (`007`, `+7`, `x`, out of range) are left out.
     /// Column: `p`.
     private func heldPatrons(_ params: inout Parameters) -> String {
         let holds = "FROM retention.holds h WHERE h.released_at IS NULL AND h.patron IS NOT NULL"
             + " AND (h.policy IS NULL OR h.policy = \(params.bind(policy.name)))"
-        guard let type = resolved.patronType, let range = Self.integerRanges[type] else { return "SELECT h.patron AS p \(holds)" }
-        return "SELECT v.p FROM (SELECT CASE WHEN h.patron ~ '^-?[0-9]{1,19}$' AND h.patron::numeric BETWEEN \(range)"
-            + " THEN h.patron::\(type) END AS p, h.patron AS text \(holds)) v WHERE v.p::text = v.text"
+        guard let type = resolved.patronType, let (digits, range) = Self.integerTypes[type] else {
+            return "SELECT h.patron AS p \(holds)"
+        }
+        // Shorter numbers always fit; only those of the longest length need the range check.
+        return "SELECT v.p FROM (SELECT CASE WHEN h.patron ~ '^(0|-?[1-9][0-9]{0,\(digits - 1)})$' THEN h.patron::\(type)"
+            + " WHEN h.patron ~ '^-?[1-9][0-9]{\(digits)}$' AND h.patron::numeric BETWEEN \(range) THEN h.patron::\(type)"
+            + " END AS p \(holds)) v WHERE v.p IS NOT NULL"
     }
 
-    /// The integer types a held patron's text is read back as, with their ranges.
-    private static let integerRanges = ["smallint": "-32768 AND 32767", "integer": "-2147483648 AND 2147483647",
-                                        "bigint": "-9223372036854775808 AND 9223372036854775807"]
+    /// The integer types a held patron's text is read back as: digits that always fit, and range.
+    private static let integerTypes = ["smallint": (4, "-32768 AND 32767"), "integer": (9, "-2147483648 AND 2147483647"),
+                                       "bigint": (18, "-9223372036854775808 AND 9223372036854775807")]
 
     /// The patron column as `heldPatrons` compares it: itself for an integer type, else as text.
     private func patronKey(_ patron: String) -> String {
-        Self.integerRanges[resolved.patronType ?? ""] != nil ? column(patron) : column(patron) + "::text"
+        Self.integerTypes[resolved.patronType ?? ""] != nil ? column(patron) : column(patron) + "::text"
     }
 
     /// True when an active legal hold covers the row, as cheap as the holds allow.

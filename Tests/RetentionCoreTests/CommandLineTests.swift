@@ -14,7 +14,8 @@ import Testing
     @Test func badCommandLineExits64() throws {
         let (db, policies) = try prepared()
         let before = try db.fingerprint()
-        for arguments in [["frobnicate"], ["run", "--batch-size", "0"], ["run", "--max-runtime", "soon"],
+        for arguments in [["frobnicate"], ["run", "--batch-size", "0"], ["run", "--jobs", "0"], ["run", "--jobs", "17"],
+                          ["run", "--max-runtime", "soon"],
                           ["run", "--policies", policies.url.path, "--only", "no-such-policy"], ["plan", "--bogus"]] {
             let result = try db.retention(arguments)
             #expect(result.status == 64, "\(arguments): \(result.stderr)")

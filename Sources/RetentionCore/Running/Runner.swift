@@ -147,8 +147,9 @@ public struct PurgeFailed: RetentionError {
 /// Applies policies to the database in batches (SPEC §6).
 ///
 /// Stages: take the run lock; finalize runs that died; record the run and its cutoffs; for each
-/// policy walk the table's primary key in ranges, one transaction per batch that purges and writes
-/// its ledger rows in the same statement; vacuum or erase; record how the run ended; write the manifest.
+/// policy empty the whole partitions it may, then walk the table's primary key in ranges, in
+/// `--jobs` sessions, one transaction per batch that purges and writes its ledger rows; vacuum or
+/// erase; record how the run ended; write the manifest.
 public final class Runner {
     private let connection: Connection
     private let logger: Logger

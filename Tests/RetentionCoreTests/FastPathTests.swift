@@ -4,8 +4,9 @@ import Testing
 
 /// The fast paths purge exactly what one session's batches purge: parallel sessions and whole partitions.
 @Suite struct FastPathTests {
-    /// Visits of 300 patrons (every tenth keeps their history, patron 7 is held), one a day and patron
-    /// for a year, ids with gaps, a `flag` that keep_when keeps; ages sit at noon, far from any cutoff.
+    /// Visits on every seventh day of a year by every third of 300 patrons (every tenth patron keeps
+    /// their history, patron 7 is held), ids with gaps, a `flag` that keep_when keeps; ages sit at
+    /// noon, far from any cutoff.
     static let visits = """
         CREATE TABLE patrons (id int PRIMARY KEY, keep boolean NOT NULL);
         INSERT INTO patrons SELECT g, g % 10 = 0 FROM generate_series(1, 300) g;

@@ -83,14 +83,16 @@ struct PurgeSQL {
         return sql + " ELSE \(params.bind(cutoffs.standard))::\(type) END"
     }
 
-    /// The conditions a hold's other fields put on a row: policy, library and window.
-    private func holdScope(_ params: inout Parameters) -> String {
+    /// Holds `h` that are active and name this policy or none: the ones that may keep its rows.
+    private func policyHolds(_ params: inout Parameters) -> String {
+        "h.released_at IS NULL AND (h.policy IS NULL OR h.policy = \(params.bind(policy.name)))"
+    }
+
+    /// The conditions a hold's library and window put on a row.
+    private var holdScope: String {
         let age = column(policy.age)
-        var scope = "(h.policy IS NULL OR h.policy = \(params.bind(policy.name)))"
-        if let libraries = policy.libraries {
-            scope += " AND (h.library IS NULL OR h.library = \(column(libraries.column))::text)"
-        }
-        return scope + " AND (h.held_from IS NULL OR \(age) >= h.held_from) AND (h.held_until IS NULL OR \(age) < h.held_until)"
+        let library = policy.libraries.map { " AND (h.library IS NULL OR h.library = \(column($0.column))::text)" } ?? ""
+        return "(h.held_from IS NULL OR \(age) >= h.held_from) AND (h.held_until IS NULL OR \(age) < h.held_until)" + library
     }
 
     /// Active holds without a patron (policy, library, window, global) that cover the row.
@@ -100,12 +102,12 @@ struct PurgeSQL {
     /// rows apart.
     private func sharedHolds(_ params: inout Parameters) -> String {
         let patronFree = policy.patron == nil ? "" : " AND h.patron IS NULL"
-        return "SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL\(patronFree) AND \(holdScope(&params))"
+        return "SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params))\(patronFree) AND \(holdScope)"
     }
 
     /// Active holds naming the row's patron that cover the row (found by `holds_active_patron`).
     private func patronHolds(_ patron: String, _ params: inout Parameters) -> String {
-        "SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL AND h.patron = \(column(patron))::text AND \(holdScope(&params))"
+        "SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params)) AND h.patron = \(column(patron))::text AND \(holdScope)"
     }
 
     /// The patrons of the policy's active holds, in the patron column's type where that is an
@@ -114,8 +116,7 @@ struct PurgeSQL {
     /// which is how holds match, so the others (`007`, `+7`, `x`, out of range) are left out.
     /// Column: `p`.
     private func heldPatrons(_ params: inout Parameters) -> String {
-        let holds = "FROM retention.holds h WHERE h.released_at IS NULL AND h.patron IS NOT NULL"
-            + " AND (h.policy IS NULL OR h.policy = \(params.bind(policy.name)))"
+        let holds = "FROM retention.holds h WHERE \(policyHolds(&params)) AND h.patron IS NOT NULL"
         guard let type = resolved.patronType, let (digits, range) = Self.integerTypes[type] else {
             return "SELECT h.patron AS p \(holds)"
         }
@@ -141,15 +142,14 @@ struct PurgeSQL {
     /// from a hash (is this patron held at all?). (`countQuery` joins the held patrons instead when
     /// only plain patron holds apply.)
     private func held(_ shape: HoldShape, _ params: inout Parameters) -> String {
-        func policyHolds() -> String { "h.released_at IS NULL AND (h.policy IS NULL OR h.policy = \(params.bind(policy.name)))" }
         guard shape != .none else { return "false" }
         guard let patron = policy.patron else {
             // Every hold counts here, patron holds included (`sharedHolds`).
-            return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds())))"
+            return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params))))"
                 + " THEN EXISTS (\(sharedHolds(&params))) ELSE false END"
         }
-        return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds()))) THEN"
-            + " CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds()) AND h.patron IS NULL))"
+        return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params)))) THEN"
+            + " CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params)) AND h.patron IS NULL))"
             + " THEN EXISTS (\(sharedHolds(&params))) ELSE false END"
             + " OR CASE WHEN \(patronKey(patron)) IN (\(heldPatrons(&params)))"
             + " THEN EXISTS (\(patronHolds(patron, &params))) ELSE false END"
@@ -159,11 +159,12 @@ struct PurgeSQL {
     /// Which active holds apply to the policy: run in the same snapshot as the count it shapes.
     /// Columns: holds, holds that name only a patron.
     func holdShapeQuery() -> Statement {
-        Statement(sql: """
+        var params = Parameters()
+        return Statement(sql: """
             SELECT count(*), count(*) FILTER (WHERE h.patron IS NOT NULL AND h.library IS NULL
                                                   AND h.held_from IS NULL AND h.held_until IS NULL)
-            FROM retention.holds h WHERE h.released_at IS NULL AND (h.policy IS NULL OR h.policy = $1)
-            """, params: [policy.name])
+            FROM retention.holds h WHERE \(policyHolds(&params))
+            """, params: params.values)
     }
 
     /// True when the row's patron chose to keep their history.

@@ -455,7 +455,7 @@ public final class Runner {
             options.progress?.advanced(policy: resolved.policy.name, done: done)
             logger.info("partition truncated", metadata: [
                 "policy.name": "\(resolved.policy.name)", "partition": "\(partition)", "batch.number": "\(batch)",
-                "batch.rows": "\(result.rows.reduce(0) { $0 + (Int64($1[1] ?? "") ?? 0) })",
+                "batch.rows": "\(Runner.purgedRows(result))",
                 "batch.ms": "\(milliseconds(clock.now - began))",
             ])
         }
@@ -600,7 +600,7 @@ public final class Runner {
             options.progress?.advanced(policy: name, done: done)
             logger.debug("batch committed", metadata: [
                 "policy.name": "\(name)", "batch.number": "\(batch)", "batch.keys": "\(spanned)",
-                "batch.rows": "\(result.rows.reduce(0) { $0 + (Int64($1[1] ?? "") ?? 0) })",
+                "batch.rows": "\(purgedRows(result))",
                 "batch.ms": "\(milliseconds(clock.now - began))", "batch.session": "\(worker.number)",
             ])
             if spanned < size { break }
@@ -628,6 +628,11 @@ public final class Runner {
                 Thread.sleep(forTimeInterval: wait)
             }
         }
+    }
+
+    /// The rows a batch purged, from its ledger rows (library, rows, ...), for its log line.
+    private static func purgedRows(_ result: QueryResult) -> Int64 {
+        result.rows.reduce(0) { $0 + (Int64($1[1] ?? "") ?? 0) }
     }
 
     /// Adds one batch's ledger rows (library, rows, kept by hold, consent, rule) to the policy's outcome.

@@ -13,9 +13,11 @@ deps_packages=(
   openssl                         # manifest verification without this program
   bc time                         # scripts/bench.sh and batch-size.sh: arithmetic, peak memory
 )
-# PostgreSQL extensions the tests use when present:
-# pg_repack (run --erase) and pg_dirtyread (reading dead tuples).
-deps_packages+=("postgresql-$deps_pg_major-repack" "postgresql-$deps_pg_major-dirtyread")
+# PostgreSQL extensions the tests use when present: pg_repack (run --erase) and pg_dirtyread
+# (reading dead tuples). Optional: they are skipped when installing one would upgrade a package
+# that is already installed (Debian's security build of pg_repack requires the newest server; an
+# upgrade under a running server broke its plpgsql loading).
+deps_optional=("postgresql-$deps_pg_major-repack" "postgresql-$deps_pg_major-dirtyread")
 
 # Swift is not packaged by Debian; these machines have it in /opt/swift.
 if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
@@ -27,19 +29,39 @@ if ! command -v swift >/dev/null; then
 fi
 
 deps_missing=()
+deps_optional_missing=()
 for deps_p in "${deps_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$deps_p" 2>/dev/null | grep -q 'ok installed' ||
     deps_missing+=("$deps_p")
 done
+for deps_p in "${deps_optional[@]}"; do
+  dpkg-query -W -f='${Status}' "$deps_p" 2>/dev/null | grep -q 'ok installed' ||
+    deps_optional_missing+=("$deps_p")
+done
 
-if (( ${#deps_missing[@]} )); then
+if (( ${#deps_missing[@]} + ${#deps_optional_missing[@]} )); then
   if [[ $(id -u) != 0 ]]; then
     echo "install-deps.sh: missing packages; as root run:" >&2
-    echo "apt-get update && apt-get install -y --no-install-recommends ${deps_missing[*]}" >&2
-    exit 1
+    echo "apt-get update && apt-get install -y --no-install-recommends --no-upgrade ${deps_missing[*]} ${deps_optional_missing[*]}" >&2
+    (( ${#deps_missing[@]} )) && exit 1
+    echo "install-deps.sh: (${deps_optional_missing[*]} are optional; the tests that need them are skipped)" >&2
+  else
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >&2
+    # Install only what is missing and never upgrade what is installed: an apt "Inst" line with
+    # [old version] in a dry run is an upgrade.
+    for deps_p in "${deps_optional_missing[@]}"; do
+      deps_upgrades=$(apt-get install -s -q --no-install-recommends --no-upgrade "$deps_p" 2>/dev/null |
+                      awk '/^Inst [^ ]+ \[/ {print $2}' | tr '\n' ' ')
+      if [[ -n $deps_upgrades ]]; then
+        echo "install-deps.sh: skipping optional $deps_p: it would upgrade installed $deps_upgrades" >&2
+      elif apt-cache show "$deps_p" >/dev/null 2>&1; then
+        deps_missing+=("$deps_p")
+      fi
+    done
+    if (( ${#deps_missing[@]} )); then
+      echo "install-deps.sh: installing ${deps_missing[*]}" >&2
+      apt-get install -y -q --no-install-recommends --no-upgrade "${deps_missing[@]}" >&2
+    fi
   fi
-  echo "install-deps.sh: installing ${deps_missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >&2
-  apt-get install -y -q --no-install-recommends "${deps_missing[@]}" >&2
 fi

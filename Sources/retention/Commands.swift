@@ -47,6 +47,7 @@ struct Check: ParsableCommand {
         if conninfo != nil && !againstDatabase {
             throw ValidationError("a connection string goes with --db: retention check --db CONNINFO")
         }
+        try validateConninfo(conninfo)
     }
 
     func run() throws {
@@ -58,6 +59,7 @@ struct Check: ParsableCommand {
                 let connection = try Retention.connect(conninfo, logger: logger)
                 let resolved = try Retention.resolve(policies, on: connection)
                 erasureNotes = try Erasure.plan(resolved, allowExclusiveLock: false, on: connection).notes
+                for line in try Holds.unmatched(policies: policies, on: connection) { logger.warning("\(line)") }
             }
             let against = againstDatabase ? " and the database catalog" : ""
             print("\(policies.count) \(policies.count == 1 ? "policy" : "policies") valid\(against): "
@@ -141,7 +143,11 @@ struct Run: ParsableCommand {
         guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16") }
         if allowExclusiveLock && !erase { throw ValidationError("--allow-exclusive-lock goes with --erase") }
         if let maxRuntime, DurationText.seconds(maxRuntime) == nil {
-            throw ValidationError("--max-runtime must be a duration like 90s, 30m or 2h, found '\(maxRuntime)'")
+            throw ValidationError("--max-runtime must be a duration like 90s, 30m or 2h, at most a week; found '\(visible(maxRuntime))'")
+        }
+        for (option, value) in [("--lock-timeout", lockTimeout), ("--statement-timeout", statementTimeout)]
+        where !PostgresDuration.isValid(value) {
+            throw ValidationError("\(option) must be a PostgreSQL time like 5s, 500ms or 2min (at most 1d); found '\(visible(value))'")
         }
     }
 
@@ -150,7 +156,8 @@ struct Run: ParsableCommand {
         try perform(logger) {
             let policies = try Retention.loadPolicies(directory: global.policies, only: only)
             // Preflight: the run must be able to sign and write its manifest before it touches the database.
-            let settings = try ManifestSettings(directory: signing.manifestFolder, signingKeyPath: signing.signingKeyFile)
+            let settings = try ManifestSettings(directory: signing.manifestFolder, signingKeyPath: signing.signingKeyFile,
+                                                policies: policies)
             let connection = try Retention.connect(database.conninfo, logger: logger)
             let resolved = try Retention.resolve(policies, on: connection)
             var options = RunOptions(batchSize: batchSize, maxRuntime: maxRuntime.flatMap(DurationText.seconds),
@@ -167,12 +174,19 @@ struct Run: ParsableCommand {
             let summary = try Runner(connection: connection, logger: logger).run(resolved, options: options, manifests: settings)
             let rows = summary.policies.map { "\($0.name) \($0.action.rawValue)d \($0.rows)" }.joined(separator: ", ")
             let seconds = Double(milliseconds(clock.now - began)) / 1000
-            let level: Logger.Level = summary.status == .completed || summary.status == .stopped ? .notice : .warning
-            logger.log(level: level, "run \(summary.status.rawValue) in \(String(format: "%.1f", seconds)) s: \(rows.isEmpty ? "no policies" : rows)", metadata: [
+            var level: Logger.Level = summary.status == .completed || summary.status == .stopped ? .notice : .warning
+            var missing = ""
+            if let error = summary.manifestError {
+                level = .error
+                missing = "; manifest NOT written (\(error.description)); every batch is in the ledger, and the next run "
+                    + "or `retention setup` with --manifests and --signing-key writes it"
+            }
+            logger.log(level: level, "run \(summary.status.rawValue) in \(String(format: "%.1f", seconds)) s: \(rows.isEmpty ? "no policies" : rows)\(missing)", metadata: [
                 "run.id": "\(summary.runID)", "run.status": "\(summary.status.rawValue)",
                 "run.seconds": "\(String(format: "%.1f", seconds))",
                 "manifest.path": "\(summary.manifestPath ?? "-")",
             ])
+            if let error = summary.manifestError { throw ExitCode(error.exitCode.rawValue) }
             if let signal = summary.signal {
                 throw ExitCode(signal == SIGINT ? ExitStatus.interrupted.rawValue : ExitStatus.terminated.rawValue)
             }
@@ -205,6 +219,7 @@ struct Verify: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give one or more manifest files or folders") }
+        try validateConninfo(conninfo)
     }
 
     func run() throws {
@@ -262,8 +277,8 @@ struct Keygen: ParsableCommand {
         let logger = global.makeLogger()
         try perform(logger) {
             let generated = try SigningKeys.generate(in: out)
-            print("private key: \(generated.privateKeyPath) (mode 0600)")
-            print("public key:  \(generated.publicKeyPath)")
+            print("private key: \(visible(generated.privateKeyPath)) (mode 0600)")
+            print("public key:  \(visible(generated.publicKeyPath))")
             print("key id:      \(generated.keyID)")
         }
     }

@@ -66,18 +66,22 @@ struct HoldCommand: ParsableCommand {
         func run() throws {
             let logger = global.makeLogger()
             try perform(logger) {
-                // A policy name with a typo would hold nothing; check it against the policy files.
-                if let policy = scope.policy {
-                    let names = try PolicyLoader.load(directory: global.policies).map(\.name)
-                    guard names.contains(policy) else {
-                        throw UsageError("--policy \(policy): no policy of that name in \(global.policies) "
-                                         + "(there are: \(names.joined(separator: ", ")))", exitCode: .usage)
-                    }
+                // A policy name with a typo, or a patron or library written in a form no policy's
+                // column writes, would hold nothing: check them against the policy files and catalog.
+                var policies: [Policy] = []
+                if scope.policy != nil || scope.patron != nil || scope.library != nil {
+                    policies = try PolicyLoader.load(directory: global.policies)
+                }
+                if let policy = scope.policy, !policies.contains(where: { $0.name == policy }) {
+                    throw UsageError("--policy \(visible(policy)): no policy of that name in \(global.policies) "
+                                     + "(there are: \(policies.map(\.name).joined(separator: ", ")))", exitCode: .usage)
                 }
                 let connection = try Retention.connect(database.conninfo, logger: logger)
                 try RetentionCore.Setup.requireInstalled(on: connection)
+                let scope = try Holds.canonicalScope(scope, policies: policies, on: connection)
                 let id = try Holds.place(reference: reference, reason: reason, scope: scope, on: connection)
-                print("placed hold \(id): \(reference)")
+                print("placed hold \(id): \(visible(reference))")
+                print("  covers: \(HoldRendering.scope(scope))")
             }
         }
     }

@@ -29,6 +29,17 @@ struct ConnectionOptions: ParsableArguments {
         discussion: "Default: libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGSERVICE, PGPASSFILE, ...).",
         valueName: "conninfo"))
     var conninfo: String?
+
+    func validate() throws {
+        try validateConninfo(conninfo)
+    }
+}
+
+/// A conninfo libpq cannot parse is a bad command line (64), found before anything connects.
+func validateConninfo(_ conninfo: String?) throws {
+    if let conninfo, let problem = Connection.conninfoProblem(conninfo) {
+        throw ValidationError("--db: not a libpq connection string or URI: \(problem)")
+    }
 }
 
 /// The manifest folder and signing key of `run` (and of `setup`, which finalizes runs that died).

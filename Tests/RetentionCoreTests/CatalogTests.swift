@@ -53,7 +53,7 @@ import Testing
     @Test func setValueThatDoesNotFitItsColumn() throws {
         let yaml = validLoanPolicy.replacingOccurrences(of: "  patron_id: null", with: "  patron_id: nobody")
         let (error, _) = try catalogError(yaml)
-        #expect(error.description.contains("set patron_id: 'nobody' does not fit its type bigint"))
+        #expect(error.description.contains("set patron_id: 'nobody' does not fit bigint"))
     }
 
     @Test func nullIntoANotNullColumn() throws {

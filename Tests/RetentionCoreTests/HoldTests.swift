@@ -131,9 +131,10 @@ import Testing
         #expect(backwards.status == 64)
         #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
 
-        let placed = try db.retention(["hold", "place", "--reference", "CV-2026-113", "--reason", "subpoena", "--patron", "4"])
+        let placed = try db.retention(["hold", "place", "--reference", "CV-2026-113", "--reason", "subpoena", "--patron", "4",
+                                        "--policies", policies.url.path])
         #expect(placed.status == 0)
-        let id = try #require(placed.stdout.split(separator: " ").dropFirst(2).first?.dropLast()).description
+        let id = try #require(placed.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).dropFirst(2).first?.dropLast()).description
         let list = try db.retention(["hold", "list"])
         #expect(list.stdout.contains("hold \(id)  ACTIVE  CV-2026-113"))
         #expect(list.stdout.contains("covers:   patron 4"))
@@ -164,7 +165,8 @@ import Testing
                 """) == 1
         }
         #expect(waiting)
-        #expect(try db.retention(["hold", "place", "--reference", "Late order", "--reason", "r", "--patron", "1"]).status == 0)
+        #expect(try db.retention(["hold", "place", "--reference", "Late order", "--reason", "r", "--patron", "1",
+                                  "--policies", policies.url.path]).status == 0)
         try clerk.execute(unsafeSQL: "COMMIT")
         let result = child.wait()
         #expect(result.status == 0, "\(result.stderr)")

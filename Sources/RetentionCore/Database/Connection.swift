@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Synchronization
 
 /// An error from libpq or the server, carrying the SQLSTATE and the server's primary message only.
 ///
@@ -77,6 +78,18 @@ public final class Connection {
     }
 
     deinit { PQfinish(conn) }
+
+    /// Why libpq cannot parse a conninfo string or URI (`dbname='x` with its quote open), or `nil`
+    /// when it can: a bad command line (64), told before anything connects.
+    public static func conninfoProblem(_ conninfo: String) -> String? {
+        var errmsg: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &errmsg) else {
+            defer { if let errmsg { PQfreemem(errmsg) } }
+            return errmsg.map { oneLine(String(cString: $0)) } ?? "not a connection string"
+        }
+        PQconninfoFree(options)
+        return nil
+    }
 
     /// Whether a conninfo string or URI carries a password (which belongs in a .pgpass file instead).
     public static func conninfoHasPassword(_ conninfo: String) -> Bool {
@@ -220,6 +233,19 @@ public final class Connection {
         return false
     }
 
+    /// Runs `body`, and cancels the statement it is running on the server (`PQcancel`) as soon as
+    /// `shouldCancel` says so; the statement then fails with SQLSTATE 57014.
+    ///
+    /// For statements that may run long and cannot be split (VACUUM, VACUUM FULL): a watcher thread
+    /// asks `shouldCancel` every 50 ms while `body` runs.
+    public func cancelling<T>(when shouldCancel: @escaping @Sendable () -> Bool, _ body: () throws -> T) throws -> T {
+        guard let handle = PQgetCancel(conn) else { return try body() }
+        let watcher = CancelWatcher(handle)
+        Thread.detachNewThread { watcher.watch(shouldCancel) }
+        defer { watcher.stop() }
+        return try body()
+    }
+
     /// Whether the connection to the server is still up.
     public var isAlive: Bool { PQstatus(conn) == CONNECTION_OK }
 
@@ -257,7 +283,11 @@ public final class Connection {
         let sqlState = field(UInt8(ascii: "C"))
         if let primary = field(UInt8(ascii: "M")) {
             let kind: DatabaseError.Kind = PQstatus(conn) == CONNECTION_OK ? .server : .connection
-            return DatabaseError(kind: kind, sqlState: sqlState, message: Connection.oneLine(primary))
+            let fields = ServerErrorFields(
+                sqlState: sqlState, sourceFile: field(UInt8(ascii: "F")), context: field(UInt8(ascii: "W")),
+                schema: field(UInt8(ascii: "s")), table: field(UInt8(ascii: "t")), column: field(UInt8(ascii: "c")),
+                dataType: field(UInt8(ascii: "d")), constraint: field(UInt8(ascii: "n")))
+            return DatabaseError(kind: kind, sqlState: sqlState, message: fields.safeMessage(Connection.oneLine(primary)))
         }
         // No server message: libpq lost the connection (server restart, network).
         return DatabaseError(kind: .connection, sqlState: sqlState ?? "08006",
@@ -269,6 +299,36 @@ public final class Connection {
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
             .joined(separator: "; ")
+    }
+}
+
+/// Sends a cancel request for a connection's running statement when asked to, from its own thread.
+///
+/// Unchecked `Sendable`: the `PGcancel` object is made for use from another thread (libpq documents
+/// `PQcancel` as safe there), and it is freed only after the watching thread has ended.
+private final class CancelWatcher: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let done = Atomic<Bool>(false)
+    private let ended = DispatchSemaphore(value: 0)
+
+    init(_ handle: OpaquePointer) { self.handle = handle }
+
+    func watch(_ shouldCancel: @Sendable () -> Bool) {
+        defer { ended.signal() }
+        while !done.load(ordering: .acquiring) {
+            if shouldCancel() {
+                var message = [CChar](repeating: 0, count: 256)
+                _ = PQcancel(handle, &message, Int32(message.count))
+                return
+            }
+            usleep(50_000)
+        }
+    }
+
+    func stop() {
+        done.store(true, ordering: .releasing)
+        ended.wait()
+        PQfreeCancel(handle)
     }
 }
 

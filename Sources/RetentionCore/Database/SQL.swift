@@ -49,3 +49,12 @@ struct Parameters {
         return "$\(values.count)"
     }
 }
+
+extension QualifiedName {
+    /// Whether the name is in the tool's own schema or PostgreSQL's catalogs, which no policy may
+    /// purge, read consent from or cascade into: a policy on `retention.holds` would delete the
+    /// legal holds, one on `retention.batches` the ledger.
+    public var isReserved: Bool {
+        schema == "retention" || schema == "information_schema" || schema.hasPrefix("pg_")
+    }
+}

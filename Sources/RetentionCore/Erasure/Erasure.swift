@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How `run --erase` rewrites a purged table so that no byte of a purged row stays in its files.
 public enum ErasureMethod: String, Sendable, Equatable {
@@ -65,14 +66,18 @@ public enum Erasure {
     }
 
     /// Rewrites one table; returns nothing, throws with pg_repack's or the server's message on failure.
-    static func rewrite(_ table: QualifiedName, plan: ErasurePlan, on connection: Connection) throws {
+    ///
+    /// When `stopRequested` answers a signal, pg_repack is sent SIGINT (it then drops its work
+    /// tables and leaves the table as it was) and this throws.
+    static func rewrite(_ table: QualifiedName, plan: ErasurePlan, on connection: Connection,
+                        stopRequested: @escaping @Sendable () -> Int32? = { nil }) throws {
         switch plan.method {
         case .vacuumFull:
-            try waitForOlderSnapshots(on: connection)
+            try waitForOlderSnapshots(on: connection, stopRequested: stopRequested)
             // The name comes from the catalog check and is quoted: a fixed statement of the program's.
             try connection.execute(unsafeSQL: "VACUUM FULL \(table.sql)")
         case .repack:
-            try runRepack(plan.repackProgram ?? "pg_repack", table: table, connection: connection)
+            try runRepack(plan.repackProgram ?? "pg_repack", table: table, connection: connection, stopRequested: stopRequested)
         case nil:
             preconditionFailure("erase without a method")
         }
@@ -84,7 +89,8 @@ public enum Erasure {
     /// a report that started before the purge would keep them in the rewritten table. (pg_repack
     /// copies only the rows its own snapshot sees, so it needs no wait.) Sessions still starting
     /// up (no database yet) count too, since their snapshot holds back every database.
-    static func waitForOlderSnapshots(on connection: Connection, timeout: Double = 60) throws {
+    static func waitForOlderSnapshots(on connection: Connection, timeout: Double = 60,
+                                      stopRequested: () -> Int32? = { nil }) throws {
         let horizon = try connection.query("SELECT txid_current()::text").rows[0][0] ?? "0"
         let deadline = Date().addingTimeInterval(timeout)
         while true {
@@ -95,6 +101,9 @@ public enum Erasure {
                 LIMIT 1
                 """, [horizon])
             guard let row = older.rows.first else { return }
+            if let signal = stopRequested() {
+                throw UsageError("--erase: stopped by signal \(signal) before VACUUM FULL", exitCode: .failure)
+            }
             if Date() >= deadline {
                 throw UsageError("--erase: server process \(row[0] ?? "?") still has a snapshot from before the purge, "
                                  + "so VACUUM FULL would keep the purged rows; run again when it has finished", exitCode: .failure)
@@ -104,7 +113,8 @@ public enum Erasure {
     }
 
     /// Runs the pg_repack program on one table, connecting as this session does (password by environment only).
-    private static func runRepack(_ program: String, table: QualifiedName, connection: Connection) throws {
+    private static func runRepack(_ program: String, table: QualifiedName, connection: Connection,
+                                  stopRequested: () -> Int32?) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = ["--no-order", "--no-superuser-check", "--wait-timeout=60", "--no-kill-backend",
@@ -117,8 +127,29 @@ public enum Erasure {
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        // Read its output on another thread, so this one can pass on a stop request.
+        let collected = Mutex(Data())
+        let read = DispatchSemaphore(value: 0)
+        let reader = output.fileHandleForReading
+        DispatchQueue.global().async {
+            let data = reader.readDataToEndOfFile()
+            collected.withLock { $0 = data }
+            read.signal()
+        }
+        var interrupted: Int32?
+        while process.isRunning {
+            if interrupted == nil, let signal = stopRequested() {
+                interrupted = signal
+                process.interrupt()
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         process.waitUntilExit()
+        read.wait()
+        let data = collected.withLock { $0 }
+        if let interrupted {
+            throw UsageError("pg_repack on \(table) stopped by signal \(interrupted)", exitCode: .failure)
+        }
         guard process.terminationStatus == 0 else {
             // pg_repack passes on the server's errors, whose DETAIL lines can quote key values: keep
             // only the first ERROR line, cut before any DETAIL.

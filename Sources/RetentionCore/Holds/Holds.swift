@@ -48,6 +48,99 @@ public struct Hold: Codable, Sendable, Equatable {
 /// Holds are never deleted; a release records who and when. The person placing or releasing a
 /// hold is the database user (`current_user`), so the record cannot name someone else.
 public enum Holds {
+    /// The scope with its patron and library written as the policies' columns write them, so that
+    /// the hold matches the rows it means; throws 64 for a value no policy in scope can match.
+    ///
+    /// Holds match rows by text: the stored patron must be the column value's own text. Typed by a
+    /// person, `0770000000011`, ` 770000000011` or `+770000000011` mean patron 770000000011 of a
+    /// bigint column, but as text they match nothing, and the hold would protect nothing. So each
+    /// value is read by the server as the type of every patron (or library) column of the policies
+    /// the hold covers and stored in the one form they agree on.
+    public static func canonicalScope(_ scope: HoldScope, policies: [Policy], on connection: Connection) throws -> HoldScope {
+        var scope = scope
+        for (field, text) in [("policy", scope.policy), ("patron", scope.patron), ("library", scope.library)] {
+            if let text, text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
+                throw UsageError("--\(field) '\(visible(text))' holds a control character", exitCode: .usage)
+            }
+        }
+        let covered = policies.filter { scope.policy == nil || $0.name == scope.policy }
+        if let patron = scope.patron {
+            scope.patron = try canonical(patron, option: "--patron", what: "patron",
+                                         columns: covered.compactMap { policy in policy.patron.map { (policy, $0) } },
+                                         on: connection)
+        }
+        if let library = scope.library {
+            scope.library = try canonical(library, option: "--library", what: "library",
+                                          columns: covered.compactMap { policy in policy.libraries.map { (policy, $0.column) } },
+                                          on: connection)
+        }
+        return scope
+    }
+
+    /// One line per active hold whose patron or library is not written as its policies' columns
+    /// write it (placed by hand or by an older version), so it may hold nothing; for `check --db`.
+    public static func unmatched(policies: [Policy], on connection: Connection) throws -> [String] {
+        let holds = try connection.query("""
+            SELECT id::text, patron, library, policy FROM retention.holds
+            WHERE released_at IS NULL AND (patron IS NOT NULL OR library IS NOT NULL) ORDER BY id
+            """).rows
+        var lines: [String] = []
+        for hold in holds {
+            let scope = HoldScope(patron: hold[1], policy: hold[3], library: hold[2])
+            guard scope.policy == nil || policies.contains(where: { $0.name == scope.policy }) else { continue }
+            do {
+                let canonical = try canonicalScope(scope, policies: policies, on: connection)
+                if canonical.patron != scope.patron || canonical.library != scope.library {
+                    lines.append("hold \(hold[0] ?? "?"): its \(canonical.patron != scope.patron ? "patron" : "library") is not "
+                                 + "written as the policies' column writes it, so it holds nothing; release it and place it again")
+                }
+            } catch is UsageError {
+                // The reason would show the patron; a log line never does.
+                lines.append("hold \(hold[0] ?? "?"): its patron or library is no value of its policies' columns, "
+                             + "so it holds nothing; `retention hold list` shows it")
+            }
+        }
+        return lines
+    }
+
+    /// `value` read as the type of each column; the one text they agree on, or a usage error (64).
+    private static func canonical(_ value: String, option: String, what: String, columns: [(Policy, String)],
+                                  on connection: Connection) throws -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { throw UsageError("\(option) is empty", exitCode: .usage) }
+        guard !columns.isEmpty else {
+            throw UsageError("\(option) \(visible(trimmed)): no policy in the hold's scope has a \(what) "
+                             + "column (`\(what == "patron" ? "patron:" : "libraries:")` in its file), so the hold could not tell "
+                             + "these records apart; scope it with --policy instead", exitCode: .usage)
+        }
+        var readings: [(policy: String, text: String)] = []
+        var refusals: [String] = []
+        for (policy, column) in columns {
+            guard let relation = try Catalog.relation(policy.table, on: connection),
+                  let type = relation.columns[column]?.fullTypeName else {
+                refusals.append("\(policy.name): \(policy.table).\(visible(column)) does not exist")
+                continue
+            }
+            do {
+                // The type's name is the server's own `format_type` text, not a person's.
+                let text = try connection.query("SELECT CAST($1::text AS \(type))::text", [trimmed]).rows.first?[0] ?? nil
+                if let text { readings.append((policy.name, text)) }
+            } catch let error as DatabaseError where error.kind == .server
+                        && (error.sqlState?.hasPrefix("22") == true || error.sqlState?.hasPrefix("23") == true) {
+                refusals.append("\(policy.name): not a value of \(policy.table).\(visible(column)) (\(type))")
+            }
+        }
+        guard let first = readings.first else {
+            throw UsageError("\(option) \(visible(trimmed)) matches no record: " + refusals.joined(separator: "; "), exitCode: .usage)
+        }
+        if let other = readings.first(where: { $0.text != first.text }) {
+            throw UsageError("\(option) \(visible(trimmed)) means \(visible(first.text)) in policy \(first.policy) but "
+                             + "\(visible(other.text)) in policy \(other.policy); place one hold per policy with --policy",
+                             exitCode: .usage)
+        }
+        return first.text
+    }
+
     /// Places a hold and returns its id. Throws 64 for an empty reference or a window that is not a window.
     public static func place(reference: String, reason: String, scope: HoldScope, on connection: Connection) throws -> Int64 {
         guard !reference.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -132,12 +225,18 @@ public enum HoldRendering {
 
     /// The scope in words; a hold with none freezes everything.
     static func scope(_ hold: Hold) -> String {
+        scope(HoldScope(patron: hold.patron, policy: hold.policy, library: hold.library, from: hold.heldFrom,
+                        until: hold.heldUntil), patronHidden: hold.patronHidden)
+    }
+
+    /// A scope in words, as `hold place` confirms it and `hold list` shows it.
+    public static func scope(_ scope: HoldScope, patronHidden: Bool = false) -> String {
         var parts: [String] = []
-        if let patron = hold.patron { parts.append("patron \(visible(patron))") }
-        if hold.patronHidden { parts.append("one patron (identifier shown to retention_holds members only)") }
-        if let policy = hold.policy { parts.append("policy \(visible(policy))") }
-        if let library = hold.library { parts.append("library \(visible(library))") }
-        switch (hold.heldFrom, hold.heldUntil) {
+        if let patron = scope.patron { parts.append("patron \(visible(patron))") }
+        if patronHidden { parts.append("one patron (identifier shown to retention_holds members only)") }
+        if let policy = scope.policy { parts.append("policy \(visible(policy))") }
+        if let library = scope.library { parts.append("library \(visible(library))") }
+        switch (scope.from, scope.until) {
         case let (from?, until?): parts.append("records dated from \(from) until \(until)")
         case let (from?, nil): parts.append("records dated from \(from)")
         case let (nil, until?): parts.append("records dated before \(until)")

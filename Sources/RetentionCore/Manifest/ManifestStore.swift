@@ -10,8 +10,9 @@ public struct ManifestSettings: Sendable {
     public let directory: String
     public let signingKey: SigningKey
 
-    /// Loads the key and proves the folder is writable (SPEC §6 preflight); throws 78 or 77.
-    public init(directory: String?, signingKeyPath: String?) throws {
+    /// Loads the key and proves the folder can take the manifest of a run of `policies` (the run's
+    /// preflight): throws 78 or 77 before anything changes.
+    public init(directory: String?, signingKeyPath: String?, policies: [Policy] = []) throws {
         guard let signingKeyPath, !signingKeyPath.isEmpty else {
             throw UsageError("no signing key: give --signing-key FILE or set RETENTION_SIGNING_KEY "
                              + "(make one with `retention keygen --out DIR`)", exitCode: .config)
@@ -21,7 +22,7 @@ public struct ManifestSettings: Sendable {
         }
         signingKey = try SigningKeys.loadPrivateKey(path: signingKeyPath)
         self.directory = directory
-        try ManifestStore.checkWritable(directory)
+        try ManifestStore.checkWritable(directory, bytes: ManifestStore.reserve(for: policies))
     }
 }
 
@@ -42,8 +43,16 @@ public struct ManifestStore {
         self.logger = logger
     }
 
-    /// Checks that `directory` is a folder this process can create files in.
-    static func checkWritable(_ directory: String) throws {
+    /// Bytes to prove free for a run's manifest: twice a generous estimate (the envelope's base64
+    /// payload, a block per policy and per library period), at least 16 KiB.
+    static func reserve(for policies: [Policy]) -> Int {
+        let estimate = 4_096 + policies.reduce(0) { $0 + 1_536 + 768 * ($1.libraries?.retain.count ?? 0) }
+        return max(16_384, 2 * estimate)
+    }
+
+    /// Checks that `directory` is a folder that can take a file of `bytes`: writes and fsyncs one,
+    /// then removes it. (An empty file fits even on a full file system; the manifest would not.)
+    static func checkWritable(_ directory: String, bytes: Int = 16_384) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw UsageError("manifest folder \(directory) does not exist or is not a folder", exitCode: .config)
@@ -54,8 +63,15 @@ public struct ManifestStore {
             throw UsageError("manifest folder \(directory) is not writable (\(String(cString: strerror(errno))))",
                              exitCode: .config)
         }
+        defer { unlink(probe) }
+        let zeros = [UInt8](repeating: 0, count: bytes)
+        let written = zeros.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let failure = written != bytes ? (written < 0 ? errno : ENOSPC) : fsync(fd) != 0 ? errno : 0
         close(fd)
-        unlink(probe)
+        if failure != 0 {
+            throw UsageError("manifest folder \(directory) cannot take a manifest of \(bytes) bytes "
+                             + "(\(String(cString: strerror(failure)))); nothing was changed", exitCode: .config)
+        }
     }
 
     /// Marks runs that died as recovered and writes a manifest for every finished run that lacks one, oldest first.

@@ -22,8 +22,9 @@ public struct VerificationReport: Sendable {
     public var text: String {
         var lines = files.map { verdict -> String in
             let what = verdict.manifest.map { "sequence \($0.sequence), run \($0.runID), \($0.status)" } ?? "unreadable"
-            if verdict.problems.isEmpty { return "OK    \(verdict.path) (\(what))" }
-            return "FAIL  \(verdict.path) (\(what)): " + verdict.problems.joined(separator: "; ")
+            // File names are shown escaped: a name with a newline could otherwise print a forged `OK` line.
+            if verdict.problems.isEmpty { return "OK    \(visible(verdict.path)) (\(what))" }
+            return "FAIL  \(visible(verdict.path)) (\(what)): " + verdict.problems.joined(separator: "; ")
         }
         lines += general.map { "FAIL  \($0)" }
         let bad = files.filter { !$0.problems.isEmpty }.count
@@ -47,7 +48,7 @@ public enum Verifier {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw UsageError("\(path) does not exist", exitCode: .usage)
+                throw UsageError("\(visible(path)) does not exist", exitCode: .usage)
             }
             if isDirectory.boolValue {
                 let names = try FileManager.default.contentsOfDirectory(atPath: path)
@@ -92,6 +93,15 @@ public enum Verifier {
         let manifest: Manifest
         do { manifest = try Manifest(payload: envelope.payload) } catch { return fail("signed payload is not a valid manifest: \(error)") }
         var problems: [String] = []
+        // The signature covers the payload only; the rest of the envelope is checked here, so that no
+        // byte of the file can change unnoticed: one signature, made by this key, named by its id.
+        if envelope.signatures.count != 1 {
+            problems.append("the envelope holds \(envelope.signatures.count) signatures; a manifest is signed exactly once")
+        }
+        if let keyid = envelope.signatures.first?.keyid, keyid != key.keyID {
+            problems.append("the signature's keyid was altered (\(visible(String(keyid.prefix(16))))...; the key's id is "
+                            + "\(key.keyID.prefix(16))...)")
+        }
         if data != envelope.fileData() { problems.append("the envelope was altered (not in its canonical form)") }
         let name = (path as NSString).lastPathComponent
         if name != manifest.fileName {
@@ -116,14 +126,14 @@ public enum Verifier {
             }
             let prior = verdicts[before].manifest!
             if manifest.sequence == prior.sequence {
-                verdicts[index].problems.append("repeated sequence \(manifest.sequence) (also in \(verdicts[before].path))")
+                verdicts[index].problems.append("repeated sequence \(manifest.sequence) (also in \(visible(verdicts[before].path)))")
             } else if manifest.sequence != prior.sequence + 1 {
                 let missing = manifest.sequence - prior.sequence - 1
                 verdicts[index].problems.append("sequence gap: \(missing) \(missing == 1 ? "manifest" : "manifests") "
                                                 + "missing before sequence \(manifest.sequence)")
             } else if manifest.previousSHA256 != verdicts[before].sha256 {
                 verdicts[index].problems.append("previous_sha256 does not match the manifest before it "
-                                                + "(\(verdicts[before].path)): it was altered or replaced")
+                                                + "(\(visible(verdicts[before].path))): it was altered or replaced")
             }
         }
     }

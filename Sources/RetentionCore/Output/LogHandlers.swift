@@ -52,9 +52,10 @@ public struct TextLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
-        let details = all.isEmpty ? "" : " (" + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        // Escaped like every name in text output: a file or table name with a newline cannot forge a line.
+        let details = all.isEmpty ? "" : " (" + all.sorted { $0.key < $1.key }.map { "\(visible($0.key))=\(visible("\($0.value)"))" }
             .joined(separator: " ") + ")"
         let prefix = event.level >= .warning ? "\(event.level.rawValue): " : ""
-        FileHandle.standardError.write(Data("retention: \(prefix)\(event.message)\(details)\n".utf8))
+        FileHandle.standardError.write(Data("retention: \(prefix)\(visible("\(event.message)"))\(details)\n".utf8))
     }
 }

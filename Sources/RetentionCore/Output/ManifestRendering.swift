@@ -10,7 +10,7 @@ public enum ManifestRendering {
     }
 
     public static func text(_ manifest: Manifest, path: String, signature: SignatureState) -> String {
-        var out = "Manifest \(path)\n"
+        var out = "Manifest \(visible(path))\n"
         switch signature {
         case .verified(let keyID): out += "Signature:  verified (key \(keyID.prefix(16))...)\n"
         case .failed(let reason): out += "Signature:  NOT VERIFIED: \(reason)\n"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A policy checked against the live catalog, with the facts its SQL needs.
 public struct ResolvedPolicy: Sendable {
     public let policy: Policy
@@ -119,21 +121,26 @@ public enum Catalog {
             }
         }
 
+        var settable: [(Assignment, Column)] = []
         for assignment in policy.set {
             guard let target = column(assignment.column, "set") else { continue }
             if assignment.column == policy.key || assignment.column == policy.libraries?.column {
                 fail("set may not change \(visible(assignment.column)): it is the policy's key or library column")
                 continue
             }
-            guard let value = assignment.value else {
-                if target.notNull {
-                    fail("set \(visible(assignment.column)): null does not fit, the column is NOT NULL in \(policy.table)")
-                }
+            if assignment.value == nil && target.notNull {
+                fail("set \(visible(assignment.column)): null does not fit, the column is NOT NULL in \(policy.table)")
                 continue
             }
-            if let problem = try literalProblem(value, for: target, on: connection) {
-                fail("set \(visible(assignment.column)): '\(visible(value))' does not fit its type \(target.typeName) (\(problem))")
+            let shown = assignment.value.map { "'\(visible($0))'" } ?? "null"
+            if let problem = try castProblem(assignment.value, to: target, on: connection) {
+                fail("set \(visible(assignment.column)): \(shown) does not fit \(target.fullTypeName) (\(problem))")
+                continue
             }
+            settable.append((assignment, target))
+        }
+        if !settable.isEmpty, messages.isEmpty {
+            for problem in try checkConstraintProblems(settable, table: table, on: connection) { fail(problem) }
         }
 
         let patronColumn = policy.patron.flatMap { column($0, "patron") }
@@ -192,7 +199,18 @@ public enum Catalog {
                                                 && error.sqlState != "3F000" {
             return (nil, ["policy \(policy.name) cannot be applied to \(policy.table): \(error.message) (SQLSTATE \(error.sqlState ?? "?"))"])
         }
-        return (resolved, [])
+        // Every period as the run will use it: its cutoff on the database clock, in the age column's
+        // type (`7000 years` ago is before the first date PostgreSQL can hold).
+        let periods = [("retain", policy.retain)] + (policy.libraries?.retain.map { ("library '\(visible($0.library))'", $0.period) } ?? [])
+        for (what, period) in periods {
+            do {
+                try connection.query("SELECT (now() - $1::interval)::\(ageType.sql)", [period.interval])
+            } catch let error as DatabaseError where error.kind == .server && error.sqlState?.hasPrefix("22") == true {
+                fail("the period of \(what), \(period), reaches before the earliest \(ageType.sql) PostgreSQL can hold "
+                     + "(\(error.message)); policy \(policy.name)")
+            }
+        }
+        return messages.isEmpty ? (resolved, []) : (nil, messages)
     }
 
     /// The relation's oid, kind and columns, or `nil` when there is no such relation.
@@ -220,6 +238,69 @@ public enum Catalog {
     static func ownsTable(_ oid: String, on connection: Connection) throws -> Bool {
         try connection.query("SELECT pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
                              [oid]).rows.first?[0] == "t"
+    }
+
+    /// Asks the server to cast `value` to the column's full type (with its modifier, like
+    /// `numeric(8,2)`, and a domain's constraints), as an `UPDATE` assigning it would; returns its
+    /// complaint, or `nil` when it fits.
+    static func castProblem(_ value: String?, to column: Column, on connection: Connection) throws -> String? {
+        do {
+            // The type's name is the server's own `format_type` text (quoted where needed), not a policy's.
+            try connection.query("SELECT CAST($1::text AS \(column.fullTypeName))", [value])
+            return nil
+        } catch let error as DatabaseError where error.kind == .server
+                    && (error.sqlState?.hasPrefix("22") == true || error.sqlState?.hasPrefix("23") == true) {
+            return error.message
+        }
+    }
+
+    /// Evaluates each CHECK constraint of the table whose columns are all among `set` on the `set`
+    /// values, in a read-only transaction that is rolled back; returns a problem per constraint the
+    /// values break. (A constraint that also reads other columns depends on each row, so it cannot
+    /// be proven here; the run's batch would fail on it.)
+    static func checkConstraintProblems(_ settable: [(Assignment, Column)], table: Relation,
+                                        on connection: Connection) throws -> [String] {
+        let names = Set(settable.map(\.0.column))
+        // One row per constraint and column it reads.
+        let rows = try connection.query("""
+            SELECT c.oid::text, c.conname, pg_catalog.pg_get_expr(c.conbin, c.conrelid), a.attname
+            FROM pg_catalog.pg_constraint c
+            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+            WHERE c.conrelid = $1::oid AND c.contype = 'c'
+            ORDER BY c.conname, a.attname
+            """, [table.oid]).rows
+        var order: [String] = []
+        var constraints: [String: (name: String, expression: String, columns: [String])] = [:]
+        for row in rows {
+            guard let oid = row[0], let name = row[1], let expression = row[2], let column = row[3] else { continue }
+            if constraints[oid] == nil { order.append(oid) }
+            constraints[oid, default: (name, expression, [])].columns.append(column)
+        }
+        var problems: [String] = []
+        for oid in order {
+            guard let (name, expression, used) = constraints[oid], used.allSatisfy({ names.contains($0) }) else { continue }
+            var params = Parameters()
+            let values = settable.map { assignment, column in
+                "CAST(\(params.bind(assignment.value))::text AS \(column.fullTypeName)) AS \(quoteIdentifier(assignment.column))"
+            }
+            // The expression is the server's own text of a constraint on this table; it reads the
+            // columns by name, which the subquery provides with the `set` values.
+            let holds: String?
+            do {
+                holds = try connection.transaction(readOnly: true) {
+                    try connection.query("SELECT (\(expression)) IS NOT FALSE FROM (SELECT \(values.joined(separator: ", "))) AS t",
+                                         params.values).rows.first?[0] ?? nil
+                }
+            } catch let error as DatabaseError where error.kind == .server {
+                problems.append("set values cannot be checked against constraint \(visible(name)) (\(error.message))")
+                continue
+            }
+            if holds == "f" {
+                problems.append("set \(used.map(visible).joined(separator: ", ")): the values break the check constraint "
+                                + "\(visible(name)) of the table")
+            }
+        }
+        return problems
     }
 
     /// Asks the server to read `value` as the column's type; returns its complaint, or `nil` when it fits.

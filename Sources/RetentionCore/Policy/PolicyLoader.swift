@@ -10,9 +10,9 @@ public struct PolicyProblem: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch (line, column) {
-        case let (line?, column?): return "\(file):\(line):\(column): \(message)"
-        case let (line?, nil): return "\(file):\(line): \(message)"
-        default: return "\(file): \(message)"
+        case let (line?, column?): return "\(visible(file)):\(line):\(column): \(message)"
+        case let (line?, nil): return "\(visible(file)):\(line): \(message)"
+        default: return "\(visible(file)): \(message)"
         }
     }
 }
@@ -102,6 +102,8 @@ public enum PolicyLoader {
             reader.problem(at: nil, "is empty; expected a policy (name, version, description, table, ...)")
             return .failure(PolicyErrors(problems: reader.problems, exitCode: .dataError))
         }
+        reader.refuseControlCharacters(root)
+        guard reader.problems.isEmpty else { return .failure(PolicyErrors(problems: reader.problems, exitCode: .dataError)) }
         let policy = reader.policy(root, sha256: sha256)
         if let policy, reader.problems.isEmpty { return .success(policy) }
         return .failure(PolicyErrors(problems: reader.problems, exitCode: .dataError))
@@ -119,6 +121,33 @@ private struct NodeReader {
     mutating func problem(at node: Node?, _ message: String, mark: Mark? = nil) {
         let mark = mark ?? node?.mark
         problems.append(PolicyProblem(file: file, line: mark?.line, column: mark?.column, message: message))
+    }
+
+    /// Refuses control characters in every key and value: a NUL cuts a string where libpq reads it
+    /// (a library key `"BANGOR\0x"` became BANGOR), and a newline or escape sequence would forge
+    /// output. Only the description may hold line breaks and tabs.
+    mutating func refuseControlCharacters(_ node: Node, isRoot: Bool = true, allowLineBreaks: Bool = false) {
+        switch node {
+        case .scalar(let scalar):
+            let bad = scalar.string.unicodeScalars.first { scalar in
+                let isControl = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+                return isControl && !(allowLineBreaks && (scalar == "\n" || scalar == "\t"))
+            }
+            if let bad {
+                problem(at: node, "'\(visible(scalar.string))' holds a control character (\(visible(String(bad)))); "
+                        + "names, values and periods may not")
+            }
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                refuseControlCharacters(key, isRoot: false)
+                let isDescription = isRoot && key.scalar?.string == "description"
+                refuseControlCharacters(value, isRoot: false, allowLineBreaks: isDescription)
+            }
+        case .sequence(let sequence):
+            for element in sequence { refuseControlCharacters(element, isRoot: false) }
+        case .alias:
+            break
+        }
     }
 
     mutating func policy(_ root: Node, sha256: String) -> Policy? {
@@ -239,7 +268,12 @@ private struct NodeReader {
             problem(at: map[key], "\(key) must be a schema-qualified table name like public.loans, found '\(visible(text))'")
             return nil
         }
-        return QualifiedName(schema: parts[0], name: parts[1])
+        let name = QualifiedName(schema: parts[0], name: parts[1])
+        if name.isReserved {
+            problem(at: map[key], "\(key) \(name) is in \(name.schema == "retention" ? "the tool's own schema retention (runs, ledger, legal holds)" : "PostgreSQL's system catalogs"); a policy may name neither")
+            return nil
+        }
+        return name
     }
 
     mutating func period(_ node: Node?, _ what: String, parent: Node) -> Period? {

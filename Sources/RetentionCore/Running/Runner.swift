@@ -120,6 +120,9 @@ public struct RunSummary: Sendable {
     public var policies: [PolicyOutcome]
     /// The manifest written for the run, when one was.
     public var manifestPath: String?
+    /// Why the manifest could not be written after the purge (the ledger holds every batch; the
+    /// next run or `retention setup` writes it), or `nil`.
+    public var manifestError: (any RetentionError)?
     /// The signal that interrupted the run (status `interrupted`).
     public var signal: Int32?
 }
@@ -199,15 +202,23 @@ public final class Runner {
             }
             if summary.status == .running { summary.status = .completed }
             if summary.status != .interrupted {
+                var stoppedBy: Int32?
+                let stop = options.stopRequested ?? { nil }
                 if let erasure {
-                    try maintain(policies, summary: summary, method: "erase (\(erasure.method?.rawValue ?? ""))") { table in
-                        try Erasure.rewrite(table, plan: erasure, on: connection)
+                    stoppedBy = try maintain(policies, summary: summary, method: "erase (\(erasure.method?.rawValue ?? ""))",
+                                             stopRequested: stop) { table in
+                        try Erasure.rewrite(table, plan: erasure, on: connection, stopRequested: stop)
                     }
                 } else if options.vacuum {
                     // The name comes from the catalog check and is quoted: a fixed statement of the program's.
-                    try maintain(policies, summary: summary, method: "vacuum") { table in
+                    stoppedBy = try maintain(policies, summary: summary, method: "vacuum", stopRequested: stop) { table in
                         try connection.execute(unsafeSQL: "VACUUM \(table.sql)")
                     }
+                }
+                if let stoppedBy {
+                    summary.status = .interrupted
+                    summary.signal = stoppedBy
+                    logger.notice("interrupted by signal \(stoppedBy) during table maintenance; the purge is complete and recorded")
                 }
             }
             summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil)
@@ -227,7 +238,12 @@ public final class Runner {
             }
             throw PurgeFailed(runID: summary.runID, cause: error)
         }
-        summary.manifestPath = try store.write(runID: summary.runID)
+        do {
+            summary.manifestPath = try store.write(runID: summary.runID)
+        } catch let error as RetentionError {
+            // The purge is done and recorded; say so, and what is missing, rather than fail without a word.
+            summary.manifestError = error
+        }
         return summary
     }
 
@@ -237,11 +253,17 @@ public final class Runner {
         // No bitmap scans: the batch's key bounds are unknown when the statement is planned, so the
         // server once combined the key range with the age index and read all 230,000 old entries of
         // that index for each batch of 10,000 keys; a plain range scan of the key reads only the batch.
-        try session.query("""
-            SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
-                   set_config('idle_in_transaction_session_timeout', '60s', false), set_config('jit', 'off', false),
-                   set_config('enable_bitmapscan', 'off', false)
-            """, [options.lockTimeout, options.statementTimeout])
+        do {
+            try session.query("""
+                SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+                       set_config('idle_in_transaction_session_timeout', '60s', false), set_config('jit', 'off', false),
+                       set_config('enable_bitmapscan', 'off', false)
+                """, [options.lockTimeout, options.statementTimeout])
+        } catch let error as DatabaseError where error.sqlState == "22023" {
+            // The server's parser is the judge of its own settings' syntax; nothing has changed yet.
+            throw UsageError("--lock-timeout \(visible(options.lockTimeout)) / --statement-timeout "
+                             + "\(visible(options.statementTimeout)): \(error.message)", exitCode: .usage)
+        }
     }
 
     /// Tries to reach the server again after the connection broke (a restart), for a few seconds.
@@ -310,16 +332,28 @@ public final class Runner {
     ///
     /// Plain VACUUM marks the space of purged rows free but does not overwrite it; only a rewrite
     /// (`--erase`) removes their bytes from the table's files (README, "What erasure means").
+    ///
+    /// A SIGTERM or SIGINT cancels the statement (or pg_repack) at once and ends the maintenance;
+    /// returns that signal, or `nil` when every table was done.
     private func maintain(_ policies: [ResolvedPolicy], summary: RunSummary, method: String,
-                          _ work: (QualifiedName) throws -> Void) throws {
+                          stopRequested: @escaping @Sendable () -> Int32?,
+                          _ work: (QualifiedName) throws -> Void) throws -> Int32? {
         // Maintenance of a large table may take longer than a batch may take.
         try connection.query("SELECT set_config('statement_timeout', '0', false)")
         defer { _ = try? connection.query("SELECT set_config('statement_timeout', $1, false)", [statementTimeout]) }
         var done = Set<String>()
         for (resolved, outcome) in zip(policies, summary.policies) where outcome.rows > 0 {
+            if let signal = stopRequested() { return signal }
             let clock = ContinuousClock()
             let began = clock.now
-            if done.insert(resolved.tableOID).inserted { try work(resolved.policy.table) }
+            if done.insert(resolved.tableOID).inserted {
+                do {
+                    try connection.cancelling(when: { stopRequested() != nil }) { try work(resolved.policy.table) }
+                } catch where stopRequested() != nil {
+                    // Cancelled (57014, or pg_repack stopped): the table is as it was before its maintenance.
+                    return stopRequested()
+                }
+            }
             let elapsed = milliseconds(clock.now - began)
             try connection.query("""
                 UPDATE retention.run_policies SET maintenance = $3, maintenance_ms = $4::int8
@@ -329,6 +363,7 @@ public final class Runner {
                 "policy.name": "\(resolved.policy.name)", "maintenance.method": "\(method)", "maintenance.ms": "\(elapsed)",
             ])
         }
+        return nil
     }
 
     /// The cluster's system identifier, which names the database in manifests together with its name.

@@ -1,0 +1,96 @@
+/// The fields of a server error that decide what of its message may be shown.
+///
+/// A server error's primary message is not always the server's own words: a trigger, a check
+/// function or a rule can `RAISE` any text with any SQLSTATE, row values included
+/// (`RAISE EXCEPTION 'loan % (%)', OLD.id, OLD.notes`), and some of the server's own messages quote
+/// a value (`invalid input syntax for type integer: "..."`). So a message is treated as untrusted:
+/// one raised by code in the database is replaced by a fixed text and the names the error's fields
+/// carry; in the server's own messages every quoted text is cut unless it is one of those names.
+struct ServerErrorFields {
+    let sqlState: String?
+    /// The server source file that raised the error (`pl_exec.c` for PL/pgSQL's `RAISE`).
+    let sourceFile: String?
+    /// The error's CONTEXT: where it happened. Read only for the name of a PL/pgSQL function.
+    let context: String?
+    let schema: String?
+    let table: String?
+    let column: String?
+    let dataType: String?
+    let constraint: String?
+
+    /// SQLSTATE classes whose messages are about statements, names and the session, never about
+    /// a row's values: syntax and access rules, feature, connection, authorization, catalog
+    /// objects, resources, object state, operator intervention.
+    private static let nameOnlyClasses: Set<String> = ["0A", "08", "28", "3D", "3F", "42", "53", "55", "57"]
+
+    /// Whether the error was raised by code in the database (a procedural language), not by the server.
+    var raisedByDatabaseCode: Bool {
+        if sqlState?.hasPrefix("P0") == true { return true }
+        guard let file = sourceFile else { return true }
+        // PL/pgSQL (pl_*.c), PL/Python (plpy_*.c), PL/Perl (plperl*.c, SPI.c), PL/Tcl (pltcl.c), PL/v8 and others.
+        return file.hasPrefix("pl") || file == "SPI.c" || file == "Util.c"
+    }
+
+    /// The names the error's fields carry, as `table public.loans, constraint loans_status_check`.
+    var names: String {
+        var parts: [String] = []
+        if let table { parts.append("table " + [schema, table].compactMap { $0.map(visible) }.joined(separator: ".")) }
+        if let column { parts.append("column \(visible(column))") }
+        if let dataType { parts.append("type \(visible(dataType))") }
+        if let constraint { parts.append("constraint \(visible(constraint))") }
+        if let function = routine { parts.append("function \(visible(function))") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// The PL/pgSQL function named by the error's context (`PL/pgSQL function guard() line 3 at RAISE`).
+    private var routine: String? {
+        guard let context, let start = context.range(of: "PL/pgSQL function ") else { return nil }
+        let rest = context[start.upperBound...]
+        guard let end = rest.firstIndex(of: "(") else { return nil }
+        let name = String(rest[..<end])
+        return name.isEmpty || name.contains(" ") ? nil : name
+    }
+
+    /// The message as it may be logged and stored: never a value from a row.
+    func safeMessage(_ primary: String) -> String {
+        if raisedByDatabaseCode {
+            let named = names
+            return "an error raised by code in the database (a trigger, rule or function); its message is not shown"
+                + " as it may quote row values" + (named.isEmpty ? "" : " (\(named))")
+        }
+        if let sqlState, Self.nameOnlyClasses.contains(String(sqlState.prefix(2))) { return primary }
+        let kept = Set([schema, table, column, dataType, constraint].compactMap { $0 })
+        let cut = Self.cutQuotedValues(primary, keeping: kept)
+        let named = names
+        return cut + (named.isEmpty || cut == primary ? "" : " (\(named))")
+    }
+
+    /// Replaces every double-quoted text (`"..."`) that is not one of `names` with `"..."`, and every
+    /// `(key)=(value)` pair with `(...)=(...)`.
+    static func cutQuotedValues(_ text: String, keeping names: Set<String>) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "\"") {
+            out += rest[..<open]
+            let after = rest.index(after: open)
+            guard let close = rest[after...].firstIndex(of: "\"") else {
+                // An unclosed quote: everything after it may be a value.
+                return out + "\"..."
+            }
+            let quoted = String(rest[after..<close])
+            out += names.contains(quoted) ? "\"\(quoted)\"" : "\"...\""
+            rest = rest[rest.index(after: close)...]
+        }
+        out += rest
+        // `Key (id)=(42)` in a primary message (DETAIL is never read, but be sure).
+        var from = out.startIndex
+        while let equals = out.range(of: ")=(", range: from..<out.endIndex),
+              let open = out[..<equals.lowerBound].lastIndex(of: "("),
+              let close = out[equals.upperBound...].firstIndex(of: ")") {
+            let offset = out.distance(from: out.startIndex, to: open)
+            out.replaceSubrange(open...close, with: "(...)=(...)")
+            from = out.index(out.startIndex, offsetBy: offset + 11)
+        }
+        return out
+    }
+}

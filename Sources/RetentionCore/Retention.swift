@@ -28,8 +28,9 @@ public enum Retention {
     public static func resolve(_ policies: [Policy], on connection: Connection,
                                for purpose: Privileges.Purpose = .run) throws -> [ResolvedPolicy] {
         try Privileges.requireSchemaUsage(on: connection)
-        try Setup.requireInstalled(on: connection)
+        try RetentionSchema.requireInstalled(on: connection)
         let resolved = try Catalog.resolve(policies, on: connection)
+        try StatementProof.prove(resolved, on: connection)
         try Privileges.require(resolved, for: purpose, on: connection)
         return resolved
     }
@@ -37,8 +38,8 @@ public enum Retention {
     /// Writes manifests for runs that died or lack one, when signing is configured and no run is going.
     public static func finalizeDeadRuns(on connection: Connection, settings: ManifestSettings?, logger: Logger) throws {
         guard let settings else {
-            let pending = try connection.query(
-                "SELECT count(*) FROM retention.runs WHERE sequence IS NULL").rows[0][0].flatMap { Int($0) } ?? 0
+            let pending = try connection.query("SELECT count(*) AS pending FROM retention.runs WHERE sequence IS NULL")
+                .single().int64("pending")
             if pending > 0 {
                 logger.warning("\(pending) runs have no manifest yet; the next `retention run` writes them (or run setup with --manifests and --signing-key)")
             }

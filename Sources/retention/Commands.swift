@@ -22,7 +22,7 @@ struct Setup: ParsableCommand {
             let settings = signing.isComplete
                 ? try ManifestSettings(directory: signing.manifestFolder, signingKeyPath: signing.signingKeyFile) : nil
             let connection = try Retention.connect(database.conninfo, logger: logger)
-            try RetentionCore.Setup.install(on: connection, logger: logger)
+            try RetentionSchema.install(on: connection, logger: logger)
             try Retention.finalizeDeadRuns(on: connection, settings: settings, logger: logger)
         }
     }

@@ -77,7 +77,7 @@ struct HoldCommand: ParsableCommand {
                                      + "(there are: \(policies.map(\.name).joined(separator: ", ")))", exitCode: .usage)
                 }
                 let connection = try Retention.connect(database.conninfo, logger: logger)
-                try RetentionCore.Setup.requireInstalled(on: connection)
+                try RetentionSchema.requireInstalled(on: connection)
                 let scope = try Holds.canonicalScope(scope, policies: policies, on: connection)
                 let id = try Holds.place(reference: reference, reason: reason, scope: scope, on: connection)
                 print("placed hold \(id): \(visible(reference))")
@@ -104,7 +104,7 @@ struct HoldCommand: ParsableCommand {
             let logger = global.makeLogger()
             try perform(logger) {
                 let connection = try Retention.connect(database.conninfo, logger: logger)
-                try RetentionCore.Setup.requireInstalled(on: connection)
+                try RetentionSchema.requireInstalled(on: connection)
                 let holds = try Holds.list(includeReleased: all, on: connection)
                 print(json ? HoldRendering.json(holds) : HoldRendering.text(holds, includeReleased: all), terminator: "")
             }
@@ -126,7 +126,7 @@ struct HoldCommand: ParsableCommand {
             let logger = global.makeLogger()
             try perform(logger) {
                 let connection = try Retention.connect(database.conninfo, logger: logger)
-                try RetentionCore.Setup.requireInstalled(on: connection)
+                try RetentionSchema.requireInstalled(on: connection)
                 try Holds.release(id: id, on: connection)
                 print("released hold \(id)")
             }

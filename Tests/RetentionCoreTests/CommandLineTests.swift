@@ -124,11 +124,9 @@ import Testing
         let json = try db.retention(["plan", "--json", "--policies", policies.url.path])
         #expect(json.status == 0)
         #expect(try db.fingerprint() == before)
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let report = try decoder.decode(PlanReport.self, from: Data(json.stdout.utf8))
+        let report = try JSONDecoder().decode(PlanReport.self, from: Data(json.stdout.utf8))
         let loans = try #require(report.policies.first { $0.name == "loan-history" })
-        #expect(loans.due == 3 && loans.keptByConsent == 1 && loans.keptByRule == 2)
+        #expect(loans.due == 3 && loans.counts[.consent] == 1 && loans.counts[.keepWhen] == 2)
         let run = try db.retention(["run", "--policies", policies.url.path, "--quiet"])
         #expect(run.status == 0)
         #expect(run.output.isEmpty, "quiet run prints nothing on success: \(run.output)")

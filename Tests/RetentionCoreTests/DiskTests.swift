@@ -39,7 +39,7 @@ import Testing
         let left = try copiesInHeap(db, table: "visits", canaries: canaries)
         #expect(left >= 450, "copies left after DELETE + VACUUM: \(left)")
         let manifest = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: try db.manifestFiles()[0]))).payload)
-        #expect(manifest.policies[0].maintenance == "vacuum")
+        #expect(manifest.policies[0].maintenance?.method == "vacuum")
         // Only a rewrite removes them (what `run --erase` will do).
         try db.sql("VACUUM FULL visits")
         #expect(try copiesInHeap(db, table: "visits", canaries: canaries) == 0)

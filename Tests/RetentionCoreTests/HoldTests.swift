@@ -69,14 +69,14 @@ import Testing
         #expect(dueCount == 103)
 
         let plan = try db.plan(policies.url, only: ["visits"])
-        #expect(plan.policies[0].keptByHold == heldCount)
+        #expect(plan.policies[0].counts[.hold] == heldCount)
         #expect(plan.policies[0].due == dueCount - heldCount)
         let run = try db.run(policies.url)
         #expect(run.policies.first { $0.name == "visits" }?.rows == dueCount - heldCount)
         #expect(try db.int("SELECT count(*) FROM visits WHERE (\(Self.due)) AND NOT (\(held))") == 0)
         #expect(try db.int("SELECT count(*) FROM visits WHERE \(Self.due)") == heldCount)
         let manifest = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: try db.manifestFiles().last!))).payload)
-        #expect(manifest.policies.first { $0.name == "visits" }?.keptByHold == heldCount)
+        #expect(manifest.policies.first { $0.name == "visits" }?.counts[.hold] == heldCount)
 
         let release = try db.retention(["hold", "release", "1"])
         #expect(release.status == 0)
@@ -95,7 +95,7 @@ import Testing
         #expect(place.status == 0, "\(place.stderr)")
         let old = try db.int("SELECT count(*) FROM other WHERE seen < now() - interval '1 day'")
         let plan = try db.plan(policies.url, only: ["other"])
-        #expect(old >= 29 && plan.policies[0].keptByHold == old && plan.policies[0].due == 0)
+        #expect(old >= 29 && plan.policies[0].counts[.hold] == old && plan.policies[0].due == 0)
         let run = try db.run(policies.url, only: ["other"])
         #expect(run.policies[0].rows == 0)
         #expect(try db.int("SELECT count(*) FROM other") == 30)
@@ -110,9 +110,9 @@ import Testing
             """)
         let heldCount = try db.int("SELECT count(*) FROM visits WHERE (\(Self.due)) AND patron = 3")
         let plan = try db.plan(policies.url, only: ["visits"])
-        #expect(plan.policies[0].keptByHold == heldCount)
+        #expect(plan.policies[0].counts[.hold] == heldCount)
         let run = try db.run(policies.url, only: ["visits"])
-        #expect(run.policies[0].libraries.reduce(0) { $0 + $1.keptByHold } == heldCount)
+        #expect(run.policies[0].libraries.reduce(0) { $0 + $1.counts[.hold] } == heldCount)
         #expect(try db.int("SELECT count(*) FROM visits WHERE (\(Self.due))") == heldCount)
     }
 

@@ -302,7 +302,8 @@ import Testing
         var waiting = false
         for _ in 0..<600 where !waiting {
             waiting = try db.int("""
-                SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'VACUUM %' AND wait_event_type = 'Lock'
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND query LIKE 'VACUUM %' AND wait_event_type = 'Lock'
                 """) > 0
             if !waiting { Thread.sleep(forTimeInterval: 0.05) }
         }
@@ -319,7 +320,9 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM loans WHERE id IN (1, 3, 5) AND patron_id IS NULL") == 3)
         let manifest = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: try #require(try db.manifestFiles().first)))).payload)
         #expect(manifest.status == "interrupted" && manifest.policies[0].maintenance == nil)
-        #expect(try db.int("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'VACUUM %' AND state = 'active'") == 0)
+        #expect(try db.int("""
+            SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'VACUUM %' AND state = 'active'
+            """) == 0)
     }
 
     // MARK: - 10. The whole envelope is checked

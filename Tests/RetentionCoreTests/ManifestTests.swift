@@ -33,7 +33,7 @@ import Testing
         #expect(first.systemIdentifier?.isEmpty == false)
         #expect(first.toolVersion == RetentionVersion.current)
         let loans = try #require(first.policies.first { $0.name == "loan-history" })
-        #expect(loans.rows == 3 && loans.keptByConsent == 1 && loans.keptByRule == 2 && loans.keptByHold == 0)
+        #expect(loans.rows == 3 && loans.counts[.consent] == 1 && loans.counts[.keepWhen] == 2 && loans.counts[.hold] == 0)
         #expect(loans.action == "anonymize" && loans.table == "public.loans" && loans.version == 1)
         #expect(loans.fileSHA256.count == 64 && loans.batches == 1)
         #expect(Set(loans.libraries.compactMap(\.library)) == ["AUGUSTA", "BANGOR", "PORTLAND"])

@@ -141,7 +141,7 @@ import Testing
             CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz);
             INSERT INTO visits SELECT g, now() - interval '100 days' FROM generate_series(1, 30000) g;
             """)
-        try Setup.install(on: db, logger: quietLogger)
+        try RetentionSchema.install(on: db, logger: quietLogger)
         let files = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\n"])
         let keys = files.url.appendingPathComponent("keys")
         let manifestFolder = files.url.appendingPathComponent("manifests")

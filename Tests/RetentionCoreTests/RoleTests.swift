@@ -34,9 +34,7 @@ import Testing
         #expect(try db.retention(["check", "--db", "--policies", policies.url.path], environment: asPurger).status == 0)
         let plan = try db.retention(["plan", "--json", "--policies", policies.url.path], environment: asPurger)
         #expect(plan.status == 0, "\(plan.stderr)")
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let report = try decoder.decode(PlanReport.self, from: Data(plan.stdout.utf8))
+        let report = try JSONDecoder().decode(PlanReport.self, from: Data(plan.stdout.utf8))
         let run = try db.retention(["run", "--policies", policies.url.path, "--batch-size", "300"], environment: asPurger)
         #expect(run.status == 0, "\(run.stderr)")
         if run.status != 0 { print(run.stderr) }
@@ -53,7 +51,7 @@ import Testing
         for query in ["SELECT first_name FROM patrons LIMIT 1", "SELECT email FROM patrons LIMIT 1",
                       "SELECT notes FROM loans LIMIT 1", "SELECT attendee_name FROM event_attendance LIMIT 1",
                       "SELECT guest_name FROM computer_signups LIMIT 1", "SELECT * FROM loans LIMIT 1"] {
-            let error = try #require(throws: DatabaseError.self) { try purger.query(query) }
+            let error = try #require(throws: DatabaseError.self) { try purger.query(unsafeSQL: query) }
             #expect(error.sqlState == "42501", "\(query)")
             #expect(error.exitCode == .noPermission)
         }

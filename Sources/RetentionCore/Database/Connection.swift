@@ -49,12 +49,6 @@ public struct DatabaseError: RetentionError {
     public var isPermissionDenied: Bool { sqlState == "42501" }
 }
 
-/// The rows of one result, as text; NULL is `nil`.
-public struct QueryResult: Sendable {
-    public let columns: [String]
-    public let rows: [[String?]]
-}
-
 /// One libpq connection: the only place in the program that calls libpq.
 ///
 /// Not `Sendable`: use it from one task at a time. Every value goes to the server as a bound
@@ -144,29 +138,37 @@ public final class Connection {
         return String(cString: value)
     }
 
-    /// Runs one statement with bound parameters and returns its rows as text.
-    ///
-    /// - Parameters:
-    ///   - sql: the statement, with `$1`, `$2`, ... for values; never user text.
-    ///   - params: the values, sent separately from the statement (`nil` is SQL NULL).
-    ///   - types: optional type OIDs of the parameters, to make the server parse a value as that type.
+    /// Runs one statement with bound parameters and returns its rows.
     @discardableResult
-    public func query(_ sql: String, _ params: [String?] = [], types: [UInt32]? = nil) throws -> QueryResult {
+    public func query(_ statement: Statement) throws -> QueryResult {
+        let params = statement.params
         let result = withCStrings(params) { values in
-            if let types {
+            if let types = statement.types {
                 precondition(types.count == params.count)
                 return types.withUnsafeBufferPointer { oids in
-                    PQexecParams(conn, sql, Int32(params.count), oids.baseAddress, values, nil, nil, 0)
+                    PQexecParams(conn, statement.sql, Int32(params.count), oids.baseAddress, values, nil, nil, 0)
                 }
             }
-            return PQexecParams(conn, sql, Int32(params.count), nil, values, nil, nil, 0)
+            return PQexecParams(conn, statement.sql, Int32(params.count), nil, values, nil, nil, 0)
         }
         return try consume(result)
     }
 
+    /// Runs one fixed statement with bound parameters (`$1`, `$2`, ...; `nil` is SQL NULL).
+    @discardableResult
+    public func query(_ sql: StaticString, _ params: [String?] = [], types: [UInt32]? = nil) throws -> QueryResult {
+        try query(Statement(sql, params, types: types))
+    }
+
+    /// Runs one statement whose text was built at run time (see `Statement(unsafeSQL:)`).
+    @discardableResult
+    public func query(unsafeSQL sql: String, _ params: [String?] = []) throws -> QueryResult {
+        try query(Statement(unsafeSQL: sql, params))
+    }
+
     /// Checks a statement on the server without running it: names, types and operators are resolved.
-    public func prepareCheck(_ sql: String) throws {
-        let result = PQprepare(conn, "", sql, 0, nil)
+    public func prepareCheck(_ statement: Statement) throws {
+        let result = PQprepare(conn, "", statement.sql, 0, nil)
         _ = try consume(result)
     }
 
@@ -196,7 +198,7 @@ public final class Connection {
         try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
             switch snapshot {
             case .export:
-                return try body(try query("SELECT pg_export_snapshot()").rows.first?[0] ?? "")
+                return try body(try query("SELECT pg_export_snapshot() AS snapshot").single().string("snapshot"))
             case .importing(let name):
                 // `SET TRANSACTION SNAPSHOT` takes no parameter; a name from `pg_export_snapshot()` is hex and dashes.
                 guard !name.isEmpty, name.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
@@ -257,7 +259,7 @@ public final class Connection {
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return QueryResult(columns: [], rows: [])
+            return .empty
         case PGRES_TUPLES_OK:
             let columnCount = PQnfields(result)
             let rowCount = PQntuples(result)
@@ -269,7 +271,7 @@ public final class Connection {
                     PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
                 })
             }
-            return QueryResult(columns: columns, rows: rows)
+            return QueryResult(columns: columns, values: rows)
         default:
             throw error(from: result)
         }

@@ -29,12 +29,12 @@ public struct ErasurePlan: Sendable {
 public enum Erasure {
     public static func plan(_ policies: [ResolvedPolicy], allowExclusiveLock: Bool, on connection: Connection) throws -> ErasurePlan {
         let facts = try connection.query("""
-            SELECT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_repack'),
-                   (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user),
-                   current_setting('server_version_num')::int / 10000
-            """).rows[0]
-        let installed = facts[0] == "t", superuser = facts[1] == "t"
-        let program = repackProgram(serverMajor: facts[2] ?? "")
+            SELECT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_repack') AS installed,
+                   (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS superuser,
+                   (current_setting('server_version_num')::int / 10000)::text AS major
+            """).single()
+        let installed = try facts.bool("installed"), superuser = try facts.bool("superuser")
+        let program = repackProgram(serverMajor: try facts.string("major"))
         let noRepack = !installed ? "the pg_repack extension is not installed in this database"
             : !superuser ? "pg_repack is for superusers" : "the pg_repack program was not found"
         var notes: [String] = []
@@ -91,11 +91,11 @@ public enum Erasure {
     /// up (no database yet) count too, since their snapshot holds back every database.
     static func waitForOlderSnapshots(on connection: Connection, timeout: Double = 60,
                                       stopRequested: () -> Int32? = { nil }) throws {
-        let horizon = try connection.query("SELECT txid_current()::text").rows[0][0] ?? "0"
+        let horizon = try connection.query("SELECT txid_current()::text AS horizon").single().string("horizon")
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let older = try connection.query("""
-                SELECT pid::text, coalesce(datname, '(starting)') FROM pg_catalog.pg_stat_activity
+                SELECT pid::text AS pid FROM pg_catalog.pg_stat_activity
                 WHERE pid <> pg_backend_pid() AND (datname = current_database() OR datname IS NULL)
                   AND backend_xmin IS NOT NULL AND txid_current() - age(backend_xmin) < $1::int8
                 LIMIT 1
@@ -105,7 +105,7 @@ public enum Erasure {
                 throw UsageError("--erase: stopped by signal \(signal) before VACUUM FULL", exitCode: .failure)
             }
             if Date() >= deadline {
-                throw UsageError("--erase: server process \(row[0] ?? "?") still has a snapshot from before the purge, "
+                throw UsageError("--erase: server process \(try row.optional("pid") ?? "?") still has a snapshot from before the purge, "
                                  + "so VACUUM FULL would keep the purged rows; run again when it has finished", exitCode: .failure)
             }
             Thread.sleep(forTimeInterval: 0.1)

@@ -81,22 +81,24 @@ public enum Holds {
     /// write it (placed by hand or by an older version), so it may hold nothing; for `check --db`.
     public static func unmatched(policies: [Policy], on connection: Connection) throws -> [String] {
         let holds = try connection.query("""
-            SELECT id::text, patron, library, policy FROM retention.holds
+            SELECT id, patron, library, policy FROM retention.holds
             WHERE released_at IS NULL AND (patron IS NOT NULL OR library IS NOT NULL) ORDER BY id
             """).rows
         var lines: [String] = []
         for hold in holds {
-            let scope = HoldScope(patron: hold[1], policy: hold[3], library: hold[2])
+            let id = try hold.int64("id")
+            let scope = HoldScope(patron: try hold.optional("patron"), policy: try hold.optional("policy"),
+                                  library: try hold.optional("library"))
             guard scope.policy == nil || policies.contains(where: { $0.name == scope.policy }) else { continue }
             do {
                 let canonical = try canonicalScope(scope, policies: policies, on: connection)
                 if canonical.patron != scope.patron || canonical.library != scope.library {
-                    lines.append("hold \(hold[0] ?? "?"): its \(canonical.patron != scope.patron ? "patron" : "library") is not "
+                    lines.append("hold \(id): its \(canonical.patron != scope.patron ? "patron" : "library") is not "
                                  + "written as the policies' column writes it, so it holds nothing; release it and place it again")
                 }
             } catch is UsageError {
                 // The reason would show the patron; a log line never does.
-                lines.append("hold \(hold[0] ?? "?"): its patron or library is no value of its policies' columns, "
+                lines.append("hold \(id): its patron or library is no value of its policies' columns, "
                              + "so it holds nothing; `retention hold list` shows it")
             }
         }
@@ -123,7 +125,8 @@ public enum Holds {
             }
             do {
                 // The type's name is the server's own `format_type` text, not a person's.
-                let text = try connection.query("SELECT CAST($1::text AS \(type))::text", [trimmed]).rows.first?[0] ?? nil
+                let text = try connection.query(unsafeSQL: "SELECT CAST($1::text AS \(type))::text AS canonical", [trimmed])
+                    .single().optional("canonical")
                 if let text { readings.append((policy.name, text)) }
             } catch let error as DatabaseError where error.kind == .server
                         && (error.sqlState?.hasPrefix("22") == true || error.sqlState?.hasPrefix("23") == true) {
@@ -147,12 +150,11 @@ public enum Holds {
             throw UsageError("a hold needs --reference: the court order or case number", exitCode: .usage)
         }
         do {
-            let row = try connection.query("""
+            return try connection.query("""
                 INSERT INTO retention.holds (reference, reason, patron, policy, library, held_from, held_until)
                 VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz)
-                RETURNING id::text
-                """, [reference, reason, scope.patron, scope.policy, scope.library, scope.from, scope.until])
-            return Int64(row.rows[0][0] ?? "") ?? 0
+                RETURNING id
+                """, [reference, reason, scope.patron, scope.policy, scope.library, scope.from, scope.until]).single().int64("id")
         } catch let error as DatabaseError where error.sqlState?.hasPrefix("22") == true {
             throw UsageError("--from/--until: \(error.message); use a date like 2025-01-31 or a timestamp", exitCode: .usage)
         } catch let error as DatabaseError where error.sqlState == "23514" {
@@ -163,18 +165,26 @@ public enum Holds {
     /// The holds, active ones only unless `includeReleased`, oldest first.
     public static func list(includeReleased: Bool, on connection: Connection) throws -> [Hold] {
         let canSeePatrons = try mayShowPatrons(on: connection)
-        let result = try connection.query("""
-            SELECT id::text, reference, reason, placed_by, \(isoUTC("placed_at")), patron, policy, library,
-                   \(isoUTC("held_from")), \(isoUTC("held_until")), released_by, \(isoUTC("released_at"))
+        let rows = try connection.query("""
+            SELECT id, reference, reason, placed_by,
+                   to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS placed_at,
+                   patron, policy, library,
+                   to_char(held_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS held_from,
+                   to_char(held_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS held_until,
+                   released_by,
+                   to_char(released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS released_at
             FROM retention.holds
             WHERE $1::bool OR released_at IS NULL
             ORDER BY id
-            """, [includeReleased ? "true" : "false"])
-        return result.rows.map { row in
-            Hold(id: Int64(row[0] ?? "") ?? 0, reference: row[1] ?? "", reason: row[2] ?? "", placedBy: row[3] ?? "",
-                 placedAt: row[4] ?? "", patron: canSeePatrons ? row[5] : nil,
-                 patronHidden: !canSeePatrons && row[5] != nil, policy: row[6], library: row[7],
-                 heldFrom: row[8], heldUntil: row[9], releasedBy: row[10], releasedAt: row[11])
+            """, [includeReleased ? "true" : "false"]).rows
+        return try rows.map { row in
+            let patron = try row.optional("patron")
+            return Hold(id: try row.int64("id"), reference: try row.string("reference"), reason: try row.string("reason"),
+                        placedBy: try row.string("placed_by"), placedAt: try row.string("placed_at"),
+                        patron: canSeePatrons ? patron : nil, patronHidden: !canSeePatrons && patron != nil,
+                        policy: try row.optional("policy"), library: try row.optional("library"),
+                        heldFrom: try row.optional("held_from"), heldUntil: try row.optional("held_until"),
+                        releasedBy: try row.optional("released_by"), releasedAt: try row.optional("released_at"))
         }
     }
 
@@ -186,10 +196,12 @@ public enum Holds {
             """, [String(id)])
         guard released.rows.isEmpty else { return }
         let existing = try connection.query("""
-            SELECT released_by, \(isoUTC("released_at")) FROM retention.holds WHERE id = $1::int8
+            SELECT released_by, to_char(released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS released_at
+            FROM retention.holds WHERE id = $1::int8
             """, [String(id)])
         if let row = existing.rows.first {
-            throw UsageError("hold \(id) was already released by \(row[0] ?? "?") at \(row[1] ?? "?")", exitCode: .usage)
+            throw UsageError("hold \(id) was already released by \(visible(try row.optional("released_by") ?? "?")) "
+                             + "at \(try row.optional("released_at") ?? "?")", exitCode: .usage)
         }
         throw UsageError("there is no hold \(id)", exitCode: .usage)
     }
@@ -199,56 +211,7 @@ public enum Holds {
         try connection.query("""
             SELECT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
                 OR coalesce((SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_catalog.pg_roles
-                             WHERE rolname = 'retention_holds'), false)
-            """).rows[0][0] == "t"
-    }
-}
-
-/// Renders holds for staff: one block per hold with its scope in words.
-public enum HoldRendering {
-    public static func text(_ holds: [Hold], includeReleased: Bool) -> String {
-        guard !holds.isEmpty else {
-            return includeReleased ? "No legal holds on record.\n" : "No active legal holds.\n"
-        }
-        var out = ""
-        for hold in holds {
-            out += "hold \(hold.id)  \(hold.isActive ? "ACTIVE" : "released")  \(visible(hold.reference))\n"
-            if !hold.reason.isEmpty { out += "  reason:   \(visible(hold.reason))\n" }
-            out += "  placed:   \(hold.placedAt) by \(visible(hold.placedBy))\n"
-            out += "  covers:   \(scope(hold))\n"
-            if let releasedAt = hold.releasedAt {
-                out += "  released: \(releasedAt) by \(visible(hold.releasedBy ?? "?"))\n"
-            }
-        }
-        return out
-    }
-
-    /// The scope in words; a hold with none freezes everything.
-    static func scope(_ hold: Hold) -> String {
-        scope(HoldScope(patron: hold.patron, policy: hold.policy, library: hold.library, from: hold.heldFrom,
-                        until: hold.heldUntil), patronHidden: hold.patronHidden)
-    }
-
-    /// A scope in words, as `hold place` confirms it and `hold list` shows it.
-    public static func scope(_ scope: HoldScope, patronHidden: Bool = false) -> String {
-        var parts: [String] = []
-        if let patron = scope.patron { parts.append("patron \(visible(patron))") }
-        if patronHidden { parts.append("one patron (identifier shown to retention_holds members only)") }
-        if let policy = scope.policy { parts.append("policy \(visible(policy))") }
-        if let library = scope.library { parts.append("library \(visible(library))") }
-        switch (scope.from, scope.until) {
-        case let (from?, until?): parts.append("records dated from \(from) until \(until)")
-        case let (from?, nil): parts.append("records dated from \(from)")
-        case let (nil, until?): parts.append("records dated before \(until)")
-        default: break
-        }
-        return parts.isEmpty ? "ALL records of every policy: all purging is frozen" : parts.joined(separator: ", ")
-    }
-
-    public static func json(_ holds: [Hold]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: (try? encoder.encode(holds)) ?? Data("[]".utf8), as: UTF8.self) + "\n"
+                             WHERE rolname = 'retention_holds'), false) AS may
+            """).single().bool("may")
     }
 }

@@ -2,51 +2,54 @@ import Crypto
 import Foundation
 
 /// The counts of one library (or of all rows, `library == nil`) under one policy in one run.
-public struct ManifestLibrary: Sendable, Equatable {
+public struct ManifestLibrary: Codable, Sendable, Equatable {
     public var library: String?
     public var retain: String
     public var cutoff: String
-    public var rows: Int64
-    public var keptByHold: Int64
-    public var keptByConsent: Int64
-    public var keptByRule: Int64
+    /// Rows purged or anonymized (`rows`) and kept by each reason.
+    public var counts: Counts
     public var batches: Int64
 
-    var json: JSONValue {
-        .object([
-            "library": library.map(JSONValue.string) ?? .null, "retain": .string(retain), "cutoff": .string(cutoff),
-            "rows": .int(rows), "kept_by_hold": .int(keptByHold), "kept_by_consent": .int(keptByConsent),
-            "kept_by_keep_when": .int(keptByRule), "batches": .int(batches),
-        ])
+    enum CodingKeys: String, CodingKey {
+        case library, retain, cutoff, batches
     }
 
-    init(library: String?, retain: String, cutoff: String, rows: Int64 = 0, keptByHold: Int64 = 0,
-         keptByConsent: Int64 = 0, keptByRule: Int64 = 0, batches: Int64 = 0) {
+    init(library: String?, retain: String, cutoff: String, counts: Counts = Counts(), batches: Int64 = 0) {
         self.library = library
         self.retain = retain
         self.cutoff = cutoff
-        self.rows = rows
-        self.keptByHold = keptByHold
-        self.keptByConsent = keptByConsent
-        self.keptByRule = keptByRule
+        self.counts = counts
         self.batches = batches
     }
 
-    init(json: JSONValue) throws {
-        let field = ManifestField(json, "a library entry")
-        library = try field.optionalString("library")
-        retain = try field.string("retain")
-        cutoff = try field.string("cutoff")
-        rows = try field.int("rows")
-        keptByHold = try field.int("kept_by_hold")
-        keptByConsent = try field.int("kept_by_consent")
-        keptByRule = try field.int("kept_by_keep_when")
-        batches = try field.int("batches")
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        library = try container.decode(String?.self, forKey: .library)
+        retain = try container.decode(String.self, forKey: .retain)
+        cutoff = try container.decode(String.self, forKey: .cutoff)
+        batches = try container.decode(Int64.self, forKey: .batches)
+        counts = try Counts(from: decoder, rowsKey: "rows")
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(library, forKey: .library)
+        try container.encode(retain, forKey: .retain)
+        try container.encode(cutoff, forKey: .cutoff)
+        try container.encode(batches, forKey: .batches)
+        try counts.encode(to: encoder, rowsKey: "rows")
     }
 }
 
+/// What was done to a policy's table after its last batch.
+public struct Maintenance: Codable, Sendable, Equatable {
+    /// `vacuum`, `erase (pg_repack)` or `erase (VACUUM FULL)`.
+    public var method: String
+    public var ms: Int64
+}
+
 /// What one policy did in one run: its identity, cutoff and counts, in total and per library.
-public struct ManifestPolicy: Sendable, Equatable {
+public struct ManifestPolicy: Codable, Sendable, Equatable {
     public var name: String
     public var version: Int64
     public var fileSHA256: String
@@ -55,32 +58,21 @@ public struct ManifestPolicy: Sendable, Equatable {
     public var retain: String
     public var cutoff: String
     public var batches: Int64
-    /// What was done to the table after the last batch (`vacuum`), or `nil`.
-    public var maintenance: String?
-    public var maintenanceMilliseconds: Int64?
+    /// What was done to the table after the last batch, or `nil`.
+    public var maintenance: Maintenance?
     public var libraries: [ManifestLibrary]
 
-    public var rows: Int64 { libraries.reduce(0) { $0 + $1.rows } }
-    public var keptByHold: Int64 { libraries.reduce(0) { $0 + $1.keptByHold } }
-    public var keptByConsent: Int64 { libraries.reduce(0) { $0 + $1.keptByConsent } }
-    public var keptByRule: Int64 { libraries.reduce(0) { $0 + $1.keptByRule } }
+    /// The counts of all libraries together; written beside them for the reader's convenience.
+    public var counts: Counts { libraries.reduce(Counts()) { $0 + $1.counts } }
+    public var rows: Int64 { counts.rows }
 
-    var json: JSONValue {
-        .object([
-            "name": .string(name), "version": .int(version), "file_sha256": .string(fileSHA256), "table": .string(table),
-            "action": .string(action), "retain": .string(retain), "cutoff": .string(cutoff), "rows": .int(rows),
-            "kept_by_hold": .int(keptByHold), "kept_by_consent": .int(keptByConsent),
-            "kept_by_keep_when": .int(keptByRule), "batches": .int(batches), "libraries": .array(libraries.map(\.json)),
-            "maintenance": maintenance.map { .object(["method": .string($0), "ms": .int(maintenanceMilliseconds ?? 0)]) }
-                ?? .null,
-        ])
+    enum CodingKeys: String, CodingKey {
+        case name, version, table, action, retain, cutoff, batches, maintenance, libraries
+        case fileSHA256 = "file_sha256"
     }
 
     init(name: String, version: Int64, fileSHA256: String, table: String, action: String, retain: String,
-         cutoff: String, batches: Int64, maintenance: String? = nil, maintenanceMilliseconds: Int64? = nil,
-         libraries: [ManifestLibrary]) {
-        self.maintenance = maintenance
-        self.maintenanceMilliseconds = maintenanceMilliseconds
+         cutoff: String, batches: Int64, maintenance: Maintenance? = nil, libraries: [ManifestLibrary]) {
         self.name = name
         self.version = version
         self.fileSHA256 = fileSHA256
@@ -89,36 +81,77 @@ public struct ManifestPolicy: Sendable, Equatable {
         self.retain = retain
         self.cutoff = cutoff
         self.batches = batches
+        self.maintenance = maintenance
         self.libraries = libraries
     }
 
-    init(json: JSONValue) throws {
-        let field = ManifestField(json, "a policy entry")
-        name = try field.string("name")
-        version = try field.int("version")
-        fileSHA256 = try field.string("file_sha256")
-        table = try field.string("table")
-        action = try field.string("action")
-        retain = try field.string("retain")
-        cutoff = try field.string("cutoff")
-        batches = try field.int("batches")
-        libraries = try field.array("libraries").map(ManifestLibrary.init(json:))
-        let done = try field.value("maintenance")
-        if done != .null {
-            let detail = ManifestField(done, "maintenance")
-            maintenance = try detail.string("method")
-            maintenanceMilliseconds = try detail.int("ms")
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        version = try container.decode(Int64.self, forKey: .version)
+        fileSHA256 = try container.decode(String.self, forKey: .fileSHA256)
+        table = try container.decode(String.self, forKey: .table)
+        action = try container.decode(String.self, forKey: .action)
+        retain = try container.decode(String.self, forKey: .retain)
+        cutoff = try container.decode(String.self, forKey: .cutoff)
+        batches = try container.decode(Int64.self, forKey: .batches)
+        maintenance = try container.decode(Maintenance?.self, forKey: .maintenance)
+        libraries = try container.decode([ManifestLibrary].self, forKey: .libraries)
+        // The totals must equal the sum of the libraries.
+        guard try Counts(from: decoder, rowsKey: "rows") == counts else {
+            throw JSONFormatError("policy \(visible(name)): its totals are not the sums of its libraries")
         }
-        // Totals are written for the reader's convenience; they must equal the sum of the libraries.
-        for (key, total) in [("rows", rows), ("kept_by_hold", keptByHold), ("kept_by_consent", keptByConsent),
-                             ("kept_by_keep_when", keptByRule)] where try field.int(key) != total {
-            throw JSONFormatError("policy \(name): \(key) is not the sum of its libraries")
-        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(version, forKey: .version)
+        try container.encode(fileSHA256, forKey: .fileSHA256)
+        try container.encode(table, forKey: .table)
+        try container.encode(action, forKey: .action)
+        try container.encode(retain, forKey: .retain)
+        try container.encode(cutoff, forKey: .cutoff)
+        try container.encode(batches, forKey: .batches)
+        try container.encode(maintenance, forKey: .maintenance)
+        try container.encode(libraries, forKey: .libraries)
+        try counts.encode(to: encoder, rowsKey: "rows")
     }
 }
 
-/// The payload of a manifest: counts, times and digests of one run, never a row value (SPEC §6).
-public struct Manifest: Sendable, Equatable {
+/// The database a run worked on: its name and the cluster's system identifier.
+public struct ManifestDatabase: Codable, Sendable, Equatable {
+    public var name: String
+    public var systemIdentifier: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case systemIdentifier = "system_identifier"
+    }
+
+    public init(name: String, systemIdentifier: String?) {
+        self.name = name
+        self.systemIdentifier = systemIdentifier
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        systemIdentifier = try container.decode(String?.self, forKey: .systemIdentifier)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(systemIdentifier, forKey: .systemIdentifier)
+    }
+}
+
+/// The payload of a manifest: counts, times and digests of one run, never a row value.
+///
+/// Written and read through `Codable` with explicit keys; every optional field is written as
+/// `null`, never left out, so a manifest always has the same members.
+public struct Manifest: Codable, Sendable, Equatable {
     /// The DSSE payload type of manifests.
     public static let payloadType = "application/vnd.retention.manifest.v1+json"
     /// The manifest format this program writes, and the newest it reads.
@@ -128,8 +161,7 @@ public struct Manifest: Sendable, Equatable {
     public var runID: Int64
     public var sequence: Int64
     public var status: String
-    public var databaseName: String
-    public var systemIdentifier: String?
+    public var database: ManifestDatabase
     public var startedAt: String
     public var finishedAt: String
     public var toolVersion: String
@@ -138,20 +170,17 @@ public struct Manifest: Sendable, Equatable {
     public var options: [String: JSONValue]
     public var policies: [ManifestPolicy]
 
-    /// The payload as canonical JSON (RFC 8785): the exact bytes that are signed.
-    public var payload: Data { json.canonicalData() }
+    public var databaseName: String { database.name }
+    public var systemIdentifier: String? { database.systemIdentifier }
 
-    var json: JSONValue {
-        .object([
-            "manifest_version": .int(manifestVersion), "run_id": .int(runID), "sequence": .int(sequence),
-            "status": .string(status),
-            "database": .object(["name": .string(databaseName),
-                                 "system_identifier": systemIdentifier.map(JSONValue.string) ?? .null]),
-            "started_at": .string(startedAt), "finished_at": .string(finishedAt), "tool_version": .string(toolVersion),
-            "previous_sha256": previousSHA256.map(JSONValue.string) ?? .null,
-            "options": .object(options),
-            "policies": .array(policies.map(\.json)),
-        ])
+    enum CodingKeys: String, CodingKey {
+        case status, database, options, policies, sequence
+        case manifestVersion = "manifest_version"
+        case runID = "run_id"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case toolVersion = "tool_version"
+        case previousSHA256 = "previous_sha256"
     }
 
     public init(runID: Int64, sequence: Int64, status: String, databaseName: String, systemIdentifier: String?,
@@ -160,8 +189,7 @@ public struct Manifest: Sendable, Equatable {
         self.runID = runID
         self.sequence = sequence
         self.status = status
-        self.databaseName = databaseName
-        self.systemIdentifier = systemIdentifier
+        self.database = ManifestDatabase(name: databaseName, systemIdentifier: systemIdentifier)
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.toolVersion = toolVersion
@@ -170,29 +198,53 @@ public struct Manifest: Sendable, Equatable {
         self.policies = policies
     }
 
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        manifestVersion = try container.decode(Int64.self, forKey: .manifestVersion)
+        runID = try container.decode(Int64.self, forKey: .runID)
+        sequence = try container.decode(Int64.self, forKey: .sequence)
+        status = try container.decode(String.self, forKey: .status)
+        database = try container.decode(ManifestDatabase.self, forKey: .database)
+        startedAt = try container.decode(String.self, forKey: .startedAt)
+        finishedAt = try container.decode(String.self, forKey: .finishedAt)
+        toolVersion = try container.decode(String.self, forKey: .toolVersion)
+        previousSHA256 = try container.decode(String?.self, forKey: .previousSHA256)
+        options = try container.decode([String: JSONValue].self, forKey: .options)
+        policies = try container.decode([ManifestPolicy].self, forKey: .policies)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(manifestVersion, forKey: .manifestVersion)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(sequence, forKey: .sequence)
+        try container.encode(status, forKey: .status)
+        try container.encode(database, forKey: .database)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(toolVersion, forKey: .toolVersion)
+        try container.encode(previousSHA256, forKey: .previousSHA256)
+        try container.encode(options, forKey: .options)
+        try container.encode(policies, forKey: .policies)
+    }
+
+    /// The payload as canonical JSON (RFC 8785): the exact bytes that are signed.
+    public var payload: Data {
+        // Encoding these types cannot fail: strings, integers and nulls only.
+        (try? JSONOutput.canonical(self)) ?? Data()
+    }
+
     /// Reads a payload; refuses a newer manifest version and anything that is not exactly this shape.
     public init(payload: Data) throws {
         let json = try JSONValue.parse(payload)
-        let field = ManifestField(json, "the manifest")
-        manifestVersion = try field.int("manifest_version")
-        guard manifestVersion <= Manifest.currentVersion else {
-            throw JSONFormatError("manifest version \(manifestVersion) is newer than this program reads "
+        if let version = json["manifest_version"]?.int, version > Manifest.currentVersion {
+            throw JSONFormatError("manifest version \(version) is newer than this program reads "
                                   + "(\(Manifest.currentVersion)); use a newer retention")
         }
-        runID = try field.int("run_id")
-        sequence = try field.int("sequence")
-        status = try field.string("status")
-        let database = ManifestField(try field.value("database"), "database")
-        databaseName = try database.string("name")
-        systemIdentifier = try database.optionalString("system_identifier")
-        startedAt = try field.string("started_at")
-        finishedAt = try field.string("finished_at")
-        toolVersion = try field.string("tool_version")
-        previousSHA256 = try field.optionalString("previous_sha256")
-        options = try field.value("options").object ?? [:]
-        policies = try field.array("policies").map(ManifestPolicy.init(json:))
-        guard json.canonicalData() == payload else {
-            throw JSONFormatError("the payload is not in canonical form (RFC 8785)")
+        self = try JSONOutput.decode(Manifest.self, from: payload, what: "the manifest")
+        // Written again, it must give the same bytes: no member more or less, nothing in another form.
+        guard try JSONOutput.canonical(self) == payload else {
+            throw JSONFormatError("the payload is not in canonical form (RFC 8785) or has members a manifest does not have")
         }
     }
 
@@ -206,42 +258,4 @@ public struct Manifest: Sendable, Equatable {
 /// Hex SHA-256 of some bytes: policy files, manifests and key ids are named by it.
 func sha256Hex(_ data: Data) -> String {
     SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-}
-
-/// Reads required fields of a JSON object with messages that say which field is wrong.
-private struct ManifestField {
-    let object: [String: JSONValue]
-    let what: String
-
-    init(_ value: JSONValue, _ what: String) {
-        self.object = value.object ?? [:]
-        self.what = what
-    }
-
-    func value(_ key: String) throws -> JSONValue {
-        guard let value = object[key] else { throw JSONFormatError("\(what) has no \(key)") }
-        return value
-    }
-
-    func string(_ key: String) throws -> String {
-        guard let text = try value(key).string else { throw JSONFormatError("\(what): \(key) is not text") }
-        return text
-    }
-
-    func optionalString(_ key: String) throws -> String? {
-        let value = try value(key)
-        if value == .null { return nil }
-        guard let text = value.string else { throw JSONFormatError("\(what): \(key) is not text") }
-        return text
-    }
-
-    func int(_ key: String) throws -> Int64 {
-        guard let number = try value(key).int else { throw JSONFormatError("\(what): \(key) is not a whole number") }
-        return number
-    }
-
-    func array(_ key: String) throws -> [JSONValue] {
-        guard let list = try value(key).array else { throw JSONFormatError("\(what): \(key) is not a list") }
-        return list
-    }
 }

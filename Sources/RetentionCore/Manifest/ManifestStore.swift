@@ -85,15 +85,15 @@ public struct ManifestStore {
                 finished_at = coalesce((SELECT max(b.finished_at) FROM retention.batches b WHERE b.run_id = r.id),
                                        r.started_at)
             WHERE r.status = 'running'
-            RETURNING r.id::text
+            RETURNING r.id
             """)
         for row in dead.rows {
-            logger.warning("found a run that died; finalizing it from the ledger",
-                           metadata: ["run.id": "\(row[0] ?? "?")", "run.status": "recovered"])
+            let id = try row.int64("id")
+            logger.warning("found a run that died; finalizing it from the ledger", metadata: ["run.id": "\(id)", "run.status": "recovered"])
         }
         let pending = try connection.query("""
-            SELECT id::text FROM retention.runs WHERE sequence IS NULL AND status <> 'running' ORDER BY id
-            """).rows.compactMap { $0[0].flatMap { Int64($0) } }
+            SELECT id FROM retention.runs WHERE sequence IS NULL AND status <> 'running' ORDER BY id
+            """).rows.map { try $0.int64("id") }
         return try pending.map { try write(runID: $0) }
     }
 
@@ -117,76 +117,73 @@ public struct ManifestStore {
 
     /// The manifest of a run, from the run's row, its policies and its ledger rows.
     func build(runID: Int64) throws -> Manifest {
-        let run = try connection.query("""
-            SELECT r.status, r.database_name, r.system_identifier, \(isoUTC("r.started_at")) AS started,
-                   \(isoUTC("coalesce(r.finished_at, r.started_at)")) AS finished, r.tool_version, r.options::text,
-                   r.sequence::text,
-                   coalesce((SELECT max(sequence) FROM retention.runs), 0) + 1 AS next,
+        guard let run = try connection.query("""
+            SELECT r.status, r.database_name, r.system_identifier,
+                   to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at,
+                   to_char(coalesce(r.finished_at, r.started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                       AS finished_at,
+                   r.tool_version, r.options::text AS options, r.sequence,
+                   coalesce((SELECT max(sequence) FROM retention.runs), 0) + 1 AS next_sequence,
                    (SELECT p.manifest_sha256 FROM retention.runs p
-                    WHERE p.sequence = (SELECT max(sequence) FROM retention.runs)) AS previous
+                    WHERE p.sequence = (SELECT max(sequence) FROM retention.runs)) AS newest_sha256
             FROM retention.runs r WHERE r.id = $1::int8
-            """, [String(runID)])
-        guard let row = run.rows.first else {
+            """, [String(runID)]).decode(RunRecord.self).first else {
             throw UsageError("run \(runID) is not in the ledger", exitCode: .failure)
         }
-        var options: [String: JSONValue] = [:]
-        if let text = row[6], let parsed = try? JSONValue.parse(Data(text.utf8)).object { options = parsed }
         // A run that already has a sequence keeps it (writing its file again); otherwise it is the next one.
-        let sequence = Int64(row[7] ?? "") ?? Int64(row[8] ?? "") ?? 1
-        let previous = row[7] == nil ? row[9] : try connection.query(
-            "SELECT manifest_sha256 FROM retention.runs WHERE sequence = $1::int8", [String(sequence - 1)]).rows.first?[0] ?? nil
-        return Manifest(runID: runID, sequence: sequence, status: row[0] ?? "", databaseName: row[1] ?? "",
-                        systemIdentifier: row[2], startedAt: row[3] ?? "", finishedAt: row[4] ?? "",
-                        toolVersion: row[5] ?? "", previousSHA256: previous, options: options,
+        let sequence = run.sequence ?? run.nextSequence
+        let previous = run.sequence == nil ? run.newestSHA256 : try connection.query(
+            "SELECT manifest_sha256 FROM retention.runs WHERE sequence = $1::int8", [String(sequence - 1)])
+            .rows.first?.optional("manifest_sha256") ?? nil
+        return Manifest(runID: runID, sequence: sequence, status: run.status, databaseName: run.databaseName,
+                        systemIdentifier: run.systemIdentifier, startedAt: run.startedAt, finishedAt: run.finishedAt,
+                        toolVersion: run.toolVersion, previousSHA256: previous, options: run.options,
                         policies: try policies(runID: runID))
     }
 
     /// Per policy: the recorded cutoffs joined with the ledger's sums per library.
     private func policies(runID: Int64) throws -> [ManifestPolicy] {
         let recorded = try connection.query("""
-            SELECT policy, version::text, policy_sha256, table_name, action, library, retain, cutoff,
-                   maintenance, maintenance_ms::text
+            SELECT policy, version, policy_sha256, table_name, action, library, retain, cutoff, maintenance, maintenance_ms
             FROM retention.run_policies WHERE run_id = $1::int8
             ORDER BY policy, library NULLS FIRST
-            """, [String(runID)])
+            """, [String(runID)]).decode(RunPolicyRecord.self)
         let sums = try connection.query("""
-            SELECT policy, library, sum(rows)::text, sum(kept_hold)::text, sum(kept_consent)::text,
-                   sum(kept_rule)::text, count(DISTINCT batch) FILTER (WHERE rows > 0)::text
+            SELECT policy, library, sum(rows) AS rows, sum(kept_hold) AS kept_by_hold,
+                   sum(kept_consent) AS kept_by_consent, sum(kept_rule) AS kept_by_keep_when,
+                   count(DISTINCT batch) FILTER (WHERE rows > 0) AS batches
             FROM retention.batches WHERE run_id = $1::int8
             GROUP BY policy, library
-            """, [String(runID)])
+            """, [String(runID)]).decode(LedgerSums.self)
         let batches = try connection.query("""
-            SELECT policy, count(DISTINCT batch) FILTER (WHERE rows > 0)::text
+            SELECT policy, count(DISTINCT batch) FILTER (WHERE rows > 0) AS batches
             FROM retention.batches WHERE run_id = $1::int8 GROUP BY policy
-            """, [String(runID)])
+            """, [String(runID)]).rows
         var policies: [ManifestPolicy] = []
-        for row in recorded.rows where row[5] == nil {
-            let name = row[0] ?? ""
-            let own = recorded.rows.filter { $0[0] == name && $0[5] != nil }
+        for row in recorded where row.library == nil {
+            let own = recorded.filter { $0.policy == row.policy && $0.library != nil }
             func periodAndCutoff(_ library: String?) -> (String, String) {
-                let match = own.first { $0[5] == library }
-                return (match?[6] ?? row[6] ?? "", match?[7] ?? row[7] ?? "")
+                let match = own.first { $0.library == library }
+                return (match?.retain ?? row.retain, match?.cutoff ?? row.cutoff)
             }
             var libraries: [String?: ManifestLibrary] = [:]
-            for library in own.map({ $0[5] }) {
+            for library in own.map(\.library) {
                 let (retain, cutoff) = periodAndCutoff(library)
                 libraries[library] = ManifestLibrary(library: library, retain: retain, cutoff: cutoff)
             }
-            for sum in sums.rows where sum[0] == name {
-                let numbers = sum[2...].map { Int64($0 ?? "") ?? 0 }
-                let (retain, cutoff) = periodAndCutoff(sum[1])
-                libraries[sum[1]] = ManifestLibrary(library: sum[1], retain: retain, cutoff: cutoff, rows: numbers[0],
-                                                    keptByHold: numbers[1], keptByConsent: numbers[2],
-                                                    keptByRule: numbers[3], batches: numbers[4])
+            for sum in sums where sum.policy == row.policy {
+                let (retain, cutoff) = periodAndCutoff(sum.library)
+                libraries[sum.library] = ManifestLibrary(library: sum.library, retain: retain, cutoff: cutoff,
+                                                         counts: sum.counts, batches: sum.batches)
             }
             if libraries.isEmpty && own.isEmpty {
-                libraries[nil] = ManifestLibrary(library: nil, retain: row[6] ?? "", cutoff: row[7] ?? "")
+                libraries[nil] = ManifestLibrary(library: nil, retain: row.retain, cutoff: row.cutoff)
             }
-            let batchCount = batches.rows.first { $0[0] == name }?[1].flatMap { Int64($0) } ?? 0
+            let batchCount = try batches.first { try $0.string("policy") == row.policy }?.int64("batches") ?? 0
             policies.append(ManifestPolicy(
-                name: name, version: Int64(row[1] ?? "") ?? 0, fileSHA256: row[2] ?? "", table: row[3] ?? "",
-                action: row[4] ?? "", retain: row[6] ?? "", cutoff: row[7] ?? "", batches: batchCount,
-                maintenance: row[8], maintenanceMilliseconds: row[9].flatMap { Int64($0) }, libraries: libraries.values.sorted { ($0.library ?? "") < ($1.library ?? "") }))
+                name: row.policy, version: row.version, fileSHA256: row.sha256, table: row.table, action: row.action,
+                retain: row.retain, cutoff: row.cutoff, batches: batchCount, maintenance: row.maintenance,
+                libraries: libraries.values.sorted { ($0.library ?? "") < ($1.library ?? "") }))
         }
         return policies
     }
@@ -217,5 +214,72 @@ public struct ManifestStore {
 
     private static func writeError(_ path: String) -> UsageError {
         UsageError("cannot write manifest \(path): \(String(cString: strerror(errno)))", exitCode: .config)
+    }
+}
+
+/// A run's row in `retention.runs`, as a manifest needs it.
+struct RunRecord: RowDecodable {
+    let status: String
+    let databaseName: String
+    let systemIdentifier: String?
+    let startedAt: String
+    let finishedAt: String
+    let toolVersion: String
+    let options: [String: JSONValue]
+    let sequence: Int64?
+    let nextSequence: Int64
+    let newestSHA256: String?
+
+    init(row: Row) throws {
+        status = try row.string("status")
+        databaseName = try row.string("database_name")
+        systemIdentifier = try row.optional("system_identifier")
+        startedAt = try row.string("started_at")
+        finishedAt = try row.string("finished_at")
+        toolVersion = try row.string("tool_version")
+        options = try JSONValue.parse(Data(try row.string("options").utf8)).object ?? [:]
+        sequence = try row.optionalInt64("sequence")
+        nextSequence = try row.int64("next_sequence")
+        newestSHA256 = try row.optional("newest_sha256")
+    }
+}
+
+/// A policy's (or one library's) cutoff as a run recorded it in `retention.run_policies`.
+struct RunPolicyRecord: RowDecodable {
+    let policy: String
+    let version: Int64
+    let sha256: String
+    let table: String
+    let action: String
+    let library: String?
+    let retain: String
+    let cutoff: String
+    let maintenance: Maintenance?
+
+    init(row: Row) throws {
+        policy = try row.string("policy")
+        version = try row.int64("version")
+        sha256 = try row.string("policy_sha256")
+        table = try row.string("table_name")
+        action = try row.string("action")
+        library = try row.optional("library")
+        retain = try row.string("retain")
+        cutoff = try row.string("cutoff")
+        maintenance = try row.optional("maintenance").map { Maintenance(method: $0, ms: try row.optionalInt64("maintenance_ms") ?? 0) }
+    }
+}
+
+/// The ledger's sums for one policy and library in a run.
+struct LedgerSums: RowDecodable {
+    let policy: String
+    let library: String?
+    let counts: Counts
+    let batches: Int64
+
+    init(row: Row) throws {
+        policy = try row.string("policy")
+        library = try row.optional("library")
+        counts = try Counts(row: row)
+        batches = try row.int64("batches")
     }
 }

@@ -140,19 +140,19 @@ public enum Verifier {
 
     /// Every finished run has a manifest among the files with the recorded digest, and counts equal the ledger.
     static func checkLedger(_ report: inout VerificationReport, connection: Connection) throws {
-        try Setup.requireInstalled(on: connection)
+        try RetentionSchema.requireInstalled(on: connection)
         let runs = try connection.query("""
-            SELECT id::text, status, sequence::text, manifest_sha256 FROM retention.runs
+            SELECT id, status, sequence, manifest_sha256 FROM retention.runs
             WHERE status <> 'running' ORDER BY id
-            """)
+            """).rows
         var bySequence: [Int64: Int] = [:]
         for (index, verdict) in report.files.enumerated() {
             if let sequence = verdict.manifest?.sequence { bySequence[sequence] = index }
         }
-        for run in runs.rows {
-            let runID = run[0] ?? "?"
-            guard let sequence = run[2].flatMap({ Int64($0) }) else {
-                report.general.append("run \(runID) (\(run[1] ?? "?")) in the ledger has no manifest yet; "
+        for run in runs {
+            let runID = try run.int64("id")
+            guard let sequence = try run.optionalInt64("sequence") else {
+                report.general.append("run \(runID) (\(try run.string("status"))) in the ledger has no manifest yet; "
                                       + "the next `retention run` writes it")
                 continue
             }
@@ -161,25 +161,25 @@ public enum Verifier {
                                       + "but no such manifest is among the files")
                 continue
             }
-            if report.files[index].sha256 != run[3] {
+            if report.files[index].sha256 != (try run.optional("manifest_sha256")) {
                 report.files[index].problems.append("digest differs from the one the ledger recorded for run \(runID)")
             }
             guard let manifest = report.files[index].manifest else { continue }
-            if String(manifest.runID) != runID {
+            if manifest.runID != runID {
                 report.files[index].problems.append("the ledger records sequence \(sequence) for run \(runID), "
                                                     + "the manifest says run \(manifest.runID)")
             }
             let sums = try connection.query("""
-                SELECT policy, sum(rows)::text FROM retention.batches WHERE run_id = $1::int8 GROUP BY policy
-                """, [runID])
+                SELECT policy, sum(rows) AS rows FROM retention.batches WHERE run_id = $1::int8 GROUP BY policy
+                """, [String(runID)])
             var ledger: [String: Int64] = [:]
-            for row in sums.rows { ledger[row[0] ?? ""] = Int64(row[1] ?? "") ?? 0 }
+            for row in sums.rows { ledger[try row.string("policy")] = try row.int64("rows") }
             for policy in manifest.policies where policy.rows != (ledger[policy.name] ?? 0) {
                 report.files[index].problems.append("count mismatch: policy \(policy.name) purged \(policy.rows) rows "
                                                     + "by the manifest, \(ledger[policy.name] ?? 0) by the ledger")
             }
             for name in ledger.keys where !manifest.policies.contains(where: { $0.name == name }) {
-                report.files[index].problems.append("count mismatch: the ledger has policy \(name), the manifest does not")
+                report.files[index].problems.append("count mismatch: the ledger has policy \(visible(name)), the manifest does not")
             }
         }
     }

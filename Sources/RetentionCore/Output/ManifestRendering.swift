@@ -29,21 +29,20 @@ public enum ManifestRendering {
             out += "\n\(policy.name) v\(policy.version): \(policy.action) \(visible(policy.table)), "
                 + "retain \(policy.retain), cutoff \(policy.cutoff)\n"
             out += "  policy file SHA-256 \(policy.fileSHA256)\n"
-            out += "  \(PlanRendering.grouped(policy.rows)) rows \(verb) in \(policy.batches) "
-                + "\(policy.batches == 1 ? "batch" : "batches"); kept: \(PlanRendering.grouped(policy.keptByHold)) by legal hold, "
-                + "\(PlanRendering.grouped(policy.keptByConsent)) by consent, \(PlanRendering.grouped(policy.keptByRule)) by keep_when\n"
+            let counts = policy.counts
+            out += "  \(TextTable.grouped(counts.rows)) rows \(verb) in \(policy.batches) "
+                + "\(policy.batches == 1 ? "batch" : "batches"); kept: "
+                + KeptReason.allCases.map { "\(TextTable.grouped(counts[$0])) \($0.phrase)" }.joined(separator: ", ") + "\n"
             if let maintenance = policy.maintenance {
-                out += "  afterwards: \(maintenance) (\(policy.maintenanceMilliseconds ?? 0) ms)\n"
+                out += "  afterwards: \(maintenance.method) (\(maintenance.ms) ms)\n"
             }
             if policy.libraries.count > 1 || policy.libraries.first?.library != nil {
-                let header = ["library", "retain", "cutoff", verb, "hold", "consent", "keep_when", "batches"]
+                let header = ["library", "retain", "cutoff", verb] + KeptReason.allCases.map(\.heading) + ["batches"]
                 let rows = policy.libraries.map { library in
-                    [library.library.map(visible) ?? "(none)", library.retain, library.cutoff,
-                     PlanRendering.grouped(library.rows), PlanRendering.grouped(library.keptByHold),
-                     PlanRendering.grouped(library.keptByConsent), PlanRendering.grouped(library.keptByRule),
-                     "\(library.batches)"]
+                    [library.library.map(visible) ?? "(none)", library.retain, library.cutoff, TextTable.grouped(library.counts.rows)]
+                        + KeptReason.allCases.map { TextTable.grouped(library.counts[$0]) } + ["\(library.batches)"]
                 }
-                out += PlanRendering.table(header: header, rows: rows, rightAligned: Set(3...7))
+                out += TextTable.render(header: header, rows: rows, rightAligned: Set(3..<header.count))
             }
         }
         if manifest.policies.isEmpty { out += "\nNo policies were applied.\n" }

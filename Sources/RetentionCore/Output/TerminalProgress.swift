@@ -33,10 +33,10 @@ public final class TerminalProgress: RunProgress {
         let (policy, due, started) = state.withLock { ($0.policy, $0.due, $0.started) }
         let seconds = max(0.001, Double(milliseconds(ContinuousClock.now - started)) / 1000)
         let rate = Double(done) / seconds
-        var line = "\(policy): \(PlanRendering.grouped(done)) of \(PlanRendering.grouped(due)) rows"
+        var line = "\(policy): \(TextTable.grouped(done)) of \(TextTable.grouped(due)) rows"
         if due > 0 { line += " (\(min(100, done * 100 / due))%)" }
         if done > 0 {
-            line += ", \(PlanRendering.grouped(Int64(rate))) rows/s"
+            line += ", \(TextTable.grouped(Int64(rate))) rows/s"
             let left = Int(Double(max(0, due - done)) / max(rate, 1))
             line += ", \(left / 60):\(String(format: "%02d", left % 60)) left"
         }

@@ -6,12 +6,43 @@ public struct LibraryPlan: Codable, Sendable, Equatable {
     public let library: String?
     public let retain: String
     public let cutoff: String
-    public let due: Int64
-    public let keptByHold: Int64
-    public let keptByConsent: Int64
-    public let keptByRule: Int64
+    /// Rows due (`rows`) and rows kept by each reason.
+    public let counts: Counts
     /// Age in whole days of the oldest due row; `nil` when nothing is due.
     public let oldestDueDays: Int64?
+
+    public var due: Int64 { counts.rows }
+
+    enum CodingKeys: String, CodingKey {
+        case library, retain, cutoff
+        case oldestDueDays = "oldest_due_days"
+    }
+
+    init(library: String?, retain: String, cutoff: String, counts: Counts, oldestDueDays: Int64?) {
+        self.library = library
+        self.retain = retain
+        self.cutoff = cutoff
+        self.counts = counts
+        self.oldestDueDays = oldestDueDays
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        library = try container.decode(String?.self, forKey: .library)
+        retain = try container.decode(String.self, forKey: .retain)
+        cutoff = try container.decode(String.self, forKey: .cutoff)
+        oldestDueDays = try container.decode(Int64?.self, forKey: .oldestDueDays)
+        counts = try Counts(from: decoder, rowsKey: "due")
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(library, forKey: .library)
+        try container.encode(retain, forKey: .retain)
+        try container.encode(cutoff, forKey: .cutoff)
+        try container.encode(oldestDueDays, forKey: .oldestDueDays)
+        try counts.encode(to: encoder, rowsKey: "due")
+    }
 }
 
 /// What one policy would do, per library.
@@ -23,10 +54,9 @@ public struct PolicyPlan: Codable, Sendable, Equatable {
     public let retain: String
     public let libraries: [LibraryPlan]
 
-    public var due: Int64 { libraries.reduce(0) { $0 + $1.due } }
-    public var keptByHold: Int64 { libraries.reduce(0) { $0 + $1.keptByHold } }
-    public var keptByConsent: Int64 { libraries.reduce(0) { $0 + $1.keptByConsent } }
-    public var keptByRule: Int64 { libraries.reduce(0) { $0 + $1.keptByRule } }
+    /// The counts of all libraries together.
+    public var counts: Counts { libraries.reduce(Counts()) { $0 + $1.counts } }
+    public var due: Int64 { counts.rows }
 }
 
 /// The dry run's answer: counts, cutoffs and ages only, never a row value.
@@ -42,13 +72,15 @@ public enum Planner {
     /// Plans every policy in one `READ ONLY` transaction, so all counts share one snapshot and clock.
     public static func plan(_ policies: [ResolvedPolicy], on connection: Connection, logger: Logger) throws -> PlanReport {
         try connection.transaction(readOnly: true) {
-            let at = try connection.query("SELECT \(isoUTC("now()"))").rows[0][0] ?? ""
+            let at = try connection.query("""
+                SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
+                """).single().string("at")
             var plans: [PolicyPlan] = []
             for resolved in policies {
                 let cutoffs = try computeCutoffs(resolved, on: connection)
                 let sql = PurgeSQL(resolved).countQuery(cutoffs: cutoffs, holds: try holdShape(resolved, on: connection))
-                let result = try connection.query(sql.sql, sql.params)
-                plans.append(policyPlan(resolved.policy, cutoffs: cutoffs, counts: result))
+                let counts = try connection.query(sql).decode(LibraryCounts.self)
+                plans.append(policyPlan(resolved.policy, cutoffs: cutoffs, counts: counts))
                 logger.debug("planned policy", metadata: ["policy.name": "\(resolved.policy.name)"])
             }
             return PlanReport(at: at, database: connection.databaseName, policies: plans)
@@ -57,25 +89,24 @@ public enum Planner {
 
     /// Computes a policy's cutoffs on the database clock (`now()` of the current transaction).
     static func computeCutoffs(_ resolved: ResolvedPolicy, on connection: Connection) throws -> Cutoffs {
-        let sql = PurgeSQL(resolved).cutoffQuery()
-        let row = try connection.query(sql.sql, sql.params).rows[0].map { $0 ?? "" }
+        let row = try connection.query(PurgeSQL(resolved).cutoffQuery()).single()
         let libraries = resolved.policy.libraries?.retain.map(\.library) ?? []
-        return Cutoffs(standard: row[0], libraries: Array(zip(libraries, row.dropFirst())).map { ($0.0, $0.1) })
+        return Cutoffs(standard: try row.string("cutoff"),
+                       libraries: try libraries.indices.map { (libraries[$0], try row.string("cutoff_\($0)")) })
     }
 
     /// Which active holds apply to the policy now (in a plan, as of the plan's snapshot).
     static func holdShape(_ resolved: ResolvedPolicy, on connection: Connection) throws -> HoldShape {
-        let sql = PurgeSQL(resolved).holdShapeQuery()
-        let row = try connection.query(sql.sql, sql.params).rows[0]
-        let (all, patronsOnly) = (Int(row[0] ?? "") ?? 0, Int(row[1] ?? "") ?? 0)
+        let row = try connection.query(PurgeSQL(resolved).holdShapeQuery()).single()
+        let (all, patronsOnly) = (try row.int64("holds"), try row.int64("patron_holds"))
         return all == 0 ? .none : all == patronsOnly ? .patronsOnly : .scoped
     }
 
     /// Joins the count rows with the policy's libraries, so a library with its own period shows even with no rows.
-    static func policyPlan(_ policy: Policy, cutoffs: Cutoffs, counts: QueryResult) -> PolicyPlan {
-        var byLibrary: [String?: [String?]] = [:]
-        for row in counts.rows { byLibrary[row[0]] = row }
-        var order = counts.rows.map { $0[0] }
+    static func policyPlan(_ policy: Policy, cutoffs: Cutoffs, counts: [LibraryCounts]) -> PolicyPlan {
+        var byLibrary: [String?: LibraryCounts] = [:]
+        for row in counts { byLibrary[row.library] = row }
+        var order = counts.map(\.library)
         for (library, _) in policy.libraries?.retain ?? [] where byLibrary[library] == nil {
             order.append(library)
         }
@@ -83,13 +114,24 @@ public enum Planner {
         let sorted = order.sorted { ($0 ?? "") < ($1 ?? "") }
         let libraries = sorted.map { library -> LibraryPlan in
             let row = byLibrary[library]
-            func number(_ index: Int) -> Int64 { row?[index].flatMap { Int64($0) } ?? 0 }
-            let period = policy.period(for: library)
-            return LibraryPlan(library: library, retain: period.description, cutoff: cutoffs.cutoff(for: library),
-                               due: number(1), keptByHold: number(2), keptByConsent: number(3), keptByRule: number(4),
-                               oldestDueDays: row?[5].flatMap { Int64($0) })
+            return LibraryPlan(library: library, retain: policy.period(for: library).description,
+                               cutoff: cutoffs.cutoff(for: library), counts: row?.counts ?? Counts(),
+                               oldestDueDays: row?.oldestDueDays)
         }
         return PolicyPlan(name: policy.name, version: policy.version, table: policy.table.description,
                           action: policy.action.rawValue, retain: policy.retain.description, libraries: libraries)
+    }
+}
+
+/// One row of `PurgeSQL.countQuery`: a library's due rows, kept rows by reason, and oldest due age.
+struct LibraryCounts: RowDecodable {
+    let library: String?
+    let counts: Counts
+    let oldestDueDays: Int64?
+
+    init(row: Row) throws {
+        library = try row.optional("library")
+        counts = try Counts(row: row)
+        oldestDueDays = try row.optionalInt64("oldest_due_days")
     }
 }

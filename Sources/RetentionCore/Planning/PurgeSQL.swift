@@ -1,14 +1,3 @@
-/// SQL that writes a timestamptz expression as ISO 8601 in UTC (`2026-11-30T02:00:00.123456Z`).
-func isoUTC(_ expression: String) -> String {
-    "to_char((\(expression)) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-}
-
-/// One SQL statement and its bound parameters.
-public struct Statement: Sendable {
-    public let sql: String
-    public let params: [String?]
-}
-
 /// A policy's cutoffs for one run, computed once on the database clock and bound into every batch.
 public struct Cutoffs: Sendable, Equatable {
     /// The cutoff of the policy's own `retain` period (every library without its own period).
@@ -57,13 +46,16 @@ struct PurgeSQL {
 
     private func column(_ name: String) -> String { "t." + quoteIdentifier(name) }
 
-    /// `SELECT` of every cutoff: the standard one first, then one per library with its own period.
+    /// `SELECT` of every cutoff: the standard one (`cutoff`), then one per library with its own
+    /// period (`cutoff_0`, `cutoff_1`, ... in file order).
     func cutoffQuery() -> Statement {
         var params = Parameters()
         let periods = [policy.retain] + (policy.libraries?.retain.map(\.period) ?? [])
         let format = resolved.ageType.format
-        let columns = periods.map { "to_char((now() - \(params.bind($0.interval))::interval)\(format))" }
-        return Statement(sql: "SELECT " + columns.joined(separator: ", "), params: params.values)
+        let columns = periods.enumerated().map { index, period in
+            "to_char((now() - \(params.bind(period.interval))::interval)\(format)) AS cutoff\(index == 0 ? "" : "_\(index - 1)")"
+        }
+        return Statement(unsafeSQL: "SELECT " + columns.joined(separator: ", "), params.values)
     }
 
     /// The library of a row as text, or NULL for a policy without libraries.
@@ -157,14 +149,14 @@ struct PurgeSQL {
     }
 
     /// Which active holds apply to the policy: run in the same snapshot as the count it shapes.
-    /// Columns: holds, holds that name only a patron.
+    /// Columns: `holds`, and `patron_holds` that name only a patron.
     func holdShapeQuery() -> Statement {
         var params = Parameters()
-        return Statement(sql: """
-            SELECT count(*), count(*) FILTER (WHERE h.patron IS NOT NULL AND h.library IS NULL
-                                                  AND h.held_from IS NULL AND h.held_until IS NULL)
+        return Statement(unsafeSQL: """
+            SELECT count(*) AS holds, count(*) FILTER (WHERE h.patron IS NOT NULL AND h.library IS NULL
+                                                  AND h.held_from IS NULL AND h.held_until IS NULL) AS patron_holds
             FROM retention.holds h WHERE \(policyHolds(&params))
-            """, params: params.values)
+            """, params.values)
     }
 
     /// True when the row's patron chose to keep their history.
@@ -233,7 +225,7 @@ struct PurgeSQL {
     /// Hold and consent tests sit in aggregate filters, grouped only by library and the plain
     /// `keep_when` test, so the server can count in parallel (a test in a grouping key would keep
     /// it to one process); the outer query sorts the counts into first reasons: hold, then consent,
-    /// then `keep_when`. Columns: library, due, kept_hold, kept_consent, kept_rule, oldest_due_days.
+    /// then `keep_when`. Columns: `library`, `rows` (due), one per `KeptReason`, `oldest_due_days`.
     func countQuery(cutoffs: Cutoffs, holds: HoldShape = .scoped) -> Statement {
         var params = Parameters()
         var held = "", joinHeld = ""
@@ -246,10 +238,10 @@ struct PurgeSQL {
         }
         let sql = """
             SELECT g.lib AS library,
-                   coalesce(sum(g.n - g.h - g.c) FILTER (WHERE NOT g.rule), 0)::int8 AS due,
-                   coalesce(sum(g.h), 0)::int8 AS kept_hold,
-                   coalesce(sum(g.c), 0)::int8 AS kept_consent,
-                   coalesce(sum(g.n - g.h - g.c) FILTER (WHERE g.rule), 0)::int8 AS kept_rule,
+                   coalesce(sum(g.n - g.h - g.c) FILTER (WHERE NOT g.rule), 0)::int8 AS rows,
+                   coalesce(sum(g.h), 0)::int8 AS kept_by_hold,
+                   coalesce(sum(g.c), 0)::int8 AS kept_by_consent,
+                   coalesce(sum(g.n - g.h - g.c) FILTER (WHERE g.rule), 0)::int8 AS kept_by_keep_when,
                    floor(extract(epoch FROM now() - min(g.oldest) FILTER (WHERE NOT g.rule)) / 86400)::int8
                        AS oldest_due_days
             FROM (SELECT \(library) AS lib, \(keptByRule(&params)) AS rule, count(*) AS n,
@@ -262,14 +254,14 @@ struct PurgeSQL {
             GROUP BY g.lib
             ORDER BY g.lib
             """
-        return Statement(sql: sql, params: params.values)
+        return Statement(unsafeSQL: sql, params.values)
     }
 
     /// The partitions a delete policy may empty whole: leaf partitions of a table range-partitioned
     /// on the age column alone whose upper bound is at or before every cutoff, so each row they can
     /// hold is older than its cutoff. Left out: partitions the role may not read or truncate, and
     /// tables with triggers or referenced by a foreign key (a truncate fires neither).
-    /// Columns: schema, name; oldest first.
+    /// Columns: `schema`, `name`; oldest first.
     func wholePartitionsQuery(cutoffs: Cutoffs) -> Statement {
         var params = Parameters()
         let type = resolved.ageType.sql
@@ -279,7 +271,7 @@ struct PurgeSQL {
         // The bound as the server writes it (`FOR VALUES FROM ('a') TO ('b')`), read back as the age
         // column's type, only once the partitioning is known to be by range on that column alone.
         let sql = """
-            SELECT n.nspname, c.relname
+            SELECT n.nspname AS schema, c.relname AS name
             FROM pg_catalog.pg_partitioned_table pt
             JOIN pg_catalog.pg_inherits i ON i.inhparent = pt.partrelid
             JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
@@ -296,19 +288,19 @@ struct PurgeSQL {
               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid IN (pt.partrelid, c.oid) AND NOT g.tgisinternal)
             ORDER BY b.upper
             """
-        return Statement(sql: sql, params: params.values)
+        return Statement(unsafeSQL: sql, params.values)
     }
 
     /// Counts a partition's rows per library: all of them and the due ones (`keptOnly`: only whether
     /// any row is not due, stopping at the first). The partition may be emptied only when it holds
-    /// no row that is not due. Columns: library, rows, due; or one boolean.
+    /// no row that is not due. Columns: `library`, `rows`, `due`; or `kept`.
     func partitionCountQuery(_ partition: QualifiedName, cutoffs: Cutoffs, keptOnly: Bool = false) -> Statement {
         var params = Parameters()
         let due = "\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0"
         let sql = keptOnly
-            ? "SELECT EXISTS (SELECT 1 FROM \(partition.sql) AS t WHERE NOT coalesce(\(due), false))"
-            : "SELECT \(library) AS lib, count(*), count(*) FILTER (WHERE \(due)) FROM \(partition.sql) AS t GROUP BY 1"
-        return Statement(sql: sql, params: params.values)
+            ? "SELECT EXISTS (SELECT 1 FROM \(partition.sql) AS t WHERE NOT coalesce(\(due), false)) AS kept"
+            : "SELECT \(library) AS library, count(*) AS rows, count(*) FILTER (WHERE \(due)) AS due FROM \(partition.sql) AS t GROUP BY 1"
+        return Statement(unsafeSQL: sql, params.values)
     }
 
     /// The key's type as the catalog names it, for casting the cursor back (never text from a policy).
@@ -344,16 +336,16 @@ struct PurgeSQL {
         }
         if slice.upper { conditions.append("\(key) < current_setting('retention.upper')::\(keyType)") }
         let keys = "FROM \(policy.table.sql) AS t" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-        return Statement(sql: """
+        return Statement(unsafeSQL: """
             WITH o AS MATERIALIZED (SELECT \(key) AS k \(keys) ORDER BY \(key) OFFSET $1::int8 - 1 LIMIT 1),
             b AS MATERIALIZED (SELECT (SELECT \(key) \(keys) ORDER BY \(key) LIMIT 1) AS lo,
                                       coalesce((SELECT k FROM o), (SELECT \(key) \(keys) ORDER BY \(key) DESC LIMIT 1)) AS hi,
                                       EXISTS (SELECT 1 FROM o) AS full)
-            SELECT CASE WHEN b.full THEN $1::int8 ELSE (SELECT count(*) \(keys)) END
+            SELECT CASE WHEN b.full THEN $1::int8 ELSE (SELECT count(*) \(keys)) END AS keys
             FROM b
             WHERE set_config('retention.first', coalesce(b.lo::text, ''), false) IS NOT NULL
               AND set_config('retention.last', coalesce(b.hi::text, ''), false) IS NOT NULL
-            """, params: [String(size)])
+            """, [String(size)])
     }
 
     /// Which ends of a worker's slice of the key space are bounded (by keys kept in its session).
@@ -369,19 +361,18 @@ struct PurgeSQL {
     /// never sees them. Every worker runs this in the same exported snapshot, so their slices meet
     /// without a gap or an overlap.
     func sliceStatement(number: Int, of workers: Int) -> Statement {
-        Statement(sql: """
-            SELECT set_config('retention.lower', coalesce(s.h[1 + (cardinality(s.h) - 1) * $4::int / $5::int], ''), false) <> '',
-                   set_config('retention.upper', coalesce(s.h[1 + (cardinality(s.h) - 1) * ($4::int + 1) / $5::int], ''), false) <> ''
+        Statement("""
+            SELECT set_config('retention.lower', coalesce(s.h[1 + (cardinality(s.h) - 1) * $4::int / $5::int], ''), false) <> '' AS lower,
+                   set_config('retention.upper', coalesce(s.h[1 + (cardinality(s.h) - 1) * ($4::int + 1) / $5::int], ''), false) <> '' AS upper
             FROM (SELECT histogram_bounds::text::text[] AS h FROM pg_catalog.pg_stats
                   WHERE schemaname = $1 AND tablename = $2 AND attname = $3 AND histogram_bounds IS NOT NULL
                   ORDER BY inherited DESC LIMIT 1) s
-            """, params: [policy.table.schema, policy.table.name, policy.key, String(number), String(workers)])
+            """, [policy.table.schema, policy.table.name, policy.key, String(number), String(workers)])
     }
 
     /// Moves the session's cursor past the batch just done (in the batch's transaction, so a rollback undoes it).
     static let advanceStatement = Statement(
-        sql: "SELECT 1 WHERE set_config('retention.after', current_setting('retention.last'), false) IS NOT NULL",
-        params: [])
+        "SELECT 1 WHERE set_config('retention.after', current_setting('retention.last'), false) IS NOT NULL")
 
     /// A batch's first statement: purges the due rows of the session's key range.
     ///
@@ -389,7 +380,7 @@ struct PurgeSQL {
     /// so a batch never rescans what an earlier one purged and holds its locks briefly. Each row is
     /// tested once; holds behind guards, whatever the holds table's statistics (as an anti-join, a
     /// fresh table of 1,000 holds once made a batch scan it per row). The program gets back counts
-    /// per library only, never a key or any other value. Columns: library, rows.
+    /// per library only, never a key or any other value. Columns: `library`, `rows`.
     func purgeStatement(cutoffs: Cutoffs) -> Statement {
         var params = Parameters()
         let purge: String
@@ -407,9 +398,9 @@ struct PurgeSQL {
                   AND NOT \(consented) AND NOT \(keptByRule(&params))
                 RETURNING \(library) AS lib
             )
-            SELECT lib, count(*) FROM purged GROUP BY lib
+            SELECT lib AS library, count(*) AS rows FROM purged GROUP BY lib
             """
-        return Statement(sql: sql, params: params.values)
+        return Statement(unsafeSQL: sql, params.values)
     }
 
     /// A batch's second statement, in the same transaction: writes its ledger rows, the purged
@@ -417,7 +408,7 @@ struct PurgeSQL {
     ///
     /// After the purge the range holds only the rows it kept (and rows it never looked at), so
     /// giving each candidate its reason costs a test of the few kept rows, not of every row.
-    /// Columns: library, rows, kept_hold, kept_consent, kept_rule.
+    /// Columns: `library`, `rows`, one per `KeptReason`.
     func ledgerStatement(cutoffs: Cutoffs, runID: Int64, batch: Int, purged: [(library: String?, rows: Int64)]) -> Statement {
         var params = Parameters()
         let counts = JSONValue.array(purged.map { .array([$0.library.map(JSONValue.string) ?? .null, .int($0.rows)]) })
@@ -443,8 +434,8 @@ struct PurgeSQL {
                    sum(n), sum(h), sum(c), sum(r), now(), clock_timestamp()
             FROM counted
             GROUP BY lib
-            RETURNING library, rows, kept_hold, kept_consent, kept_rule
+            RETURNING library, rows, kept_hold AS kept_by_hold, kept_consent AS kept_by_consent, kept_rule AS kept_by_keep_when
             """
-        return Statement(sql: sql, params: params.values)
+        return Statement(unsafeSQL: sql, params.values)
     }
 }

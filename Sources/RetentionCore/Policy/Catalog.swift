@@ -59,105 +59,119 @@ public enum Catalog {
         let columns: [String: Column]
     }
 
-    /// Resolves every policy, or throws all catalog problems at once.
+    /// Resolves every policy, or throws all catalog problems at once, each with its file position.
     public static func resolve(_ policies: [Policy], on connection: Connection) throws -> [ResolvedPolicy] {
         var problems: [PolicyProblem] = []
         var resolved: [ResolvedPolicy] = []
         for policy in policies {
-            let (item, messages) = try resolve(policy, on: connection)
-            if let item { resolved.append(item) }
-            problems += messages.map { PolicyProblem(file: policy.file, line: nil, column: nil, message: $0) }
+            var check = PolicyCheck(policy: policy)
+            if let item = try resolve(policy, on: connection, check: &check) { resolved.append(item) }
+            problems += check.problems
         }
         if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .config) }
         return resolved
     }
 
-    private static func resolve(
-        _ policy: Policy, on connection: Connection
-    ) throws -> (ResolvedPolicy?, [String]) {
-        var messages: [String] = []
-        func fail(_ message: String) { messages.append(message) }
+    /// The problems found in one policy, each placed at the key it is about.
+    struct PolicyCheck {
+        let policy: Policy
+        var problems: [PolicyProblem] = []
+
+        mutating func fail(_ message: String, at key: String) {
+            let position = policy.position(key)
+            problems.append(PolicyProblem(file: policy.file, line: position?.line, column: position?.column, message: message))
+        }
+    }
+
+    private static func resolve(_ policy: Policy, on connection: Connection, check: inout PolicyCheck) throws -> ResolvedPolicy? {
         guard let table = try relation(policy.table, on: connection) else {
-            return (nil, ["table \(policy.table) does not exist (policy \(policy.name))"])
+            check.fail("table \(policy.table) does not exist (policy \(policy.name))", at: "table")
+            return nil
         }
         guard table.kind == "r" || table.kind == "p" else {
-            return (nil, ["\(policy.table) is not a table (policy \(policy.name)); a policy purges a table or a partitioned table"])
+            check.fail("\(policy.table) is not a table (policy \(policy.name)); a policy purges a table or a partitioned table",
+                       at: "table")
+            return nil
         }
-        func column(_ name: String, _ role: String) -> Column? {
+        func column(_ name: String, _ role: String, at key: String) -> Column? {
             guard let column = table.columns[name] else {
-                fail("column \(visible(name)) (\(role)) does not exist in \(policy.table)")
+                check.fail("column \(visible(name)) (\(role)) does not exist in \(policy.table)", at: key)
                 return nil
             }
             return column
         }
 
-        let keyColumn = column(policy.key, "key")
+        let keyColumn = column(policy.key, "key", at: "key")
         if keyColumn != nil {
             let primaryKey = try connection.query("""
-                SELECT a.attname
+                SELECT a.attname::text AS name
                 FROM pg_catalog.pg_index i
                 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
                 JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
                 WHERE i.indrelid = $1::oid AND i.indisprimary
                 ORDER BY k.position
-                """, [table.oid]).rows.compactMap { $0[0] }
+                """, [table.oid]).rows.map { try $0.string("name") }
             let found = primaryKey.isEmpty ? "it has none" : "it is (\(primaryKey.map(visible).joined(separator: ", ")))"
             if table.kind == "p" {
                 // A partitioned table's primary key must hold the partition key, so a table partitioned
                 // by age cannot have a one-column key; its leading column orders the walk as well.
                 if primaryKey.first != policy.key {
-                    fail("key \(visible(policy.key)) does not lead the primary key of \(policy.table); \(found); key must be the first column of a partitioned table's primary key")
+                    check.fail("key \(visible(policy.key)) does not lead the primary key of \(policy.table); \(found); key must be the first column of a partitioned table's primary key", at: "key")
                 }
             } else if primaryKey != [policy.key] {
-                fail("key \(visible(policy.key)) is not the primary key of \(policy.table); \(found); key must be its one-column primary key")
+                check.fail("key \(visible(policy.key)) is not the primary key of \(policy.table); \(found); key must be its one-column primary key", at: "key")
             }
         }
 
         var ageType: ResolvedPolicy.AgeType?
-        if let age = column(policy.age, "age") {
+        if let age = column(policy.age, "age", at: "age") {
             ageType = ResolvedPolicy.AgeType(rawValue: age.typeName)
             if ageType == nil {
-                fail("age column \(visible(policy.age)) of \(policy.table) is \(age.typeName); expected date, timestamp or timestamptz")
+                check.fail("age column \(visible(policy.age)) of \(policy.table) is \(age.typeName); expected date, timestamp or timestamptz",
+                           at: "age")
             }
         }
 
         var settable: [(Assignment, Column)] = []
         for assignment in policy.set {
-            guard let target = column(assignment.column, "set") else { continue }
+            let key = "set.\(assignment.column)"
+            guard let target = column(assignment.column, "set", at: key) else { continue }
             if assignment.column == policy.key || assignment.column == policy.libraries?.column {
-                fail("set may not change \(visible(assignment.column)): it is the policy's key or library column")
+                check.fail("set may not change \(visible(assignment.column)): it is the policy's key or library column", at: key)
                 continue
             }
             if assignment.value == nil && target.notNull {
-                fail("set \(visible(assignment.column)): null does not fit, the column is NOT NULL in \(policy.table)")
+                check.fail("set \(visible(assignment.column)): null does not fit, the column is NOT NULL in \(policy.table)", at: key)
                 continue
             }
             let shown = assignment.value.map { "'\(visible($0))'" } ?? "null"
             if let problem = try castProblem(assignment.value, to: target, on: connection) {
-                fail("set \(visible(assignment.column)): \(shown) does not fit \(target.fullTypeName) (\(problem))")
+                check.fail("set \(visible(assignment.column)): \(shown) does not fit \(target.fullTypeName) (\(problem))", at: key)
                 continue
             }
             settable.append((assignment, target))
         }
-        if !settable.isEmpty, messages.isEmpty {
-            for problem in try checkConstraintProblems(settable, table: table, on: connection) { fail(problem) }
+        if !settable.isEmpty, check.problems.isEmpty {
+            for problem in try checkConstraintProblems(settable, table: table, on: connection) { check.fail(problem, at: "set") }
         }
 
-        let patronColumn = policy.patron.flatMap { column($0, "patron") }
+        let patronColumn = policy.patron.flatMap { column($0, "patron", at: "patron") }
 
-        for condition in policy.keepWhen {
-            guard let target = column(condition.column, "keep_when") else { continue }
+        for (index, condition) in policy.keepWhen.enumerated() {
+            guard let target = column(condition.column, "keep_when", at: "keep_when.\(index)") else { continue }
             for value in condition.values {
                 if let problem = try literalProblem(value, for: target, on: connection) {
-                    fail("keep_when \(visible(condition.column)) \(condition.op.rawValue): '\(visible(value))' does not fit its type \(target.typeName) (\(problem))")
+                    check.fail("keep_when \(visible(condition.column)) \(condition.op.rawValue): '\(visible(value))' does not fit its type \(target.typeName) (\(problem))",
+                               at: "keep_when.\(index)")
                 }
             }
         }
 
-        if let libraries = policy.libraries, let target = column(libraries.column, "libraries.column") {
+        if let libraries = policy.libraries, let target = column(libraries.column, "libraries.column", at: "libraries.column") {
             for (library, _) in libraries.retain {
                 if let problem = try literalProblem(library, for: target, on: connection) {
-                    fail("library '\(visible(library))' does not fit the type \(target.typeName) of \(visible(libraries.column)) (\(problem))")
+                    check.fail("library '\(visible(library))' does not fit the type \(target.typeName) of \(visible(libraries.column)) (\(problem))",
+                               at: "libraries.retain.\(library)")
                 }
             }
         }
@@ -165,79 +179,68 @@ public enum Catalog {
         if let consent = policy.consent {
             if let consentTable = try relation(consent.table, on: connection) {
                 if !["r", "p", "v", "m", "f"].contains(consentTable.kind) {
-                    fail("consent table \(consent.table) is not a table or view")
+                    check.fail("consent table \(consent.table) is not a table or view", at: "consent.table")
                 }
                 if consentTable.columns[consent.key] == nil {
-                    fail("consent key column \(visible(consent.key)) does not exist in \(consent.table)")
+                    check.fail("consent key column \(visible(consent.key)) does not exist in \(consent.table)", at: "consent.key")
                 }
                 if let keepIf = consentTable.columns[consent.keepIf] {
                     if keepIf.typeName != "boolean" {
-                        fail("consent keep_if column \(visible(consent.keepIf)) of \(consent.table) is \(keepIf.typeName); expected boolean")
+                        check.fail("consent keep_if column \(visible(consent.keepIf)) of \(consent.table) is \(keepIf.typeName); expected boolean",
+                                   at: "consent.keep_if")
                     }
                 } else {
-                    fail("consent keep_if column \(visible(consent.keepIf)) does not exist in \(consent.table)")
+                    check.fail("consent keep_if column \(visible(consent.keepIf)) does not exist in \(consent.table)", at: "consent.keep_if")
                 }
             } else {
-                fail("consent table \(consent.table) does not exist (policy \(policy.name))")
+                check.fail("consent table \(consent.table) does not exist (policy \(policy.name))", at: "consent.table")
             }
         }
 
-        guard messages.isEmpty, let ageType, let keyColumn else { return (nil, messages) }
-        let resolved = ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
-                                      partitioned: table.kind == "p", patronType: patronColumn?.fullTypeName)
-        // The server resolves every operator and comparison of the real statements, e.g. a consent
-        // key whose type cannot be compared with the patron column.
-        do {
-            let sql = PurgeSQL(resolved)
-            try connection.prepareCheck(sql.countQuery(cutoffs: .placeholder(for: policy)).sql)
-            try connection.prepareCheck(sql.boundStatement(size: 1, first: false).sql)
-            try connection.prepareCheck(sql.boundStatement(size: 1, first: true, slice: .init(lower: true, upper: true)).sql)
-            try connection.prepareCheck(sql.sliceStatement(number: 0, of: 2).sql)
-            try connection.prepareCheck(sql.purgeStatement(cutoffs: .placeholder(for: policy)).sql)
-            try connection.prepareCheck(sql.ledgerStatement(cutoffs: .placeholder(for: policy), runID: 0, batch: 0, purged: []).sql)
-        } catch let error as DatabaseError where error.kind == .server && !error.isPermissionDenied
-                                                && error.sqlState != "3F000" {
-            return (nil, ["policy \(policy.name) cannot be applied to \(policy.table): \(error.message) (SQLSTATE \(error.sqlState ?? "?"))"])
-        }
+        guard check.problems.isEmpty, let ageType, let keyColumn else { return nil }
         // Every period as the run will use it: its cutoff on the database clock, in the age column's
         // type (`7000 years` ago is before the first date PostgreSQL can hold).
-        let periods = [("retain", policy.retain)] + (policy.libraries?.retain.map { ("library '\(visible($0.library))'", $0.period) } ?? [])
-        for (what, period) in periods {
+        var periods = [("retain", "retain", policy.retain)]
+        periods += policy.libraries?.retain.map { ("library '\(visible($0.library))'", "libraries.retain.\($0.library)", $0.period) } ?? []
+        for (what, key, period) in periods {
             do {
-                try connection.query("SELECT (now() - $1::interval)::\(ageType.sql)", [period.interval])
+                // The type is one of three fixed words (`AgeType.sql`).
+                try connection.query(unsafeSQL: "SELECT (now() - $1::interval)::\(ageType.sql)", [period.interval])
             } catch let error as DatabaseError where error.kind == .server && error.sqlState?.hasPrefix("22") == true {
-                fail("the period of \(what), \(period), reaches before the earliest \(ageType.sql) PostgreSQL can hold "
-                     + "(\(error.message)); policy \(policy.name)")
+                check.fail("the period of \(what), \(period), reaches before the earliest \(ageType.sql) PostgreSQL can hold "
+                           + "(\(error.message)); policy \(policy.name)", at: key)
             }
         }
-        return messages.isEmpty ? (resolved, []) : (nil, messages)
+        guard check.problems.isEmpty else { return nil }
+        return ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
+                              partitioned: table.kind == "p", patronType: patronColumn?.fullTypeName)
     }
 
     /// The relation's oid, kind and columns, or `nil` when there is no such relation.
     static func relation(_ name: QualifiedName, on connection: Connection) throws -> Relation? {
-        let result = try connection.query("""
-            SELECT c.oid::text AS oid, c.relkind::text AS kind, a.attname, a.atttypid::int8 AS typid,
-                   pg_catalog.format_type(a.atttypid, NULL) AS typname, a.attnotnull::text AS notnull,
-                   pg_catalog.format_type(a.atttypid, a.atttypmod) AS fulltype
+        let rows = try connection.query("""
+            SELECT c.oid::text AS oid, c.relkind::text AS kind, a.attname::text AS name, a.atttypid::int8 AS type_oid,
+                   pg_catalog.format_type(a.atttypid, NULL) AS type_name, a.attnotnull AS not_null,
+                   pg_catalog.format_type(a.atttypid, a.atttypmod) AS full_type_name
             FROM pg_catalog.pg_class c
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
             WHERE n.nspname = $1 AND c.relname = $2
-            """, [name.schema, name.name])
-        guard let first = result.rows.first, let oid = first[0], let kind = first[1] else { return nil }
+            """, [name.schema, name.name]).rows
+        guard let first = rows.first else { return nil }
         var columns: [String: Column] = [:]
-        for row in result.rows {
-            guard let name = row[2], let typid = row[3].flatMap({ UInt32($0) }), let typname = row[4] else { continue }
-            columns[name] = Column(name: name, typeOID: typid, typeName: typname, fullTypeName: row[6] ?? typname,
-                                   notNull: row[5] == "true")
+        for row in rows {
+            guard let name = try row.optional("name") else { continue }
+            columns[name] = Column(name: name, typeOID: UInt32(try row.int64("type_oid")), typeName: try row.string("type_name"),
+                                   fullTypeName: try row.string("full_type_name"), notNull: try row.bool("not_null"))
         }
-        return Relation(oid: oid, kind: kind, columns: columns)
+        return Relation(oid: try first.string("oid"), kind: try first.string("kind"), columns: columns)
     }
 
     /// Whether the current user has the table owner's role (what VACUUM and VACUUM FULL require).
     static func ownsTable(_ oid: String, on connection: Connection) throws -> Bool {
-        try connection.query("SELECT pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
-                             [oid]).rows.first?[0] == "t"
+        try connection.query("SELECT pg_has_role(c.relowner, 'USAGE') AS owns FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
+                             [oid]).rows.first?.bool("owns") ?? false
     }
 
     /// Asks the server to cast `value` to the column's full type (with its modifier, like
@@ -246,7 +249,7 @@ public enum Catalog {
     static func castProblem(_ value: String?, to column: Column, on connection: Connection) throws -> String? {
         do {
             // The type's name is the server's own `format_type` text (quoted where needed), not a policy's.
-            try connection.query("SELECT CAST($1::text AS \(column.fullTypeName))", [value])
+            try connection.query(unsafeSQL: "SELECT CAST($1::text AS \(column.fullTypeName))", [value])
             return nil
         } catch let error as DatabaseError where error.kind == .server
                     && (error.sqlState?.hasPrefix("22") == true || error.sqlState?.hasPrefix("23") == true) {
@@ -263,7 +266,8 @@ public enum Catalog {
         let names = Set(settable.map(\.0.column))
         // One row per constraint and column it reads.
         let rows = try connection.query("""
-            SELECT c.oid::text, c.conname, pg_catalog.pg_get_expr(c.conbin, c.conrelid), a.attname
+            SELECT c.oid::text AS oid, c.conname::text AS name, pg_catalog.pg_get_expr(c.conbin, c.conrelid) AS expression,
+                   a.attname::text AS column
             FROM pg_catalog.pg_constraint c
             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
             WHERE c.conrelid = $1::oid AND c.contype = 'c'
@@ -272,7 +276,8 @@ public enum Catalog {
         var order: [String] = []
         var constraints: [String: (name: String, expression: String, columns: [String])] = [:]
         for row in rows {
-            guard let oid = row[0], let name = row[1], let expression = row[2], let column = row[3] else { continue }
+            let (oid, name, expression, column) = (try row.string("oid"), try row.string("name"), try row.string("expression"),
+                                                  try row.string("column"))
             if constraints[oid] == nil { order.append(oid) }
             constraints[oid, default: (name, expression, [])].columns.append(column)
         }
@@ -288,14 +293,14 @@ public enum Catalog {
             let holds: String?
             do {
                 holds = try connection.transaction(readOnly: true) {
-                    try connection.query("SELECT (\(expression)) IS NOT FALSE FROM (SELECT \(values.joined(separator: ", "))) AS t",
-                                         params.values).rows.first?[0] ?? nil
+                    try connection.query(unsafeSQL: "SELECT ((\(expression)) IS NOT FALSE)::text AS holds FROM (SELECT \(values.joined(separator: ", "))) AS t",
+                                         params.values).single().optional("holds")
                 }
             } catch let error as DatabaseError where error.kind == .server {
                 problems.append("set values cannot be checked against constraint \(visible(name)) (\(error.message))")
                 continue
             }
-            if holds == "f" {
+            if holds == "false" {
                 problems.append("set \(used.map(visible).joined(separator: ", ")): the values break the check constraint "
                                 + "\(visible(name)) of the table")
             }

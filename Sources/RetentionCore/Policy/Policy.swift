@@ -50,6 +50,13 @@ public struct Policy: Sendable, Equatable {
         libraries?.retain.first { $0.library == library }?.period ?? retain
     }
 
+    /// Where each part of the policy stands in its file, for messages found later (against the
+    /// catalog): keys like `table`, `set.notes`, `keep_when.0`, `libraries.retain.BANGOR`.
+    public var positions: [String: SourcePosition] = [:]
+
+    /// The position of `key`, or of the first key of the file when it has none.
+    public func position(_ key: String) -> SourcePosition? { positions[key] }
+
     /// The file the policy came from, as given.
     public let file: String
     /// Hex SHA-256 of the file's bytes, recorded in manifests.
@@ -93,4 +100,10 @@ public struct Condition: Sendable, Equatable {
     public let op: Operator
     /// The literals as text (one for comparisons, several for `in`/`not in`, none for null tests).
     public let values: [String]
+}
+
+/// A line and column (1-based) in a policy file.
+public struct SourcePosition: Sendable, Equatable {
+    public let line: Int
+    public let column: Int
 }

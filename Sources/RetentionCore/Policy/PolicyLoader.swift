@@ -114,6 +114,12 @@ public enum PolicyLoader {
 private struct NodeReader {
     let file: String
     var problems: [PolicyProblem] = []
+    /// Where each part of the policy stands, for `Policy.positions`.
+    var positions: [String: SourcePosition] = [:]
+
+    mutating func remember(_ key: String, _ node: Node?) {
+        if let mark = node?.mark { positions[key] = SourcePosition(line: mark.line, column: mark.column) }
+    }
 
     static let topKeys = ["name", "version", "description", "table", "key", "age", "retain", "action",
                           "set", "patron", "consent", "keep_when", "libraries"]
@@ -152,6 +158,7 @@ private struct NodeReader {
 
     mutating func policy(_ root: Node, sha256: String) -> Policy? {
         guard let map = mapping(root, "the policy", keys: Self.topKeys) else { return nil }
+        for key in Self.topKeys { remember(key, map[key]) }
         let name = string(map, "name", required: true)
         if let name, let node = map["name"], !isPolicyName(name) {
             problem(at: node, "name '\(visible(name))' must be lowercase letters, digits and '-' (at most 63), like loan-history")
@@ -190,7 +197,7 @@ private struct NodeReader {
         }
         return Policy(name: name, version: version, description: description, table: table, key: key, age: age,
                       retain: retain, action: action, set: assignments, patron: patron, consent: consent,
-                      keepWhen: keepWhen, libraries: libraries, file: file, sha256: sha256)
+                      keepWhen: keepWhen, libraries: libraries, positions: positions, file: file, sha256: sha256)
     }
 
     // MARK: - Shapes
@@ -315,6 +322,7 @@ private struct NodeReader {
                 problem(at: value, "set value for '\(visible(column))' must be null or a single literal")
                 continue
             }
+            remember("set.\(column)", keyNode)
             assignments.append(Assignment(column: column, value: value.isNullValue ? nil : scalar.string))
         }
         return assignments
@@ -323,6 +331,7 @@ private struct NodeReader {
     mutating func consent(_ node: Node?) -> Policy.Consent? {
         guard let node else { return nil }
         guard let map = mapping(node, "consent", keys: ["table", "key", "keep_if"]) else { return nil }
+        for key in ["table", "key", "keep_if"] { remember("consent.\(key)", map[key]) }
         let table = qualifiedName(map, "table")
         let key = identifier(map, "key", required: true)
         let keepIf = identifier(map, "keep_if", required: true)
@@ -339,6 +348,7 @@ private struct NodeReader {
         var conditions: [Condition] = []
         for item in sequence {
             guard let map = mapping(item, "a keep_when condition", keys: ["column", "op", "value"]) else { continue }
+            remember("keep_when.\(conditions.count)", item)
             guard let column = identifier(map, "column", required: true),
                   let opText = string(map, "op", required: true) else { continue }
             let normalized = opText.lowercased().split(separator: " ").joined(separator: " ")
@@ -383,6 +393,7 @@ private struct NodeReader {
     mutating func libraries(_ node: Node?) -> Policy.Libraries? {
         guard let node else { return nil }
         guard let map = mapping(node, "libraries", keys: ["column", "retain"]) else { return nil }
+        remember("libraries.column", map["column"])
         let column = identifier(map, "column", required: true)
         guard let retainNode = map["retain"] else {
             problem(at: node, "libraries needs retain: a period per library, like BANGOR: 14 days")
@@ -403,6 +414,7 @@ private struct NodeReader {
                 problem(at: keyNode, "library '\(visible(key.string))' appears twice in libraries.retain")
                 continue
             }
+            remember("libraries.retain.\(key.string)", keyNode)
             if let period = period(value, "the period of library '\(visible(key.string))'", parent: retainNode) {
                 retain.append((key.string, period))
             }

@@ -19,13 +19,17 @@ public enum Privileges {
 
     /// Throws `MissingPrivileges` naming every privilege the policies need for `purpose` and the user lacks.
     public static func require(_ policies: [ResolvedPolicy], for purpose: Purpose, on connection: Connection) throws {
-        var checks: [(sql: String, params: [String?], what: String)] = []
+        var checks: [(statement: Statement, what: String)] = []
         func column(_ table: QualifiedName, _ name: String, _ privilege: String, _ policy: String) {
-            checks.append(("SELECT has_column_privilege(to_regclass($1), $2, $3)", [table.sql, name, privilege],
+            checks.append((Statement("SELECT has_column_privilege(to_regclass($1), $2, $3) AS granted", [table.sql, name, privilege]),
                            "\(privilege) on column \(table).\(visible(name)) (policy \(policy))"))
         }
         func table(_ name: String, _ privilege: String, _ what: String) {
-            checks.append(("SELECT has_table_privilege(to_regclass($1), $2)", [name, privilege], what))
+            checks.append((Statement("SELECT has_table_privilege(to_regclass($1), $2) AS granted", [name, privilege]), what))
+        }
+        func schema(_ name: String, _ policy: String) {
+            checks.append((Statement("SELECT has_schema_privilege($1, 'USAGE') AS granted", [name]),
+                           "USAGE on schema \(visible(name)) (policy \(policy))"))
         }
         table("retention.holds", "SELECT", "SELECT on table retention.holds")
         if purpose == .run {
@@ -37,15 +41,13 @@ public enum Privileges {
         }
         for resolved in policies {
             let policy = resolved.policy
-            checks.append(("SELECT has_schema_privilege($1, 'USAGE')", [policy.table.schema],
-                           "USAGE on schema \(visible(policy.table.schema)) (policy \(policy.name))"))
+            schema(policy.table.schema, policy.name)
             var read = [policy.age] + [policy.patron, policy.libraries?.column].compactMap { $0 }
             read += policy.keepWhen.map(\.column)
             if policy.action == .anonymize { read += policy.markerColumns.map(\.column) }
             for name in uniqued(read) { column(policy.table, name, "SELECT", policy.name) }
             if let consent = policy.consent {
-                checks.append(("SELECT has_schema_privilege($1, 'USAGE')", [consent.table.schema],
-                               "USAGE on schema \(visible(consent.table.schema)) (policy \(policy.name))"))
+                schema(consent.table.schema, policy.name)
                 for name in uniqued([consent.key, consent.keepIf]) { column(consent.table, name, "SELECT", policy.name) }
             }
             guard purpose == .run else { continue }
@@ -57,7 +59,7 @@ public enum Privileges {
             }
         }
         var missing: [String] = []
-        for check in checks where try connection.query(check.sql, check.params).rows.first?[0] != "t" {
+        for check in checks where try connection.query(check.statement).single().optional("granted") != "t" {
             missing.append(check.what)
         }
         if !missing.isEmpty { throw MissingPrivileges(missing: missing) }
@@ -66,10 +68,10 @@ public enum Privileges {
     /// Names a missing USAGE on the tool's schema before anything tries to read it.
     static func requireSchemaUsage(on connection: Connection) throws {
         let row = try connection.query("""
-            SELECT n.oid IS NOT NULL, coalesce(has_schema_privilege(n.oid, 'USAGE'), false)
+            SELECT n.oid IS NOT NULL AS found, coalesce(has_schema_privilege(n.oid, 'USAGE'), false) AS usable
             FROM (SELECT 1) one LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = 'retention'
-            """).rows[0]
-        if row[0] == "t" && row[1] != "t" { throw MissingPrivileges(missing: ["USAGE on schema retention"]) }
+            """).single()
+        if try row.bool("found") && !(try row.bool("usable")) { throw MissingPrivileges(missing: ["USAGE on schema retention"]) }
     }
 
     private static func uniqued(_ names: [String]) -> [String] {

@@ -1,7 +1,7 @@
 import Logging
 
 /// Installs and checks the tool's own schema (`retention`: runs, batch ledger, legal holds).
-public enum Setup {
+public enum RetentionSchema {
     /// The schema version this build writes and expects.
     public static let schemaVersion = 2
 
@@ -21,9 +21,10 @@ public enum Setup {
 
     /// Throws a configuration error (78) unless `retention setup` has installed this schema version.
     public static func requireInstalled(on connection: Connection) throws {
-        let exists = try connection.query("SELECT to_regclass('retention.schema_version') IS NOT NULL").rows[0][0] == "t"
+        let exists = try connection.query("SELECT to_regclass('retention.schema_version') IS NOT NULL AS found")
+            .single().bool("found")
         let installed = exists
-            ? try connection.query("SELECT max(version) FROM retention.schema_version").rows[0][0].flatMap { Int($0) }
+            ? try connection.query("SELECT max(version) AS installed FROM retention.schema_version").single().optionalInt64("installed")
             : nil
         guard let installed else {
             throw UsageError("the retention schema is not installed in database \(visible(connection.databaseName)); "
@@ -33,35 +34,5 @@ public enum Setup {
             throw UsageError("the retention schema in database \(visible(connection.databaseName)) is version \(installed), "
                              + "this program needs \(schemaVersion); run `retention setup` to upgrade it", exitCode: .config)
         }
-    }
-}
-
-/// The advisory lock that lets one run at a time work on a database.
-enum RunLock {
-    // "RETN" as a 32-bit number; advisory locks are per database, so runs on other databases don't collide.
-    static let classID: Int32 = 0x5245_544E
-    static let runID: Int32 = 1
-    static let setupID: Int32 = 2
-
-    /// Takes the run lock for this session, or throws `RunLockBusy` (75) naming the holder's process.
-    static func acquire(on connection: Connection) throws {
-        let ids = [String(classID), String(runID)]
-        guard try connection.query("SELECT pg_try_advisory_lock($1::int4, $2::int4)", ids).rows[0][0] == "t" else {
-            let holder = try? connection.query("""
-                SELECT pid::text FROM pg_catalog.pg_locks
-                WHERE locktype = 'advisory' AND classid = $1::int4::oid AND objid = $2::int4::oid AND granted
-                  AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-                """, ids).rows.first?[0]
-            throw RunLockBusy(holderPID: holder ?? nil)
-        }
-    }
-
-    /// Runs `body` holding the run lock, or throws `RunLockBusy` (75) when a run holds it.
-    static func withLock<T>(on connection: Connection, _ body: () throws -> T) throws -> T {
-        try acquire(on: connection)
-        defer {
-            _ = try? connection.query("SELECT pg_advisory_unlock($1::int4, $2::int4)", [String(classID), String(runID)])
-        }
-        return try body()
     }
 }

@@ -1,0 +1,32 @@
+/// Has the server prepare (not run) every statement a policy's plan and run will use, so that
+/// what the catalog check cannot see (an operator that does not exist for the types, a consent key
+/// that cannot be compared with the patron column) stops the command before anything runs.
+enum StatementProof {
+    /// Throws `PolicyErrors` (78) naming each policy whose statements the server refuses.
+    static func prove(_ policies: [ResolvedPolicy], on connection: Connection) throws {
+        var problems: [PolicyProblem] = []
+        for resolved in policies {
+            let policy = resolved.policy
+            let sql = PurgeSQL(resolved)
+            let cutoffs = Cutoffs.placeholder(for: policy)
+            do {
+                for statement in [
+                    sql.countQuery(cutoffs: cutoffs), sql.boundStatement(size: 1, first: false),
+                    sql.boundStatement(size: 1, first: true, slice: .init(lower: true, upper: true)),
+                    sql.sliceStatement(number: 0, of: 2), sql.purgeStatement(cutoffs: cutoffs),
+                    sql.ledgerStatement(cutoffs: cutoffs, runID: 0, batch: 0, purged: []),
+                ] {
+                    try connection.prepareCheck(statement)
+                }
+            } catch let error as DatabaseError where error.kind == .server && !error.isPermissionDenied
+                                                    && error.sqlState != "3F000" {
+                let position = policy.position("table")
+                problems.append(PolicyProblem(
+                    file: policy.file, line: position?.line, column: position?.column,
+                    message: "policy \(policy.name) cannot be applied to \(policy.table): \(error.message) "
+                        + "(SQLSTATE \(error.sqlState ?? "?"))"))
+            }
+        }
+        if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .config) }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+
+/// One session's walk through its slice of the key space, one transaction per batch.
+extension Runner {
+    /// One worker's walk through its slice, batch after batch, until the slice ends or the run must stop.
+    static func walkSlice(_ sql: PurgeSQL, worker: Worker, of workers: Int, after batches: Int, state: WalkState, runID: Int64,
+                          options: RunOptions, deadline: ContinuousClock.Instant?, logger: Logger) throws -> WalkEnd {
+        let connection = worker.connection
+        let name = sql.resolved.policy.name
+        // Workers number their batches in turn (1, 3, 5 and 2, 4, 6 for two, after the truncated
+        // partitions), so the ledger's numbers are unique.
+        var batch = batches + worker.number + 1 - workers
+        var first = true
+        var size = options.batchSize ?? BatchSizing.first
+        let clock = ContinuousClock()
+        while !state.aborted {
+            if let signal = options.stopRequested?() { return .signal(signal) }
+            if let deadline, clock.now >= deadline { return .deadline }
+            batch += workers
+            let began = clock.now
+            let (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, logger: logger) {
+                try connection.transaction { () -> (Int64, [LedgerRow]) in
+                    let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: worker.slice))
+                        .single().int64("keys")
+                    guard spanned > 0 else { return (0, []) }
+                    let purged = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs)).rows
+                        .map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
+                    let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged)
+                    let rows = try connection.query(ledger).decode(LedgerRow.self)
+                    try connection.query(PurgeSQL.advanceStatement)
+                    return (spanned, rows)
+                }
+            }
+            first = false
+            guard spanned > 0 else { break }
+            let done = state.record(ledgerRows)
+            options.progress?.advanced(policy: name, done: done)
+            logger.debug("batch committed", metadata: [
+                "policy.name": "\(name)", "batch.number": "\(batch)", "batch.keys": "\(spanned)",
+                "batch.rows": "\(purgedRows(ledgerRows))",
+                "batch.ms": "\(milliseconds(clock.now - began))", "batch.session": "\(worker.number)",
+            ])
+            if spanned < Int64(size) { break }
+            if options.batchSize == nil { size = BatchSizing.next(after: size, took: clock.now - began, target: options.batchTarget) }
+        }
+        return .finished
+    }
+
+    /// Runs a batch, trying again after a lock or statement timeout (the batch rolled back whole,
+    /// cursor included), with a doubling wait, up to `options.retries` times.
+    static func withRetries<T>(_ options: RunOptions, policy: String, batch: Int, logger: Logger,
+                               _ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try body()
+            } catch let error as DatabaseError where error.kind == .server
+                && (error.sqlState == "55P03" || error.sqlState == "57014") && attempt < options.retries {
+                let wait = options.retryDelay * Double(1 << attempt)
+                attempt += 1
+                logger.warning("batch timed out; trying again", metadata: [
+                    "policy.name": "\(policy)", "batch.number": "\(batch)", "sqlstate": "\(error.sqlState ?? "")",
+                    "retry.attempt": "\(attempt)", "retry.wait_s": "\(wait)",
+                ])
+                Thread.sleep(forTimeInterval: wait)
+            }
+        }
+    }
+
+    /// The rows a batch purged, from its ledger rows, for its log line.
+    static func purgedRows(_ rows: [LedgerRow]) -> Int64 {
+        rows.reduce(0) { $0 + $1.counts.rows }
+    }
+
+    /// Adds one batch's ledger rows to the policy's outcome.
+    static func record(_ rows: [LedgerRow], into outcome: inout PolicyOutcome) {
+        var purgedSomething = false
+        for row in rows {
+            var index = outcome.libraries.firstIndex { $0.library == row.library }
+            if index == nil {
+                outcome.libraries.append(LibraryOutcome(library: row.library, cutoff: outcome.cutoffs.cutoff(for: row.library)))
+                index = outcome.libraries.count - 1
+            }
+            outcome.libraries[index!].counts += row.counts
+            if row.counts.rows > 0 {
+                outcome.libraries[index!].batches += 1
+                purgedSomething = true
+            }
+        }
+        if purgedSomething { outcome.batches += 1 }
+    }
+}
+
+/// One ledger row a batch wrote (`retention.batches`): a library's purged rows and kept rows by reason.
+struct LedgerRow: RowDecodable {
+    let library: String?
+    let counts: Counts
+
+    init(row: Row) throws {
+        library = try row.optional("library")
+        counts = try Counts(row: row)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+
+/// The stages that record a run: the run and its cutoffs at the start, how it ended at the end.
+extension Runner {
+    /// Records the run and its cutoffs (fixed for the whole run) in one transaction.
+    func start(_ policies: [ResolvedPolicy], options: RunOptions) throws -> RunSummary {
+        let systemIdentifier = try systemIdentifier()
+        return try connection.transaction {
+            // Integers and text only: manifests are canonical JSON without floating point.
+            let optionsJSON = JSONValue.object([
+                "batch_size": options.batchSize.map { .int(Int64($0)) } ?? .null,
+                "batch_target_ms": options.batchSize == nil ? .int(milliseconds(options.batchTarget)) : .null,
+                "jobs": .int(Int64(options.jobs)),
+                "max_runtime_seconds": options.maxRuntime.map { .int(Int64($0.rounded(.up))) } ?? .null,
+                "policies": .array(policies.map { .string($0.policy.name) }),
+            ]).canonicalString
+            let row = try connection.query("""
+                INSERT INTO retention.runs (tool_version, options, system_identifier) VALUES ($1, $2::jsonb, $3)
+                RETURNING id, started_at::text AS started_at
+                """, [options.toolVersion, optionsJSON, systemIdentifier]).single()
+            let runID = try row.int64("id")
+            var outcomes: [PolicyOutcome] = []
+            for resolved in policies {
+                let policy = resolved.policy
+                let cutoffs = try Planner.computeCutoffs(resolved, on: connection)
+                var periods: [(String?, Period, String)] = [(nil, policy.retain, cutoffs.standard)]
+                for (library, cutoff) in cutoffs.libraries {
+                    periods.append((library, policy.period(for: library), cutoff))
+                }
+                for (library, period, cutoff) in periods {
+                    try connection.query("""
+                        INSERT INTO retention.run_policies
+                            (run_id, policy, version, policy_sha256, table_name, action, library, retain, cutoff)
+                        VALUES ($1::int8, $2, $3::int4, $4, $5, $6, $7, $8, $9)
+                        """, [String(runID), policy.name, String(policy.version), policy.sha256,
+                              policy.table.description, policy.action.rawValue, library, period.description, cutoff])
+                }
+                outcomes.append(PolicyOutcome(name: policy.name, version: policy.version, sha256: policy.sha256,
+                                              table: policy.table.description, action: policy.action,
+                                              cutoffs: cutoffs, libraries: []))
+            }
+            logger.info("run started", metadata: ["run.id": "\(runID)", "run.policies": "\(policies.count)"])
+            return RunSummary(runID: runID, status: .running, startedAt: try row.string("started_at"), policies: outcomes)
+        }
+    }
+
+    /// The cluster's system identifier, which names the database in manifests together with its name.
+    ///
+    /// `pg_control_system()` is for superusers unless granted (sql/roles.sql grants it); without it the
+    /// manifest says so instead of failing the run.
+    func systemIdentifier() throws -> String? {
+        do {
+            return try connection.query("SELECT system_identifier::text AS id FROM pg_catalog.pg_control_system()")
+                .single().optional("id")
+        } catch let error as DatabaseError where error.isPermissionDenied {
+            logger.warning("no privilege to read the system identifier; manifests will not name it",
+                           metadata: ["sqlstate": "42501"])
+            return nil
+        }
+    }
+
+    /// Records how the run ended (and the error that ended a failed one); returns when, as text.
+    func finish(_ runID: Int64, status: RunStatus, error: String?) throws -> String {
+        try connection.query("""
+            UPDATE retention.runs SET status = $2, finished_at = clock_timestamp(), error = $3
+            WHERE id = $1::int8 RETURNING finished_at::text AS finished_at
+            """, [String(runID), status.rawValue, error]).single().string("finished_at")
+    }
+}

@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "retention",
-    platforms: [.macOS(.v13)],
+    // Mutex and Atomic (Synchronization) need macOS 15; Linux is what the project runs and tests on.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "retention", targets: ["retention"]),
         .library(name: "RetentionCore", targets: ["RetentionCore"]),

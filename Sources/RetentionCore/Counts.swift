@@ -76,7 +76,7 @@ public struct Counts: Sendable, Equatable {
         for reason in KeptReason.allCases { self[reason] = try row.int64(reason.rawValue) }
     }
 
-    private struct Key: CodingKey {
+    struct Key: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
@@ -99,5 +99,54 @@ public struct Counts: Sendable, Equatable {
         for reason in KeptReason.allCases {
             self[reason] = try container.decode(Int64.self, forKey: Key(stringValue: reason.rawValue))
         }
+    }
+}
+
+/// A library's period and cutoff, as plans and manifests show them beside its counts
+/// (`library == nil`: all rows of a policy without libraries, or rows whose library is NULL).
+public struct LibraryPeriod: Codable, Sendable, Equatable {
+    public var library: String?
+    public var retain: String
+    public var cutoff: String
+
+    enum CodingKeys: String, CodingKey {
+        case library, retain, cutoff
+    }
+
+    public init(library: String?, retain: String, cutoff: String) {
+        self.library = library
+        self.retain = retain
+        self.cutoff = cutoff
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        library = try container.decode(String?.self, forKey: .library)
+        retain = try container.decode(String.self, forKey: .retain)
+        cutoff = try container.decode(String.self, forKey: .cutoff)
+    }
+
+    /// A library's entry in JSON: its period, its counts (the rows under `rowsKey`) and one field of
+    /// its owner's (`extra`), all in one object.
+    static func decode<Extra: Decodable>(from decoder: Decoder, rowsKey: String, extra key: String) throws
+        -> (LibraryPeriod, Counts, Extra) {
+        let extra = try decoder.container(keyedBy: Counts.Key.self).decode(Extra.self, forKey: Counts.Key(stringValue: key))
+        return (try LibraryPeriod(from: decoder), try Counts(from: decoder, rowsKey: rowsKey), extra)
+    }
+
+    /// Writes a library's entry: the period, `counts` and `extra` under `key` (`nil` as `null`).
+    func encode<Extra: Encodable>(to encoder: Encoder, counts: Counts, rowsKey: String, extra: Extra, key: String) throws {
+        try encode(to: encoder)
+        try counts.encode(to: encoder, rowsKey: rowsKey)
+        var container = encoder.container(keyedBy: Counts.Key.self)
+        try container.encode(extra, forKey: Counts.Key(stringValue: key))
+    }
+
+    /// Writes the three fields, `library` as `null` when there is none.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(library, forKey: .library)
+        try container.encode(retain, forKey: .retain)
+        try container.encode(cutoff, forKey: .cutoff)
     }
 }

@@ -17,7 +17,9 @@ public protocol RetentionError: Error, CustomStringConvertible, Sendable {
     var exitCode: ExitStatus { get }
 }
 
-/// A configuration or usage problem found before anything was changed.
+/// An error with a message of the program's own words and the exit status it maps to: a bad
+/// command line, configuration or file, found before anything changed (64, 65, 77, 78), or a
+/// problem after the purge began (1, 78), which the message then says.
 public struct UsageError: RetentionError {
     public let description: String
     public let exitCode: ExitStatus

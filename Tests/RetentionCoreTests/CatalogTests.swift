@@ -25,6 +25,29 @@ import Testing
         #expect(resolved.allSatisfy { $0.ageType == .timestamptz })
     }
 
+    /// validLoanPolicy's lines: table on 4, key 5, age 6, set's notes 11, keep_when's second item 19, BANGOR 23.
+    @Test(arguments: [
+        ("public.loans", "public.lones", "4:8", "table public.lones does not exist"),
+        ("key: id", "key: ident", "5:6", "column ident (key) does not exist"),
+        ("age: returned_at", "age: fines_owed", "6:6", "age column fines_owed"),
+        ("  notes: null", "  nodes: null", "11:3", "column nodes (set) does not exist"),
+        ("value: [lost, claims-returned]", "value: [lost, 7]", "19:5", "keep_when status in"),
+        ("BANGOR: 14 days", "BANGOR: 9000 years", "23:5", "library 'BANGOR'"),
+    ])
+    func catalogProblemsNameTheirFileLineAndColumn(from: String, to: String, position: String, message: String) throws {
+        var yaml = validLoanPolicy.replacingOccurrences(of: from, with: to)
+        if to == "value: [lost, 7]" {
+            // A keep_when value the column's type cannot hold: status compared with an integer column.
+            yaml = yaml.replacingOccurrences(of: "column: status", with: "column: fines_owed").replacingOccurrences(of: "[lost, 7]", with: "[lost, 7]")
+        }
+        let (error, _) = try catalogError(yaml)
+        let problem = try #require(error.problems.first)
+        #expect("\(problem.line.map(String.init) ?? "-"):\(problem.column.map(String.init) ?? "-")" == position, "\(error.description)")
+        #expect(error.description.hasPrefix(problem.file + ":" + position + ": "), "\(error.description)")
+        #expect(error.description.contains(message.replacingOccurrences(of: "keep_when status in", with: "keep_when fines_owed in")),
+                "\(error.description)")
+    }
+
     @Test func missingTable() throws {
         let (error, _) = try catalogError(validLoanPolicy.replacingOccurrences(of: "public.loans", with: "public.lones"))
         #expect(error.description.contains("table public.lones does not exist"))

@@ -37,7 +37,7 @@ import Testing
         #expect(loans.action == "anonymize" && loans.table == "public.loans" && loans.version == 1)
         #expect(loans.fileSHA256.count == 64 && loans.batches == 1)
         #expect(Set(loans.libraries.compactMap(\.library)) == ["AUGUSTA", "BANGOR", "PORTLAND"])
-        #expect(loans.libraries.first { $0.library == "BANGOR" }?.retain == "14 days")
+        #expect(loans.libraries.first { $0.library == "BANGOR" }?.period.retain == "14 days")
         // A run with nothing due still writes a manifest: it proves the job ran.
         #expect(second.policies.allSatisfy { $0.rows == 0 })
         #expect(try db.strings("SELECT sequence::text || ' ' || manifest_sha256 FROM retention.runs ORDER BY id")

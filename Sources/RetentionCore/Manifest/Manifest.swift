@@ -3,41 +3,25 @@ import Foundation
 
 /// The counts of one library (or of all rows, `library == nil`) under one policy in one run.
 public struct ManifestLibrary: Codable, Sendable, Equatable {
-    public var library: String?
-    public var retain: String
-    public var cutoff: String
+    public var period: LibraryPeriod
     /// Rows purged or anonymized (`rows`) and kept by each reason.
     public var counts: Counts
     public var batches: Int64
 
-    enum CodingKeys: String, CodingKey {
-        case library, retain, cutoff, batches
-    }
+    public var library: String? { period.library }
 
     init(library: String?, retain: String, cutoff: String, counts: Counts = Counts(), batches: Int64 = 0) {
-        self.library = library
-        self.retain = retain
-        self.cutoff = cutoff
+        period = LibraryPeriod(library: library, retain: retain, cutoff: cutoff)
         self.counts = counts
         self.batches = batches
     }
 
     public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        library = try container.decode(String?.self, forKey: .library)
-        retain = try container.decode(String.self, forKey: .retain)
-        cutoff = try container.decode(String.self, forKey: .cutoff)
-        batches = try container.decode(Int64.self, forKey: .batches)
-        counts = try Counts(from: decoder, rowsKey: "rows")
+        (period, counts, batches) = try LibraryPeriod.decode(from: decoder, rowsKey: "rows", extra: "batches")
     }
 
     public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(library, forKey: .library)
-        try container.encode(retain, forKey: .retain)
-        try container.encode(cutoff, forKey: .cutoff)
-        try container.encode(batches, forKey: .batches)
-        try counts.encode(to: encoder, rowsKey: "rows")
+        try period.encode(to: encoder, counts: counts, rowsKey: "rows", extra: batches, key: "batches")
     }
 }
 

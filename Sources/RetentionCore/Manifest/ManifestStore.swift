@@ -3,6 +3,11 @@ import Logging
 
 #if canImport(Glibc)
 import Glibc
+/// write(2), from the C library of this platform.
+private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+import Darwin
+private let systemWrite = Darwin.write
 #endif
 
 /// Where manifests go and the key that signs them, both checked before a run changes anything.
@@ -65,7 +70,7 @@ public struct ManifestStore {
         }
         defer { unlink(probe) }
         let zeros = [UInt8](repeating: 0, count: bytes)
-        let written = zeros.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let written = zeros.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
         let failure = written != bytes ? (written < 0 ? errno : ENOSPC) : fsync(fd) != 0 ? errno : 0
         close(fd)
         if failure != 0 {
@@ -194,7 +199,7 @@ public struct ManifestStore {
         let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw writeError(path) }
-        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let written = data.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
         guard written == data.count, fsync(fd) == 0 else {
             close(fd)
             unlink(temporary)

@@ -39,7 +39,7 @@ public enum ManifestRendering {
             if policy.libraries.count > 1 || policy.libraries.first?.library != nil {
                 let header = ["library", "retain", "cutoff", verb] + KeptReason.allCases.map(\.heading) + ["batches"]
                 let rows = policy.libraries.map { library in
-                    [library.library.map(visible) ?? "(none)", library.retain, library.cutoff, TextTable.grouped(library.counts.rows)]
+                    [library.library.map(visible) ?? "(none)", library.period.retain, library.period.cutoff, TextTable.grouped(library.counts.rows)]
                         + KeptReason.allCases.map { TextTable.grouped(library.counts[$0]) } + ["\(library.batches)"]
                 }
                 out += TextTable.render(header: header, rows: rows, rightAligned: Set(3..<header.count))

@@ -11,8 +11,8 @@ public enum PlanRendering {
             let header = ["library", "retain", "cutoff", "due"] + reasons.enumerated().map { $0 == 0 ? "kept: \($1.heading)" : $1.heading }
                 + ["oldest due"]
             var rows = policy.libraries.map { library in
-                [library.library.map(visible) ?? (policy.libraries.count == 1 ? "all" : "(none)"), library.retain,
-                 library.cutoff, grouped(library.counts.rows)] + reasons.map { grouped(library.counts[$0]) }
+                [library.library.map(visible) ?? (policy.libraries.count == 1 ? "all" : "(none)"), library.period.retain,
+                 library.period.cutoff, grouped(library.counts.rows)] + reasons.map { grouped(library.counts[$0]) }
                     + [library.oldestDueDays.map { "\(grouped($0)) days" } ?? "-"]
             }
             if policy.libraries.count > 1 {

@@ -2,46 +2,28 @@ import Logging
 
 /// What a policy would do to one library's rows tonight (or to all rows, for a policy without libraries).
 public struct LibraryPlan: Codable, Sendable, Equatable {
-    /// The library value, or `nil` for all rows of a policy without libraries (and rows whose library is NULL).
-    public let library: String?
-    public let retain: String
-    public let cutoff: String
+    public let period: LibraryPeriod
     /// Rows due (`rows`) and rows kept by each reason.
     public let counts: Counts
     /// Age in whole days of the oldest due row; `nil` when nothing is due.
     public let oldestDueDays: Int64?
 
+    /// The library value, or `nil` for all rows of a policy without libraries (and rows whose library is NULL).
+    public var library: String? { period.library }
     public var due: Int64 { counts.rows }
 
-    enum CodingKeys: String, CodingKey {
-        case library, retain, cutoff
-        case oldestDueDays = "oldest_due_days"
-    }
-
-    init(library: String?, retain: String, cutoff: String, counts: Counts, oldestDueDays: Int64?) {
-        self.library = library
-        self.retain = retain
-        self.cutoff = cutoff
+    init(period: LibraryPeriod, counts: Counts, oldestDueDays: Int64?) {
+        self.period = period
         self.counts = counts
         self.oldestDueDays = oldestDueDays
     }
 
     public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        library = try container.decode(String?.self, forKey: .library)
-        retain = try container.decode(String.self, forKey: .retain)
-        cutoff = try container.decode(String.self, forKey: .cutoff)
-        oldestDueDays = try container.decode(Int64?.self, forKey: .oldestDueDays)
-        counts = try Counts(from: decoder, rowsKey: "due")
+        (period, counts, oldestDueDays) = try LibraryPeriod.decode(from: decoder, rowsKey: "due", extra: "oldest_due_days")
     }
 
     public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(library, forKey: .library)
-        try container.encode(retain, forKey: .retain)
-        try container.encode(cutoff, forKey: .cutoff)
-        try container.encode(oldestDueDays, forKey: .oldestDueDays)
-        try counts.encode(to: encoder, rowsKey: "due")
+        try period.encode(to: encoder, counts: counts, rowsKey: "due", extra: oldestDueDays, key: "oldest_due_days")
     }
 }
 
@@ -114,9 +96,9 @@ public enum Planner {
         let sorted = order.sorted { ($0 ?? "") < ($1 ?? "") }
         let libraries = sorted.map { library -> LibraryPlan in
             let row = byLibrary[library]
-            return LibraryPlan(library: library, retain: policy.period(for: library).description,
-                               cutoff: cutoffs.cutoff(for: library), counts: row?.counts ?? Counts(),
-                               oldestDueDays: row?.oldestDueDays)
+            return LibraryPlan(period: LibraryPeriod(library: library, retain: policy.period(for: library).description,
+                                                     cutoff: cutoffs.cutoff(for: library)),
+                               counts: row?.counts ?? Counts(), oldestDueDays: row?.oldestDueDays)
         }
         return PolicyPlan(name: policy.name, version: policy.version, table: policy.table.description,
                           action: policy.action.rawValue, retain: policy.retain.description, libraries: libraries)

@@ -314,7 +314,7 @@ struct PurgeSQL {
     private var keyRange: String {
         let key = column(policy.key)
         // A stable expression, not a scalar subquery: the server makes it the index scan's runtime key.
-        // (As InitPlans inside the statement's CTEs, the bounds once cost a walk of the index from its start.)
+        // (As InitPlans inside the statement's CTEs, the bounds would cost a walk of the index from its start.)
         return "\(key) >= current_setting('retention.first')::\(keyType) "
             + "AND \(key) <= current_setting('retention.last')::\(keyType)"
     }
@@ -379,7 +379,7 @@ struct PurgeSQL {
     /// Batches walk the primary key in ranges of about `--batch-size` keys (after `boundStatement`),
     /// so a batch never rescans what an earlier one purged and holds its locks briefly. Each row is
     /// tested once; holds behind guards, whatever the holds table's statistics (as an anti-join, a
-    /// fresh table of 1,000 holds once made a batch scan it per row). The program gets back counts
+    /// holds table without statistics can make a batch scan it per row). The program gets back counts
     /// per library only, never a key or any other value. Columns: `library`, `rows`.
     func purgeStatement(cutoffs: Cutoffs) -> Statement {
         var params = Parameters()

@@ -33,7 +33,8 @@ public struct RunOptions: Sendable {
     /// How long a batch should take when its size is not fixed.
     public var batchTarget: Duration = .milliseconds(100)
 
-    /// Two sessions: one purge statement keeps one core busy, and this is a two-core server.
+    /// Two sessions: one purge statement keeps one core busy, so two use a small server's two cores;
+    /// more sessions than the server's cores only wait on each other (README, "Performance").
     public static let defaultJobs = 2
 
     public init(batchSize: Int? = nil, maxRuntime: Double? = nil,
@@ -50,8 +51,8 @@ public struct RunOptions: Sendable {
 ///
 /// No one size fits: a batch pays a fixed cost (finding its range, hashing the consenting patrons,
 /// which grows with the patron table) and a cost per row that is five times higher for an
-/// anonymizing `UPDATE` than for a `DELETE`. Measured at 5M loans: 10,000 keys took 20 ms per
-/// delete batch, most of it the fixed cost, and up to 230 ms per anonymize batch. So, like
+/// anonymizing `UPDATE` (a new entry in every index) than for a `DELETE`, so a size that suits one
+/// policy makes another's batches ten times longer (README, "Batch size"). So, like
 /// pt-archiver's or gh-ost's chunk sizing, each session starts small and scales its next batch
 /// by target / last time, at most doubling or halving it.
 public struct BatchSizing: Sendable {

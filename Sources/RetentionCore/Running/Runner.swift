@@ -107,10 +107,11 @@ public final class Runner {
 
     /// Sets a purging session's timeouts.
     func configure(_ session: Connection, _ options: RunOptions) throws {
-        // No JIT: compiling a batch's expressions took 40-60 ms of a 100 ms batch, again for every batch.
+        // No JIT: a batch is short and its statement is planned anew each time, so compiling its
+        // expressions would cost a large part of every batch again and again.
         // No bitmap scans: the batch's key bounds are unknown when the statement is planned, so the
-        // server once combined the key range with the age index and read all 230,000 old entries of
-        // that index for each batch of 10,000 keys; a plain range scan of the key reads only the batch.
+        // server may combine the key range with the age index and read every old entry of that index
+        // for each batch; a plain range scan of the key reads only the batch.
         do {
             try session.query("""
                 SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),

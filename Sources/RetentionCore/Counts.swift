@@ -1,3 +1,5 @@
+import Foundation
+
 /// A reason a row older than its cutoff stays, in first-reason order: a kept row is counted once,
 /// by the first reason that keeps it.
 ///
@@ -7,6 +9,8 @@ public enum KeptReason: String, CaseIterable, Sendable, CodingKey {
     case hold = "kept_by_hold"
     case consent = "kept_by_consent"
     case keepWhen = "kept_by_keep_when"
+    /// A due row that a row that stays still points to through a foreign key (delete policies).
+    case reference = "kept_by_reference"
 
     /// The column of `retention.batches` that counts it.
     var ledgerColumn: String {
@@ -14,7 +18,22 @@ public enum KeptReason: String, CaseIterable, Sendable, CodingKey {
         case .hold: return "kept_hold"
         case .consent: return "kept_consent"
         case .keepWhen: return "kept_rule"
+        case .reference: return "kept_reference"
         }
+    }
+
+    /// The manifest version that added the reason: older manifests have no member for it.
+    var manifestVersion: Int64 {
+        switch self {
+        case .hold, .consent, .keepWhen: return 1
+        case .reference: return 2
+        }
+    }
+
+    /// The reasons a manifest of `version` has members for (every reason in plans and reports).
+    static func reasons(inManifestVersion version: Int64?) -> [KeptReason] {
+        guard let version else { return allCases }
+        return allCases.filter { $0.manifestVersion <= version }
     }
 
     /// The reason in a table heading (`plan`, `show`).
@@ -23,6 +42,7 @@ public enum KeptReason: String, CaseIterable, Sendable, CodingKey {
         case .hold: return "hold"
         case .consent: return "consent"
         case .keepWhen: return "keep_when"
+        case .reference: return "referenced"
         }
     }
 
@@ -32,6 +52,7 @@ public enum KeptReason: String, CaseIterable, Sendable, CodingKey {
         case .hold: return "by legal hold"
         case .consent: return "by consent"
         case .keepWhen: return "by keep_when"
+        case .reference: return "as referenced"
         }
     }
 }
@@ -54,6 +75,11 @@ public struct Counts: Sendable, Equatable {
     public subscript(reason: KeptReason) -> Int64 {
         get { kept[reason] ?? 0 }
         set { kept[reason] = newValue }
+    }
+
+    /// Equal when every count is: a reason never counted equals a reason counted zero times.
+    public static func == (lhs: Counts, rhs: Counts) -> Bool {
+        lhs.rows == rhs.rows && KeptReason.allCases.allSatisfy { lhs[$0] == rhs[$0] }
     }
 
     /// All rows kept, whatever the reason.
@@ -83,11 +109,12 @@ public struct Counts: Sendable, Equatable {
         init?(intValue: Int) { nil }
     }
 
-    /// Writes the counts into the owner's JSON object, the rows under `rowsKey`.
+    /// Writes the counts into the owner's JSON object, the rows under `rowsKey`; in a manifest only
+    /// the reasons its version has (`CodingUserInfoKey.manifestVersion`).
     func encode(to encoder: Encoder, rowsKey: String) throws {
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(rows, forKey: Key(stringValue: rowsKey))
-        for reason in KeptReason.allCases {
+        for reason in KeptReason.reasons(inManifestVersion: encoder.userInfo[.manifestVersion] as? Int64) {
             try container.encode(self[reason], forKey: Key(stringValue: reason.rawValue))
         }
     }
@@ -96,7 +123,7 @@ public struct Counts: Sendable, Equatable {
     init(from decoder: Decoder, rowsKey: String) throws {
         let container = try decoder.container(keyedBy: Key.self)
         rows = try container.decode(Int64.self, forKey: Key(stringValue: rowsKey))
-        for reason in KeptReason.allCases {
+        for reason in KeptReason.reasons(inManifestVersion: decoder.userInfo[.manifestVersion] as? Int64) {
             self[reason] = try container.decode(Int64.self, forKey: Key(stringValue: reason.rawValue))
         }
     }
@@ -148,5 +175,24 @@ public struct LibraryPeriod: Codable, Sendable, Equatable {
         try container.encode(library, forKey: .library)
         try container.encode(retain, forKey: .retain)
         try container.encode(cutoff, forKey: .cutoff)
+    }
+}
+
+extension CodingUserInfoKey {
+    /// The manifest version being written or read, so that members a later version added are left
+    /// out of older manifests (which must read back byte for byte).
+    static let manifestVersion = CodingUserInfoKey(rawValue: "retention.manifestVersion")!
+}
+
+extension KeptReason {
+    /// The ledger's columns named as `Counts(row:)` reads them, for a `RETURNING` list:
+    /// `library, rows, kept_hold AS kept_by_hold, ...`.
+    static var ledgerReturning: String {
+        (["library", "rows"] + allCases.map { "\($0.ledgerColumn) AS \($0.rawValue)" }).joined(separator: ", ")
+    }
+
+    /// The ledger's sums named as `Counts(row:)` reads them: `sum(rows) AS rows, sum(kept_hold) AS kept_by_hold, ...`.
+    static var ledgerSums: String {
+        (["sum(rows) AS rows"] + allCases.map { "sum(\($0.ledgerColumn)) AS \($0.rawValue)" }).joined(separator: ", ")
     }
 }

@@ -59,6 +59,9 @@ struct Check: ParsableCommand {
                 let connection = try Retention.connect(conninfo, logger: logger)
                 let resolved = try Retention.resolve(policies, on: connection)
                 erasureNotes = try Erasure.plan(resolved, allowExclusiveLock: false, on: connection).notes
+                let references = ForeignKeys.notes(for: resolved)
+                erasureNotes += references.notes
+                for line in references.warnings { logger.warning("\(line)") }
                 for line in try Holds.unmatched(policies: policies, on: connection) { logger.warning("\(line)") }
             }
             let against = againstDatabase ? " and the database catalog" : ""

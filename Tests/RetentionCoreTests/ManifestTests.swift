@@ -159,11 +159,45 @@ import Testing
         let newer = try tampered { _, copies in
             try rewrite(copies[2]) { envelope in
                 let text = String(decoding: envelope.payload, as: UTF8.self)
-                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":1", with: "\"manifest_version\":2").utf8)
+                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":2", with: "\"manifest_version\":3").utf8)
                 envelope = try key.sign(payloadType: Manifest.payloadType, payload: payload)
             }
         }
-        #expect(newer.0 == 1 && newer.1.contains("manifest version 2 is newer than this program reads (1)"))
+        #expect(newer.0 == 1 && newer.1.contains("manifest version 3 is newer than this program reads (2)"))
+    }
+
+    /// Manifests of version 1 (before `kept_by_reference` and `cascaded`) read, show and verify as written.
+    @Test func versionOneManifestsStillReadAndVerify() throws {
+        let (db, _) = try withRuns(2)
+        let key = try SigningKeys.loadPrivateKey(path: db.signingKeyPath)
+        var previous: String?
+        for file in try db.manifestFiles() {
+            let envelope = try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file)))
+            guard case .object(var payload) = try JSONValue.parse(envelope.payload) else { Issue.record("not an object"); return }
+            #expect(payload["manifest_version"] == .int(2))
+            payload["manifest_version"] = .int(1)
+            payload["previous_sha256"] = previous.map(JSONValue.string) ?? .null
+            payload["policies"] = .array((payload["policies"]?.array ?? []).map { policy in
+                guard case .object(var members) = policy else { return policy }
+                members["kept_by_reference"] = nil
+                members["cascaded"] = nil
+                members["libraries"] = .array((members["libraries"]?.array ?? []).map { library in
+                    guard case .object(var fields) = library else { return library }
+                    fields["kept_by_reference"] = nil
+                    return .object(fields)
+                })
+                return .object(members)
+            })
+            let old = try key.sign(payloadType: Manifest.payloadType, payload: JSONValue.object(payload).canonicalData())
+            try old.fileData().write(to: URL(fileURLWithPath: file))
+            previous = sha256Hex(old.fileData())
+            let manifest = try Manifest(payload: old.payload)
+            #expect(manifest.manifestVersion == 1 && manifest.payload == old.payload)
+        }
+        let verify = try db.retention(["verify", db.manifestFolder])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let show = try db.retention(["show", try #require(try db.manifestFiles().first)])
+        #expect(show.status == 0 && show.stdout.contains("by legal hold"), "\(show.stdout)")
     }
 
     @Test func verifyWithAnotherPublicKeyFails() throws {

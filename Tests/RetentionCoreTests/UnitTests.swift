@@ -42,8 +42,10 @@ import Testing
         var total = Counts(rows: 3, kept: [.hold: 1])
         total += Counts(rows: 2, kept: [.consent: 4, .keepWhen: 5])
         #expect(total.rows == 5 && total[.hold] == 1 && total[.consent] == 4 && total[.keepWhen] == 5 && total.keptTotal == 10)
-        let row = QueryResult(columns: ["rows"] + KeptReason.allCases.map(\.rawValue), values: [["7", "1", "2", "3"]]).rows[0]
-        #expect(try Counts(row: row) == Counts(rows: 7, kept: [.hold: 1, .consent: 2, .keepWhen: 3]))
+        let values = ["7"] + KeptReason.allCases.indices.map { String($0 + 1) }
+        let row = QueryResult(columns: ["rows"] + KeptReason.allCases.map(\.rawValue), values: [values]).rows[0]
+        #expect(try Counts(row: row) == Counts(rows: 7, kept: Dictionary(uniqueKeysWithValues:
+            KeptReason.allCases.enumerated().map { ($1, Int64($0 + 1)) })))
         let missing = QueryResult(columns: ["rows"], values: [["7"]]).rows[0]
         #expect(throws: RowDecodingError.self) { try Counts(row: missing) }
     }

@@ -38,7 +38,9 @@ public struct Row: Sendable {
 
     /// The column's text, or `nil` for NULL.
     public func optional(_ column: String) throws -> String? {
-        guard let position = index[column] else { throw RowDecodingError(column: column, problem: "is not in the result") }
+        guard let position = index[column], position < values.count else {
+            throw RowDecodingError(column: column, problem: "is not in the result")
+        }
         return values[position]
     }
 

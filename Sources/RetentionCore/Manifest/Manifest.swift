@@ -45,18 +45,22 @@ public struct ManifestPolicy: Codable, Sendable, Equatable {
     /// What was done to the table after the last batch, or `nil`.
     public var maintenance: Maintenance?
     public var libraries: [ManifestLibrary]
+    /// Rows a declared cascade deleted or changed, per table (`schema.table`); from version 2 on.
+    public var cascaded: [String: Int64] = [:]
 
     /// The counts of all libraries together; written beside them for the reader's convenience.
     public var counts: Counts { libraries.reduce(Counts()) { $0 + $1.counts } }
     public var rows: Int64 { counts.rows }
 
     enum CodingKeys: String, CodingKey {
-        case name, version, table, action, retain, cutoff, batches, maintenance, libraries
+        case name, version, table, action, retain, cutoff, batches, maintenance, libraries, cascaded
         case fileSHA256 = "file_sha256"
     }
 
     init(name: String, version: Int64, fileSHA256: String, table: String, action: String, retain: String,
-         cutoff: String, batches: Int64, maintenance: Maintenance? = nil, libraries: [ManifestLibrary]) {
+         cutoff: String, batches: Int64, maintenance: Maintenance? = nil, libraries: [ManifestLibrary],
+         cascaded: [String: Int64] = [:]) {
+        self.cascaded = cascaded
         self.name = name
         self.version = version
         self.fileSHA256 = fileSHA256
@@ -81,6 +85,9 @@ public struct ManifestPolicy: Codable, Sendable, Equatable {
         batches = try container.decode(Int64.self, forKey: .batches)
         maintenance = try container.decode(Maintenance?.self, forKey: .maintenance)
         libraries = try container.decode([ManifestLibrary].self, forKey: .libraries)
+        if (decoder.userInfo[.manifestVersion] as? Int64 ?? Manifest.currentVersion) >= 2 {
+            cascaded = try container.decode([String: Int64].self, forKey: .cascaded)
+        }
         // The totals must equal the sum of the libraries.
         guard try Counts(from: decoder, rowsKey: "rows") == counts else {
             throw JSONFormatError("policy \(visible(name)): its totals are not the sums of its libraries")
@@ -99,6 +106,9 @@ public struct ManifestPolicy: Codable, Sendable, Equatable {
         try container.encode(batches, forKey: .batches)
         try container.encode(maintenance, forKey: .maintenance)
         try container.encode(libraries, forKey: .libraries)
+        if (encoder.userInfo[.manifestVersion] as? Int64 ?? Manifest.currentVersion) >= 2 {
+            try container.encode(cascaded, forKey: .cascaded)
+        }
         try counts.encode(to: encoder, rowsKey: "rows")
     }
 }
@@ -138,8 +148,9 @@ public struct ManifestDatabase: Codable, Sendable, Equatable {
 public struct Manifest: Codable, Sendable, Equatable {
     /// The DSSE payload type of manifests.
     public static let payloadType = "application/vnd.retention.manifest.v1+json"
-    /// The manifest format this program writes, and the newest it reads.
-    public static let currentVersion: Int64 = 1
+    /// The manifest format this program writes, and the newest it reads. Version 2 added
+    /// `kept_by_reference` (policies and libraries) and `cascaded` (policies).
+    public static let currentVersion: Int64 = 2
 
     public var manifestVersion: Int64 = Manifest.currentVersion
     public var runID: Int64
@@ -215,7 +226,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// The payload as canonical JSON (RFC 8785): the exact bytes that are signed.
     public var payload: Data {
         // Encoding these types cannot fail: strings, integers and nulls only.
-        (try? JSONOutput.canonical(self)) ?? Data()
+        (try? JSONOutput.canonical(self, userInfo: [.manifestVersion: manifestVersion])) ?? Data()
     }
 
     /// Reads a payload; refuses a newer manifest version and anything that is not exactly this shape.
@@ -225,9 +236,10 @@ public struct Manifest: Codable, Sendable, Equatable {
             throw JSONFormatError("manifest version \(version) is newer than this program reads "
                                   + "(\(Manifest.currentVersion)); use a newer retention")
         }
-        self = try JSONOutput.decode(Manifest.self, from: payload, what: "the manifest")
+        let version = json["manifest_version"]?.int ?? Manifest.currentVersion
+        self = try JSONOutput.decode(Manifest.self, from: payload, what: "the manifest", userInfo: [.manifestVersion: version])
         // Written again, it must give the same bytes: no member more or less, nothing in another form.
-        guard try JSONOutput.canonical(self) == payload else {
+        guard try JSONOutput.canonical(self, userInfo: [.manifestVersion: version]) == payload else {
             throw JSONFormatError("the payload is not in canonical form (RFC 8785) or has members a manifest does not have")
         }
     }

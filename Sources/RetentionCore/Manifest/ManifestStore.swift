@@ -153,13 +153,18 @@ public struct ManifestStore {
             FROM retention.run_policies WHERE run_id = $1::int8
             ORDER BY policy, library NULLS FIRST
             """, [String(runID)]).decode(RunPolicyRecord.self)
-        let sums = try connection.query("""
-            SELECT policy, library, sum(rows) AS rows, sum(kept_hold) AS kept_by_hold,
-                   sum(kept_consent) AS kept_by_consent, sum(kept_rule) AS kept_by_keep_when,
-                   count(DISTINCT batch) FILTER (WHERE rows > 0) AS batches
+        // The sums' column list is `KeptReason`'s fixed words.
+        let sums = try connection.query(unsafeSQL: """
+            SELECT policy, library, \(KeptReason.ledgerSums), count(DISTINCT batch) FILTER (WHERE rows > 0) AS batches
             FROM retention.batches WHERE run_id = $1::int8
             GROUP BY policy, library
             """, [String(runID)]).decode(LedgerSums.self)
+        let cascaded = try connection.query("""
+            SELECT b.policy, c.key AS table_name, sum(c.value::int8) AS rows
+            FROM retention.batches b CROSS JOIN LATERAL jsonb_each_text(b.cascaded) c
+            WHERE b.run_id = $1::int8
+            GROUP BY b.policy, c.key
+            """, [String(runID)]).rows
         let batches = try connection.query("""
             SELECT policy, count(DISTINCT batch) FILTER (WHERE rows > 0) AS batches
             FROM retention.batches WHERE run_id = $1::int8 GROUP BY policy
@@ -185,10 +190,14 @@ public struct ManifestStore {
                 libraries[nil] = ManifestLibrary(library: nil, retain: row.retain, cutoff: row.cutoff)
             }
             let batchCount = try batches.first { try $0.string("policy") == row.policy }?.int64("batches") ?? 0
+            var changed: [String: Int64] = [:]
+            for entry in cascaded where try entry.string("policy") == row.policy {
+                changed[try entry.string("table_name")] = try entry.int64("rows")
+            }
             policies.append(ManifestPolicy(
                 name: row.policy, version: row.version, fileSHA256: row.sha256, table: row.table, action: row.action,
                 retain: row.retain, cutoff: row.cutoff, batches: batchCount, maintenance: row.maintenance,
-                libraries: libraries.values.sorted { ($0.library ?? "") < ($1.library ?? "") }))
+                libraries: libraries.values.sorted { ($0.library ?? "") < ($1.library ?? "") }, cascaded: changed))
         }
         return policies
     }

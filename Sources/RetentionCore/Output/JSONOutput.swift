@@ -6,6 +6,7 @@ import Foundation
 /// Keys are sorted and slashes left alone; types with camelCase property names get snake_case
 /// keys, and types with explicit `CodingKeys` (manifests, plans, counts) keep theirs.
 public enum JSONOutput {
+    /// The encoder: pretty for `--json` output, one line for log lines and manifests.
     static func encoder(pretty: Bool) -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -22,17 +23,21 @@ public enum JSONOutput {
     }
 
     /// A value as canonical JSON (RFC 8785) bytes: encoded, then written in canonical form.
-    static func canonical<T: Encodable>(_ value: T) throws -> Data {
+    static func canonical<T: Encodable>(_ value: T, userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws -> Data {
         let encoder = encoder(pretty: false)
+        encoder.userInfo = userInfo
         // Manifests name every key themselves; nothing is converted.
         encoder.keyEncodingStrategy = .useDefaultKeys
         return try JSONValue.parse(try encoder.encode(value)).canonicalData()
     }
 
     /// Decodes JSON text; a shape error reads as one line naming the field (`policies[0].rows`).
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String,
+                                      userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: data)
+            let decoder = JSONDecoder()
+            decoder.userInfo = userInfo
+            return try decoder.decode(type, from: data)
         } catch let error as DecodingError {
             func path(_ context: DecodingError.Context, _ key: CodingKey? = nil) -> String {
                 let keys = context.codingPath + (key.map { [$0] } ?? [])

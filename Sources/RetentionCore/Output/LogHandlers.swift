@@ -28,9 +28,7 @@ public struct JSONLinesLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             object[key] = "\(value)"
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var data = try? encoder.encode(object) else { return }
+        guard var data = try? JSONOutput.encoder(pretty: false).encode(object) else { return }
         data.append(0x0A)
         FileHandle.standardError.write(data)
     }

@@ -20,6 +20,9 @@ public enum PlanRendering {
                 rows.append(["total", "", "", grouped(total.rows)] + reasons.map { grouped(total[$0]) } + [""])
             }
             out += TextTable.render(header: header, rows: rows, rightAligned: Set(3..<header.count))
+            for (table, rows) in policy.cascaded.sorted(by: { $0.key < $1.key }) {
+                out += "  a declared cascade would change \(grouped(rows)) rows of \(visible(table))\n"
+            }
         }
         let due = report.policies.reduce(0) { $0 + $1.due }
         out += "\nTotal due: \(grouped(due)) rows in \(report.policies.count) "

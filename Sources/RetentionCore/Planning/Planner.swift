@@ -35,6 +35,8 @@ public struct PolicyPlan: Codable, Sendable, Equatable {
     public let action: String
     public let retain: String
     public let libraries: [LibraryPlan]
+    /// Rows a declared cascade would change, per table that a foreign key points from directly.
+    public var cascaded: [String: Int64] = [:]
 
     /// The counts of all libraries together.
     public var counts: Counts { libraries.reduce(Counts()) { $0 + $1.counts } }
@@ -59,29 +61,20 @@ public enum Planner {
                 """).single().string("at")
             var plans: [PolicyPlan] = []
             for resolved in policies {
-                let cutoffs = try computeCutoffs(resolved, on: connection)
-                let sql = PurgeSQL(resolved).countQuery(cutoffs: cutoffs, holds: try holdShape(resolved, on: connection))
+                let cutoffs = try Cutoffs.compute(for: resolved, on: connection)
+                let sql = PurgeSQL(resolved).countQuery(cutoffs: cutoffs, holds: try HoldShape.current(for: resolved, on: connection))
                 let counts = try connection.query(sql).decode(LibraryCounts.self)
-                plans.append(policyPlan(resolved.policy, cutoffs: cutoffs, counts: counts))
+                var plan = policyPlan(resolved.policy, cutoffs: cutoffs, counts: counts)
+                if let cascades = PurgeSQL(resolved).cascadeCountQuery(cutoffs: cutoffs) {
+                    for row in try connection.query(cascades).rows {
+                        plan.cascaded[try row.string("table_name"), default: 0] += try row.int64("rows")
+                    }
+                }
+                plans.append(plan)
                 logger.debug("planned policy", metadata: ["policy.name": "\(resolved.policy.name)"])
             }
             return PlanReport(at: at, database: connection.databaseName, policies: plans)
         }
-    }
-
-    /// Computes a policy's cutoffs on the database clock (`now()` of the current transaction).
-    static func computeCutoffs(_ resolved: ResolvedPolicy, on connection: Connection) throws -> Cutoffs {
-        let row = try connection.query(PurgeSQL(resolved).cutoffQuery()).single()
-        let libraries = resolved.policy.libraries?.retain.map(\.library) ?? []
-        return Cutoffs(standard: try row.string("cutoff"),
-                       libraries: try libraries.indices.map { (libraries[$0], try row.string("cutoff_\($0)")) })
-    }
-
-    /// Which active holds apply to the policy now (in a plan, as of the plan's snapshot).
-    static func holdShape(_ resolved: ResolvedPolicy, on connection: Connection) throws -> HoldShape {
-        let row = try connection.query(PurgeSQL(resolved).holdShapeQuery()).single()
-        let (all, patronsOnly) = (try row.int64("holds"), try row.int64("patron_holds"))
-        return all == 0 ? .none : all == patronsOnly ? .patronsOnly : .scoped
     }
 
     /// Joins the count rows with the policy's libraries, so a library with its own period shows even with no rows.
@@ -102,18 +95,5 @@ public enum Planner {
         }
         return PolicyPlan(name: policy.name, version: policy.version, table: policy.table.description,
                           action: policy.action.rawValue, retain: policy.retain.description, libraries: libraries)
-    }
-}
-
-/// One row of `PurgeSQL.countQuery`: a library's due rows, kept rows by reason, and oldest due age.
-struct LibraryCounts: RowDecodable {
-    let library: String?
-    let counts: Counts
-    let oldestDueDays: Int64?
-
-    init(row: Row) throws {
-        library = try row.optional("library")
-        counts = try Counts(row: row)
-        oldestDueDays = try row.optionalInt64("oldest_due_days")
     }
 }

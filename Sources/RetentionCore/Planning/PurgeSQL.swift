@@ -220,7 +220,93 @@ struct PurgeSQL {
         [older(cutoffs, &params), pending(&params)].compactMap { $0 }.joined(separator: " AND ")
     }
 
-    /// Counts, per library, the rows due and the rows kept by hold, consent and `keep_when`.
+    // MARK: - Foreign keys into the table (delete policies)
+
+    /// Foreign keys from other tables whose rows keep the rows they point to (`NO ACTION`, `RESTRICT`).
+    private var blockingReferences: [ForeignKeyRef] {
+        policy.action == .delete ? resolved.references.filter { !$0.isSelf && !$0.onDelete.changesReferencingRows } : []
+    }
+
+    /// Foreign keys from the table into itself (renewal chains), whatever their action: a row's
+    /// links are purged with it when every one is due, or all of them stay.
+    private var selfReferences: [ForeignKeyRef] {
+        policy.action == .delete ? resolved.references.filter(\.isSelf) : []
+    }
+
+    /// Whether a foreign key can keep a due row.
+    var hasReferences: Bool { !blockingReferences.isEmpty || !selfReferences.isEmpty }
+
+    /// True when a row of another table still points to the row `t` (found by that table's index
+    /// on its pointing columns, which `check --db` asks for).
+    private func pointedToFromOutside(_ params: inout Parameters) -> String {
+        guard !blockingReferences.isEmpty else { return "false" }
+        let tests = blockingReferences.map { ref in
+            let match = zip(ref.columns, ref.referencedColumns)
+                .map { "r.\(quoteIdentifier($0)) = \(column($1))" }.joined(separator: " AND ")
+            return "EXISTS (SELECT 1 FROM \(ref.referencing.sql) r WHERE \(match))"
+        }
+        return "(" + tests.joined(separator: " OR ") + ")"
+    }
+
+    /// The keys (`k`) of the rows of the table that point to the row whose key is `key` (an SQL
+    /// expression), through any self-reference; a subquery for a lateral join, one index probe each.
+    private func children(of key: String) -> String {
+        let table = policy.table.sql, own = quoteIdentifier(policy.key)
+        return selfReferences.map { ref in
+            if ref.referencedColumns == [policy.key], ref.columns.count == 1 {
+                return "SELECT x.\(own) AS k FROM \(table) x WHERE x.\(quoteIdentifier(ref.columns[0])) = \(key)"
+            }
+            let match = zip(ref.columns, ref.referencedColumns)
+                .map { "x.\(quoteIdentifier($0)) = p.\(quoteIdentifier($1))" }.joined(separator: " AND ")
+            return "SELECT x.\(own) AS k FROM \(table) x JOIN \(table) p ON \(match) WHERE p.\(own) = \(key)"
+        }.joined(separator: " UNION ALL ") + " OFFSET 0"
+    }
+
+    /// A recursive query of the keys that must stay because a row that stays points to them: rows
+    /// another table points to, rows a staying row of the table points to, and, upwards, every row
+    /// a row that must stay points to. (The batches find the same rows downwards from their due rows.)
+    private func stayingReferenced(_ cutoffs: Cutoffs, _ params: inout Parameters) -> String {
+        let table = policy.table.sql, own = quoteIdentifier(policy.key)
+        var parts = ["SELECT t.\(own) FROM \(table) AS t WHERE \(pointedToFromOutside(&params))"]
+        for ref in selfReferences {
+            let staysTest = "NOT coalesce(\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0, false)"
+            let match = zip(ref.columns, ref.referencedColumns)
+                .map { "p.\(quoteIdentifier($1)) = t.\(quoteIdentifier($0))" }.joined(separator: " AND ")
+            parts.append("SELECT p.\(own) FROM \(table) AS t JOIN \(table) p ON \(match) WHERE \(staysTest)")
+        }
+        var sql = parts.joined(separator: " UNION ")
+        if !selfReferences.isEmpty {
+            let up = selfReferences.map { ref in
+                "(" + zip(ref.columns, ref.referencedColumns)
+                    .map { "p.\(quoteIdentifier($1)) = x.\(quoteIdentifier($0))" }.joined(separator: " AND ") + ")"
+            }.joined(separator: " OR ")
+            sql += " UNION SELECT p.\(own) FROM staying s JOIN \(table) x ON x.\(own) = s.k JOIN \(table) p ON \(up)"
+        }
+        return sql
+    }
+
+    /// Counts the rows a declared cascade would change, per foreign key that points directly from a
+    /// declared table: the rows pointing to a row the purge would delete. (Rows a cascade reaches
+    /// further are counted by the run only.) Columns: `table_name`, `rows`; `nil` without cascades.
+    func cascadeCountQuery(cutoffs: Cutoffs) -> Statement? {
+        let declared = Set(resolved.cascades.map(\.table))
+        let direct = resolved.references.filter { !$0.isSelf && $0.onDelete.changesReferencingRows && declared.contains($0.referencing) }
+        guard policy.action == .delete, !direct.isEmpty else { return nil }
+        var params = Parameters()
+        let staying = hasReferences ? stayingReferenced(cutoffs, &params) : nil
+        let purged = "\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0"
+            + (staying == nil ? "" : " AND \(column(policy.key)) NOT IN (SELECT k FROM staying)")
+        let counts = direct.map { ref in
+            let pointing = ref.columns.map { "r.\(quoteIdentifier($0))" }.joined(separator: ", ")
+            let pointed = ref.referencedColumns.map(column).joined(separator: ", ")
+            return "SELECT \(params.bind(ref.referencing.description))::text AS table_name, count(*) AS rows "
+                + "FROM \(ref.referencing.sql) r WHERE (\(pointing)) IN (SELECT \(pointed) FROM \(policy.table.sql) AS t WHERE \(purged))"
+        }
+        return Statement(unsafeSQL: (staying.map { "WITH RECURSIVE staying(k) AS (\($0))\n" } ?? "")
+                         + counts.joined(separator: "\nUNION ALL\n"), params.values)
+    }
+
+    /// Counts, per library, the rows due and the rows kept by hold, consent, `keep_when` and reference.
     ///
     /// Hold and consent tests sit in aggregate filters, grouped only by library and the plain
     /// `keep_when` test, so the server can count in parallel (a test in a grouping key would keep
@@ -236,18 +322,25 @@ struct PurgeSQL {
         } else {
             held = self.held(holds, &params)
         }
-        let sql = """
+        // With foreign keys into the table, the rows that must stay because a row that stays points
+        // to them (`staying`); otherwise nothing is referenced and the count stays as cheap as it was.
+        let staying = hasReferences ? stayingReferenced(cutoffs, &params) : nil
+        let referenced = staying == nil ? "false" : "\(column(policy.key)) IN (SELECT k FROM staying)"
+        let sql = (staying.map { "WITH RECURSIVE staying(k) AS (\($0))\n" } ?? "") + """
             SELECT g.lib AS library,
-                   coalesce(sum(g.n - g.h - g.c) FILTER (WHERE NOT g.rule), 0)::int8 AS rows,
+                   coalesce(sum(g.n - g.h - g.c - g.r) FILTER (WHERE NOT g.rule), 0)::int8 AS rows,
                    coalesce(sum(g.h), 0)::int8 AS kept_by_hold,
                    coalesce(sum(g.c), 0)::int8 AS kept_by_consent,
                    coalesce(sum(g.n - g.h - g.c) FILTER (WHERE g.rule), 0)::int8 AS kept_by_keep_when,
+                   coalesce(sum(g.r) FILTER (WHERE NOT g.rule), 0)::int8 AS kept_by_reference,
                    floor(extract(epoch FROM now() - min(g.oldest) FILTER (WHERE NOT g.rule)) / 86400)::int8
                        AS oldest_due_days
             FROM (SELECT \(library) AS lib, \(keptByRule(&params)) AS rule, count(*) AS n,
                          count(*) FILTER (WHERE \(held)) AS h,
                          count(*) FILTER (WHERE NOT \(held) AND \(consented)) AS c,
-                         min(\(column(policy.age))::timestamptz) FILTER (WHERE NOT \(held) AND NOT \(consented)) AS oldest
+                         count(*) FILTER (WHERE NOT \(held) AND NOT \(consented) AND \(referenced)) AS r,
+                         min(\(column(policy.age))::timestamptz)
+                             FILTER (WHERE NOT \(held) AND NOT \(consented) AND NOT \(referenced)) AS oldest
                   FROM \(policy.table.sql) AS t \(joinHeld)
                   WHERE \(candidates(cutoffs, &params))
                   GROUP BY 1, 2) g
@@ -391,11 +484,51 @@ struct PurgeSQL {
             let assignments = policy.set.map { "\(quoteIdentifier($0.column)) = \(params.bind($0.value))" }
             purge = "UPDATE \(policy.table.sql) AS t SET " + assignments.joined(separator: ", ")
         }
-        let sql = """
-            WITH purged AS (
+        let due = "\(candidates(cutoffs, &params)) AND NOT \(held(.scoped, &params)) AND NOT \(consented) AND NOT \(keptByRule(&params))"
+        guard hasReferences else {
+            return Statement(unsafeSQL: """
+                WITH purged AS (
+                    \(purge)
+                    WHERE \(keyRange) AND \(due)
+                    RETURNING \(library) AS lib
+                )
+                SELECT lib AS library, count(*) AS rows FROM purged GROUP BY lib
+                """, params.values)
+        }
+        // With foreign keys into the table: the range's due rows that no other table points to, each
+        // with the rows of its own table that point to it (renewal chains), however far they reach
+        // and whatever batch or session they fall in; a chain with any link that must stay stays whole.
+        let key = quoteIdentifier(policy.key)
+        let outside = pointedToFromOutside(&params)
+        var sql = """
+            WITH RECURSIVE due AS MATERIALIZED (
+                SELECT t.\(key) AS k FROM \(policy.table.sql) AS t
+                WHERE \(keyRange) AND \(due) AND NOT \(outside)
+            )
+            """
+        if selfReferences.isEmpty {
+            sql += ", doomed AS (SELECT k FROM due)\n"
+        } else {
+            sql += """
+                , chain(root, k) AS (
+                    SELECT d.k, c.k FROM due d CROSS JOIN LATERAL (\(children(of: "d.k"))) c
+                    UNION
+                    SELECT ch.root, c.k FROM chain ch CROSS JOIN LATERAL (\(children(of: "ch.k"))) c
+                ), blocked AS (
+                    SELECT DISTINCT ch.root FROM chain ch JOIN \(policy.table.sql) AS t ON t.\(key) = ch.k
+                    WHERE NOT coalesce(\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0 AND NOT \(pointedToFromOutside(&params)), false)
+                ), doomed AS (
+                    SELECT k FROM due WHERE k NOT IN (SELECT root FROM blocked)
+                    UNION
+                    SELECT k FROM chain WHERE root NOT IN (SELECT root FROM blocked)
+                )
+
+                """
+        }
+        sql += """
+            , purged AS (
                 \(purge)
-                WHERE \(keyRange) AND \(candidates(cutoffs, &params)) AND NOT \(held(.scoped, &params))
-                  AND NOT \(consented) AND NOT \(keptByRule(&params))
+                WHERE t.\(key) IN (SELECT k FROM doomed)
                 RETURNING \(library) AS lib
             )
             SELECT lib AS library, count(*) AS rows FROM purged GROUP BY lib
@@ -408,33 +541,43 @@ struct PurgeSQL {
     ///
     /// After the purge the range holds only the rows it kept (and rows it never looked at), so
     /// giving each candidate its reason costs a test of the few kept rows, not of every row.
-    /// Columns: `library`, `rows`, one per `KeptReason`.
-    func ledgerStatement(cutoffs: Cutoffs, runID: Int64, batch: Int, purged: [(library: String?, rows: Int64)]) -> Statement {
+    /// Columns: `library`, `rows`, one per `KeptReason`. `cascaded`: rows a declared cascade changed
+    /// in the batch, per table.
+    func ledgerStatement(cutoffs: Cutoffs, runID: Int64, batch: Int, purged: [(library: String?, rows: Int64)],
+                         cascaded: [String: Int64] = [:]) -> Statement {
         var params = Parameters()
         let counts = JSONValue.array(purged.map { .array([$0.library.map(JSONValue.string) ?? .null, .int($0.rows)]) })
+        // A candidate the purge left with no other reason stays because a row that stays points to it.
+        let remaining = hasReferences ? "CASE WHEN s.reason = 0 THEN 4 ELSE s.reason END" : "s.reason"
         // `OFFSET 0` keeps `reason > 0` from being pushed into the scan, where the CASE would run twice per row.
         let sql = """
             WITH purged AS (
                 SELECT e->>0 AS lib, (e->>1)::int8 AS n FROM jsonb_array_elements(\(params.bind(counts.canonicalString))::jsonb) e
             ), kept AS (
-                SELECT s.lib, s.reason
+                SELECT s.lib, \(remaining) AS reason
                 FROM (SELECT \(library) AS lib, \(reason(&params)) AS reason
                       FROM \(policy.table.sql) AS t
                       WHERE \(keyRange) AND \(candidates(cutoffs, &params))
                       OFFSET 0) s
-                WHERE s.reason > 0
+                WHERE s.reason > 0 OR \(hasReferences ? "true" : "false")
             ), counted AS (
-                SELECT lib, n, 0 AS h, 0 AS c, 0 AS r FROM purged
+                SELECT lib, n, 0 AS h, 0 AS c, 0 AS r, 0 AS f FROM purged
                 UNION ALL
-                SELECT lib, 0, (reason = 1)::int, (reason = 2)::int, (reason = 3)::int FROM kept
+                SELECT lib, 0, (reason = 1)::int, (reason = 2)::int, (reason = 3)::int, (reason = 4)::int FROM kept
             )
             INSERT INTO retention.batches
-                (run_id, batch, policy, library, rows, kept_hold, kept_consent, kept_rule, started_at, finished_at)
+                (run_id, batch, policy, library, rows, kept_hold, kept_consent, kept_rule, kept_reference, cascaded,
+                 started_at, finished_at)
             SELECT \(params.bind(String(runID)))::int8, \(params.bind(String(batch)))::int4, \(params.bind(policy.name)), lib,
-                   sum(n), sum(h), sum(c), sum(r), now(), clock_timestamp()
+                   sum(n), sum(h), sum(c), sum(r), sum(f),
+                   -- The cascaded rows are the batch's, not a library's: on the first library's row only.
+                   CASE WHEN row_number() OVER (ORDER BY lib NULLS FIRST) = 1
+                        THEN \(params.bind(JSONValue.object(cascaded.mapValues { .int($0) }).canonicalString))::jsonb
+                        ELSE '{}'::jsonb END,
+                   now(), clock_timestamp()
             FROM counted
             GROUP BY lib
-            RETURNING library, rows, kept_hold AS kept_by_hold, kept_consent AS kept_by_consent, kept_rule AS kept_by_keep_when
+            RETURNING \(KeptReason.ledgerReturning)
             """
         return Statement(unsafeSQL: sql, params.values)
     }

@@ -13,6 +13,10 @@ public struct ResolvedPolicy: Sendable {
     public var partitioned = false
     /// The patron column's type as `format_type` writes it, when the policy has one.
     public var patronType: String?
+    /// The foreign keys that point into the table.
+    public var references: [ForeignKeyRef] = []
+    /// The tables a declared cascade changes (delete policies), whose changed rows each batch counts.
+    public var cascades: [CascadeTable] = []
 
     public enum AgeType: String, Sendable {
         case date
@@ -211,9 +215,42 @@ public enum Catalog {
                            + "(\(error.message)); policy \(policy.name)", at: key)
             }
         }
+        let references = try ForeignKeys.into(table.oid, on: connection)
+        let cascades = try checkReferences(policy, references, check: &check, on: connection)
         guard check.problems.isEmpty else { return nil }
         return ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
-                              partitioned: table.kind == "p", patronType: patronColumn?.fullTypeName)
+                              partitioned: table.kind == "p", patronType: patronColumn?.fullTypeName,
+                              references: references, cascades: cascades)
+    }
+
+    /// The foreign keys into a policy's table against what the policy may change: an anonymizing
+    /// update may not change a column one points to; a delete may change another table through
+    /// `CASCADE`, `SET NULL` or `SET DEFAULT` only when the policy lists it under `cascade`.
+    /// Returns the declared tables with their leaf tables, for the batches' counts.
+    private static func checkReferences(_ policy: Policy, _ references: [ForeignKeyRef], check: inout PolicyCheck,
+                                        on connection: Connection) throws -> [CascadeTable] {
+        if policy.action == .anonymize {
+            for assignment in policy.set {
+                if let ref = references.first(where: { $0.referencedColumns.contains(assignment.column) }) {
+                    check.fail("set may not change \(visible(assignment.column)): foreign key \(visible(ref.name)) of "
+                               + "\(ref.referencing) points to it", at: "set.\(assignment.column)")
+                }
+            }
+            return []
+        }
+        let targets = try ForeignKeys.cascadeTargets(of: references, on: connection)
+        for target in targets where !policy.cascade.contains(target.table) {
+            let ref = target.constraint
+            check.fail("foreign key \(visible(ref.name)) of \(ref.referencing) is ON DELETE \(ref.onDelete.words): deleting rows of "
+                       + "\(policy.table) would change \(target.table), which the ledger would not count; list \(target.table) "
+                       + "under cascade: to let the run change and count those rows, or change the constraint", at: "table")
+        }
+        for declared in policy.cascade where !targets.contains(where: { $0.table == declared }) {
+            check.fail("cascade lists \(declared), but no foreign key ON DELETE CASCADE, SET NULL or SET DEFAULT from it "
+                       + "reaches \(policy.table)", at: "cascade.\(declared.schema).\(declared.name)")
+        }
+        return try targets.filter { policy.cascade.contains($0.table) }
+            .map { CascadeTable(table: $0.table, leafOIDs: try ForeignKeys.leaves(of: $0.oid, on: connection)) }
     }
 
     /// The relation's oid, kind and columns, or `nil` when there is no such relation.

@@ -37,6 +37,9 @@ public struct Policy: Sendable, Equatable {
     public let consent: Consent?
     public let keepWhen: [Condition]
     public let libraries: Libraries?
+    /// Tables a foreign key `ON DELETE CASCADE`, `SET NULL` or `SET DEFAULT` may change when this
+    /// policy deletes rows; the run counts the rows changed in each. Any other such table stops the run.
+    public var cascade: [QualifiedName] = []
 
     /// The `set` entries whose values mark a row as anonymized: the patron column's when `set`
     /// clears it, otherwise all of them (see `PurgeSQL.pending`).

@@ -121,7 +121,7 @@ private struct NodeReader {
         if let mark = node?.mark { positions[key] = SourcePosition(line: mark.line, column: mark.column) }
     }
 
-    static let topKeys = ["name", "version", "description", "table", "key", "age", "retain", "action",
+    static let topKeys = ["name", "version", "description", "table", "key", "age", "retain", "action", "cascade",
                           "set", "patron", "consent", "keep_when", "libraries"]
 
     mutating func problem(at node: Node?, _ message: String, mark: Mark? = nil) {
@@ -191,13 +191,18 @@ private struct NodeReader {
         }
         let keepWhen = conditions(map["keep_when"])
         let libraries = libraries(map["libraries"])
+        let cascade = cascade(map["cascade"])
+        if action == .anonymize, map["cascade"] != nil {
+            problem(at: map["cascade"], "cascade is only for action: delete (an anonymizing update changes no other table)")
+        }
 
         guard let name, let version, let description, let table, let key, let age, let retain, let action else {
             return nil
         }
         return Policy(name: name, version: version, description: description, table: table, key: key, age: age,
                       retain: retain, action: action, set: assignments, patron: patron, consent: consent,
-                      keepWhen: keepWhen, libraries: libraries, positions: positions, file: file, sha256: sha256)
+                      keepWhen: keepWhen, libraries: libraries, cascade: cascade, positions: positions, file: file,
+                      sha256: sha256)
     }
 
     // MARK: - Shapes
@@ -326,6 +331,30 @@ private struct NodeReader {
             assignments.append(Assignment(column: column, value: value.isNullValue ? nil : scalar.string))
         }
         return assignments
+    }
+
+    /// `cascade: [public.loan_notes, ...]`: schema-qualified tables, each once.
+    mutating func cascade(_ node: Node?) -> [QualifiedName] {
+        guard let node else { return [] }
+        guard case .sequence(let list) = node, !list.isEmpty else {
+            problem(at: node, "cascade must be a list of tables like [public.loan_notes]")
+            return []
+        }
+        var tables: [QualifiedName] = []
+        for element in list {
+            guard case .scalar = element else {
+                problem(at: element, "cascade must list schema-qualified table names like public.loan_notes")
+                continue
+            }
+            guard let table = qualifiedName(["cascade": element], "cascade") else { continue }
+            if tables.contains(table) {
+                problem(at: element, "cascade lists \(table) twice")
+                continue
+            }
+            remember("cascade.\(table.schema).\(table.name)", element)
+            tables.append(table)
+        }
+        return tables
     }
 
     mutating func consent(_ node: Node?) -> Policy.Consent? {

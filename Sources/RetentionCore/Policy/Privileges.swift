@@ -50,6 +50,17 @@ public enum Privileges {
                 schema(consent.table.schema, policy.name)
                 for name in uniqued([consent.key, consent.keepIf]) { column(consent.table, name, "SELECT", policy.name) }
             }
+            if policy.action == .delete {
+                // The test whether a row still points to a due row reads only the pointing columns,
+                // and the pointed-to columns of the policy's table.
+                for ref in resolved.references where ref.isSelf || !ref.onDelete.changesReferencingRows {
+                    for name in uniqued(ref.columns) { column(ref.referencing, name, "SELECT", policy.name) }
+                    for name in uniqued(ref.referencedColumns) { column(policy.table, name, "SELECT", policy.name) }
+                    if !ref.isSelf {
+                        schema(ref.referencing.schema, policy.name)
+                    }
+                }
+            }
             guard purpose == .run else { continue }
             switch policy.action {
             case .delete:

@@ -24,9 +24,16 @@ extension Runner {
                     let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: worker.slice))
                         .single().int64("keys")
                     guard spanned > 0 else { return (0, []) }
+                    let before = try changedRows(in: sql.resolved.cascades, on: connection)
                     let purged = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs)).rows
                         .map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
-                    let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged)
+                    let after = try changedRows(in: sql.resolved.cascades, on: connection)
+                    var cascaded: [String: Int64] = [:]
+                    for (table, count) in after where count > before[table, default: 0] {
+                        cascaded[table] = count - before[table, default: 0]
+                    }
+                    let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged,
+                                                     cascaded: cascaded)
                     let rows = try connection.query(ledger).decode(LedgerRow.self)
                     try connection.query(PurgeSQL.advanceStatement)
                     return (spanned, rows)
@@ -47,7 +54,22 @@ extension Runner {
         return .finished
     }
 
-    /// Runs a batch, trying again after a lock or statement timeout (the batch rolled back whole,
+    /// Rows this transaction deleted or changed so far in each declared cascade table (the server's
+    /// per-transaction counters, summed over its partitions): counts only, no row is read.
+    static func changedRows(in tables: [CascadeTable], on connection: Connection) throws -> [String: Int64] {
+        var counts: [String: Int64] = [:]
+        for table in tables {
+            counts[table.table.description] = try connection.query("""
+                SELECT coalesce(sum(pg_catalog.pg_stat_get_xact_tuples_deleted(o::oid)
+                                    + pg_catalog.pg_stat_get_xact_tuples_updated(o::oid)), 0)::int8 AS changed
+                FROM unnest($1::text[]) o
+                """, ["{" + table.leafOIDs.joined(separator: ",") + "}"]).single().int64("changed")
+        }
+        return counts
+    }
+
+    /// Runs a batch, trying again after a lock or statement timeout, a deadlock, or a foreign key
+    /// that a concurrent insert made point to a row being purged (the batch rolled back whole,
     /// cursor included), with a doubling wait, up to `options.retries` times.
     static func withRetries<T>(_ options: RunOptions, policy: String, batch: Int, logger: Logger,
                                _ body: () throws -> T) throws -> T {
@@ -56,7 +78,7 @@ extension Runner {
             do {
                 return try body()
             } catch let error as DatabaseError where error.kind == .server
-                && (error.sqlState == "55P03" || error.sqlState == "57014") && attempt < options.retries {
+                && ["55P03", "57014", "40P01", "23503"].contains(error.sqlState ?? "") && attempt < options.retries {
                 let wait = options.retryDelay * Double(1 << attempt)
                 attempt += 1
                 logger.warning("batch timed out; trying again", metadata: [

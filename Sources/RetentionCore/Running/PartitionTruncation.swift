@@ -41,11 +41,11 @@ extension Runner {
                     try connection.execute(unsafeSQL: "TRUNCATE \(partition.sql)")
                     var ledger: [LedgerRow] = []
                     for row in rows {
-                        ledger += try connection.query("""
+                        // The column list is `KeptReason`'s fixed words.
+                        ledger += try connection.query(unsafeSQL: """
                             INSERT INTO retention.batches (run_id, batch, policy, library, rows, started_at, finished_at)
                             VALUES ($1::int8, $2::int4, $3, $4, $5::int8, now(), clock_timestamp())
-                            RETURNING library, rows, kept_hold AS kept_by_hold, kept_consent AS kept_by_consent,
-                                      kept_rule AS kept_by_keep_when
+                            RETURNING \(KeptReason.ledgerReturning)
                             """, [String(runID), String(batch + 1), resolved.policy.name, try row.optional("library"),
                                   String(try row.int64("due"))]).decode(LedgerRow.self)
                     }

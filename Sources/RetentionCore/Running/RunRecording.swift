@@ -23,7 +23,7 @@ extension Runner {
             var outcomes: [PolicyOutcome] = []
             for resolved in policies {
                 let policy = resolved.policy
-                let cutoffs = try Planner.computeCutoffs(resolved, on: connection)
+                let cutoffs = try Cutoffs.compute(for: resolved, on: connection)
                 var periods: [(String?, Period, String)] = [(nil, policy.retain, cutoffs.standard)]
                 for (library, cutoff) in cutoffs.libraries {
                     periods.append((library, policy.period(for: library), cutoff))

@@ -93,3 +93,9 @@ CREATE INDEX IF NOT EXISTS holds_active_scope ON retention.holds (policy) WHERE 
 ALTER TABLE retention.run_policies ADD COLUMN IF NOT EXISTS maintenance text;
 ALTER TABLE retention.run_policies ADD COLUMN IF NOT EXISTS maintenance_ms bigint;
 INSERT INTO retention.schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;
+
+-- Version 3: foreign keys. Rows kept because a row that stays points to them, and rows a declared
+-- cascade (ON DELETE CASCADE / SET NULL / SET DEFAULT) changed in other tables, per table name.
+ALTER TABLE retention.batches ADD COLUMN IF NOT EXISTS kept_reference bigint NOT NULL DEFAULT 0;
+ALTER TABLE retention.batches ADD COLUMN IF NOT EXISTS cascaded jsonb NOT NULL DEFAULT '{}';
+INSERT INTO retention.schema_version (version) VALUES (3) ON CONFLICT DO NOTHING;

@@ -10,6 +10,10 @@
 #   raw count / plan                SELECT count(*) with loan-history's predicate / retention plan
 #   holds: ...                      all of the above with 1,000 active patron holds and the demo's ~10%
 #                                   consenting patrons
+#   refs: raw DELETE / run / count / plan   the delete with foreign keys: 5% of loans renew the loan
+#                                   before them (indexed, deferred self-reference), fines point to 1%;
+#                                   the raw statements keep by hand what a fine or a staying renewal
+#                                   points to
 #   attendance: raw DELETE / run    event-attendance on its plain table / run, and run of the same
 #   / run partitioned               policy on a copy partitioned by month (whole partitions truncated)
 # Reported: median wall time, rows/s, time ratio to the raw statement and to the same measurement
@@ -50,6 +54,12 @@ loans="l.returned_at < now() - CASE l.library_code WHEN 'BANGOR' THEN interval '
   AND NOT coalesce(l.patron_id IN (SELECT id FROM patrons WHERE keep_history), false)
   AND NOT $held"
 attendance="l.attended_at < now() - interval '90 days' AND NOT $held"
+# With foreign keys (refs:): the loans that must stay because a fine or a staying renewal points to
+# them, upwards through renewal chains, written by hand.
+blocked="WITH RECURSIVE blocked(id) AS (
+    SELECT loan_id FROM fines
+    UNION SELECT l.renewal_of FROM loans l WHERE l.renewal_of IS NOT NULL AND NOT coalesce(($loans), false)
+    UNION SELECT l.renewal_of FROM loans l JOIN blocked b ON l.id = b.id WHERE l.renewal_of IS NOT NULL)"
 
 psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -84,8 +94,22 @@ SQL
   psql_db template_bench -c "VACUUM ANALYZE"
 }
 
-fresh() {  # fresh DB [holds]: a new copy of the template; holds: 1,000 patron holds and the consents back
+fresh() {  # fresh DB [holds|refs]: a new copy of the template; holds: 1,000 patron holds and the consents back;
+           # refs: 5% of loans renew the loan before them (an indexed, deferred self-reference) and a
+           # fines table (indexed) points to 1% of loans
   psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 TEMPLATE template_bench"
+  if [[ ${2:-} == refs ]]; then
+    psql_db "$1" <<'SQL'
+ALTER TABLE loans ADD COLUMN renewal_of bigint REFERENCES loans DEFERRABLE INITIALLY DEFERRED;
+UPDATE loans SET renewal_of = id - 1 WHERE id % 20 = 0;
+CREATE INDEX ON loans (renewal_of);
+CREATE TABLE fines (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, loan_id bigint NOT NULL REFERENCES loans,
+                    amount numeric(8,2) NOT NULL);
+INSERT INTO fines (loan_id, amount) SELECT id, 1.00 FROM loans WHERE id % 100 = 7;
+CREATE INDEX ON fines (loan_id);
+VACUUM ANALYZE loans, fines;
+SQL
+  fi
   if [[ ${2:-} == holds ]]; then
     psql_db "$1" -c "INSERT INTO retention.holds (reference, patron)
                      SELECT 'bench ' || g, (g * 37)::text FROM generate_series(1, 1000) g" \
@@ -104,12 +128,15 @@ measure() {
     run-delete) args=(run --quiet --only loans-delete) ;;
     run-anonymize) args=(run --quiet --only loan-history) ;;
     plan) args=(plan --json --only loan-history) ;;
+    plan-delete) args=(plan --json --only loans-delete) ;;
     run-attendance) args=(run --quiet --only event-attendance) ;;
     run-attendance-partitioned) args=(run --quiet --only attendance-part) ;;
   esac
   w0=$(wal); start=$(now)
   case $kind in
     raw-delete) rows=$(psql_db "$db" -Atc "WITH d AS (DELETE FROM loans l WHERE $loans RETURNING 1) SELECT count(*) FROM d") ;;
+    raw-delete-refs) rows=$(psql_db "$db" -Atc "$blocked, d AS (DELETE FROM loans l WHERE $loans AND l.id NOT IN (SELECT id FROM blocked WHERE id IS NOT NULL) RETURNING 1) SELECT count(*) FROM d") ;;
+    raw-count-refs) rows=$(psql_db "$db" -Atc "$blocked SELECT count(*) FROM loans l WHERE $loans AND l.id NOT IN (SELECT id FROM blocked WHERE id IS NOT NULL)") ;;
     raw-update) rows=$(psql_db "$db" -Atc "WITH d AS (UPDATE loans l SET patron_id = NULL, notes = NULL WHERE $loans AND l.patron_id IS NOT NULL RETURNING 1) SELECT count(*) FROM d") ;;
     raw-count) rows=$(psql_db "$db" -Atc "SELECT count(*) FROM loans l WHERE $loans AND l.patron_id IS NOT NULL") ;;
     raw-attendance) rows=$(psql_db "$db" -Atc "WITH d AS (DELETE FROM event_attendance l WHERE $attendance RETURNING 1) SELECT count(*) FROM d") ;;
@@ -117,7 +144,7 @@ measure() {
        rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time") ;;
   esac
   end=$(now); w1=$(wal)
-  if [[ $kind == plan ]]; then
+  if [[ $kind == plan* ]]; then
     rows=$(grep -o '"due" : [0-9]*' "$work/out" | awk '{ s += $3 } END { print s + 0 }')
   elif [[ $kind == run-* ]]; then
     read -r rows longest < <(psql_db "$db" -Atc "
@@ -129,7 +156,7 @@ measure() {
 }
 
 {
-  echo "| loans | measurement | median s | rows | rows/s | time ratio to raw | ratio to no holds/consents | longest batch ms | WAL MB | peak RSS MiB |"
+  echo "| loans | measurement | median s | rows | rows/s | time ratio to raw | ratio to plain data | longest batch ms | WAL MB | peak RSS MiB |"
   echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$out"
 
@@ -140,11 +167,13 @@ for scale in "${scale_list[@]}"; do
   declare -A seconds=()
   for kind in raw-delete run-delete raw-update run-anonymize raw-count plan \
               holds:raw-delete holds:run-delete holds:raw-update holds:run-anonymize holds:raw-count holds:plan \
+              refs:raw-delete-refs refs:run-delete refs:raw-count-refs refs:plan-delete \
               raw-attendance run-attendance run-attendance-partitioned; do
     results=()
-    name=${kind#holds:}; holds=; [[ $kind == holds:* ]] && holds=holds
+    # A variant (holds:, refs:) runs on its own copy of the data and is compared with the plain run.
+    name=${kind#*:}; variant=; [[ $kind == *:* ]] && variant=${kind%%:*}
     for ((i = 1; i <= repeat; i++)); do
-      fresh bench "$holds"
+      fresh bench "$variant"
       results+=("$(measure "$name" bench)")
       echo "bench: $scale $kind #$i: ${results[-1]}" >&2
     done
@@ -155,15 +184,21 @@ for scale in "${scale_list[@]}"; do
     seconds[$kind]=$s
     raw=
     case $name in
-      run-delete) raw=${seconds[${holds:+holds:}raw-delete]} ;;
-      run-anonymize) raw=${seconds[${holds:+holds:}raw-update]} ;;
-      plan) raw=${seconds[${holds:+holds:}raw-count]} ;;
+      run-delete) raw=${seconds[${variant:+$variant:}raw-delete]:-${seconds[refs:raw-delete-refs]:-}} ;;
+      run-anonymize) raw=${seconds[${variant:+$variant:}raw-update]} ;;
+      plan) raw=${seconds[${variant:+$variant:}raw-count]} ;;
+      plan-delete) raw=${seconds[refs:raw-count-refs]} ;;
       run-attendance|run-attendance-partitioned) raw=${seconds[raw-attendance]} ;;
     esac
     ratio=-; [[ -n $raw ]] && ratio=$(echo "scale=2; $s / $raw" | bc)
-    base=-; [[ -n $holds ]] && base=$(echo "scale=2; $s / ${seconds[$name]}" | bc)
+    base=-
+    case $kind in
+      holds:*) base=$(echo "scale=2; $s / ${seconds[$name]}" | bc) ;;
+      refs:run-delete) base=$(echo "scale=2; $s / ${seconds[run-delete]}" | bc) ;;
+      refs:raw-delete-refs) base=$(echo "scale=2; $s / ${seconds[raw-delete]}" | bc) ;;
+    esac
     [[ $kind == run-attendance-partitioned ]] && base="$(echo "scale=2; $s / ${seconds[run-attendance]}" | bc) (to run unpartitioned)"
-    tool=; [[ $name == run-* || $name == plan ]] && tool=1
+    tool=; [[ $name == run-* || $name == plan* ]] && tool=1
     printf '| %s | %s | %.2f | %s | %s | %s | %s | %s | %.0f | %s |\n' "$scale" "$kind" "$s" "$rows" \
       "$(echo "$rows / $s" | bc)" "$ratio" "$base" "$( [[ $name == run-* ]] && echo "$longest" || echo -)" "$walmb" \
       "$( [[ -n $tool ]] && printf '%.0f' "$rss" || echo -)" >>"$out"

@@ -19,6 +19,10 @@
 -- (a delete policy: GRANT DELETE ON public.visits TO retention_purger;). An anonymize policy
 -- whose `set` does not clear its patron column must also be able to SELECT its `set` columns
 -- (that is how a run tells an anonymized row); clear the patron column to avoid that.
+-- A delete policy whose table other tables point to by foreign key also reads the pointing
+-- columns only, to keep the rows they point to: for fines.loan_id referencing public.loans,
+--   GRANT SELECT (loan_id) ON public.fines TO retention_purger;
+-- (and the table's own pointing column, e.g. loans.renewal_of, for renewal chains).
 --
 -- retention_holds is for staff who place and release legal holds (`retention hold ...`).
 

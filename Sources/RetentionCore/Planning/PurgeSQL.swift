@@ -295,7 +295,7 @@ struct PurgeSQL {
         var params = Parameters()
         let staying = hasReferences ? stayingReferenced(cutoffs, &params) : nil
         let purged = "\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0"
-            + (staying == nil ? "" : " AND \(column(policy.key)) NOT IN (SELECT k FROM staying)")
+            + (staying == nil ? "" : " AND NOT EXISTS (SELECT 1 FROM staying s WHERE s.k = \(column(policy.key)))")
         let counts = direct.map { ref in
             let pointing = ref.columns.map { "r.\(quoteIdentifier($0))" }.joined(separator: ", ")
             let pointed = ref.referencedColumns.map(column).joined(separator: ", ")
@@ -325,7 +325,10 @@ struct PurgeSQL {
         // With foreign keys into the table, the rows that must stay because a row that stays points
         // to them (`staying`); otherwise nothing is referenced and the count stays as cheap as it was.
         let staying = hasReferences ? stayingReferenced(cutoffs, &params) : nil
-        let referenced = staying == nil ? "false" : "\(column(policy.key)) IN (SELECT k FROM staying)"
+        // A join, not `IN (SELECT ...)`: the recursive query's row estimate is far too high for the
+        // server to hash it as a subplan, and an unhashed one is scanned again for every row.
+        let joinStaying = staying == nil ? "" : "LEFT JOIN (SELECT DISTINCT k FROM staying) st ON st.k = \(column(policy.key))"
+        let referenced = staying == nil ? "false" : "st.k IS NOT NULL"
         let sql = (staying.map { "WITH RECURSIVE staying(k) AS (\($0))\n" } ?? "") + """
             SELECT g.lib AS library,
                    coalesce(sum(g.n - g.h - g.c - g.r) FILTER (WHERE NOT g.rule), 0)::int8 AS rows,
@@ -341,7 +344,7 @@ struct PurgeSQL {
                          count(*) FILTER (WHERE NOT \(held) AND NOT \(consented) AND \(referenced)) AS r,
                          min(\(column(policy.age))::timestamptz)
                              FILTER (WHERE NOT \(held) AND NOT \(consented) AND NOT \(referenced)) AS oldest
-                  FROM \(policy.table.sql) AS t \(joinHeld)
+                  FROM \(policy.table.sql) AS t \(joinHeld) \(joinStaying)
                   WHERE \(candidates(cutoffs, &params))
                   GROUP BY 1, 2) g
             GROUP BY g.lib
@@ -518,9 +521,9 @@ struct PurgeSQL {
                     SELECT DISTINCT ch.root FROM chain ch JOIN \(policy.table.sql) AS t ON t.\(key) = ch.k
                     WHERE NOT coalesce(\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0 AND NOT \(pointedToFromOutside(&params)), false)
                 ), doomed AS (
-                    SELECT k FROM due WHERE k NOT IN (SELECT root FROM blocked)
+                    SELECT d.k FROM due d WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.root = d.k)
                     UNION
-                    SELECT k FROM chain WHERE root NOT IN (SELECT root FROM blocked)
+                    SELECT ch.k FROM chain ch WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.root = ch.root)
                 )
 
                 """

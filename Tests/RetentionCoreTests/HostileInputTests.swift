@@ -37,6 +37,8 @@ import Testing
                                           "--policies", folder.url.path, "--log-format", "text"])
             #expect(place.status == 64, "\(patron): \(place.stderr)")
             #expect(place.stderr.contains("matches no record"), "\(place.stderr)")
+            // A patron identifier is personal data: the message names the option, not the value.
+            #expect(!place.stderr.contains(patron), "\(place.stderr)")
         }
         let library = try db.retention(["hold", "place", "--reference", "CV-8", "--reason", "r", "--library", "BANGOR\u{1B}[2J",
                                         "--policies", folder.url.path, "--log-format", "text"])
@@ -100,6 +102,12 @@ import Testing
         """
         CREATE FUNCTION guard() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE unique_violation USING MESSAGE = 'duplicate ' || OLD.notes; END $$;
+        CREATE TRIGGER guard BEFORE UPDATE ON loans FOR EACH ROW EXECUTE FUNCTION guard();
+        """,
+        // A server error (class 42, whose messages are kept) on dynamic SQL a trigger built from the row.
+        """
+        CREATE FUNCTION guard() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN EXECUTE 'SELECT "' || OLD.notes || '"'; RETURN NEW; END $$;
         CREATE TRIGGER guard BEFORE UPDATE ON loans FOR EACH ROW EXECUTE FUNCTION guard();
         """,
         // The server's own message quotes the value it could not read.
@@ -167,6 +175,14 @@ import Testing
         #expect(raised.raisedByDatabaseCode)
         let message = raised.safeMessage("duplicate CANARY")
         #expect(!message.contains("CANARY") && message.contains("function public.guard"))
+        // A server error on dynamic SQL a trigger built from a row quotes the row: its CONTEXT names the function.
+        let dynamic = ServerErrorFields(sqlState: "42601", sourceFile: "scan.l",
+                                        context: "PL/pgSQL function audit_trigger() line 4 at EXECUTE", schema: nil,
+                                        table: nil, column: nil, dataType: nil, constraint: nil)
+        #expect(!dynamic.safeMessage(#"syntax error at or near "CANARY""#).contains("CANARY"))
+        let planner = ServerErrorFields(sqlState: "XX000", sourceFile: "planner.c", context: nil, schema: nil,
+                                        table: nil, column: nil, dataType: nil, constraint: nil)
+        #expect(!planner.raisedByDatabaseCode)
         let catalog = ServerErrorFields(sqlState: "42P01", sourceFile: "parse_relation.c", context: nil, schema: nil,
                                         table: nil, column: nil, dataType: nil, constraint: nil)
         #expect(catalog.safeMessage(#"relation "public.nosuch" does not exist"#) == #"relation "public.nosuch" does not exist"#)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The fields of a server error that decide what of its message may be shown.
 ///
 /// A server error's primary message is not always the server's own words: a trigger, a check
@@ -23,12 +25,17 @@ struct ServerErrorFields {
     /// objects, resources, object state, operator intervention.
     private static let nameOnlyClasses: Set<String> = ["0A", "08", "28", "3D", "3F", "42", "53", "55", "57"]
 
-    /// Whether the error was raised by code in the database (a procedural language), not by the server.
+    /// Whether the error was raised by code in the database, or inside it, rather than by the
+    /// server on one of the program's own statements: any message then may carry row values (a
+    /// `RAISE`, or a server error on dynamic SQL a trigger built from a row).
     var raisedByDatabaseCode: Bool {
         if sqlState?.hasPrefix("P0") == true { return true }
         guard let file = sourceFile else { return true }
-        // PL/pgSQL (pl_*.c), PL/Python (plpy_*.c), PL/Perl (plperl*.c, SPI.c), PL/Tcl (pltcl.c), PL/v8 and others.
-        return file.hasPrefix("pl") || file == "SPI.c" || file == "Util.c"
+        // PL/pgSQL (pl_*.c), PL/Python (plpy_*.c), PL/Perl (plperl.c, SPI.c, Util.c), PL/Tcl, PL/v8.
+        let languages = ["pl_", "plpy", "plperl", "pltcl", "plv8"]
+        if languages.contains(where: { file.hasPrefix($0) }) || file == "SPI.c" || file == "Util.c" { return true }
+        // An error inside a function or trigger carries a CONTEXT line naming it.
+        return context?.range(of: "function ", options: .caseInsensitive) != nil
     }
 
     /// The names the error's fields carry, as `table public.loans, constraint loans_status_check`.

@@ -109,9 +109,11 @@ public enum Holds {
     private static func canonical(_ value: String, option: String, what: String, columns: [(Policy, String)],
                                   on connection: Connection) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
+        // A patron identifier is personal data: messages name the option, not the value.
+        let shown = what == "patron" ? option : "\(option) \(visible(trimmed))"
         guard !trimmed.isEmpty else { throw UsageError("\(option) is empty", exitCode: .usage) }
         guard !columns.isEmpty else {
-            throw UsageError("\(option) \(visible(trimmed)): no policy in the hold's scope has a \(what) "
+            throw UsageError("\(shown): no policy in the hold's scope has a \(what) "
                              + "column (`\(what == "patron" ? "patron:" : "libraries:")` in its file), so the hold could not tell "
                              + "these records apart; scope it with --policy instead", exitCode: .usage)
         }
@@ -134,11 +136,12 @@ public enum Holds {
             }
         }
         guard let first = readings.first else {
-            throw UsageError("\(option) \(visible(trimmed)) matches no record: " + refusals.joined(separator: "; "), exitCode: .usage)
+            throw UsageError("\(shown) matches no record: " + refusals.joined(separator: "; "), exitCode: .usage)
         }
         if let other = readings.first(where: { $0.text != first.text }) {
-            throw UsageError("\(option) \(visible(trimmed)) means \(visible(first.text)) in policy \(first.policy) but "
-                             + "\(visible(other.text)) in policy \(other.policy); place one hold per policy with --policy",
+            let readings = what == "patron" ? "two different values" : "\(visible(first.text)) and \(visible(other.text))"
+            throw UsageError("\(shown) reads as \(readings) in policies \(first.policy) and \(other.policy); "
+                             + "place one hold per policy with --policy",
                              exitCode: .usage)
         }
         return first.text

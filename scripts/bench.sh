@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: `retention` against the raw-SQL limit, on identical copies of the demo data, in one run.
-#   scripts/bench.sh [--loans N[,N...]] [--repeat R] [--out FILE]
+#   scripts/bench.sh [--loans N[,N...]] [--repeat R] [--out FILE] [--only KIND[,KIND...]]
 #     default: --loans 1000000,5000000 --repeat 3 --out bench-results.md
 # For each scale it loads the demo data once into a template database (no patron consents, no holds;
 # the consents the demo drew are set aside), then for each measurement and repeat makes a fresh copy
@@ -22,13 +22,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scales=1000000,5000000 repeat=3 out=bench-results.md
+scales=1000000,5000000 repeat=3 out=bench-results.md only=
 while (( $# )); do
   case $1 in
     --loans) scales=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: $0 [--loans N[,N...]] [--repeat R] [--out FILE]" >&2; exit 64 ;;
+    --only) only=,$2,; shift 2 ;;   # measurements by name, e.g. refs:raw-delete-refs,refs:run-delete
+    *) echo "usage: $0 [--loans N[,N...]] [--repeat R] [--out FILE] [--only KIND[,KIND...]]" >&2; exit 64 ;;
   esac
 done
 
@@ -169,6 +170,7 @@ for scale in "${scale_list[@]}"; do
               holds:raw-delete holds:run-delete holds:raw-update holds:run-anonymize holds:raw-count holds:plan \
               refs:raw-delete-refs refs:run-delete refs:raw-count-refs refs:plan-delete \
               raw-attendance run-attendance run-attendance-partitioned; do
+    [[ -n $only && $only != *",$kind,"* ]] && continue
     results=()
     # A variant (holds:, refs:) runs on its own copy of the data and is compared with the plain run.
     name=${kind#*:}; variant=; [[ $kind == *:* ]] && variant=${kind%%:*}
@@ -185,19 +187,22 @@ for scale in "${scale_list[@]}"; do
     raw=
     case $name in
       run-delete) raw=${seconds[${variant:+$variant:}raw-delete]:-${seconds[refs:raw-delete-refs]:-}} ;;
-      run-anonymize) raw=${seconds[${variant:+$variant:}raw-update]} ;;
-      plan) raw=${seconds[${variant:+$variant:}raw-count]} ;;
-      plan-delete) raw=${seconds[refs:raw-count-refs]} ;;
-      run-attendance|run-attendance-partitioned) raw=${seconds[raw-attendance]} ;;
+      run-anonymize) raw=${seconds[${variant:+$variant:}raw-update]:-} ;;
+      plan) raw=${seconds[${variant:+$variant:}raw-count]:-} ;;
+      plan-delete) raw=${seconds[refs:raw-count-refs]:-} ;;
+      run-attendance|run-attendance-partitioned) raw=${seconds[raw-attendance]:-} ;;
     esac
-    ratio=-; [[ -n $raw ]] && ratio=$(echo "scale=2; $s / $raw" | bc)
+    ratio=-; [[ -n ${raw:-} ]] && ratio=$(echo "scale=2; $s / $raw" | bc)
     base=-
+    plain=
     case $kind in
-      holds:*) base=$(echo "scale=2; $s / ${seconds[$name]}" | bc) ;;
-      refs:run-delete) base=$(echo "scale=2; $s / ${seconds[run-delete]}" | bc) ;;
-      refs:raw-delete-refs) base=$(echo "scale=2; $s / ${seconds[raw-delete]}" | bc) ;;
+      holds:*) plain=${seconds[$name]:-} ;;
+      refs:run-delete) plain=${seconds[run-delete]:-} ;;
+      refs:raw-delete-refs) plain=${seconds[raw-delete]:-} ;;
     esac
-    [[ $kind == run-attendance-partitioned ]] && base="$(echo "scale=2; $s / ${seconds[run-attendance]}" | bc) (to run unpartitioned)"
+    [[ -n $plain ]] && base=$(echo "scale=2; $s / $plain" | bc)
+    [[ $kind == run-attendance-partitioned && -n ${seconds[run-attendance]:-} ]] &&
+      base="$(echo "scale=2; $s / ${seconds[run-attendance]}" | bc) (to run unpartitioned)"
     tool=; [[ $name == run-* || $name == plan* ]] && tool=1
     printf '| %s | %s | %.2f | %s | %s | %s | %s | %s | %.0f | %s |\n' "$scale" "$kind" "$s" "$rows" \
       "$(echo "$rows / $s" | bc)" "$ratio" "$base" "$( [[ $name == run-* ]] && echo "$longest" || echo -)" "$walmb" \

@@ -531,7 +531,9 @@ struct PurgeSQL {
         sql += """
             , purged AS (
                 \(purge)
-                WHERE t.\(key) IN (SELECT k FROM doomed)
+                -- An array of keys, so the rows are found through the primary key: as a join with
+                -- `doomed`, the server can misjudge its size and scan the whole table every batch.
+                WHERE t.\(key) = ANY (ARRAY(SELECT k FROM doomed))
                 RETURNING \(library) AS lib
             )
             SELECT lib AS library, count(*) AS rows FROM purged GROUP BY lib

@@ -62,7 +62,7 @@ step() {  # step ARGS...: print a header, run `retention ARGS...`
 
 step setup
 step check
-step check --db
+step check --catalog
 
 header "retention keygen --out $work/keys"
 "$retention" keygen --out "$work/keys"
@@ -73,7 +73,7 @@ step plan
 step run
 step plan
 
-step verify --db "$RETENTION_MANIFESTS"
+step verify --ledger "$RETENTION_MANIFESTS"
 manifest=$(ls "$RETENTION_MANIFESTS"/*.manifest.json | head -n 1)
 step show "$manifest"
 

@@ -11,7 +11,7 @@
 -- on names, addresses, phone, e-mail, birth date, licence or note columns: the tool cannot read
 -- the personal data it erases, whatever its code does.
 --
--- A new policy needs the same for its table; `retention check --db`, run as the purger, names
+-- A new policy needs the same for its table; `retention check --catalog`, run as the purger, names
 -- every missing privilege (exit 77). For a policy on public.visits with age seen, patron
 -- visitor_id, libraries on branch and `set: {visitor_id: null, remarks: null}`:
 --   GRANT SELECT (id, seen, visitor_id, branch) ON public.visits TO retention_purger;

@@ -30,33 +30,27 @@ struct Setup: ParsableCommand {
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Validates the policy files; with --db also against the live catalog.",
+        abstract: "Validates the policy files; with --catalog also against the live database.",
         discussion: """
-            `retention check --db` connects with libpq's environment; `retention check --db CONNINFO` with a             conninfo string or URI. Exit: 0 valid, 65 invalid policy file, 69 database unreachable,             78 policy names a missing table or column or a value its column cannot take.
+            With --catalog it connects (--db CONNINFO, or libpq's environment) and checks tables, columns, keys, \
+            types, values, periods, foreign keys and privileges. Exit: 0 valid, 64 bad command line, \
+            65 invalid policy file, 69 database unreachable, 77 permission denied, 78 policy names a missing \
+            table or column or a value its column cannot take.
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var database: ConnectionOptions
 
-    @Flag(name: .customLong("db"), help: "Also check tables, columns, key, types and literals against the database.")
-    var againstDatabase = false
-
-    @Argument(help: "With --db: a libpq conninfo string or URI (default: libpq's environment).")
-    var conninfo: String?
-
-    func validate() throws {
-        if conninfo != nil && !againstDatabase {
-            throw ValidationError("a connection string goes with --db: retention check --db CONNINFO")
-        }
-        try validateConninfo(conninfo)
-    }
+    @Flag(help: "Also check the policies against the database's catalog.")
+    var catalog = false
 
     func run() throws {
         let logger = global.makeLogger()
         try perform(logger) {
             let policies = try Retention.loadPolicies(directory: global.policies)
             var erasureNotes: [String] = []
-            if againstDatabase {
-                let connection = try Retention.connect(conninfo, logger: logger)
+            if catalog {
+                let connection = try Retention.connect(database.conninfo, logger: logger)
                 let resolved = try Retention.resolve(policies, on: connection)
                 erasureNotes = try Erasure.plan(resolved, allowExclusiveLock: false, on: connection).notes
                 let references = ForeignKeys.notes(for: resolved)
@@ -64,7 +58,7 @@ struct Check: ParsableCommand {
                 for line in references.warnings { logger.warning("\(line)") }
                 for line in try Holds.unmatched(policies: policies, on: connection) { logger.warning("\(line)") }
             }
-            let against = againstDatabase ? " and the database catalog" : ""
+            let against = catalog ? " and the database catalog" : ""
             print("\(policies.count) \(policies.count == 1 ? "policy" : "policies") valid\(against): "
                   + policies.map { "\($0.name) v\($0.version)" }.joined(separator: ", "))
             for note in erasureNotes { print(note) }
@@ -199,10 +193,10 @@ struct Run: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Checks manifests: signatures, sequence numbers and the hash chain; with --db also the ledger.",
+        abstract: "Checks manifests: signatures, sequence numbers and the hash chain; with --ledger also the database's ledger.",
         discussion: """
-            PATH is a manifest file or a folder of them. With --db (libpq's environment, or --conninfo), \
-            every finished run in the ledger must have its manifest among the files, with equal counts.
+            PATH is a manifest file or a folder of them. With --ledger (connecting with --db CONNINFO or libpq's \
+            environment), every finished run in the ledger must have its manifest among the files, with equal counts.
             Exit: 0 all hold, 1 any manifest fails a check (each bad file is named with what is wrong), \
             64 bad command line, 69 database unreachable, 78 missing public key.
             """)
@@ -210,26 +204,26 @@ struct Verify: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var key: PublicKeyOptions
 
-    @Flag(name: .customLong("db"), help: "Also check the manifests against the ledger in the database.")
-    var againstDatabase = false
+    @OptionGroup var database: ConnectionOptions
 
-    @Option(help: ArgumentHelp("With --db: a libpq conninfo string or URI (default: libpq's environment).",
-                               valueName: "conninfo"))
-    var conninfo: String?
+    @Flag(help: "Also check the manifests against the ledger in the database.")
+    var ledger = false
 
     @Argument(help: "Manifest files or folders.")
     var paths: [String]
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give one or more manifest files or folders") }
-        try validateConninfo(conninfo)
+        if database.conninfo != nil && !ledger {
+            throw ValidationError("--db is the connection for --ledger; to check the ledger: retention verify --ledger [--db CONNINFO] PATH...")
+        }
     }
 
     func run() throws {
         let logger = global.makeLogger()
         try perform(logger) {
             let verifying = try SigningKeys.loadPublicKey(path: try requirePublicKey(key.publicKeyFile))
-            let connection = againstDatabase ? try Retention.connect(conninfo, logger: logger) : nil
+            let connection = ledger ? try Retention.connect(database.conninfo, logger: logger) : nil
             let report = try Verifier.verify(paths: paths, key: verifying, connection: connection)
             print(report.text, terminator: "")
             if !report.isValid { throw ExitCode(ExitStatus.failure.rawValue) }

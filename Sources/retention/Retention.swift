@@ -22,6 +22,26 @@ struct RetentionCommand: ParsableCommand {
     )
 }
 
+extension RetentionCommand {
+    /// Refuses the spellings of earlier versions (64) before parsing, then runs the command.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // `help NAME` for a NAME that is no command would print the top help and exit 0.
+        if arguments.first == "help", arguments.count > 1 {
+            let names = configuration.subcommands.map { $0._commandName }
+            if !names.contains(arguments[1]) {
+                FileHandle.standardError.write(Data("retention: error: no command \(visible(arguments[1])); the commands are: \(names.joined(separator: ", "))\n".utf8))
+                Foundation.exit(ExitStatus.usage.rawValue)
+            }
+        }
+        if let message = RenamedOptions.refusal(arguments) {
+            FileHandle.standardError.write(Data("retention: error: \(message)\n".utf8))
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+        main(nil)
+    }
+}
+
 /// The database to connect to.
 struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("db"), help: ArgumentHelp(
@@ -39,6 +59,27 @@ struct ConnectionOptions: ParsableArguments {
 func validateConninfo(_ conninfo: String?) throws {
     if let conninfo, let problem = Connection.conninfoProblem(conninfo) {
         throw ValidationError("--db: not a libpq connection string or URI: \(problem)")
+    }
+}
+
+/// Spellings of earlier versions that now mean something else, refused with the new one.
+///
+/// `--db` is the connection on every command; the live checks have flags of their own.
+enum RenamedOptions {
+    static func refusal(_ arguments: [String]) -> String? {
+        guard let command = arguments.first, ["check", "verify"].contains(command),
+              let index = arguments.firstIndex(of: "--db") else { return nil }
+        let next = arguments.index(after: index) < arguments.endIndex ? arguments[index + 1] : nil
+        let valueless = next == nil || next!.hasPrefix("-")
+        let pathLike = next.map { Connection.conninfoProblem($0) != nil && !$0.contains("=") } ?? false
+        switch command {
+        case "check" where valueless:
+            return "`check --db` is now `check --catalog` (the connection, when not libpq's environment, is --db CONNINFO)"
+        case "verify" where valueless || pathLike || arguments.contains("--conninfo"):
+            return "`verify --db` is now `verify --ledger` (the connection, when not libpq's environment, is --db CONNINFO)"
+        default:
+            return nil
+        }
     }
 }
 

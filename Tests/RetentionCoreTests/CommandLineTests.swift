@@ -41,7 +41,7 @@ import Testing
         let folder = try PolicyFolder(["bad.yaml": validLoanPolicy.replacingOccurrences(of: "public.loans", with: "public.gone")])
         let before = try db.fingerprint()
         #expect(try db.retention(["check", "--policies", folder.url.path]).status == 0)
-        for arguments in [["check", "--db"], ["plan"], ["run"]] {
+        for arguments in [["check", "--catalog"], ["plan"], ["run"]] {
             let result = try db.retention(arguments + ["--policies", folder.url.path, "--log-format", "text"])
             #expect(result.status == 78, "\(arguments)")
             #expect(result.stderr.contains("table public.gone does not exist"))
@@ -145,7 +145,7 @@ import Testing
             SELECT 'BANGOR', 'PC-1', 'CANARY-GUEST-' || g, now() - interval '100 days' FROM generate_series(1, 5) g;
             """)
         var output = ""
-        for arguments in [["check", "--db"], ["plan"], ["plan", "--json"], ["run", "--log-level", "trace"],
+        for arguments in [["check", "--catalog"], ["plan"], ["plan", "--json"], ["run", "--log-level", "trace"],
                           ["run", "--log-level", "trace", "--log-format", "text"], ["plan"]] {
             let result = try db.retention(arguments + ["--policies", policies.url.path])
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
@@ -206,7 +206,7 @@ import Testing
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: pgpass.path)
         // The login succeeds with the password from the file (else 69); the role has no privilege on the
         // tool's schema, which is a permission error (77), reported with its SQLSTATE.
-        let result = try db.retention(["check", "--db", "--policies", policies.url.path, "--log-format", "text"],
+        let result = try db.retention(["check", "--catalog", "--policies", policies.url.path, "--log-format", "text"],
                                       environment: ["PGUSER": role, "PGPASSFILE": pgpass.path])
         #expect(result.status == 77, "\(result.stderr)")
         #expect(result.stderr.contains("permission denied: USAGE on schema retention"))

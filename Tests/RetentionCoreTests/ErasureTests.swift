@@ -97,7 +97,7 @@ import Testing
         #expect(refused.stderr.contains("--allow-exclusive-lock"))
         #expect(try db.fingerprint() == before)
         #expect(try db.manifestFiles().isEmpty)
-        let check = try db.retention(["check", "--db", "--policies", folder.url.path])
+        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path])
         #expect(check.stdout.contains("--erase on public.visits: needs --allow-exclusive-lock"))
 
         let erased = try db.retention(["run", "--erase", "--allow-exclusive-lock", "--policies", folder.url.path])

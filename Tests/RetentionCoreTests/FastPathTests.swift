@@ -74,7 +74,7 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM four WHERE seen < now() - interval '60 days' AND NOT flag AND patron <> 7 AND patron % 10 <> 0") == 0)
         // Every batch number once per library, whichever session wrote it.
         #expect(try db.int("SELECT count(*) FROM (SELECT 1 FROM retention.batches WHERE policy = 'four' GROUP BY batch, library HAVING count(*) > 1) d") == 0)
-        #expect(try db.retention(["verify", "--db", db.manifestFolder]).status == 0)
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
     }
 
     @Test func aTableWithoutStatisticsIsPurgedByOneSession() throws {
@@ -176,7 +176,7 @@ import Testing
             #expect(try db.int("SELECT count(*) FROM parts_m\(month)") == 1)
         }
         #expect(try db.int("SELECT count(*) FROM parts_rest") == 0)
-        #expect(try db.retention(["verify", "--db", db.manifestFolder]).status == 0)
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
         let manifest = try #require(fast.manifestPath)
         let text = try String(contentsOfFile: manifest, encoding: .utf8)
         #expect(!text.contains("FAST-CANARY") && !text.contains("parts_m"))

@@ -107,7 +107,7 @@ import Testing
         #expect(manifest.manifestVersion == 2)
         #expect(manifest.policies[0].rows == purgeable)
         #expect(manifest.policies[0].counts[.reference] == (try db.int("SELECT sum(kept_reference) FROM retention.batches")))
-        #expect(try db.retention(["verify", "--db", db.manifestFolder]).status == 0)
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
         // A second run changes nothing and counts nothing purged.
         let again = try db.run(folder.url, options: options)
         #expect(again.policies[0].rows == 0)
@@ -143,7 +143,7 @@ import Testing
             INSERT INTO circ_notes SELECT g, g, 'CANARY-BODY-' || g FROM generate_series(1, 500) g;
             """)
         let before = try db.fingerprint()
-        for command in [["check", "--db"], ["plan"], ["run"]] {
+        for command in [["check", "--catalog"], ["plan"], ["run"]] {
             let result = try db.retention(command + ["--policies", folder.url.path, "--log-format", "text"])
             #expect(result.status == 78, "\(command): \(result.stderr)")
             #expect(result.stderr.contains("circ_notes_circ_id_fkey of public.circ_notes is ON DELETE CASCADE"), "\(result.stderr)")
@@ -172,7 +172,7 @@ import Testing
         #expect(manifest.policies[0].cascaded == ["public.circ_notes": changed])
         #expect(plan.cascaded == ["public.circ_notes": changed])
         #expect(!result.output.contains("CANARY"))
-        #expect(try db.retention(["verify", "--db", db.manifestFolder]).status == 0)
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
     }
 
     @Test func compositeKeysAndAPartitionedPointingTableAreRespected() throws {
@@ -190,7 +190,7 @@ import Testing
         let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\n"])
         let plan = try db.plan(folder.url).policies[0]
         #expect(plan.due == 270 && plan.counts[.reference] == 30)
-        let check = try db.retention(["check", "--db", "--policies", folder.url.path])
+        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path])
         #expect(check.status == 0 && check.stdout.contains("a due row it points to is kept (referenced)"), "\(check.stdout)")
         let run = try db.run(folder.url)
         #expect(run.policies[0].rows == 270)
@@ -202,7 +202,7 @@ import Testing
         let (db, folder) = try prepared(extraSQL: """
             CREATE TABLE fines (id int PRIMARY KEY, circ_id bigint REFERENCES circulation);
             """)
-        let check = try db.retention(["check", "--db", "--policies", folder.url.path, "--log-format", "text"])
+        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"])
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stderr.contains("foreign key fines_circ_id_fkey of public.fines has no index on its columns"), "\(check.stderr)")
         #expect(check.stderr.contains(#"CREATE INDEX ON "public"."fines" ("circ_id");"#))
@@ -216,7 +216,7 @@ import Testing
             CREATE TABLE uses (id int PRIMARY KEY, barcode text REFERENCES cards (barcode));
             """)
         let folder = try PolicyFolder(["c.yaml": "name: c\nversion: 1\ndescription: d\ntable: public.cards\nkey: id\nage: issued\nretain: 10 days\naction: anonymize\nset:\n  barcode: null\n"])
-        let result = try db.retention(["check", "--db", "--policies", folder.url.path, "--log-format", "text"])
+        let result = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"])
         #expect(result.status == 78)
         #expect(result.stderr.contains("c.yaml:10:3: set may not change barcode: foreign key uses_barcode_fkey of public.uses points to it"),
                 "\(result.stderr)")
@@ -225,7 +225,7 @@ import Testing
     @Test func cascadeListingATableNoForeignKeyReachesIsRefused() throws {
         let (db, folder) = try prepared(extraSQL: "CREATE TABLE unrelated (id int PRIMARY KEY);",
                                         policy: Self.policy + "\ncascade: [public.unrelated]\n")
-        let result = try db.retention(["check", "--db", "--policies", folder.url.path, "--log-format", "text"])
+        let result = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"])
         #expect(result.status == 78)
         #expect(result.stderr.contains("cascade lists public.unrelated, but no foreign key"), "\(result.stderr)")
         let anonymize = try PolicyFolder(["a.yaml": validLoanPolicy + "\ncascade: [public.patrons]\n"])

@@ -46,7 +46,7 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
         // A hold written by hand (or by an older version) that matches nothing is reported, without its patron.
         try db.sql("INSERT INTO retention.holds (reference, patron) VALUES ('CV-old', '0770000000011'), ('CV-ok', '4')")
-        let check = try db.retention(["check", "--db", "--policies", folder.url.path, "--log-format", "text"])
+        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"])
         #expect(check.status == 0 && check.stderr.contains("hold 1: its patron is not written as"), "\(check.stderr)")
         #expect(!check.stderr.contains("hold 2") && !check.output.contains("0770000000011"))
     }
@@ -78,7 +78,7 @@ import Testing
         try db.sql("INSERT INTO retention.holds (reference, patron) VALUES ('CV-1', '1')")
         let folder = try PolicyFolder(["p.yaml": validLoanPolicy.replacingOccurrences(of: from, with: to)
             .replacingOccurrences(of: "age: returned_at", with: "age: placed_at")])
-        for command in [["check"], ["check", "--db"], ["run"]] {
+        for command in [["check"], ["check", "--catalog"], ["run"]] {
             let result = try db.retention(command + ["--policies", folder.url.path, "--log-format", "text"])
             #expect(result.status == 65, "\(command): \(result.stderr)")
             #expect(result.stderr.contains("a policy may name neither"), "\(result.stderr)")
@@ -220,7 +220,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: db.manifestFolder, withIntermediateDirectories: true)
         try db.run(folder.url)
         #expect(try db.manifestFiles().count == 2)
-        #expect(try db.retention(["verify", "--db", db.manifestFolder]).status == 0)
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
     }
 
     // MARK: - 5, 12. Options are checked before anything connects
@@ -241,11 +241,24 @@ import Testing
 
     @Test func malformedConninfoIsABadCommandLineEverywhere() throws {
         let (db, folder) = try loans()
-        for command in [["plan", "--db", "dbname='x"], ["check", "--db", "dbname='x"], ["setup", "--db", "dbname='x"],
-                        ["verify", "--db", "--conninfo", "dbname='x", db.manifestFolder]] {
+        for command in [["plan", "--db", "dbname='x"], ["check", "--catalog", "--db", "dbname='x"], ["setup", "--db", "dbname='x"],
+                        ["verify", "--ledger", "--db", "dbname='x", db.manifestFolder]] {
             let result = try db.retention(command + ["--policies", folder.url.path])
             #expect(result.status == 64, "\(command): \(result.stderr)")
         }
+    }
+
+    @Test func earlierSpellingsOfTheLiveChecksAreRefusedWithTheNewOnes() throws {
+        let (db, folder) = try loans()
+        for (command, new) in [(["check", "--db"], "check --catalog"), (["verify", "--db", db.manifestFolder], "verify --ledger"),
+                               (["verify", db.manifestFolder, "--db"], "verify --ledger"),
+                               (["verify", "--db", "--conninfo", "dbname=x", db.manifestFolder], "verify --ledger")] {
+            let result = try db.retention(command + ["--policies", folder.url.path])
+            #expect(result.status == 64 && result.stderr.contains("is now `\(new)`"), "\(command): \(result.stderr)")
+        }
+        let help = try db.retention(["help", "nosuch"])
+        #expect(help.status == 64 && help.stderr.contains("no command nosuch"))
+        #expect(try db.retention(["check", "--catalog", "--db", db.conninfo, "--policies", folder.url.path]).status == 0)
     }
 
     // MARK: - 6, 7. The live check proves set values and periods as the run uses them
@@ -264,7 +277,7 @@ import Testing
         let folder = try PolicyFolder(["loans.yaml": validLoanPolicy.replacingOccurrences(of: from, with: to)])
         #expect(try db.retention(["check", "--policies", folder.url.path]).status == 0)
         let before = try db.fingerprint()
-        for command in [["check", "--db"], ["plan"], ["run"]] {
+        for command in [["check", "--catalog"], ["plan"], ["run"]] {
             let result = try db.retention(command + ["--policies", folder.url.path, "--log-format", "text"])
             #expect(result.status == 78, "\(command): \(result.stderr)")
             #expect(result.stderr.contains(named), "\(result.stderr)")
@@ -277,7 +290,7 @@ import Testing
         try db.sql("ALTER TABLE loans ADD CONSTRAINT fines_fit CHECK (fines_owed >= 0)")
         let folder = try PolicyFolder(["loans.yaml": validLoanPolicy.replacingOccurrences(
             of: "  notes: null", with: "  notes: null\n  fines_owed: 0\n  status: returned")])
-        let check = try db.retention(["check", "--db", "--policies", folder.url.path])
+        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path])
         #expect(check.status == 0, "\(check.stderr)")
     }
 

@@ -43,7 +43,7 @@ import Testing
         #expect(try db.strings("SELECT sequence::text || ' ' || manifest_sha256 FROM retention.runs ORDER BY id")
                 == files.enumerated().map { "\($0.offset + 1) " + sha256Hex(FileManager.default.contents(atPath: $0.element)!) })
 
-        let verify = try db.retention(["verify", db.manifestFolder, "--db"])
+        let verify = try db.retention(["verify", db.manifestFolder, "--ledger"])
         #expect(verify.status == 0, "\(verify.output)")
         #expect(verify.stdout.contains("2 manifests verified"))
         for file in files {
@@ -215,14 +215,14 @@ import Testing
 
     @Test func verifyAgainstTheLedgerFindsMissingManifestsAndCountMismatches() throws {
         let (db, _) = try withRuns(2)
-        #expect(try db.retention(["verify", db.manifestFolder, "--db"]).status == 0)
+        #expect(try db.retention(["verify", db.manifestFolder, "--ledger"]).status == 0)
         try db.sql("UPDATE retention.batches SET rows = rows + 1 WHERE id = (SELECT min(id) FROM retention.batches WHERE rows > 0)")
-        let mismatch = try db.retention(["verify", db.manifestFolder, "--db"])
+        let mismatch = try db.retention(["verify", db.manifestFolder, "--ledger"])
         #expect(mismatch.status == 1)
         #expect(mismatch.stdout.contains("count mismatch: policy"))
         let last = try db.manifestFiles()[1]
         try FileManager.default.removeItem(atPath: last)
-        let missing = try db.retention(["verify", db.manifestFolder, "--db"])
+        let missing = try db.retention(["verify", db.manifestFolder, "--ledger"])
         #expect(missing.status == 1)
         #expect(missing.stdout.contains("run 2 has manifest sequence 2 in the ledger, but no such manifest is among the files"))
     }
@@ -261,7 +261,7 @@ import Testing
             output += String(decoding: try envelope(file).payload, as: UTF8.self)
             output += try db.retention(["show", file]).output + db.retention(["show", "--json", file]).output
         }
-        output += try db.retention(["verify", db.manifestFolder, "--db"]).output
+        output += try db.retention(["verify", db.manifestFolder, "--ledger"]).output
         #expect(try db.int("SELECT count(*) FROM visits WHERE email = 'REDACTED'") == 40)
         #expect(output.contains("40"))
         #expect(!output.contains("CANARY"))
@@ -356,7 +356,7 @@ import Testing
         let own = try Manifest(payload: try envelope(files[1]).payload)
         #expect(own.status == "completed" && own.policies[0].rows == 60000 - gone)
         #expect(try db.int("SELECT count(*) FROM visits") == 0)
-        let verify = try db.retention(["verify", db.manifestFolder, "--db"])
+        let verify = try db.retention(["verify", db.manifestFolder, "--ledger"])
         #expect(verify.status == 0, "\(verify.output)")
     }
 
@@ -380,6 +380,6 @@ import Testing
         #expect(manifest.status == "recovered")
         #expect(manifest.policies.map(\.rows) == [12])
         #expect(manifest.policies.map(\.batches) == [2])
-        #expect(try db.retention(["verify", db.manifestFolder, "--db"]).status == 0)
+        #expect(try db.retention(["verify", db.manifestFolder, "--ledger"]).status == 0)
     }
 }

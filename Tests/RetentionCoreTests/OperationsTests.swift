@@ -66,7 +66,7 @@ import Testing
         #expect(written.map(\.status) == ["interrupted"])
         #expect(written.first?.policies.first?.rows == gone)
         #expect(try db.int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") == 0)
-        #expect(try db.retention(["verify", "--db", db.manifestFolder]).status == 0)
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
         let rest = try db.retention(["run", "--policies", folder.url.path])
         #expect(rest.status == 0)
         #expect(try db.int("SELECT count(*) FROM visits") == 0)
@@ -120,7 +120,7 @@ import Testing
         let written = try manifests(db)
         #expect(written.map(\.status) == ["failed"])
         #expect(written.first?.policies.first?.rows == gone)
-        #expect(try db.retention(["verify", "--db", db.manifestFolder]).status == 0)
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
     }
 
     @Test func serverRestartMidRunExits1AndTheNextRunRecovers() throws {
@@ -171,7 +171,7 @@ import Testing
         #expect(gone > 0 && gone < 30000)
         let next = try runProcess(retentionBinary, arguments, environment: environment)
         #expect(next.status == 0, "\(next.stderr)")
-        let verify = try runProcess(retentionBinary, ["verify", "--db", manifestFolder.path], environment: environment)
+        let verify = try runProcess(retentionBinary, ["verify", "--ledger", manifestFolder.path], environment: environment)
         #expect(verify.status == 0, "\(verify.output)")
         let written = try FileManager.default.contentsOfDirectory(atPath: manifestFolder.path).sorted().map {
             try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: manifestFolder.appendingPathComponent($0))).payload)

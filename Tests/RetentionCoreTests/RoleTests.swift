@@ -31,7 +31,7 @@ import Testing
             "event-attendance": try db.int(independentAttendanceDueCount),
             "computer-signups": try db.int(independentSignupDueCount),
         ]
-        #expect(try db.retention(["check", "--db", "--policies", policies.url.path], environment: asPurger).status == 0)
+        #expect(try db.retention(["check", "--catalog", "--policies", policies.url.path], environment: asPurger).status == 0)
         let plan = try db.retention(["plan", "--json", "--policies", policies.url.path], environment: asPurger)
         #expect(plan.status == 0, "\(plan.stderr)")
         let report = try JSONDecoder().decode(PlanReport.self, from: Data(plan.stdout.utf8))
@@ -45,7 +45,7 @@ import Testing
         #expect(try db.int(independentLoanDueCount) == 0)
         let manifest = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: try db.manifestFiles()[0]))).payload)
         #expect(manifest.systemIdentifier != nil)
-        #expect(try db.retention(["verify", "--db", db.manifestFolder], environment: asPurger).status == 0)
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder], environment: asPurger).status == 0)
 
         let purger = try Connection(conninfo: "dbname=\(db.name) user=nightly_job")
         for query in ["SELECT first_name FROM patrons LIMIT 1", "SELECT email FROM patrons LIMIT 1",
@@ -64,7 +64,7 @@ import Testing
         let policies = try PolicyFolder.shipped()
         let before = try db.fingerprint()
         for command in ["check", "run"] {
-            let arguments = command == "check" ? ["check", "--db"] : ["run"]
+            let arguments = command == "check" ? ["check", "--catalog"] : ["run"]
             let result = try db.retention(arguments + ["--policies", policies.url.path, "--log-format", "text"],
                                           environment: ["PGUSER": "nightly_job"])
             #expect(result.status == 77, "\(command): \(result.stderr)")

@@ -14,7 +14,7 @@ public struct ErasurePlan: Sendable {
     public let method: ErasureMethod?
     /// The pg_repack program, when the method is pg_repack.
     public let repackProgram: String?
-    /// One line per policy table for `check --db`: which method, and anything missing.
+    /// One line per policy table for `check --catalog`: which method, and anything missing.
     public let notes: [String]
     /// Why `--erase` cannot run here (exit 78/77), or `nil`.
     public let refusal: UsageError?

@@ -78,7 +78,7 @@ public enum Holds {
     }
 
     /// One line per active hold whose patron or library is not written as its policies' columns
-    /// write it (placed by hand or by an older version), so it may hold nothing; for `check --db`.
+    /// write it (placed by hand or by an older version), so it may hold nothing; for `check --catalog`.
     public static func unmatched(policies: [Policy], on connection: Connection) throws -> [String] {
         let holds = try connection.query("""
             SELECT id, patron, library, policy FROM retention.holds

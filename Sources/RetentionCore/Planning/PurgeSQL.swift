@@ -204,7 +204,7 @@ struct PurgeSQL {
     /// Testing a column's value needs SELECT on it, and the purger role has none on note or name
     /// columns. So when `set` clears the policy's patron column (which the purger reads anyway, for
     /// consent and holds), that column alone tells whether a row was anonymized; otherwise all `set`
-    /// columns do, and the purger needs SELECT on them (`check --db` says so).
+    /// columns do, and the purger needs SELECT on them (`check --catalog` says so).
     private func pending(_ params: inout Parameters) -> String? {
         guard policy.action == .anonymize else { return nil }
         let done = policy.markerColumns.map { assignment in
@@ -237,7 +237,7 @@ struct PurgeSQL {
     var hasReferences: Bool { !blockingReferences.isEmpty || !selfReferences.isEmpty }
 
     /// True when a row of another table still points to the row `t` (found by that table's index
-    /// on its pointing columns, which `check --db` asks for).
+    /// on its pointing columns, which `check --catalog` asks for).
     private func pointedToFromOutside(_ params: inout Parameters) -> String {
         guard !blockingReferences.isEmpty else { return "false" }
         let tests = blockingReferences.map { ref in

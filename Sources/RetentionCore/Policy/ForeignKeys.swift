@@ -121,7 +121,7 @@ public enum ForeignKeys {
 }
 
 extension ForeignKeys {
-    /// What `check --db` says about the foreign keys into each delete policy's table: each one and
+    /// What `check --catalog` says about the foreign keys into each delete policy's table: each one and
     /// what a purge does about it, and a warning for each without an index on its pointing columns
     /// (PostgreSQL does not make one: every purged row then scans the pointing table).
     public static func notes(for policies: [ResolvedPolicy]) -> (notes: [String], warnings: [String]) {

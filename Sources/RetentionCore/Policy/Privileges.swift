@@ -12,7 +12,7 @@ public struct MissingPrivileges: RetentionError {
 /// A missing privilege is named (privilege, table, column, policy) before a run fails on it
 /// halfway, and the purger role of `sql/roles.sql` is checked to be enough and no more than needed.
 public enum Privileges {
-    /// What the privileges are for: `plan` reads; `run` (and `check --db`) also purge and record.
+    /// What the privileges are for: `plan` reads; `run` (and `check --catalog`) also purge and record.
     public enum Purpose: Sendable {
         case plan, run
     }

@@ -22,6 +22,7 @@ struct AuditCommand: ParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var policyFolder: PolicyOptions
     @OptionGroup var database: ConnectionOptions
 
     @Flag(help: "Print the report as JSON.")
@@ -39,7 +40,7 @@ struct AuditCommand: ParsableCommand {
         let logger = global.makeLogger()
         var found = false
         try perform(logger) {
-            let policies = try Retention.loadPolicies(directory: global.policies)
+            let policies = try Retention.loadPolicies(directory: policyFolder.policies)
             let connection = try Retention.connect(database.conninfo, logger: logger)
             let report = try Audit.run(policies: policies, on: connection, sampleRows: sampleRows)
             print(json ? AuditRendering.json(report) : AuditRendering.text(report), terminator: "")

@@ -19,8 +19,16 @@ struct Setup: ParsableCommand {
     func run() throws {
         let logger = global.makeLogger()
         try perform(logger) {
-            let settings = signing.isComplete
-                ? try ManifestSettings(directory: signing.manifestFolder, signingKeyPath: signing.signingKeyFile) : nil
+            // Setup installs the schema; the manifest folder and key only serve finalizing runs that
+            // died, so a folder that is not there yet is a note, not a refusal.
+            var settings: ManifestSettings?
+            if signing.isComplete, let folder = signing.manifestFolder {
+                if FileManager.default.fileExists(atPath: folder) {
+                    settings = try ManifestSettings(directory: folder, signingKeyPath: signing.signingKeyFile)
+                } else {
+                    logger.notice("manifest folder \(folder) does not exist yet; runs that died are finalized by the next run")
+                }
+            }
             let connection = try Retention.connect(database.conninfo, logger: logger)
             try RetentionSchema.install(on: connection, logger: logger)
             try Retention.finalizeDeadRuns(on: connection, settings: settings, logger: logger)
@@ -39,6 +47,7 @@ struct Check: ParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var policyFolder: PolicyOptions
     @OptionGroup var database: ConnectionOptions
 
     @Flag(help: "Also check the policies against the database's catalog.")
@@ -47,7 +56,7 @@ struct Check: ParsableCommand {
     func run() throws {
         let logger = global.makeLogger()
         try perform(logger) {
-            let policies = try Retention.loadPolicies(directory: global.policies)
+            let policies = try Retention.loadPolicies(directory: policyFolder.policies)
             var erasureNotes: [String] = []
             if catalog {
                 let connection = try Retention.connect(database.conninfo, logger: logger)
@@ -72,6 +81,7 @@ struct Plan: ParsableCommand {
         discussion: "Prints cutoffs and counts only, never a row value. Exit: 0, 64, 65, 69, 77, 78.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var policyFolder: PolicyOptions
     @OptionGroup var database: ConnectionOptions
 
     @Flag(help: "Print the plan as JSON.")
@@ -83,7 +93,7 @@ struct Plan: ParsableCommand {
     func run() throws {
         let logger = global.makeLogger()
         try perform(logger) {
-            let policies = try Retention.loadPolicies(directory: global.policies, only: only)
+            let policies = try Retention.loadPolicies(directory: policyFolder.policies, only: only)
             let connection = try Retention.connect(database.conninfo, logger: logger)
             let resolved = try Retention.resolve(policies, on: connection, for: .plan)
             let report = try Planner.plan(resolved, on: connection, logger: logger)
@@ -104,6 +114,7 @@ struct Run: ParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var policyFolder: PolicyOptions
     @OptionGroup var database: ConnectionOptions
     @OptionGroup var signing: SigningOptions
 
@@ -151,7 +162,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let logger = global.makeLogger()
         try perform(logger) {
-            let policies = try Retention.loadPolicies(directory: global.policies, only: only)
+            let policies = try Retention.loadPolicies(directory: policyFolder.policies, only: only)
             // Preflight: the run must be able to sign and write its manifest before it touches the database.
             let settings = try ManifestSettings(directory: signing.manifestFolder, signingKeyPath: signing.signingKeyFile,
                                                 policies: policies)
@@ -262,7 +273,7 @@ struct Keygen: ParsableCommand {
         discussion: """
             Writes DIR/retention-signing.pem (keep it on the machine that runs `retention run`, readable by \
             its user only) and DIR/retention-public.pem (give it to whoever verifies manifests). Never \
-            overwrites a key. Exit: 0, 78 (folder missing, or a key is already there).
+            overwrites a key; creates the folder (mode 0700) when it is missing. Exit: 0, 78 (the folder cannot be made, or a key is already there).
             """)
 
     @OptionGroup var global: GlobalOptions

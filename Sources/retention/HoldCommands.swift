@@ -8,9 +8,9 @@ struct HoldCommand: ParsableCommand {
         commandName: "hold",
         abstract: "Legal holds from court orders: rows a hold covers are never purged while it is active.",
         discussion: """
-            A hold matches a row when every scope it sets matches (patron, policy, library, time window over \\
-            the policy's age column); a hold with no scope freezes all purging and needs --all. A hold placed \\
-            during a run takes effect from its next batch. Holds are never deleted. Needs the retention_holds \\
+            A hold matches a row when every scope it sets matches (patron, policy, library, time window over \
+            the policy's age column); a hold with no scope freezes all purging and needs --all. A hold placed \
+            during a run takes effect from its next batch. Holds are never deleted. Needs the retention_holds \
             role (sql/roles.sql). Exit: 0, 64 bad arguments or no such hold, 69, 77, 78.
             """,
         subcommands: [Place.self, List.self, Release.self])
@@ -21,6 +21,7 @@ struct HoldCommand: ParsableCommand {
             discussion: "Exit: 0 placed, 64 bad arguments (no scope without --all, unknown policy, bad date), 69, 77, 78.")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var policyFolder: PolicyOptions
         @OptionGroup var database: ConnectionOptions
 
         @Option(help: "The court order or case number (required).")
@@ -70,10 +71,10 @@ struct HoldCommand: ParsableCommand {
                 // column writes, would hold nothing: check them against the policy files and catalog.
                 var policies: [Policy] = []
                 if scope.policy != nil || scope.patron != nil || scope.library != nil {
-                    policies = try PolicyLoader.load(directory: global.policies)
+                    policies = try PolicyLoader.load(directory: policyFolder.policies)
                 }
                 if let policy = scope.policy, !policies.contains(where: { $0.name == policy }) {
-                    throw UsageError("--policy \(visible(policy)): no policy of that name in \(global.policies) "
+                    throw UsageError("--policy \(visible(policy)): no policy of that name in \(policyFolder.policies) "
                                      + "(there are: \(policies.map(\.name).joined(separator: ", ")))", exitCode: .usage)
                 }
                 let connection = try Retention.connect(database.conninfo, logger: logger)

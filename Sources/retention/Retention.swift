@@ -113,11 +113,14 @@ func nonEmpty(_ text: String?) -> String? {
     return text
 }
 
-/// Options every command takes.
-struct GlobalOptions: ParsableArguments {
+/// The policy folder, for the commands that read policies.
+struct PolicyOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Folder of policy files.", discussion: "Environment: RETENTION_POLICIES."))
     var policies: String = nonEmpty(ProcessInfo.processInfo.environment["RETENTION_POLICIES"]) ?? "policies"
+}
 
+/// Options every command takes: how it logs.
+struct GlobalOptions: ParsableArguments {
     @Option(help: "Log format on stderr: text or json (default: json when stderr is not a terminal).")
     var logFormat: LogFormat?
 

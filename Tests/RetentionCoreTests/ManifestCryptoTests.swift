@@ -153,7 +153,9 @@ private let manifestType = "application/vnd.retention.manifest.v1+json"
         #expect(exitStatus { _ = try SigningKeys.generate(in: other.url.path) } == .config)
         #expect(!FileManager.default.fileExists(atPath: other.path("retention-signing.pem")))
 
-        #expect(exitStatus { _ = try SigningKeys.generate(in: folder.path("no-such-folder")) } == .config)
+        // A folder that cannot be made (its parent is missing), or a file where the folder should be.
+        #expect(exitStatus { _ = try SigningKeys.generate(in: folder.path("no-such-folder/keys")) } == .config)
+        #expect(exitStatus { _ = try SigningKeys.generate(in: folder.path("retention-signing.pem")) } == .config)
     }
 
     @Test func generatedKeysLoadInOpenSSL() throws {

@@ -297,10 +297,15 @@ import Testing
 
     @Test func keygenMakesKeysThatRunAndOpenSSLUse() throws {
         let db = try TestDatabase()
+        // A missing key folder is made, readable by its owner only.
         let keys = db.files.appendingPathComponent("new-keys")
-        try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
         let made = try db.retention(["keygen", "--out", keys.path])
-        #expect(made.status == 0)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(try FileManager.default.attributesOfItem(atPath: keys.path)[.posixPermissions] as? Int == 0o700)
+        // Setup installs the schema even before the manifest folder exists.
+        let setup = try db.retention(["setup", "--log-format", "text"],
+                                     environment: ["RETENTION_MANIFESTS": db.files.appendingPathComponent("not-yet").path])
+        #expect(setup.status == 0 && setup.stderr.contains("does not exist yet"), "\(setup.stderr)")
         #expect(made.stdout.contains("key id:"))
         let again = try db.retention(["keygen", "--out", keys.path, "--log-format", "text"])
         #expect(again.status == 78 && again.stderr.contains("already exists"))

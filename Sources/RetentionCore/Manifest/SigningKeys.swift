@@ -66,8 +66,18 @@ public enum SigningKeys {
         sha256Hex(publicKey.derRepresentation)
     }
 
-    /// Makes a new key pair in `directory`: PKCS#8 private key (mode 0600 from creation) and SPKI public key (0644 regardless of the umask); never overwrites.
+    /// Makes a new key pair in `directory` (created, mode 0700, when missing): PKCS#8 private key
+    /// (mode 0600 from creation) and SPKI public key (0644 regardless of the umask); never overwrites.
     public static func generate(in directory: String) throws -> Generated {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard mkdir(directory, 0o700) == 0 else {
+                throw UsageError("cannot create the key folder \(visible(directory)) (\(String(cString: strerror(errno))))",
+                                 exitCode: .config)
+            }
+        } else if !isDirectory.boolValue {
+            throw UsageError("\(visible(directory)) is not a folder", exitCode: .config)
+        }
         let folder = URL(fileURLWithPath: directory)
         let privatePath = folder.appendingPathComponent(privateKeyFileName).path
         let publicPath = folder.appendingPathComponent(publicKeyFileName).path

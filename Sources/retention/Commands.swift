@@ -140,10 +140,10 @@ struct Run: ParsableCommand {
     @Flag(help: "Let --erase use VACUUM FULL when pg_repack is not available; it blocks each table while it is rewritten.")
     var allowExclusiveLock = false
 
-    @Option(help: "How long a batch waits for a row lock before it is tried again (PostgreSQL interval).")
+    @Option(help: "How long a batch waits for a row lock before it is tried again, like 5s, 500ms or 2min.")
     var lockTimeout = "5s"
 
-    @Option(help: "How long one batch statement may take before it is tried again (PostgreSQL interval).")
+    @Option(help: "How long one batch statement may take before it is tried again, like 5s, 500ms or 2min.")
     var statementTimeout = "60s"
 
     func validate() throws {

@@ -124,7 +124,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Log format on stderr: text or json (default: json when stderr is not a terminal).")
     var logFormat: LogFormat?
 
-    @Option(help: "Lowest log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "Lowest log level.")
     var logLevel: Logger.Level = .info
 
     @Flag(help: "Warnings and errors only (for cron).")

@@ -166,6 +166,29 @@ import Testing
         #expect(newer.0 == 1 && newer.1.contains("manifest version 3 is newer than this program reads (2)"))
     }
 
+    /// A manifest whose signature fails is named once, with what it claims; the next one is not
+    /// failed for it; with the ledger, the summary says what was checked.
+    @Test func aBadSignatureIsReportedOnceAndTheSummarySaysWhatWasChecked() throws {
+        let (db, _) = try withRuns(3)
+        let files = try db.manifestFiles()
+        let envelope = try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: files[1])))
+        var payload = String(decoding: envelope.payload, as: UTF8.self)
+        payload = payload.replacingOccurrences(of: "\"status\":\"completed\"", with: "\"status\":\"recovered\"")
+        let forged = DSSEEnvelope(payloadType: envelope.payloadType, payload: Data(payload.utf8), signatures: envelope.signatures)
+        let verify = try db.retention(["verify", db.manifestFolder])
+        #expect(verify.status == 0 && verify.stdout.contains("3 manifests verified: signatures, sequence and chain hold\n"))
+        let ledger = try db.retention(["verify", "--ledger", db.manifestFolder])
+        #expect(ledger.stdout.contains("ledger: 3 finished runs, each with its manifest and equal counts"), "\(ledger.stdout)")
+        try forged.fileData().write(to: URL(fileURLWithPath: files[1]))
+        let failed = try db.retention(["verify", db.manifestFolder])
+        #expect(failed.status == 1)
+        let lines = failed.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("FAIL") && $0.contains("not verified; it claims sequence 2, run 2")
+                                 && $0.contains("bad signature") }, "\(failed.stdout)")
+        #expect(lines.filter { $0.hasPrefix("FAIL") }.count == 1, "\(failed.stdout)")
+        #expect(lines.contains { $0.hasPrefix("OK") && $0.contains("sequence 3") }, "\(failed.stdout)")
+    }
+
     /// Manifests of version 1 (before `kept_by_reference` and `cascaded`) read, show and verify as written.
     @Test func versionOneManifestsStillReadAndVerify() throws {
         let (db, _) = try withRuns(2)

@@ -5,6 +5,9 @@ public struct FileVerdict: Sendable {
     public let path: String
     /// The manifest, when the file could be read and its signature verified.
     public let manifest: Manifest?
+    /// What the payload says when its signature does not verify: shown, and used for its place in
+    /// the chain (so the next file does not fail for it too), never trusted.
+    public var claimed: Manifest? = nil
     /// Hex SHA-256 of the file's bytes, the next manifest's `previous_sha256`.
     public let sha256: String
     public var problems: [String]
@@ -15,13 +18,16 @@ public struct VerificationReport: Sendable {
     public var files: [FileVerdict]
     /// Problems not tied to one file (a run in the ledger without a manifest).
     public var general: [String]
+    /// With `--ledger`: how many finished runs the ledger holds (each checked against its manifest).
+    public var ledgerRuns: Int?
 
     public var isValid: Bool { general.isEmpty && files.allSatisfy { $0.problems.isEmpty } && !files.isEmpty }
 
     /// One line per file (`OK` or `FAIL` and what is wrong), then the general problems and a summary.
     public var text: String {
         var lines = files.map { verdict -> String in
-            let what = verdict.manifest.map { "sequence \($0.sequence), run \($0.runID), \($0.status)" } ?? "unreadable"
+            let what = verdict.manifest.map { "sequence \($0.sequence), run \($0.runID), \($0.status)" }
+                ?? verdict.claimed.map { "not verified; it claims sequence \($0.sequence), run \($0.runID)" } ?? "unreadable"
             // File names are shown escaped: a name with a newline could otherwise print a forged `OK` line.
             if verdict.problems.isEmpty { return "OK    \(visible(verdict.path)) (\(what))" }
             return "FAIL  \(visible(verdict.path)) (\(what)): " + verdict.problems.joined(separator: "; ")
@@ -31,7 +37,8 @@ public struct VerificationReport: Sendable {
         if files.isEmpty {
             lines.append("no manifest files found")
         } else if isValid {
-            lines.append("\(files.count) \(files.count == 1 ? "manifest" : "manifests") verified: signatures, sequence and chain hold")
+            lines.append("\(files.count) \(files.count == 1 ? "manifest" : "manifests") verified: signatures, sequence and chain hold"
+                         + (ledgerRuns.map { "; ledger: \($0) finished \($0 == 1 ? "run" : "runs"), each with its manifest and equal counts" } ?? ""))
         } else {
             lines.append("verification failed: \(bad) of \(files.count) files, \(general.count) other problems")
         }
@@ -86,9 +93,11 @@ public enum Verifier {
         }
         guard key.verify(envelope) else {
             let other = envelope.signatures.allSatisfy { $0.keyid != key.keyID }
-            return fail(other
+            var verdict = fail(other
                 ? "bad signature: signed by another key (keyid \(visible(envelope.signatures[0].keyid.prefix(16).description))...), not by the public key given"
                 : "bad signature: the payload or the signature was altered after signing")
+            verdict.claimed = try? Manifest(payload: envelope.payload)
+            return verdict
         }
         let manifest: Manifest
         do { manifest = try Manifest(payload: envelope.payload) } catch { return fail("signed payload is not a valid manifest: \(error)") }
@@ -111,27 +120,31 @@ public enum Verifier {
     }
 
     /// Sequence numbers without gaps or repeats, and each `previous_sha256` equal to its predecessor's digest.
+    ///
+    /// A file whose signature failed takes the place it claims, and the link from it to the next
+    /// file is not checked: its failure is reported once, on that file.
     static func checkChain(_ verdicts: inout [FileVerdict]) {
-        let readable = verdicts.indices.filter { verdicts[$0].manifest != nil }
-            .sorted { verdicts[$0].manifest!.sequence < verdicts[$1].manifest!.sequence }
+        func placed(_ index: Int) -> Manifest? { verdicts[index].manifest ?? verdicts[index].claimed }
+        let readable = verdicts.indices.filter { placed($0) != nil }.sorted { placed($0)!.sequence < placed($1)!.sequence }
         var previous: Int?
         for index in readable {
-            let manifest = verdicts[index].manifest!
+            let manifest = placed(index)!
             defer { previous = index }
+            guard verdicts[index].manifest != nil else { continue }
             guard let before = previous else {
                 if manifest.sequence > 1 || manifest.previousSHA256 != nil {
                     verdicts[index].problems.append("missing predecessor: sequence \(manifest.sequence - 1) is not among the files")
                 }
                 continue
             }
-            let prior = verdicts[before].manifest!
+            let prior = placed(before)!
             if manifest.sequence == prior.sequence {
                 verdicts[index].problems.append("repeated sequence \(manifest.sequence) (also in \(visible(verdicts[before].path)))")
             } else if manifest.sequence != prior.sequence + 1 {
                 let missing = manifest.sequence - prior.sequence - 1
                 verdicts[index].problems.append("sequence gap: \(missing) \(missing == 1 ? "manifest" : "manifests") "
                                                 + "missing before sequence \(manifest.sequence)")
-            } else if manifest.previousSHA256 != verdicts[before].sha256 {
+            } else if verdicts[before].manifest != nil, manifest.previousSHA256 != verdicts[before].sha256 {
                 verdicts[index].problems.append("previous_sha256 does not match the manifest before it "
                                                 + "(\(visible(verdicts[before].path))): it was altered or replaced")
             }
@@ -149,6 +162,7 @@ public enum Verifier {
         for (index, verdict) in report.files.enumerated() {
             if let sequence = verdict.manifest?.sequence { bySequence[sequence] = index }
         }
+        report.ledgerRuns = runs.count
         for run in runs {
             let runID = try run.int64("id")
             guard let sequence = try run.optionalInt64("sequence") else {

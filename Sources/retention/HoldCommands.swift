@@ -83,6 +83,11 @@ struct HoldCommand: ParsableCommand {
                 let id = try Holds.place(reference: reference, reason: reason, scope: scope, on: connection)
                 print("placed hold \(id): \(visible(reference))")
                 print("  covers: \(HoldRendering.scope(scope))")
+                let whole = Holds.keptWhole(by: scope, policies: policies)
+                if !whole.isEmpty {
+                    print("  keeps every row of \(whole.joined(separator: ", ")): \(whole.count == 1 ? "that policy cannot" : "those policies cannot") "
+                          + "tell \(scope.patron != nil ? "patrons" : "libraries") apart")
+                }
             }
         }
     }

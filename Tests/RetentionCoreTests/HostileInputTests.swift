@@ -64,6 +64,28 @@ import Testing
         #expect(try db.strings("SELECT patron FROM retention.holds") == ["01"])
     }
 
+    @Test func holdOnALibraryNoPolicyKnowsIsRefusedAndWholeFreezesAreNamed() throws {
+        let (db, folder) = try loans()
+        try db.sql("CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, card bigint)")
+        try folder.write("visits.yaml", "name: visits\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\npatron: card\n")
+        func place(_ library: String) throws -> ProcessResult {
+            try db.retention(["hold", "place", "--reference", "CV-L", "--reason", "r", "--library", library,
+                              "--policies", folder.url.path, "--log-format", "text"])
+        }
+        let typo = try place("NOWHERE")
+        #expect(typo.status == 64, "\(typo.stderr)")
+        #expect(typo.stderr.contains("no policy's libraries.retain names it, no row of public.loans.library_code holds it"),
+                "\(typo.stderr)")
+        #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
+        // Named in the policy's libraries map, or found in the column: placed, and the policy that
+        // cannot tell libraries apart is named as frozen whole.
+        for library in ["BANGOR", "AUGUSTA"] {
+            let placed = try place(library)
+            #expect(placed.status == 0, "\(placed.stderr)")
+            #expect(placed.stdout.contains("keeps every row of visits: that policy cannot tell libraries apart"), "\(placed.stdout)")
+        }
+    }
+
     // MARK: - 2. The tool's own schema and PostgreSQL's catalogs are off limits
 
     @Test(arguments: [

@@ -70,11 +70,49 @@ public enum Holds {
                                          on: connection)
         }
         if let library = scope.library {
-            scope.library = try canonical(library, option: "--library", what: "library",
-                                          columns: covered.compactMap { policy in policy.libraries.map { (policy, $0.column) } },
-                                          on: connection)
+            let columns = covered.compactMap { policy in policy.libraries.map { (policy, $0.column) } }
+            let canonicalLibrary = try canonical(library, option: "--library", what: "library", columns: columns, on: connection)
+            try requireKnownLibrary(canonicalLibrary, columns: columns, on: connection)
+            scope.library = canonicalLibrary
         }
         return scope
+    }
+
+    /// Refuses (64) a library that no policy names in `libraries.retain` and no row of a policy's
+    /// library column holds: a typo would otherwise hold nothing (or, by the scope rule, freeze
+    /// every policy without libraries). Where the user may not read a library column, it says so.
+    static func requireKnownLibrary(_ library: String, columns: [(Policy, String)], on connection: Connection) throws {
+        if columns.contains(where: { policy, _ in policy.libraries?.retain.contains { $0.library == library } == true }) { return }
+        var unchecked: [String] = []
+        for (policy, column) in columns {
+            let readable = try connection.query("""
+                SELECT coalesce(has_column_privilege(to_regclass($1), $2, 'SELECT'), false) AS readable
+                """, [policy.table.sql, column]).single().bool("readable")
+            guard readable else {
+                unchecked.append("\(policy.table).\(visible(column))")
+                continue
+            }
+            // The names are the catalog-checked policy's, quoted; the value is bound.
+            let found = try connection.query(unsafeSQL: """
+                SELECT EXISTS (SELECT 1 FROM \(policy.table.sql) WHERE \(quoteIdentifier(column))::text = $1) AS found
+                """, [library]).single().bool("found")
+            if found { return }
+        }
+        let read = columns.filter { column in !unchecked.contains("\(column.0.table).\(visible(column.1))") }
+            .map { "\($0.0.table).\(visible($0.1))" }
+        var reason = "no policy's libraries.retain names it"
+        if !read.isEmpty { reason += ", no row of \(read.joined(separator: ", ")) holds it" }
+        if !unchecked.isEmpty { reason += ", and this user may not read \(unchecked.joined(separator: ", ")) to look further" }
+        throw UsageError("--library \(visible(library)): \(reason); check the value", exitCode: .usage)
+    }
+
+    /// The policies a hold keeps whole because they cannot test one of its fields: a patron hold
+    /// on a policy without `patron`, a library hold on one without `libraries`.
+    public static func keptWhole(by scope: HoldScope, policies: [Policy]) -> [String] {
+        policies.filter { policy in
+            (scope.policy == nil || scope.policy == policy.name)
+                && ((scope.patron != nil && policy.patron == nil) || (scope.library != nil && policy.libraries == nil))
+        }.map(\.name)
     }
 
     /// One line per active hold whose patron or library is not written as its policies' columns

@@ -50,7 +50,7 @@ export PGDATABASE=retention_demo
 
 header "reference schema and demo data ($loans loans)"
 psql -q -v ON_ERROR_STOP=1 -f sql/reference-schema.sql
-time psql -q -v ON_ERROR_STOP=1 -v loans="$loans" -f sql/demo-data.sql
+psql -q -v ON_ERROR_STOP=1 -v loans="$loans" -f sql/demo-data.sql
 
 export RETENTION_POLICIES=policies
 export RETENTION_MANIFESTS=$work/manifests

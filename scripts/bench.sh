@@ -146,7 +146,7 @@ measure() {
   esac
   end=$(now); w1=$(wal)
   if [[ $kind == plan* ]]; then
-    rows=$(grep -o '"due" : [0-9]*' "$work/out" | awk '{ s += $3 } END { print s + 0 }')
+    rows=$(python3 -c 'import json, sys; print(sum(p["due"] for p in json.load(sys.stdin)["policies"]))' <"$work/out")
   elif [[ $kind == run-* ]]; then
     read -r rows longest < <(psql_db "$db" -Atc "
       SELECT coalesce(sum(rows), 0), coalesce(round(max(ms)), 0) FROM (

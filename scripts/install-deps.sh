@@ -11,7 +11,7 @@ deps_packages=(
   postgresql postgresql-contrib   # server and client, for the throwaway databases
   libpq-dev pkg-config            # CLibPQ: libpq-fe.h, pkg-config libpq
   openssl                         # manifest verification without this program
-  bc time                         # scripts/bench.sh and batch-size.sh: arithmetic, peak memory
+  bc time python3                 # scripts/bench.sh and batch-size.sh: arithmetic, peak memory, plan JSON
 )
 # PostgreSQL extensions the tests use when present: pg_repack (run --erase) and pg_dirtyread
 # (reading dead tuples). Optional: they are skipped when installing one would upgrade a package

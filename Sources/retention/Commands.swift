@@ -260,7 +260,7 @@ struct Show: ParsableCommand {
         let logger = global.makeLogger()
         try perform(logger) {
             let shown = try ManifestReading.read(path: manifest, publicKeyPath: key.publicKeyFile)
-            print(json ? ManifestRendering.json(shown.manifest)
+            print(json ? ManifestRendering.json(shown.manifest, signature: shown.signature)
                        : ManifestRendering.text(shown.manifest, path: manifest, signature: shown.signature), terminator: "")
             if case .failed = shown.signature { throw ExitCode(ExitStatus.failure.rawValue) }
         }

@@ -63,7 +63,9 @@ import Testing
         #expect(shown.stdout.contains("3 rows anonymized in 1 batch; kept: 0 by legal hold, 1 by consent, 2 by keep_when"))
         #expect(shown.stdout.contains("BANGOR"))
         let json = try db.retention(["show", "--json", file])
-        #expect(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) is [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((object["signature"] as? [String: Any])?["state"] as? String == "verified")
+        #expect((object["manifest"] as? [String: Any])?["run_id"] as? Int == 1)
         let unchecked = try db.retention(["show", file], environment: ["RETENTION_PUBLIC_KEY": ""])
         #expect(unchecked.stdout.contains("Signature:  not checked"))
 
@@ -171,6 +173,8 @@ import Testing
     @Test func aBadSignatureIsReportedOnceAndTheSummarySaysWhatWasChecked() throws {
         let (db, _) = try withRuns(3)
         let files = try db.manifestFiles()
+        // Readable by the folder's group (the compliance officer), by no one else, whatever the umask.
+        #expect(try files.allSatisfy { try FileManager.default.attributesOfItem(atPath: $0)[.posixPermissions] as? Int == 0o640 })
         let envelope = try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: files[1])))
         var payload = String(decoding: envelope.payload, as: UTF8.self)
         payload = payload.replacingOccurrences(of: "\"status\":\"completed\"", with: "\"status\":\"recovered\"")

@@ -71,6 +71,7 @@ import Testing
             #expect(payload["policies"]?.array?[0][reason.rawValue] == value)
             #expect(payload["policies"]?.array?[0]["libraries"]?.array?[0][reason.rawValue] == value)
             #expect(planJSON["policies"]?.array?[0]["libraries"]?.array?[0][reason.rawValue] == value)
+            #expect(planJSON["policies"]?.array?[0][reason.rawValue] == value)
             #expect(showText.contains("\(10 + index) \(reason.phrase)") && showText.contains(reason.heading))
             #expect(planText.contains(reason.heading))
         }

@@ -206,8 +206,11 @@ public struct ManifestStore {
     static func writeAtomically(_ data: Data, to path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
         guard fd >= 0 else { throw writeError(path) }
+        // 0640 whatever the umask: the compliance officer reads manifests through the folder's group
+        // (README, "Giving the compliance officer read access"); others read nothing.
+        fchmod(fd, 0o640)
         let written = data.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
         guard written == data.count, fsync(fd) == 0 else {
             close(fd)

@@ -50,12 +50,17 @@ public enum ManifestRendering {
     }
 
     /// The payload itself, pretty-printed with sorted keys, for programs.
-    public static func json(_ manifest: Manifest) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: manifest.payload),
-              let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys,
-                                                                                        .withoutEscapingSlashes])
-        else { return String(decoding: manifest.payload, as: UTF8.self) + "\n" }
-        return String(decoding: data, as: UTF8.self) + "\n"
+    /// The manifest's payload as signed, and what `show` found of its signature: `{"manifest": ...,
+    /// "signature": {"state": "verified" | "failed" | "not checked", "key_id" | "problem"}}`.
+    public static func json(_ manifest: Manifest, signature: SignatureState) -> String {
+        var state: [String: JSONValue]
+        switch signature {
+        case .verified(let keyID): state = ["state": .string("verified"), "key_id": .string(keyID)]
+        case .failed(let problem): state = ["state": .string("failed"), "problem": .string(problem)]
+        case .notChecked: state = ["state": .string("not checked")]
+        }
+        let payload = (try? JSONValue.parse(manifest.payload)) ?? .null
+        return JSONOutput.text(JSONValue.object(["manifest": payload, "signature": .object(state)]))
     }
 
     static func statusMeaning(_ status: String) -> String {

@@ -38,6 +38,34 @@ public struct PolicyPlan: Codable, Sendable, Equatable {
     /// Rows a declared cascade would change, per table that a foreign key points from directly.
     public var cascaded: [String: Int64] = [:]
 
+    enum CodingKeys: String, CodingKey {
+        case name, version, table, action, retain, libraries, cascaded
+    }
+
+    init(name: String, version: Int, table: String, action: String, retain: String, libraries: [LibraryPlan],
+         cascaded: [String: Int64] = [:]) {
+        self.name = name
+        self.version = version
+        self.table = table
+        self.action = action
+        self.retain = retain
+        self.libraries = libraries
+        self.cascaded = cascaded
+    }
+
+    /// Also writes the policy's totals (`due` and each `kept_by_`) beside its libraries.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(version, forKey: .version)
+        try container.encode(table, forKey: .table)
+        try container.encode(action, forKey: .action)
+        try container.encode(retain, forKey: .retain)
+        try container.encode(libraries, forKey: .libraries)
+        try container.encode(cascaded, forKey: .cascaded)
+        try counts.encode(to: encoder, rowsKey: "due")
+    }
+
     /// The counts of all libraries together.
     public var counts: Counts { libraries.reduce(Counts()) { $0 + $1.counts } }
     public var due: Int64 { counts.rows }

@@ -533,7 +533,10 @@ struct PurgeSQL {
                 \(purge)
                 -- An array of keys, so the rows are found through the primary key: as a join with
                 -- `doomed`, the server can misjudge its size and scan the whole table every batch.
-                WHERE t.\(key) = ANY (ARRAY(SELECT k FROM doomed))
+                -- The tests again, so a row changed meanwhile by another session is tested as it is
+                -- now (a chain link that stopped being due then fails the batch on its foreign key,
+                -- and the batch is tried again).
+                WHERE t.\(key) = ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
                 RETURNING \(library) AS lib
             )
             SELECT lib AS library, count(*) AS rows FROM purged GROUP BY lib

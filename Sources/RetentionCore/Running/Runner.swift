@@ -9,7 +9,7 @@ import Logging
 /// 2. record the run and its cutoffs (`RunRecording.swift`);
 /// 3. per policy: empty the whole partitions it may (`PartitionTruncation.swift`), then walk the
 ///    table's key space in `--jobs` sessions (`ParallelWalk.swift`), one transaction per batch that
-///    purges and writes its ledger rows (`BatchLoop.swift`);
+///    purges and writes its ledger rows (`BatchLoop.swift`, decoded as `LedgerRow.swift`);
 /// 4. vacuum or erase the purged tables (`Maintenance.swift`);
 /// 5. record how the run ended (`RunRecording.swift`) and write the manifest (`ManifestStore`).
 public final class Runner {

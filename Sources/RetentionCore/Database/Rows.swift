@@ -1,3 +1,5 @@
+import Foundation
+
 /// One SQL statement and its bound parameters.
 ///
 /// Fixed text comes in as a `StaticString`; text built at run time (with names from policies,
@@ -61,6 +63,16 @@ public struct Row: Sendable {
     public func int64(_ column: String) throws -> Int64 {
         guard let number = try optionalInt64(column) else { throw RowDecodingError(column: column, problem: "is NULL") }
         return number
+    }
+
+    /// The column as a list of text, sent as a JSON array (`array_to_json(array(...))::text`), so
+    /// names with commas or quotes survive intact; NULL is an error.
+    public func strings(_ column: String) throws -> [String] {
+        guard let list = try? JSONValue.parse(Data(try string(column).utf8)).array,
+              list.allSatisfy({ $0.string != nil }) else {
+            throw RowDecodingError(column: column, problem: "is not a JSON array of text")
+        }
+        return list.compactMap(\.string)
     }
 
     /// The column as a boolean (`t` or `f`); NULL is an error.

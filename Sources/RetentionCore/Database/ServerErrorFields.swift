@@ -12,7 +12,7 @@ struct ServerErrorFields {
     let sqlState: String?
     /// The server source file that raised the error (`pl_exec.c` for PL/pgSQL's `RAISE`).
     let sourceFile: String?
-    /// The error's CONTEXT: where it happened. Read only for the name of a PL/pgSQL function.
+    /// The error's CONTEXT: where it happened. Read only for whether it names a function, and which.
     let context: String?
     let schema: String?
     let table: String?

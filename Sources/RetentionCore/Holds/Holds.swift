@@ -59,7 +59,7 @@ public enum Holds {
     public static func canonicalScope(_ scope: HoldScope, policies: [Policy], on connection: Connection) throws -> HoldScope {
         var scope = scope
         for (field, text) in [("policy", scope.policy), ("patron", scope.patron), ("library", scope.library)] {
-            if let text, text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) {
+            if let text, text.unicodeScalars.contains(where: \.isControlCharacter) {
                 throw UsageError("--\(field) '\(visible(text))' holds a control character", exitCode: .usage)
             }
         }
@@ -83,13 +83,14 @@ public enum Holds {
     /// every policy without libraries). Where the user may not read a library column, it says so.
     static func requireKnownLibrary(_ library: String, columns: [(Policy, String)], on connection: Connection) throws {
         if columns.contains(where: { policy, _ in policy.libraries?.retain.contains { $0.library == library } == true }) { return }
-        var unchecked: [String] = []
+        var read: [String] = [], unchecked: [String] = []
         for (policy, column) in columns {
+            let name = "\(policy.table).\(visible(column))"
             let readable = try connection.query("""
                 SELECT coalesce(has_column_privilege(to_regclass($1), $2, 'SELECT'), false) AS readable
                 """, [policy.table.sql, column]).single().bool("readable")
             guard readable else {
-                unchecked.append("\(policy.table).\(visible(column))")
+                unchecked.append(name)
                 continue
             }
             // The names are the catalog-checked policy's, quoted; the value is bound.
@@ -97,9 +98,8 @@ public enum Holds {
                 SELECT EXISTS (SELECT 1 FROM \(policy.table.sql) WHERE \(quoteIdentifier(column))::text = $1) AS found
                 """, [library]).single().bool("found")
             if found { return }
+            read.append(name)
         }
-        let read = columns.filter { column in !unchecked.contains("\(column.0.table).\(visible(column.1))") }
-            .map { "\($0.0.table).\(visible($0.1))" }
         var reason = "no policy's libraries.retain names it"
         if !read.isEmpty { reason += ", no row of \(read.joined(separator: ", ")) holds it" }
         if !unchecked.isEmpty { reason += ", and this user may not read \(unchecked.joined(separator: ", ")) to look further" }
@@ -163,14 +163,10 @@ public enum Holds {
                 refusals.append("\(policy.name): \(policy.table).\(visible(column)) does not exist")
                 continue
             }
-            do {
-                // The type's name is the server's own `format_type` text, not a person's.
-                let text = try connection.query(unsafeSQL: "SELECT CAST($1::text AS \(type))::text AS canonical", [trimmed])
-                    .single().optional("canonical")
-                if let text { readings.append((policy.name, text)) }
-            } catch let error as DatabaseError where error.kind == .server
-                        && (error.sqlState?.hasPrefix("22") == true || error.sqlState?.hasPrefix("23") == true) {
-                refusals.append("\(policy.name): not a value of \(policy.table).\(visible(column)) (\(type))")
+            switch try Catalog.cast(trimmed, to: type, on: connection) {
+            case .fits(let text?): readings.append((policy.name, text))
+            case .fits(nil): break
+            case .refused: refusals.append("\(policy.name): not a value of \(policy.table).\(visible(column)) (\(type))")
             }
         }
         guard let first = readings.first else {

@@ -236,14 +236,24 @@ struct PurgeSQL {
     /// Whether a foreign key can keep a due row.
     var hasReferences: Bool { !blockingReferences.isEmpty || !selfReferences.isEmpty }
 
+    /// The condition that row `from` points to row `to` (table aliases) through foreign key `ref`.
+    private func points(_ ref: ForeignKeyRef, from: String, to: String) -> String {
+        zip(ref.columns, ref.referencedColumns)
+            .map { "\(from).\(quoteIdentifier($0)) = \(to).\(quoteIdentifier($1))" }.joined(separator: " AND ")
+    }
+
+    /// Due by the policy's own tests (age, anonymized or not, hold, consent, `keep_when`), before
+    /// foreign keys are considered: the row `t` is a candidate with no reason to stay.
+    private func dueByTests(_ cutoffs: Cutoffs, _ params: inout Parameters) -> String {
+        "\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0"
+    }
+
     /// True when a row of another table still points to the row `t` (found by that table's index
     /// on its pointing columns, which `check --catalog` asks for).
     private func pointedToFromOutside(_ params: inout Parameters) -> String {
         guard !blockingReferences.isEmpty else { return "false" }
         let tests = blockingReferences.map { ref in
-            let match = zip(ref.columns, ref.referencedColumns)
-                .map { "r.\(quoteIdentifier($0)) = \(column($1))" }.joined(separator: " AND ")
-            return "EXISTS (SELECT 1 FROM \(ref.referencing.sql) r WHERE \(match))"
+            "EXISTS (SELECT 1 FROM \(ref.referencing.sql) r WHERE \(points(ref, from: "r", to: "t")))"
         }
         return "(" + tests.joined(separator: " OR ") + ")"
     }
@@ -256,9 +266,7 @@ struct PurgeSQL {
             if ref.referencedColumns == [policy.key], ref.columns.count == 1 {
                 return "SELECT x.\(own) AS k FROM \(table) x WHERE x.\(quoteIdentifier(ref.columns[0])) = \(key)"
             }
-            let match = zip(ref.columns, ref.referencedColumns)
-                .map { "x.\(quoteIdentifier($0)) = p.\(quoteIdentifier($1))" }.joined(separator: " AND ")
-            return "SELECT x.\(own) AS k FROM \(table) x JOIN \(table) p ON \(match) WHERE p.\(own) = \(key)"
+            return "SELECT x.\(own) AS k FROM \(table) x JOIN \(table) p ON \(points(ref, from: "x", to: "p")) WHERE p.\(own) = \(key)"
         }.joined(separator: " UNION ALL ") + " OFFSET 0"
     }
 
@@ -269,17 +277,12 @@ struct PurgeSQL {
         let table = policy.table.sql, own = quoteIdentifier(policy.key)
         var parts = ["SELECT t.\(own) FROM \(table) AS t WHERE \(pointedToFromOutside(&params))"]
         for ref in selfReferences {
-            let staysTest = "NOT coalesce(\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0, false)"
-            let match = zip(ref.columns, ref.referencedColumns)
-                .map { "p.\(quoteIdentifier($1)) = t.\(quoteIdentifier($0))" }.joined(separator: " AND ")
-            parts.append("SELECT p.\(own) FROM \(table) AS t JOIN \(table) p ON \(match) WHERE \(staysTest)")
+            let staysTest = "NOT coalesce(\(dueByTests(cutoffs, &params)), false)"
+            parts.append("SELECT p.\(own) FROM \(table) AS t JOIN \(table) p ON \(points(ref, from: "t", to: "p")) WHERE \(staysTest)")
         }
         var sql = parts.joined(separator: " UNION ")
         if !selfReferences.isEmpty {
-            let up = selfReferences.map { ref in
-                "(" + zip(ref.columns, ref.referencedColumns)
-                    .map { "p.\(quoteIdentifier($1)) = x.\(quoteIdentifier($0))" }.joined(separator: " AND ") + ")"
-            }.joined(separator: " OR ")
+            let up = selfReferences.map { "(" + points($0, from: "x", to: "p") + ")" }.joined(separator: " OR ")
             sql += " UNION SELECT p.\(own) FROM staying s JOIN \(table) x ON x.\(own) = s.k JOIN \(table) p ON \(up)"
         }
         return sql
@@ -294,7 +297,7 @@ struct PurgeSQL {
         guard policy.action == .delete, !direct.isEmpty else { return nil }
         var params = Parameters()
         let staying = hasReferences ? stayingReferenced(cutoffs, &params) : nil
-        let purged = "\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0"
+        let purged = dueByTests(cutoffs, &params)
             + (staying == nil ? "" : " AND NOT EXISTS (SELECT 1 FROM staying s WHERE s.k = \(column(policy.key)))")
         let counts = direct.map { ref in
             let pointing = ref.columns.map { "r.\(quoteIdentifier($0))" }.joined(separator: ", ")
@@ -392,7 +395,7 @@ struct PurgeSQL {
     /// no row that is not due. Columns: `library`, `rows`, `due`; or `kept`.
     func partitionCountQuery(_ partition: QualifiedName, cutoffs: Cutoffs, keptOnly: Bool = false) -> Statement {
         var params = Parameters()
-        let due = "\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0"
+        let due = dueByTests(cutoffs, &params)
         let sql = keptOnly
             ? "SELECT EXISTS (SELECT 1 FROM \(partition.sql) AS t WHERE NOT coalesce(\(due), false)) AS kept"
             : "SELECT \(library) AS library, count(*) AS rows, count(*) FILTER (WHERE \(due)) AS due FROM \(partition.sql) AS t GROUP BY 1"
@@ -519,7 +522,7 @@ struct PurgeSQL {
                     SELECT ch.root, c.k FROM chain ch CROSS JOIN LATERAL (\(children(of: "ch.k"))) c
                 ), blocked AS (
                     SELECT DISTINCT ch.root FROM chain ch JOIN \(policy.table.sql) AS t ON t.\(key) = ch.k
-                    WHERE NOT coalesce(\(candidates(cutoffs, &params)) AND \(reason(&params)) = 0 AND NOT \(pointedToFromOutside(&params)), false)
+                    WHERE NOT coalesce(\(dueByTests(cutoffs, &params)) AND NOT \(pointedToFromOutside(&params)), false)
                 ), doomed AS (
                     SELECT d.k FROM due d WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.root = d.k)
                     UNION

@@ -284,43 +284,50 @@ public enum Catalog {
     /// `numeric(8,2)`, and a domain's constraints), as an `UPDATE` assigning it would; returns its
     /// complaint, or `nil` when it fits.
     static func castProblem(_ value: String?, to column: Column, on connection: Connection) throws -> String? {
+        if case .refused(let problem) = try cast(value, to: column.fullTypeName, on: connection) { return problem }
+        return nil
+    }
+
+    /// What the server makes of a value cast to a type: its text in that type, or its complaint.
+    enum CastOutcome {
+        case fits(String?)
+        case refused(String)
+    }
+
+    /// Casts `value` to `fullTypeName` (the server's own `format_type` text, with modifier) on the
+    /// server, as an assignment or a comparison with a column of that type would read it.
+    static func cast(_ value: String?, to fullTypeName: String, on connection: Connection) throws -> CastOutcome {
         do {
-            // The type's name is the server's own `format_type` text (quoted where needed), not a policy's.
-            try connection.query(unsafeSQL: "SELECT CAST($1::text AS \(column.fullTypeName))", [value])
-            return nil
+            // The type's name is the server's own `format_type` text (quoted where needed), not a person's.
+            return .fits(try connection.query(unsafeSQL: "SELECT CAST($1::text AS \(fullTypeName))::text AS value", [value])
+                .single().optional("value"))
         } catch let error as DatabaseError where error.kind == .server
                     && (error.sqlState?.hasPrefix("22") == true || error.sqlState?.hasPrefix("23") == true) {
-            return error.message
+            return .refused(error.message)
         }
     }
 
     /// Evaluates each CHECK constraint of the table whose columns are all among `set` on the `set`
-    /// values, in a read-only transaction that is rolled back; returns a problem per constraint the
-    /// values break. (A constraint that also reads other columns depends on each row, so it cannot
+    /// values, in a read-only transaction (so the expression can change nothing); returns a problem
+    /// per constraint the values break. (A constraint that also reads other columns depends on each row, so it cannot
     /// be proven here; the run's batch would fail on it.)
     static func checkConstraintProblems(_ settable: [(Assignment, Column)], table: Relation,
                                         on connection: Connection) throws -> [String] {
         let names = Set(settable.map(\.0.column))
-        // One row per constraint and column it reads.
-        let rows = try connection.query("""
-            SELECT c.oid::text AS oid, c.conname::text AS name, pg_catalog.pg_get_expr(c.conbin, c.conrelid) AS expression,
-                   a.attname::text AS column
+        let constraints = try connection.query("""
+            SELECT c.conname::text AS name, pg_catalog.pg_get_expr(c.conbin, c.conrelid) AS expression,
+                   array_to_json(array(SELECT a.attname FROM pg_catalog.pg_attribute a
+                                       WHERE a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+                                       ORDER BY a.attname))::text AS columns
             FROM pg_catalog.pg_constraint c
-            JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
             WHERE c.conrelid = $1::oid AND c.contype = 'c'
-            ORDER BY c.conname, a.attname
+            ORDER BY c.conname
             """, [table.oid]).rows
-        var order: [String] = []
-        var constraints: [String: (name: String, expression: String, columns: [String])] = [:]
-        for row in rows {
-            let (oid, name, expression, column) = (try row.string("oid"), try row.string("name"), try row.string("expression"),
-                                                  try row.string("column"))
-            if constraints[oid] == nil { order.append(oid) }
-            constraints[oid, default: (name, expression, [])].columns.append(column)
-        }
         var problems: [String] = []
-        for oid in order {
-            guard let (name, expression, used) = constraints[oid], used.allSatisfy({ names.contains($0) }) else { continue }
+        for constraint in constraints {
+            let (name, expression, used) = (try constraint.string("name"), try constraint.string("expression"),
+                                            try constraint.strings("columns"))
+            guard !used.isEmpty, used.allSatisfy({ names.contains($0) }) else { continue }
             var params = Parameters()
             let values = settable.map { assignment, column in
                 "CAST(\(params.bind(assignment.value))::text AS \(column.fullTypeName)) AS \(quoteIdentifier(assignment.column))"

@@ -78,16 +78,11 @@ public enum ForeignKeys {
                 name: try row.string("name"),
                 referencing: QualifiedName(schema: try row.string("schema"), name: try row.string("table_name")),
                 referencingOID: try row.string("referencing_oid"),
-                columns: try names(row.string("columns")), referencedColumns: try names(row.string("referenced_columns")),
+                columns: try row.strings("columns"), referencedColumns: try row.strings("referenced_columns"),
                 onDelete: ForeignKeyRef.Action(rawValue: try row.string("on_delete")) ?? .noAction,
                 onUpdate: ForeignKeyRef.Action(rawValue: try row.string("on_update")) ?? .noAction,
                 isSelf: try row.bool("is_self"), indexed: try row.bool("indexed"))
         }
-    }
-
-    /// Column names from a JSON array of text (names with commas or quotes survive it intact).
-    private static func names(_ json: String) throws -> [String] {
-        try JSONValue.parse(Data(json.utf8)).array?.compactMap(\.string) ?? []
     }
 
     /// The tables a delete from the policy's table changes through `CASCADE`, `SET NULL` or `SET

@@ -136,8 +136,7 @@ private struct NodeReader {
         switch node {
         case .scalar(let scalar):
             let bad = scalar.string.unicodeScalars.first { scalar in
-                let isControl = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-                return isControl && !(allowLineBreaks && (scalar == "\n" || scalar == "\t"))
+                scalar.isControlCharacter && !(allowLineBreaks && (scalar == "\n" || scalar == "\t"))
             }
             if let bad {
                 problem(at: node, "'\(visible(scalar.string))' holds a control character (\(visible(String(bad)))); "

@@ -24,12 +24,14 @@ extension Runner {
                     let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: worker.slice))
                         .single().int64("keys")
                     guard spanned > 0 else { return (0, []) }
+                    // Before and after: the counters can still hold earlier transactions' changes that the
+                    // session has not yet reported to the statistics system.
                     let before = try changedRows(in: sql.resolved.cascades, on: connection)
                     let purged = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs)).rows
                         .map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
-                    let after = try changedRows(in: sql.resolved.cascades, on: connection)
                     var cascaded: [String: Int64] = [:]
-                    for (table, count) in after where count > before[table, default: 0] {
+                    for (table, count) in try changedRows(in: sql.resolved.cascades, on: connection)
+                    where count > before[table, default: 0] {
                         cascaded[table] = count - before[table, default: 0]
                     }
                     let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged,
@@ -54,8 +56,9 @@ extension Runner {
         return .finished
     }
 
-    /// Rows this transaction deleted or changed so far in each declared cascade table (the server's
-    /// per-transaction counters, summed over its partitions): counts only, no row is read.
+    /// Rows deleted or changed in each declared cascade table by the server's transaction counters
+    /// (summed over the table's partitions; they may include earlier transactions of the session not
+    /// yet reported, so callers take differences): counts only, no row is read.
     static func changedRows(in tables: [CascadeTable], on connection: Connection) throws -> [String: Int64] {
         var counts: [String: Int64] = [:]
         for table in tables {

@@ -231,6 +231,17 @@ import Testing
         let anonymize = try PolicyFolder(["a.yaml": validLoanPolicy + "\ncascade: [public.patrons]\n"])
         let form = try db.retention(["check", "--policies", anonymize.url.path, "--log-format", "text"])
         #expect(form.status == 65 && form.stderr.contains("cascade is only for action: delete"), "\(form.stderr)")
+        // Malformed or hostile lists are refused from the file alone, before anything connects.
+        for (list, message) in [("public.unrelated", "cascade must be a list of tables"),
+                                ("[retention.batches]", "the tool's own schema retention"),
+                                ("[pg_catalog.pg_class]", "PostgreSQL's system catalogs"),
+                                ("[public.unrelated, public.unrelated]", "cascade lists public.unrelated twice"),
+                                ("[unrelated]", "must be a schema-qualified table name"),
+                                ("[\"public.un\\u0007related\"]", "holds a control character")] {
+            let bad = try PolicyFolder(["circulation.yaml": Self.policy + "\ncascade: \(list)\n"])
+            let result = try db.retention(["check", "--policies", bad.url.path, "--log-format", "text"])
+            #expect(result.status == 65 && result.stderr.contains(message), "\(list): \(result.stderr)")
+        }
     }
 
     @Test func thePurgerRoleNeedsOnlyThePointingColumns() throws {

@@ -12,6 +12,7 @@ deps_packages=(
   libpq-dev pkg-config            # CLibPQ: libpq-fe.h, pkg-config libpq
   openssl                         # manifest verification without this program
   bc time python3                 # scripts/bench.sh and batch-size.sh: arithmetic, peak memory, plan JSON
+  python3-jsonschema              # the tests check real manifests against the manifest JSON Schema
 )
 # PostgreSQL extensions the tests use when present: pg_repack (run --erase) and pg_dirtyread
 # (reading dead tuples). Optional: they are skipped when installing one would upgrade a package

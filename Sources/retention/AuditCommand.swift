@@ -37,11 +37,11 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = global.makeLogger()
+        let (settings, logger) = try global.begin(policyFolder, database)
         var found = false
         try perform(logger) {
-            let policies = try Retention.loadPolicies(directory: policyFolder.policies)
-            let connection = try Retention.connect(database.conninfo, logger: logger)
+            let policies = try Retention.loadPolicies(directory: settings.policies)
+            let connection = try Retention.connect(settings.db, logger: logger)
             let report = try Audit.run(policies: policies, on: connection, sampleRows: sampleRows)
             print(json ? AuditRendering.json(report) : AuditRendering.text(report), terminator: "")
             found = report.hasFindings

@@ -17,21 +17,21 @@ struct Setup: ParsableCommand {
     @OptionGroup var signing: SigningOptions
 
     func run() throws {
-        let logger = global.makeLogger()
+        let (settings, logger) = try global.begin(database, signing)
         try perform(logger) {
             // Setup installs the schema; the manifest folder and key only serve finalizing runs that
             // died, so a folder that is not there yet is a note, not a refusal.
-            var settings: ManifestSettings?
-            if signing.isComplete, let folder = signing.manifestFolder {
+            var manifests: ManifestSettings?
+            if let folder = settings.manifests, let key = settings.signingKey {
                 if FileManager.default.fileExists(atPath: folder) {
-                    settings = try ManifestSettings(directory: folder, signingKeyPath: signing.signingKeyFile)
+                    manifests = try ManifestSettings(directory: folder, signingKeyPath: key)
                 } else {
                     logger.notice("manifest folder \(folder) does not exist yet; runs that died are finalized by the next run")
                 }
             }
-            let connection = try Retention.connect(database.conninfo, logger: logger)
+            let connection = try Retention.connect(settings.db, logger: logger)
             try RetentionSchema.install(on: connection, logger: logger)
-            try Retention.finalizeDeadRuns(on: connection, settings: settings, logger: logger)
+            try Retention.finalizeDeadRuns(on: connection, settings: manifests, logger: logger)
         }
     }
 }
@@ -54,12 +54,12 @@ struct Check: ParsableCommand {
     var catalog = false
 
     func run() throws {
-        let logger = global.makeLogger()
+        let (settings, logger) = try global.begin(policyFolder, database)
         try perform(logger) {
-            let policies = try Retention.loadPolicies(directory: policyFolder.policies)
+            let policies = try Retention.loadPolicies(directory: settings.policies)
             var erasureNotes: [String] = []
             if catalog {
-                let connection = try Retention.connect(database.conninfo, logger: logger)
+                let connection = try Retention.connect(settings.db, logger: logger)
                 let resolved = try Retention.resolve(policies, on: connection)
                 erasureNotes = try Erasure.plan(resolved, allowExclusiveLock: false, on: connection).notes
                 let references = ForeignKeys.notes(for: resolved)
@@ -91,10 +91,10 @@ struct Plan: ParsableCommand {
     var only: [String] = []
 
     func run() throws {
-        let logger = global.makeLogger()
+        let (settings, logger) = try global.begin(policyFolder, database)
         try perform(logger) {
-            let policies = try Retention.loadPolicies(directory: policyFolder.policies, only: only)
-            let connection = try Retention.connect(database.conninfo, logger: logger)
+            let policies = try Retention.loadPolicies(directory: settings.policies, only: only)
+            let connection = try Retention.connect(settings.db, logger: logger)
             let resolved = try Retention.resolve(policies, on: connection, for: .plan)
             let report = try Planner.plan(resolved, on: connection, logger: logger)
             print(json ? PlanRendering.json(report) : PlanRendering.text(report), terminator: "")
@@ -110,7 +110,7 @@ struct Run: ParsableCommand {
             SIGTERM / SIGINT finish the current batch, write an `interrupted` manifest and exit 143 / 130.
             Exit: 0 done (also when nothing was due or stopped at --max-runtime), 1 failed during the purge, \
             64, 65, 69, 75 another run holds the lock, 77 permission denied, 78 configuration error \
-            (missing signing key or manifest folder: RETENTION_SIGNING_KEY, RETENTION_MANIFESTS).
+            (missing signing key or manifest folder: --signing-key, --manifests or their settings).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -118,15 +118,7 @@ struct Run: ParsableCommand {
     @OptionGroup var database: ConnectionOptions
     @OptionGroup var signing: SigningOptions
 
-    @Option(help: ArgumentHelp("How many rows (keys) each batch spans; it purges the due ones among them "
-                               + "(default: sized so each batch takes about 100 ms)."))
-    var batchSize: Int?
-
-    @Option(help: "How many sessions purge a table at once, each in its own part of the key space.")
-    var jobs: Int = RunOptions.defaultJobs
-
-    @Option(help: "Stop cleanly after the batch that passes this duration, like 30m, 2h or 90s.")
-    var maxRuntime: String?
+    @OptionGroup var batches: BatchOptions
 
     @Option(name: .customLong("only"), help: "Apply only this policy (repeatable).")
     var only: [String] = []
@@ -140,37 +132,22 @@ struct Run: ParsableCommand {
     @Flag(help: "Let --erase use VACUUM FULL when pg_repack is not available; it blocks each table while it is rewritten.")
     var allowExclusiveLock = false
 
-    @Option(help: "How long a batch waits for a row lock before it is tried again, like 5s, 500ms or 2min.")
-    var lockTimeout = "5s"
-
-    @Option(help: "How long one batch statement may take before it is tried again, like 5s, 500ms or 2min.")
-    var statementTimeout = "60s"
-
     func validate() throws {
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be 1 or more") }
-        guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16") }
         if allowExclusiveLock && !erase { throw ValidationError("--allow-exclusive-lock goes with --erase") }
-        if let maxRuntime, DurationText.seconds(maxRuntime) == nil {
-            throw ValidationError("--max-runtime must be a duration like 90s, 30m or 2h, at most a week; found '\(visible(maxRuntime))'")
-        }
-        for (option, value) in [("--lock-timeout", lockTimeout), ("--statement-timeout", statementTimeout)]
-        where !PostgresDuration.isValid(value) {
-            throw ValidationError("\(option) must be a PostgreSQL time like 5s, 500ms or 2min (at most 1d); found '\(visible(value))'")
-        }
     }
 
     func run() throws {
-        let logger = global.makeLogger()
+        let (settings, logger) = try global.begin(policyFolder, database, signing, batches)
         try perform(logger) {
-            let policies = try Retention.loadPolicies(directory: policyFolder.policies, only: only)
+            let policies = try Retention.loadPolicies(directory: settings.policies, only: only)
             // Preflight: the run must be able to sign and write its manifest before it touches the database.
-            let settings = try ManifestSettings(directory: signing.manifestFolder, signingKeyPath: signing.signingKeyFile,
-                                                policies: policies)
-            let connection = try Retention.connect(database.conninfo, logger: logger)
+            let manifests = try ManifestSettings(directory: settings.manifests, signingKeyPath: settings.signingKey,
+                                                 policies: policies)
+            let connection = try Retention.connect(settings.db, logger: logger)
             let resolved = try Retention.resolve(policies, on: connection)
-            var options = RunOptions(batchSize: batchSize, maxRuntime: maxRuntime.flatMap(DurationText.seconds),
-                                     lockTimeout: lockTimeout, statementTimeout: statementTimeout)
-            options.jobs = jobs
+            var options = RunOptions(batchSize: settings.batchSize, maxRuntime: settings.maxRuntime,
+                                     lockTimeout: settings.lockTimeout, statementTimeout: settings.statementTimeout)
+            options.jobs = settings.jobs
             options.vacuum = vacuum
             options.erase = erase
             options.allowExclusiveLock = allowExclusiveLock
@@ -179,7 +156,7 @@ struct Run: ParsableCommand {
             StopSignals.install()
             let clock = ContinuousClock()
             let began = clock.now
-            let summary = try Runner(connection: connection, logger: logger).run(resolved, options: options, manifests: settings)
+            let summary = try Runner(connection: connection, logger: logger).run(resolved, options: options, manifests: manifests)
             let rows = summary.policies.map { "\($0.name) \($0.action.rawValue)d \($0.rows)" }.joined(separator: ", ")
             let seconds = Double(milliseconds(clock.now - began)) / 1000
             var level: Logger.Level = summary.status == .completed || summary.status == .stopped ? .notice : .warning
@@ -231,10 +208,10 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        let logger = global.makeLogger()
+        let (settings, logger) = try global.begin(key, database)
         try perform(logger) {
-            let verifying = try SigningKeys.loadPublicKey(path: try requirePublicKey(key.publicKeyFile))
-            let connection = ledger ? try Retention.connect(database.conninfo, logger: logger) : nil
+            let verifying = try SigningKeys.loadPublicKey(path: try requirePublicKey(settings.publicKey))
+            let connection = ledger ? try Retention.connect(settings.db, logger: logger) : nil
             let report = try Verifier.verify(paths: paths, key: verifying, connection: connection)
             print(report.text, terminator: "")
             if !report.isValid { throw ExitCode(ExitStatus.failure.rawValue) }
@@ -245,7 +222,10 @@ struct Verify: ParsableCommand {
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Prints one manifest for a person: when, status, and per policy what was purged and kept.",
-        discussion: "Says whether the signature verified (with --public-key). Exit: 0 shown, 1 signature does not verify, 78 unreadable.")
+        discussion: """
+            Says whether the signature verified (with --public-key). --schema prints the JSON Schema of \
+            a manifest's payload instead. Exit: 0 shown, 1 signature does not verify, 78 unreadable.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var key: PublicKeyOptions
@@ -253,15 +233,28 @@ struct Show: ParsableCommand {
     @Flag(help: "Print the manifest's payload as JSON.")
     var json = false
 
+    @Flag(help: "Print the JSON Schema (draft 2020-12) of a manifest's payload, and nothing else.")
+    var schema = false
+
     @Argument(help: "The manifest file.")
-    var manifest: String
+    var manifest: String?
+
+    func validate() throws {
+        if schema && (manifest != nil || json) { throw ValidationError("--schema takes no manifest and no --json") }
+        if !schema && manifest == nil { throw ValidationError("give the manifest file to show (or --schema)") }
+    }
 
     func run() throws {
-        let logger = global.makeLogger()
+        if schema {
+            print(Manifest.jsonSchema, terminator: "")
+            return
+        }
+        let (settings, logger) = try global.begin(key)
         try perform(logger) {
-            let shown = try ManifestReading.read(path: manifest, publicKeyPath: key.publicKeyFile)
+            let path = manifest ?? ""
+            let shown = try ManifestReading.read(path: path, publicKeyPath: settings.publicKey)
             print(json ? ManifestRendering.json(shown.manifest, signature: shown.signature)
-                       : ManifestRendering.text(shown.manifest, path: manifest, signature: shown.signature), terminator: "")
+                       : ManifestRendering.text(shown.manifest, path: path, signature: shown.signature), terminator: "")
             if case .failed = shown.signature { throw ExitCode(ExitStatus.failure.rawValue) }
         }
     }
@@ -282,7 +275,7 @@ struct Keygen: ParsableCommand {
     var out: String
 
     func run() throws {
-        let logger = global.makeLogger()
+        let (_, logger) = try global.begin()
         try perform(logger) {
             let generated = try SigningKeys.generate(in: out)
             print("private key: \(visible(generated.privateKeyPath)) (mode 0600)")
@@ -298,4 +291,30 @@ func requirePublicKey(_ path: String?) throws -> String {
         throw UsageError("no public key: give --public-key FILE or set RETENTION_PUBLIC_KEY", exitCode: .config)
     }
     return path
+}
+
+struct Config: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prints every shared setting in effect and where it came from (never a password).",
+        discussion: """
+            Precedence: command line, then environment (RETENTION_DB, RETENTION_POLICIES, ...), then the \
+            config file (--config, RETENTION_CONFIG, or /etc/retention/retention.yaml when it exists), then the \
+            default. A relative path in the config file is read from the file's folder. \
+            Exit: 0, 64 bad option value, 78 bad config file or environment value.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var policyFolder: PolicyOptions
+    @OptionGroup var database: ConnectionOptions
+    @OptionGroup var signing: SigningOptions
+    @OptionGroup var key: PublicKeyOptions
+    @OptionGroup var batches: BatchOptions
+
+    @Flag(help: "Print the settings as JSON.")
+    var json = false
+
+    func run() throws {
+        let (settings, _) = try global.begin(policyFolder, database, signing, key, batches)
+        print(json ? SettingsRendering.json(settings) : SettingsRendering.text(settings), terminator: "")
+    }
 }

@@ -65,19 +65,19 @@ struct HoldCommand: ParsableCommand {
         }
 
         func run() throws {
-            let logger = global.makeLogger()
+            let (settings, logger) = try global.begin(policyFolder, database)
             try perform(logger) {
                 // A policy name with a typo, or a patron or library written in a form no policy's
                 // column writes, would hold nothing: check them against the policy files and catalog.
                 var policies: [Policy] = []
                 if scope.policy != nil || scope.patron != nil || scope.library != nil {
-                    policies = try PolicyLoader.load(directory: policyFolder.policies)
+                    policies = try PolicyLoader.load(directory: settings.policies)
                 }
                 if let policy = scope.policy, !policies.contains(where: { $0.name == policy }) {
-                    throw UsageError("--policy \(visible(policy)): no policy of that name in \(policyFolder.policies) "
+                    throw UsageError("--policy \(visible(policy)): no policy of that name in \(settings.policies) "
                                      + "(there are: \(policies.map(\.name).joined(separator: ", ")))", exitCode: .usage)
                 }
-                let connection = try Retention.connect(database.conninfo, logger: logger)
+                let connection = try Retention.connect(settings.db, logger: logger)
                 try RetentionSchema.requireInstalled(on: connection)
                 let scope = try Holds.canonicalScope(scope, policies: policies, on: connection)
                 let id = try Holds.place(reference: reference, reason: reason, scope: scope, on: connection)
@@ -107,9 +107,9 @@ struct HoldCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let logger = global.makeLogger()
+            let (settings, logger) = try global.begin(database)
             try perform(logger) {
-                let connection = try Retention.connect(database.conninfo, logger: logger)
+                let connection = try Retention.connect(settings.db, logger: logger)
                 try RetentionSchema.requireInstalled(on: connection)
                 let holds = try Holds.list(includeReleased: all, on: connection)
                 print(json ? HoldRendering.json(holds) : HoldRendering.text(holds, includeReleased: all), terminator: "")
@@ -129,9 +129,9 @@ struct HoldCommand: ParsableCommand {
         var id: Int64
 
         func run() throws {
-            let logger = global.makeLogger()
+            let (settings, logger) = try global.begin(database)
             try perform(logger) {
-                let connection = try Retention.connect(database.conninfo, logger: logger)
+                let connection = try Retention.connect(settings.db, logger: logger)
                 try RetentionSchema.requireInstalled(on: connection)
                 try Holds.release(id: id, on: connection)
                 print("released hold \(id)")

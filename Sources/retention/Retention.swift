@@ -18,7 +18,7 @@ struct RetentionCommand: ParsableCommand {
             78 configuration error, 130/143 interrupted.
             """,
         version: RetentionVersion.current,
-        subcommands: [Setup.self, Check.self, Plan.self, Run.self, Verify.self, Show.self, HoldCommand.self, Keygen.self, AuditCommand.self]
+        subcommands: [Setup.self, Check.self, Plan.self, Run.self, Verify.self, Show.self, HoldCommand.self, Keygen.self, AuditCommand.self, Config.self]
     )
 }
 
@@ -42,24 +42,21 @@ extension RetentionCommand {
     }
 }
 
+/// Option groups whose options are also settings of the config file and the environment.
+protocol SettingOptions: ParsableArguments {
+    /// The options given on the command line, by setting.
+    var given: [SettingKey: String] { get }
+}
+
 /// The database to connect to.
-struct ConnectionOptions: ParsableArguments {
+struct ConnectionOptions: SettingOptions {
     @Option(name: .customLong("db"), help: ArgumentHelp(
         "libpq conninfo string or postgresql:// URI.",
-        discussion: "Default: libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGSERVICE, PGPASSFILE, ...).",
+        discussion: "Also: RETENTION_DB, `db` in the config file. Default: libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGSERVICE, PGPASSFILE, ...).",
         valueName: "conninfo"))
     var conninfo: String?
 
-    func validate() throws {
-        try validateConninfo(conninfo)
-    }
-}
-
-/// A conninfo libpq cannot parse is a bad command line (64), found before anything connects.
-func validateConninfo(_ conninfo: String?) throws {
-    if let conninfo, let problem = Connection.conninfoProblem(conninfo) {
-        throw ValidationError("--db: not a libpq connection string or URI: \(problem)")
-    }
+    var given: [SettingKey: String] { [.db: conninfo].compactMapValues { $0 } }
 }
 
 /// Spellings of earlier versions that now mean something else, refused with the new one.
@@ -84,57 +81,95 @@ enum RenamedOptions {
 }
 
 /// The manifest folder and signing key of `run` (and of `setup`, which finalizes runs that died).
-struct SigningOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Folder the signed manifests go to.", discussion: "Environment: RETENTION_MANIFESTS.",
-                               valueName: "dir"))
+struct SigningOptions: SettingOptions {
+    @Option(help: ArgumentHelp("Folder the signed manifests go to.",
+                               discussion: "Also: RETENTION_MANIFESTS, `manifests` in the config file.", valueName: "dir"))
     var manifests: String?
 
     @Option(help: ArgumentHelp("Ed25519 private key (PKCS#8 PEM, mode 0600) that signs manifests.",
-                               discussion: "Environment: RETENTION_SIGNING_KEY.", valueName: "file"))
+                               discussion: "Also: RETENTION_SIGNING_KEY, `signing_key` in the config file.", valueName: "file"))
     var signingKey: String?
 
-    var manifestFolder: String? { nonEmpty(manifests ?? ProcessInfo.processInfo.environment["RETENTION_MANIFESTS"]) }
-    var signingKeyFile: String? { nonEmpty(signingKey ?? ProcessInfo.processInfo.environment["RETENTION_SIGNING_KEY"]) }
-    var isComplete: Bool { manifestFolder != nil && signingKeyFile != nil }
+    var given: [SettingKey: String] { [.manifests: manifests, .signingKey: signingKey].compactMapValues { $0 } }
 }
 
 /// The public key that verifies manifests.
-struct PublicKeyOptions: ParsableArguments {
+struct PublicKeyOptions: SettingOptions {
     @Option(help: ArgumentHelp("Ed25519 public key (SPKI PEM) that verifies manifests.",
-                               discussion: "Environment: RETENTION_PUBLIC_KEY.", valueName: "file"))
+                               discussion: "Also: RETENTION_PUBLIC_KEY, `public_key` in the config file.", valueName: "file"))
     var publicKey: String?
 
-    var publicKeyFile: String? { nonEmpty(publicKey ?? ProcessInfo.processInfo.environment["RETENTION_PUBLIC_KEY"]) }
-}
-
-/// An empty option or environment variable counts as not given (`RETENTION_SIGNING_KEY=` unsets it).
-func nonEmpty(_ text: String?) -> String? {
-    guard let text, !text.isEmpty else { return nil }
-    return text
+    var given: [SettingKey: String] { [.publicKey: publicKey].compactMapValues { $0 } }
 }
 
 /// The policy folder, for the commands that read policies.
-struct PolicyOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Folder of policy files.", discussion: "Environment: RETENTION_POLICIES."))
-    var policies: String = nonEmpty(ProcessInfo.processInfo.environment["RETENTION_POLICIES"]) ?? "policies"
+struct PolicyOptions: SettingOptions {
+    @Option(help: ArgumentHelp("Folder of policy files (default: policies).",
+                               discussion: "Also: RETENTION_POLICIES, `policies` in the config file (relative to the file's folder).",
+                               valueName: "dir"))
+    var policies: String?
+
+    var given: [SettingKey: String] { [.policies: policies].compactMapValues { $0 } }
 }
 
-/// Options every command takes: how it logs.
+/// How `run` sizes, spreads, bounds and times its batches.
+struct BatchOptions: SettingOptions {
+    @Option(help: ArgumentHelp("How many rows (keys) each batch spans; it purges the due ones among them "
+                               + "(default: sized so each batch takes about 100 ms)."))
+    var batchSize: Int?
+
+    @Option(help: "How many sessions purge a table at once, each in its own part of the key space (default: 2).")
+    var jobs: Int?
+
+    @Option(help: "Stop cleanly after the batch that passes this duration, like 30m, 2h or 90s.")
+    var maxRuntime: String?
+
+    @Option(help: "How long a batch waits for a row lock before it is tried again, like 5s, 500ms or 2min (default: 5s).")
+    var lockTimeout: String?
+
+    @Option(help: "How long one batch statement may take before it is tried again, like 5s, 500ms or 2min (default: 60s).")
+    var statementTimeout: String?
+
+    var given: [SettingKey: String] {
+        [.batchSize: batchSize.map(String.init), .jobs: jobs.map(String.init), .maxRuntime: maxRuntime,
+         .lockTimeout: lockTimeout, .statementTimeout: statementTimeout].compactMapValues { $0 }
+    }
+}
+
+/// Options every command takes: the config file and how it logs.
 struct GlobalOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Config file of shared settings (default: /etc/retention/retention.yaml when it exists).",
+                               discussion: "Also: RETENTION_CONFIG. `retention config` shows every effective setting.",
+                               valueName: "file"))
+    var config: String?
+
     @Option(help: "Log format on stderr: text or json (default: json when stderr is not a terminal).")
     var logFormat: LogFormat?
 
-    @Option(help: "Lowest log level.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Lowest log level (default: info).")
+    var logLevel: Logger.Level?
 
     @Flag(help: "Warnings and errors only (for cron).")
     var quiet = false
 
-    /// Sets up logging once; only the executable does this.
-    func makeLogger() -> Logger {
-        let format = logFormat ?? (isatty(STDERR_FILENO) == 1 ? .text : .json)
-        let level = quiet ? max(logLevel, .warning) : logLevel
-        LoggingBootstrap.once(format: format, level: level)
+    /// Merges the command line with the environment and the config file, then sets up logging
+    /// (once; only the executable does this). A bad setting is logged and ends the command.
+    func begin(_ groups: any SettingOptions...) throws -> (Settings, Logger) {
+        var given: [SettingKey: String] = [.logFormat: logFormat?.rawValue, .logLevel: logLevel?.rawValue].compactMapValues { $0 }
+        for group in groups { given.merge(group.given) { $1 } }
+        do {
+            let settings = try Settings(commandLine: given, configOption: config)
+            return (settings, makeLogger(format: settings.logFormat.flatMap(LogFormat.init),
+                                         level: Logger.Level(rawValue: settings.logLevel) ?? .info))
+        } catch let error as RetentionError {
+            makeLogger(format: logFormat, level: logLevel ?? .info).error("\(error.description)")
+            throw ExitCode(error.exitCode.rawValue)
+        }
+    }
+
+    private func makeLogger(format: LogFormat?, level: Logger.Level) -> Logger {
+        let format = format ?? (isatty(STDERR_FILENO) == 1 ? .text : .json)
+        LoggingBootstrap.once(format: format, level: quiet ? max(level, .warning) : level)
         return Logger(label: "retention")
     }
 }
@@ -143,6 +178,12 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 enum LogFormat: String, ExpressibleByArgument, Sendable {
     case text, json
+}
+
+/// An empty option counts as not given.
+func nonEmpty(_ text: String?) -> String? {
+    guard let text, !text.isEmpty else { return nil }
+    return text
 }
 
 /// Runs a command body, turning a user-facing error into its message and exit status.

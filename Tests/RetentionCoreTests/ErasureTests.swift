@@ -52,7 +52,8 @@ import Testing
             """)
     }
 
-    @Test func runAloneLeavesThePurgedRowsReadableInTheFiles() throws {
+    @Test(.enabled(if: serverOffers("pg_dirtyread"), "needs pg_dirtyread"))
+    func runAloneLeavesThePurgedRowsReadableInTheFiles() throws {
         let (db, folder) = try prepared(extensions: ["pg_dirtyread"])
         // A reader whose snapshot predates the purge (a report, a backup) keeps the server from pruning
         // the dead versions, as happens on any busy database; pg_dirtyread can then read every one.
@@ -68,7 +69,8 @@ import Testing
         try reader.execute(unsafeSQL: "COMMIT")
     }
 
-    @Test func eraseWithPgRepackLeavesNoByteOfAPurgedRow() throws {
+    @Test(.enabled(if: serverOffers("pg_dirtyread") && serverOffers("pg_repack"), "needs pg_dirtyread and pg_repack"))
+    func eraseWithPgRepackLeavesNoByteOfAPurgedRow() throws {
         let (db, folder) = try prepared(extensions: ["pg_dirtyread", "pg_repack"])
         let keptBefore = try db.strings("SELECT md5(string_agg(v::text, ',' ORDER BY id)) FROM visits v WHERE id > 200")
         var options = RunOptions()
@@ -84,7 +86,8 @@ import Testing
         #expect(manifest.policies[0].maintenance?.method == "erase (pg_repack)")
     }
 
-    @Test func vacuumFullFallbackOnlyWithTheFlagAndRefusedBeforeAnyChangeWithout() throws {
+    @Test(.enabled(if: serverOffers("pg_dirtyread"), "needs pg_dirtyread"))
+    func vacuumFullFallbackOnlyWithTheFlagAndRefusedBeforeAnyChangeWithout() throws {
         // VACUUM FULL keeps row versions an older snapshot may still see. On the shared test server,
         // other tests' sessions now and then hold the horizon back for a moment (in ways pg_stat_activity
         // does not show), so this test gets a quiet server of its own, as a nightly window would be.
@@ -111,7 +114,8 @@ import Testing
         #expect(shown.stdout.contains("afterwards: erase (VACUUM FULL)"))
     }
 
-    @Test func anonymizeWithEraseRemovesTheOldPatronLinksFromTheFiles() throws {
+    @Test(.enabled(if: serverOffers("pg_repack"), "needs pg_repack"))
+    func anonymizeWithEraseRemovesTheOldPatronLinksFromTheFiles() throws {
         let (db, _) = try prepared(extensions: ["pg_repack"])
         try db.sql("ALTER TABLE visits ADD COLUMN patron text; UPDATE visits SET patron = 'PATRON-CANARY-' || lpad(id::text, 5, '0');")
         let folder = try PolicyFolder(["v.yaml": """

@@ -193,6 +193,72 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("OK") && $0.contains("sequence 3") }, "\(failed.stdout)")
     }
 
+    /// A version 2 payload as version 1 wrote it: without `kept_by_reference` and `cascaded`.
+    static func versionOne(_ payload: [String: JSONValue]) -> [String: JSONValue] {
+        var payload = payload
+        payload["manifest_version"] = .int(1)
+        payload["policies"] = .array((payload["policies"]?.array ?? []).map { policy in
+            guard case .object(var members) = policy else { return policy }
+            members["kept_by_reference"] = nil
+            members["cascaded"] = nil
+            members["libraries"] = .array((members["libraries"]?.array ?? []).map { library in
+                guard case .object(var fields) = library else { return library }
+                fields["kept_by_reference"] = nil
+                return .object(fields)
+            })
+            return .object(members)
+        })
+        return payload
+    }
+
+    /// Real payloads of both versions pass the JSON Schema `retention show --schema` prints (checked by
+    /// Python's jsonschema, Debian's python3-jsonschema); a payload with a stray member or a missing one does not.
+    @Test func realManifestsMatchTheShippedJSONSchema() throws {
+        let (db, policies) = try withRuns(2)
+        // One more run with --vacuum, so a payload has a `maintenance` object.
+        #expect(try db.retention(["run", "--policies", policies.url.path, "--vacuum", "--quiet"]).status == 0)
+        let folder = db.files.appendingPathComponent("schema")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let schema = try db.retention(["show", "--schema"])
+        #expect(schema.status == 0)
+        try schema.stdout.write(to: folder.appendingPathComponent("schema.json"), atomically: true, encoding: .utf8)
+
+        var good: [String] = [], bad: [String] = []
+        func write(_ payload: [String: JSONValue], _ name: String) throws -> String {
+            let path = folder.appendingPathComponent(name).path
+            try JSONValue.object(payload).canonicalData().write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        for (index, file) in try db.manifestFiles().enumerated() {
+            let envelope = try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file)))
+            guard case .object(let payload) = try JSONValue.parse(envelope.payload) else { Issue.record("not an object"); return }
+            good.append(try write(payload, "v2-\(index).json"))
+            good.append(try write(Self.versionOne(payload), "v1-\(index).json"))
+            var stray = payload
+            stray["patron_id"] = .int(42)
+            bad.append(try write(stray, "stray-\(index).json"))
+            var missing = payload
+            missing["previous_sha256"] = nil
+            bad.append(try write(missing, "missing-\(index).json"))
+            var mixed = Self.versionOne(payload)
+            mixed["manifest_version"] = .int(2)
+            bad.append(try write(mixed, "mixed-\(index).json"))
+        }
+        let script = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            validator = jsonschema.Draft202012Validator(schema)
+            failed = [f for f in sys.argv[2:] if list(validator.iter_errors(json.load(open(f))))]
+            print("\\n".join(failed))
+            """
+        let schemaPath = folder.appendingPathComponent("schema.json").path
+        let valid = try runProcess("/usr/bin/python3", ["-c", script, schemaPath] + good)
+        #expect(valid.status == 0 && valid.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(valid.output)")
+        let invalid = try runProcess("/usr/bin/python3", ["-c", script, schemaPath] + bad)
+        #expect(invalid.status == 0 && Set(invalid.stdout.split(separator: "\n").map(String.init)) == Set(bad), "\(invalid.output)")
+    }
+
     /// Manifests of version 1 (before `kept_by_reference` and `cascaded`) read, show and verify as written.
     @Test func versionOneManifestsStillReadAndVerify() throws {
         let (db, _) = try withRuns(2)
@@ -202,19 +268,8 @@ import Testing
             let envelope = try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file)))
             guard case .object(var payload) = try JSONValue.parse(envelope.payload) else { Issue.record("not an object"); return }
             #expect(payload["manifest_version"] == .int(2))
-            payload["manifest_version"] = .int(1)
+            payload = Self.versionOne(payload)
             payload["previous_sha256"] = previous.map(JSONValue.string) ?? .null
-            payload["policies"] = .array((payload["policies"]?.array ?? []).map { policy in
-                guard case .object(var members) = policy else { return policy }
-                members["kept_by_reference"] = nil
-                members["cascaded"] = nil
-                members["libraries"] = .array((members["libraries"]?.array ?? []).map { library in
-                    guard case .object(var fields) = library else { return library }
-                    fields["kept_by_reference"] = nil
-                    return .object(fields)
-                })
-                return .object(members)
-            })
             let old = try key.sign(payloadType: Manifest.payloadType, payload: JSONValue.object(payload).canonicalData())
             try old.fileData().write(to: URL(fileURLWithPath: file))
             previous = sha256Hex(old.fileData())

@@ -151,6 +151,7 @@ import Testing
         environment["RETENTION_SIGNING_KEY"] = key.privateKeyPath
         environment["RETENTION_PUBLIC_KEY"] = key.publicKeyPath
         environment["RETENTION_MANIFESTS"] = manifestFolder.path
+        environment["RETENTION_CONFIG"] = "/dev/null"
         environment["PGDATABASE"] = "postgres"
         let arguments = ["run", "--policies", files.url.path, "--log-format", "text"]
 

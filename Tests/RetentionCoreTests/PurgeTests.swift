@@ -104,7 +104,7 @@ import Testing
             "day.yaml": "name: day\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: day\nretain: 1 day\naction: delete\n",
         ])
         let resolved = try db.resolve(folder.url)
-        let runID = try db.int("INSERT INTO retention.runs (tool_version) VALUES ('test') RETURNING id")
+        _ = try db.int("INSERT INTO retention.runs (tool_version) VALUES ('test') RETURNING id")
         func purge(_ name: String, cutoff: String) throws -> Int64 {
             let policy = try #require(resolved.first { $0.policy.name == name })
             let sql = PurgeSQL(policy)

@@ -87,20 +87,40 @@ public final class Connection {
 
     /// Whether a conninfo string or URI carries a password (which belongs in a .pgpass file instead).
     public static func conninfoHasPassword(_ conninfo: String) -> Bool {
+        parsed(conninfo) { text(of: $0, password: .mask) != text(of: $0, password: .drop) } ?? false
+    }
+
+    /// A conninfo string or URI as `keyword='value'` pairs with any password masked, for showing to a person.
+    public static func maskingPassword(_ conninfo: String) -> String {
+        parsed(conninfo) { text(of: $0, password: .mask) } ?? "(not a connection string)"
+    }
+
+    private static func parsed<T>(_ conninfo: String, _ body: (UnsafeMutablePointer<PQconninfoOption>) -> T) -> T? {
         var errmsg: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(conninfo, &errmsg) else {
             if let errmsg { PQfreemem(errmsg) }
-            return false
+            return nil
         }
         defer { PQconninfoFree(options) }
+        return body(options)
+    }
+
+    private enum PasswordText { case keep, drop, mask }
+
+    /// The options that are set, as a conninfo string of quoted values.
+    private static func text(of options: UnsafeMutablePointer<PQconninfoOption>, password: PasswordText) -> String {
+        var parts: [String] = []
         var option = options
         while let keyword = option.pointee.keyword {
-            if String(cString: keyword) == "password", let value = option.pointee.val, value.pointee != 0 {
-                return true
+            let name = String(cString: keyword)
+            if let value = option.pointee.val, value.pointee != 0, !(name == "password" && password == .drop) {
+                let text = name == "password" && password == .mask ? "********" : String(cString: value)
+                let quoted = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+                parts.append("\(name)='\(quoted)'")
             }
             option += 1
         }
-        return false
+        return parts.joined(separator: " ")
     }
 
     /// The database's name and the cluster's system identifier, which together name the database in manifests.
@@ -118,18 +138,7 @@ public final class Connection {
     private func conninfo(withPassword: Bool) -> String {
         guard let options = PQconninfo(conn) else { return "dbname=\(databaseName)" }
         defer { PQconninfoFree(options) }
-        var parts: [String] = []
-        var option = options
-        while let keyword = option.pointee.keyword {
-            let name = String(cString: keyword)
-            if withPassword || name != "password", let value = option.pointee.val, value.pointee != 0 {
-                let text = String(cString: value)
-                let quoted = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
-                parts.append("\(name)='\(quoted)'")
-            }
-            option += 1
-        }
-        return parts.joined(separator: " ")
+        return Self.text(of: options, password: withPassword ? .keep : .drop)
     }
 
     /// The password the connection used, if one was given (conninfo or PGPASSWORD), for a helper's environment.

@@ -148,6 +148,9 @@ public struct ManifestDatabase: Codable, Sendable, Equatable {
 public struct Manifest: Codable, Sendable, Equatable {
     /// The DSSE payload type of manifests.
     public static let payloadType = "application/vnd.retention.manifest.v1+json"
+    /// The JSON Schema (draft 2020-12) of the payload, for `retention show --schema` and the package.
+    public static var jsonSchema: String { String(decoding: PackageResources.manifest_schema_json, as: UTF8.self) }
+
     /// The manifest format this program writes, and the newest it reads. Version 2 added
     /// `kept_by_reference` (policies and libraries) and `cascaded` (policies).
     public static let currentVersion: Int64 = 2

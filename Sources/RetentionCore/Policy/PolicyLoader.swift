@@ -111,7 +111,7 @@ public enum PolicyLoader {
 }
 
 /// Walks a composed YAML tree, collecting problems with their marks.
-private struct NodeReader {
+struct NodeReader {
     let file: String
     var problems: [PolicyProblem] = []
     /// Where each part of the policy stands, for `Policy.positions`.

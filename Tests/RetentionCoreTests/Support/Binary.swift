@@ -97,6 +97,8 @@ extension TestDatabase {
         environment["RETENTION_MANIFESTS"] = manifestFolder
         environment["RETENTION_SIGNING_KEY"] = signingKeyPath
         environment["RETENTION_PUBLIC_KEY"] = publicKeyPath
+        // A machine with the package installed has /etc/retention/retention.yaml; tests read no config file.
+        environment["RETENTION_CONFIG"] = "/dev/null"
         environment.merge(extra) { $1 }
         return environment
     }

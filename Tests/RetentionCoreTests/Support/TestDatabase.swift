@@ -168,3 +168,10 @@ extension Row {
     subscript(position: Int) -> String? { values[position] }
     func map<T>(_ transform: (String?) throws -> T) rethrows -> [T] { try values.map(transform) }
 }
+
+/// Whether the test server offers an optional extension (install-deps.sh skips pg_repack and
+/// pg_dirtyread when installing them would upgrade the server), for `.enabled(if:)`.
+func serverOffers(_ extensionName: String) -> Bool {
+    let query = Statement("SELECT count(*) AS offered FROM pg_available_extensions WHERE name = $1", [extensionName])
+    return ((try? Connection(conninfo: "dbname=postgres").query(query).single().int64("offered")) ?? 0) > 0
+}

@@ -19,16 +19,20 @@ done
 
 . scripts/install-deps.sh   # sourced: keeps its PATH fix for swift
 
-swift build -c release --static-swift-stdlib --product retention
-bin=$(swift build -c release --show-bin-path)/retention
-version=$("$bin" --version)
+# The man page first, from the same command definitions as --help: the plugin builds its own
+# release products (without --static-swift-stdlib), which the static build below then replaces.
 # A pinned date makes the man page the same for the same sources.
 date=$(git log -1 --format=%cs 2>/dev/null || echo 2026-01-01)
-
-# The man page, from the same command definitions as --help.
 swift package plugin generate-manual --date "$date" >/dev/null
 manual=.build/plugins/GenerateManual/outputs/retention/retention.1
 [[ -s $manual ]] || { echo "package-deb.sh: generate-manual wrote no $manual" >&2; exit 1; }
+
+swift build -c release --static-swift-stdlib --product retention
+bin=$(swift build -c release --show-bin-path)/retention
+if ldd "$bin" | grep -q libswift; then
+  echo "package-deb.sh: $bin links the Swift runtime dynamically" >&2; exit 1
+fi
+version=$("$bin" --version)
 
 stage=$(mktemp -d /tmp/retention-deb.XXXXXX)
 trap 'rm -rf -- "$stage"' EXIT

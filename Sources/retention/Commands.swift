@@ -21,12 +21,13 @@ struct Setup: ParsableCommand {
         try perform(logger) {
             // Setup installs the schema; the manifest folder and key only serve finalizing runs that
             // died, so a folder that is not there yet is a note, not a refusal.
+            // A user who may install the schema but not read the key (postgres) is no refusal either.
             var manifests: ManifestSettings?
             if let folder = settings.manifests, let key = settings.signingKey {
-                if FileManager.default.fileExists(atPath: folder) {
+                do {
                     manifests = try ManifestSettings(directory: folder, signingKeyPath: key)
-                } else {
-                    logger.notice("manifest folder \(folder) does not exist yet; runs that died are finalized by the next run")
+                } catch let error as RetentionError {
+                    logger.notice("not finalizing runs that died (\(error.description)); the next run does")
                 }
             }
             let connection = try Retention.connect(settings.db, logger: logger)
@@ -288,7 +289,7 @@ struct Keygen: ParsableCommand {
 /// The public key file, or a configuration error (78) saying how to give one.
 func requirePublicKey(_ path: String?) throws -> String {
     guard let path, !path.isEmpty else {
-        throw UsageError("no public key: give --public-key FILE or set RETENTION_PUBLIC_KEY", exitCode: .config)
+        throw UsageError("no public key: give --public-key FILE, RETENTION_PUBLIC_KEY or public_key in the config file", exitCode: .config)
     }
     return path
 }

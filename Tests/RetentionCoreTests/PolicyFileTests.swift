@@ -183,6 +183,11 @@ func problems(_ yaml: String, file: String = "policies/p.yaml") -> [PolicyProble
         let folder = try PolicyFolder()
         let empty = try #require(throws: UsageError.self) { try PolicyLoader.load(directory: folder.url.path) }
         #expect(empty.description.contains("holds no *.yaml files"))
+        // The package's folder: examples only, which the message names with how to enable one.
+        let examples = try PolicyFolder(["loans.yaml.example": validLoanPolicy])
+        let disabled = try #require(throws: UsageError.self) { try PolicyLoader.load(directory: examples.url.path) }
+        #expect(disabled.exitCode == .config)
+        #expect(disabled.description.hasSuffix("its examples are disabled (loans.yaml.example): adapt one and enable it with cp NAME.yaml.example NAME.yaml"))
     }
 
     @Test func identifiersAreQuotedAndLookAlikesShown() {

@@ -19,11 +19,11 @@ public struct ManifestSettings: Sendable {
     /// preflight): throws 78 or 77 before anything changes.
     public init(directory: String?, signingKeyPath: String?, policies: [Policy] = []) throws {
         guard let signingKeyPath, !signingKeyPath.isEmpty else {
-            throw UsageError("no signing key: give --signing-key FILE or set RETENTION_SIGNING_KEY "
+            throw UsageError("no signing key: give --signing-key FILE, RETENTION_SIGNING_KEY or signing_key in the config file "
                              + "(make one with `retention keygen --out DIR`)", exitCode: .config)
         }
         guard let directory, !directory.isEmpty else {
-            throw UsageError("no manifest folder: give --manifests DIR or set RETENTION_MANIFESTS", exitCode: .config)
+            throw UsageError("no manifest folder: give --manifests DIR, RETENTION_MANIFESTS or manifests in the config file", exitCode: .config)
         }
         signingKey = try SigningKeys.loadPrivateKey(path: signingKeyPath)
         self.directory = directory

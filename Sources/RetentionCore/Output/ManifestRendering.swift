@@ -14,7 +14,7 @@ public enum ManifestRendering {
         switch signature {
         case .verified(let keyID): out += "Signature:  verified (key \(keyID.prefix(16))...)\n"
         case .failed(let reason): out += "Signature:  NOT VERIFIED: \(reason)\n"
-        case .notChecked: out += "Signature:  not checked (give --public-key FILE or set RETENTION_PUBLIC_KEY)\n"
+        case .notChecked: out += "Signature:  not checked (give --public-key FILE, RETENTION_PUBLIC_KEY or public_key in the config file)\n"
         }
         out += "Run:        \(manifest.runID), sequence \(manifest.sequence), status \(manifest.status)"
             + " (\(statusMeaning(manifest.status)))\n"

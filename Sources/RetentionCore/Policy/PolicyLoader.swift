@@ -42,7 +42,10 @@ public enum PolicyLoader {
         }
         let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         guard !files.isEmpty else {
-            throw UsageError("policy folder \(directory) holds no *.yaml files", exitCode: .config)
+            let examples = names.filter { $0.hasSuffix(".yaml.example") }.sorted()
+            let hint = examples.isEmpty ? "" : "; its examples are disabled (\(examples.map(visible).joined(separator: ", "))): "
+                + "adapt one and enable it with cp NAME.yaml.example NAME.yaml"
+            throw UsageError("policy folder \(directory) holds no *.yaml files\(hint)", exitCode: .config)
         }
         return files.map { (directory as NSString).appendingPathComponent($0) }
     }

@@ -42,6 +42,7 @@ GRANT SELECT ON retention.schema_version TO retention_purger, retention_holds;
 GRANT SELECT, INSERT, UPDATE ON retention.runs TO retention_purger;
 GRANT SELECT, INSERT, UPDATE ON retention.run_policies TO retention_purger;
 GRANT SELECT, INSERT ON retention.batches TO retention_purger;
+GRANT SELECT, INSERT ON retention.run_remaining TO retention_purger;
 GRANT SELECT ON retention.holds TO retention_purger;
 GRANT SELECT, INSERT ON retention.holds TO retention_holds;
 GRANT UPDATE (released_by, released_at) ON retention.holds TO retention_holds;

@@ -161,11 +161,11 @@ import Testing
         let newer = try tampered { _, copies in
             try rewrite(copies[2]) { envelope in
                 let text = String(decoding: envelope.payload, as: UTF8.self)
-                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":2", with: "\"manifest_version\":3").utf8)
+                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":3", with: "\"manifest_version\":4").utf8)
                 envelope = try key.sign(payloadType: Manifest.payloadType, payload: payload)
             }
         }
-        #expect(newer.0 == 1 && newer.1.contains("manifest version 3 is newer than this program reads (2)"))
+        #expect(newer.0 == 1 && newer.1.contains("manifest version 4 is newer than this program reads (3)"))
     }
 
     /// A manifest whose signature fails is named once, with what it claims; the next one is not
@@ -193,25 +193,24 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("OK") && $0.contains("sequence 3") }, "\(failed.stdout)")
     }
 
-    /// A version 2 payload as version 1 wrote it: without `kept_by_reference` and `cascaded`.
-    static func versionOne(_ payload: [String: JSONValue]) -> [String: JSONValue] {
+    /// A current payload as an earlier version wrote it: version 2 without `still_due` and
+    /// `oldest_due_days`, version 1 also without `kept_by_reference` and `cascaded`.
+    static func downgraded(_ payload: [String: JSONValue], to version: Int64) -> [String: JSONValue] {
         var payload = payload
-        payload["manifest_version"] = .int(1)
-        payload["policies"] = .array((payload["policies"]?.array ?? []).map { policy in
-            guard case .object(var members) = policy else { return policy }
-            members["kept_by_reference"] = nil
-            members["cascaded"] = nil
-            members["libraries"] = .array((members["libraries"]?.array ?? []).map { library in
-                guard case .object(var fields) = library else { return library }
-                fields["kept_by_reference"] = nil
-                return .object(fields)
-            })
+        payload["manifest_version"] = .int(version)
+        let dropped = version < 2 ? ["still_due", "oldest_due_days", "kept_by_reference", "cascaded"]
+                                  : version < 3 ? ["still_due", "oldest_due_days"] : []
+        func drop(_ value: JSONValue) -> JSONValue {
+            guard case .object(var members) = value else { return value }
+            for name in dropped { members[name] = nil }
+            if let libraries = members["libraries"]?.array { members["libraries"] = .array(libraries.map(drop)) }
             return .object(members)
-        })
+        }
+        payload["policies"] = .array((payload["policies"]?.array ?? []).map(drop))
         return payload
     }
 
-    /// Real payloads of both versions pass the JSON Schema `retention show --schema` prints (checked by
+    /// Real payloads of every version pass the JSON Schema `retention show --schema` prints (checked by
     /// Python's jsonschema, Debian's python3-jsonschema); a payload with a stray member or a missing one does not.
     @Test func realManifestsMatchTheShippedJSONSchema() throws {
         let (db, policies) = try withRuns(2)
@@ -232,17 +231,21 @@ import Testing
         for (index, file) in try db.manifestFiles().enumerated() {
             let envelope = try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file)))
             guard case .object(let payload) = try JSONValue.parse(envelope.payload) else { Issue.record("not an object"); return }
-            good.append(try write(payload, "v2-\(index).json"))
-            good.append(try write(Self.versionOne(payload), "v1-\(index).json"))
+            good.append(try write(payload, "v3-\(index).json"))
+            good.append(try write(Self.downgraded(payload, to: 2), "v2-\(index).json"))
+            good.append(try write(Self.downgraded(payload, to: 1), "v1-\(index).json"))
             var stray = payload
             stray["patron_id"] = .int(42)
             bad.append(try write(stray, "stray-\(index).json"))
             var missing = payload
             missing["previous_sha256"] = nil
             bad.append(try write(missing, "missing-\(index).json"))
-            var mixed = Self.versionOne(payload)
+            var mixed = Self.downgraded(payload, to: 1)
             mixed["manifest_version"] = .int(2)
             bad.append(try write(mixed, "mixed-\(index).json"))
+            var early = payload
+            early["manifest_version"] = .int(2)
+            bad.append(try write(early, "early-\(index).json"))
         }
         let script = """
             import json, sys, jsonschema
@@ -259,22 +262,23 @@ import Testing
         #expect(invalid.status == 0 && Set(invalid.stdout.split(separator: "\n").map(String.init)) == Set(bad), "\(invalid.output)")
     }
 
-    /// Manifests of version 1 (before `kept_by_reference` and `cascaded`) read, show and verify as written.
-    @Test func versionOneManifestsStillReadAndVerify() throws {
+    /// Manifests of version 1 (before `kept_by_reference` and `cascaded`) and 2 (before `still_due`)
+    /// read, show and verify as written.
+    @Test(arguments: [Int64(1), 2]) func earlierManifestVersionsStillReadAndVerify(version: Int64) throws {
         let (db, _) = try withRuns(2)
         let key = try SigningKeys.loadPrivateKey(path: db.signingKeyPath)
         var previous: String?
         for file in try db.manifestFiles() {
             let envelope = try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file)))
             guard case .object(var payload) = try JSONValue.parse(envelope.payload) else { Issue.record("not an object"); return }
-            #expect(payload["manifest_version"] == .int(2))
-            payload = Self.versionOne(payload)
+            #expect(payload["manifest_version"] == .int(Manifest.currentVersion))
+            payload = Self.downgraded(payload, to: version)
             payload["previous_sha256"] = previous.map(JSONValue.string) ?? .null
             let old = try key.sign(payloadType: Manifest.payloadType, payload: JSONValue.object(payload).canonicalData())
             try old.fileData().write(to: URL(fileURLWithPath: file))
             previous = sha256Hex(old.fileData())
             let manifest = try Manifest(payload: old.payload)
-            #expect(manifest.manifestVersion == 1 && manifest.payload == old.payload)
+            #expect(manifest.manifestVersion == version && manifest.payload == old.payload)
         }
         let verify = try db.retention(["verify", db.manifestFolder])
         #expect(verify.status == 0, "\(verify.stdout)")

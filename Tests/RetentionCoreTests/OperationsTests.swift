@@ -72,6 +72,39 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM visits") == 0)
     }
 
+    /// A completed run counts what it left due (0, no age) and a stopped one does not (null); the count
+    /// itself, taken before any batch, finds every due row and the oldest age, per library, in the manifest.
+    @Test func completedRunRecordsWhatIsStillDueAndAStoppedRunDoesNot() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try bigTable(db)
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        var written = try manifests(db)
+        #expect(written.last?.status == "completed")
+        #expect(written.last?.policies.first?.remaining == Remaining(stillDue: 0, oldestDueDays: nil))
+
+        // A run stopped at --max-runtime did not finish, so it does not count: null, not 0.
+        try db.sql("INSERT INTO visits SELECT g, now() - interval '100 days', 'x' FROM generate_series(50000, 80000) g")
+        let stopped = try db.retention(["run", "--policies", folder.url.path, "--batch-size", "20", "--max-runtime", "1s"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        written = try manifests(db)
+        #expect(written.last?.status == "stopped")
+        #expect(written.last?.policies.first?.remaining == Remaining(stillDue: nil, oldestDueDays: nil))
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
+
+        // The count on its own, as if the run had purged nothing: every due row, and the oldest's age.
+        let left = try db.int("SELECT count(*) FROM visits")
+        try db.sql("UPDATE visits SET seen = now() - interval '45 days' WHERE id > 79000")
+        let resolved = try db.resolve(folder.url)
+        let runner = Runner(connection: db.connection, logger: quietLogger)
+        let summary = try runner.start(resolved, options: RunOptions())
+        try runner.recordRemaining(resolved, summary: summary)
+        try db.sql("UPDATE retention.runs SET status = 'completed', finished_at = now() WHERE id = \(summary.runID)")
+        let manifest = try ManifestStore(connection: db.connection, settings: try ManifestSettings(
+            directory: db.manifestFolder, signingKeyPath: db.signingKeyPath), logger: quietLogger).build(runID: summary.runID)
+        #expect(manifest.policies.first?.remaining == Remaining(stillDue: left, oldestDueDays: 100))
+        #expect(manifest.policies.first?.libraries.map(\.remaining) == [Remaining(stillDue: left, oldestDueDays: 100)])
+    }
+
     @Test func lockedRowTimesOutIsRetriedAndNothingIsDoubleCounted() throws {
         let db = try TestDatabase(reference: false)
         let folder = try bigTable(db)

@@ -7,6 +7,8 @@ public struct ManifestLibrary: Codable, Sendable, Equatable {
     /// Rows purged or anonymized (`rows`) and kept by each reason.
     public var counts: Counts
     public var batches: Int64
+    /// What the run left due here, when it counted (a completed run; from version 3 on).
+    public var remaining = Remaining()
 
     public var library: String? { period.library }
 
@@ -18,10 +20,48 @@ public struct ManifestLibrary: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         (period, counts, batches) = try LibraryPeriod.decode(from: decoder, rowsKey: "rows", extra: "batches")
+        remaining = try Remaining(from: decoder)
     }
 
     public func encode(to encoder: Encoder) throws {
         try period.encode(to: encoder, counts: counts, rowsKey: "rows", extra: batches, key: "batches")
+        try remaining.encode(to: encoder)
+    }
+}
+
+/// Rows a completed run left due under its own cutoffs, and the age in days of the oldest of them:
+/// 0 and `nil` in a healthy system; both `nil` when the run did not count (any other status).
+public struct Remaining: Sendable, Equatable {
+    public var stillDue: Int64?
+    public var oldestDueDays: Int64?
+
+    /// The manifest version that added these members.
+    static let manifestVersion: Int64 = 3
+
+    /// The sum of parts that were counted (`nil` when none was), and the oldest age among them.
+    init(_ parts: [Remaining] = []) {
+        let counted = parts.compactMap(\.stillDue)
+        stillDue = counted.isEmpty ? nil : counted.reduce(0, +)
+        oldestDueDays = parts.compactMap(\.oldestDueDays).max()
+    }
+
+    init(stillDue: Int64?, oldestDueDays: Int64?) {
+        self.stillDue = stillDue
+        self.oldestDueDays = oldestDueDays
+    }
+
+    init(from decoder: Decoder) throws {
+        guard (decoder.userInfo[.manifestVersion] as? Int64 ?? Manifest.currentVersion) >= Self.manifestVersion else { return }
+        let container = try decoder.container(keyedBy: Counts.Key.self)
+        stillDue = try container.decode(Int64?.self, forKey: Counts.Key(stringValue: "still_due"))
+        oldestDueDays = try container.decode(Int64?.self, forKey: Counts.Key(stringValue: "oldest_due_days"))
+    }
+
+    func encode(to encoder: Encoder) throws {
+        guard (encoder.userInfo[.manifestVersion] as? Int64 ?? Manifest.currentVersion) >= Self.manifestVersion else { return }
+        var container = encoder.container(keyedBy: Counts.Key.self)
+        try container.encode(stillDue, forKey: Counts.Key(stringValue: "still_due"))
+        try container.encode(oldestDueDays, forKey: Counts.Key(stringValue: "oldest_due_days"))
     }
 }
 
@@ -51,6 +91,8 @@ public struct ManifestPolicy: Codable, Sendable, Equatable {
     /// The counts of all libraries together; written beside them for the reader's convenience.
     public var counts: Counts { libraries.reduce(Counts()) { $0 + $1.counts } }
     public var rows: Int64 { counts.rows }
+    /// What the run left due, over all libraries.
+    public var remaining: Remaining { Remaining(libraries.map(\.remaining)) }
 
     enum CodingKeys: String, CodingKey {
         case name, version, table, action, retain, cutoff, batches, maintenance, libraries, cascaded
@@ -89,7 +131,7 @@ public struct ManifestPolicy: Codable, Sendable, Equatable {
             cascaded = try container.decode([String: Int64].self, forKey: .cascaded)
         }
         // The totals must equal the sum of the libraries.
-        guard try Counts(from: decoder, rowsKey: "rows") == counts else {
+        guard try Counts(from: decoder, rowsKey: "rows") == counts, try Remaining(from: decoder) == remaining else {
             throw JSONFormatError("policy \(visible(name)): its totals are not the sums of its libraries")
         }
     }
@@ -110,6 +152,7 @@ public struct ManifestPolicy: Codable, Sendable, Equatable {
             try container.encode(cascaded, forKey: .cascaded)
         }
         try counts.encode(to: encoder, rowsKey: "rows")
+        try remaining.encode(to: encoder)
     }
 }
 
@@ -152,8 +195,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public static var jsonSchema: String { String(decoding: PackageResources.manifest_schema_json, as: UTF8.self) }
 
     /// The manifest format this program writes, and the newest it reads. Version 2 added
-    /// `kept_by_reference` (policies and libraries) and `cascaded` (policies).
-    public static let currentVersion: Int64 = 2
+    /// `kept_by_reference` (policies and libraries) and `cascaded` (policies); version 3 `still_due`
+    /// and `oldest_due_days` (policies and libraries).
+    public static let currentVersion: Int64 = 3
 
     public var manifestVersion: Int64 = Manifest.currentVersion
     public var runID: Int64

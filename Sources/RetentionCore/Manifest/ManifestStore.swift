@@ -169,6 +169,9 @@ public struct ManifestStore {
             SELECT policy, count(DISTINCT batch) FILTER (WHERE rows > 0) AS batches
             FROM retention.batches WHERE run_id = $1::int8 GROUP BY policy
             """, [String(runID)]).rows
+        let remaining = try connection.query("""
+            SELECT policy, library, still_due, oldest_due_days FROM retention.run_remaining WHERE run_id = $1::int8
+            """, [String(runID)]).rows
         var policies: [ManifestPolicy] = []
         for row in recorded where row.library == nil {
             let own = recorded.filter { $0.policy == row.policy && $0.library != nil }
@@ -186,8 +189,23 @@ public struct ManifestStore {
                 libraries[sum.library] = ManifestLibrary(library: sum.library, retain: retain, cutoff: cutoff,
                                                          counts: sum.counts, batches: sum.batches)
             }
+            // What a completed run counted as still due: a library with rows left joins the list.
+            var left: [String?: Remaining] = [:]
+            for entry in remaining where try entry.string("policy") == row.policy {
+                let library: String? = try entry.optional("library")
+                left[library] = Remaining(stillDue: try entry.int64("still_due"), oldestDueDays: try entry.optionalInt64("oldest_due_days"))
+                if libraries[library] == nil, (left[library]?.stillDue ?? 0) > 0 {
+                    let (retain, cutoff) = periodAndCutoff(library)
+                    libraries[library] = ManifestLibrary(library: library, retain: retain, cutoff: cutoff)
+                }
+            }
             if libraries.isEmpty && own.isEmpty {
                 libraries[nil] = ManifestLibrary(library: nil, retain: row.retain, cutoff: row.cutoff)
+            }
+            if !left.isEmpty {
+                for library in libraries.keys {
+                    libraries[library]?.remaining = left[library] ?? Remaining(stillDue: 0, oldestDueDays: nil)
+                }
             }
             let batchCount = try batches.first { try $0.string("policy") == row.policy }?.int64("batches") ?? 0
             var changed: [String: Int64] = [:]

@@ -33,6 +33,10 @@ public enum ManifestRendering {
             out += "  \(TextTable.grouped(counts.rows)) rows \(verb) in \(policy.batches) "
                 + "\(policy.batches == 1 ? "batch" : "batches"); kept: "
                 + KeptReason.allCases.map { "\(TextTable.grouped(counts[$0])) \($0.phrase)" }.joined(separator: ", ") + "\n"
+            if let stillDue = policy.remaining.stillDue {
+                out += "  still due after the run: \(TextTable.grouped(stillDue))"
+                    + (policy.remaining.oldestDueDays.map { ", the oldest \($0) days old" } ?? "") + "\n"
+            }
             if let maintenance = policy.maintenance {
                 out += "  afterwards: \(maintenance.method) (\(maintenance.ms) ms)\n"
             }

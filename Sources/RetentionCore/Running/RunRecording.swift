@@ -60,6 +60,35 @@ extension Runner {
         }
     }
 
+    /// Counts, after a completed run's last batch, what is still due under the run's own cutoffs (the
+    /// plan's query, in one snapshot) and records it per policy and library for the manifest.
+    func recordRemaining(_ policies: [ResolvedPolicy], summary: RunSummary) throws {
+        var remaining: [(String, LibraryCounts)] = []
+        try connection.transaction(readOnly: true) {
+            for (index, resolved) in policies.enumerated() {
+                let sql = PurgeSQL(resolved).countQuery(cutoffs: summary.policies[index].cutoffs,
+                                                        holds: try HoldShape.current(for: resolved, on: connection))
+                remaining += try connection.query(sql).decode(LibraryCounts.self).map { (resolved.policy.name, $0) }
+            }
+        }
+        try connection.transaction {
+            for (policy, counts) in remaining {
+                try connection.query("""
+                    INSERT INTO retention.run_remaining (run_id, policy, library, still_due, oldest_due_days)
+                    VALUES ($1::int8, $2, $3, $4::int8, $5::int8)
+                    """, [String(summary.runID), policy, counts.library, String(counts.counts.rows),
+                          counts.oldestDueDays.map(String.init)])
+            }
+            // A policy with no row left to count still gets one, so "counted: none due" differs from "not counted".
+            try connection.query("""
+                INSERT INTO retention.run_remaining (run_id, policy, library, still_due, oldest_due_days)
+                SELECT $1::int8, p.policy, NULL, 0, NULL FROM retention.run_policies p
+                WHERE p.run_id = $1::int8 AND p.library IS NULL
+                  AND NOT EXISTS (SELECT FROM retention.run_remaining r WHERE r.run_id = $1::int8 AND r.policy = p.policy)
+                """, [String(summary.runID)])
+        }
+    }
+
     /// Records how the run ended (and the error that ended a failed one); returns when, as text.
     func finish(_ runID: Int64, status: RunStatus, error: String?) throws -> String {
         try connection.query("""

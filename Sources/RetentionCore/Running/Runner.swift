@@ -10,7 +10,8 @@ import Logging
 /// 3. per policy: empty the whole partitions it may (`PartitionTruncation.swift`), then walk the
 ///    table's key space in `--jobs` sessions (`ParallelWalk.swift`), one transaction per batch that
 ///    purges and writes its ledger rows (`BatchLoop.swift`, decoded as `LedgerRow.swift`);
-/// 4. vacuum or erase the purged tables (`Maintenance.swift`);
+/// 4. after a completed purge, count what is still due (`RunRecording.swift`), then vacuum or erase
+///    the purged tables (`Maintenance.swift`);
 /// 5. record how the run ended (`RunRecording.swift`) and write the manifest (`ManifestStore`).
 public final class Runner {
     let connection: Connection
@@ -34,6 +35,7 @@ public final class Runner {
         var summary = try start(policies, options: options)
         do {
             try purge(policies, into: &summary, options: options)
+            if summary.status == .completed { try recordRemaining(policies, summary: summary) }
             if summary.status != .interrupted, let signal = try maintain(policies, summary: summary, options: options, erasure: erasure) {
                 summary.status = .interrupted
                 summary.signal = signal

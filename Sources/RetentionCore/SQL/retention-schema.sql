@@ -99,3 +99,16 @@ INSERT INTO retention.schema_version (version) VALUES (2) ON CONFLICT DO NOTHING
 ALTER TABLE retention.batches ADD COLUMN IF NOT EXISTS kept_reference bigint NOT NULL DEFAULT 0;
 ALTER TABLE retention.batches ADD COLUMN IF NOT EXISTS cascaded jsonb NOT NULL DEFAULT '{}';
 INSERT INTO retention.schema_version (version) VALUES (3) ON CONFLICT DO NOTHING;
+
+-- Version 4: what a completed run left due. After its last batch a completed run counts, with the
+-- plan's own query and the run's own cutoffs, the rows still due per policy and library (0 in a
+-- healthy system) and the age in days of the oldest; the manifest carries both.
+CREATE TABLE IF NOT EXISTS retention.run_remaining (
+    run_id          bigint NOT NULL REFERENCES retention.runs (id),
+    policy          text NOT NULL,
+    library         text,
+    still_due       bigint NOT NULL,
+    oldest_due_days bigint,
+    UNIQUE NULLS NOT DISTINCT (run_id, policy, library)
+);
+INSERT INTO retention.schema_version (version) VALUES (4) ON CONFLICT DO NOTHING;

@@ -77,6 +77,8 @@ step verify --ledger "$RETENTION_MANIFESTS"
 manifest=$(ls "$RETENTION_MANIFESTS"/*.manifest.json | head -n 1)
 step show "$manifest"
 
+step report --out "$work/report.html"
+
 header "the same manifest verified with OpenSSL alone (scripts/verify-manifest.sh)"
 sh scripts/verify-manifest.sh "$RETENTION_PUBLIC_KEY" "$manifest"
 

@@ -13,12 +13,14 @@ deps_packages=(
   openssl                         # manifest verification without this program
   bc time python3                 # scripts/bench.sh and batch-size.sh: arithmetic, peak memory, plan JSON
   python3-jsonschema              # the tests check real manifests against the manifest JSON Schema
+  faketime                        # the report's tests: a year of nights on a server whose clock moves
 )
 # PostgreSQL extensions the tests use when present: pg_repack (run --erase) and pg_dirtyread
 # (reading dead tuples). Optional: they are skipped when installing one would upgrade a package
 # that is already installed (Debian's security build of pg_repack requires the newest server; an
 # upgrade under a running server broke its plpgsql loading).
-deps_optional=("postgresql-$deps_pg_major-repack" "postgresql-$deps_pg_major-dirtyread")
+# The report's browser check (headless Chromium, pdftotext) is optional on the same terms.
+deps_optional=("postgresql-$deps_pg_major-repack" "postgresql-$deps_pg_major-dirtyread" chromium poppler-utils)
 
 # Swift is not packaged by Debian; these machines have it in /opt/swift.
 if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then

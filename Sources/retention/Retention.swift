@@ -18,7 +18,8 @@ struct RetentionCommand: ParsableCommand {
             78 configuration error, 130/143 interrupted.
             """,
         version: RetentionVersion.current,
-        subcommands: [Setup.self, Check.self, Plan.self, Run.self, Verify.self, Show.self, HoldCommand.self, Keygen.self, AuditCommand.self, Config.self]
+        subcommands: [Setup.self, Check.self, Plan.self, Run.self, Verify.self, Show.self, Report.self, HoldCommand.self, Keygen.self,
+                      AuditCommand.self, Config.self]
     )
 }
 
@@ -80,17 +81,24 @@ enum RenamedOptions {
     }
 }
 
-/// The manifest folder and signing key of `run` (and of `setup`, which finalizes runs that died).
-struct SigningOptions: SettingOptions {
-    @Option(help: ArgumentHelp("Folder the signed manifests go to.",
+/// The manifest folder.
+struct ManifestFolderOptions: SettingOptions {
+    @Option(help: ArgumentHelp("Folder of the signed manifests.",
                                discussion: "Also: RETENTION_MANIFESTS, `manifests` in the config file.", valueName: "dir"))
     var manifests: String?
+
+    var given: [SettingKey: String] { [.manifests: manifests].compactMapValues { $0 } }
+}
+
+/// The manifest folder and signing key of `run` (and of `setup`, which finalizes runs that died).
+struct SigningOptions: SettingOptions {
+    @OptionGroup var folder: ManifestFolderOptions
 
     @Option(help: ArgumentHelp("Ed25519 private key (PKCS#8 PEM, mode 0600) that signs manifests.",
                                discussion: "Also: RETENTION_SIGNING_KEY, `signing_key` in the config file.", valueName: "file"))
     var signingKey: String?
 
-    var given: [SettingKey: String] { [.manifests: manifests, .signingKey: signingKey].compactMapValues { $0 } }
+    var given: [SettingKey: String] { folder.given.merging([.signingKey: signingKey].compactMapValues { $0 }) { $1 } }
 }
 
 /// The public key that verifies manifests.

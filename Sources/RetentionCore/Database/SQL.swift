@@ -42,7 +42,7 @@ public func visible(_ text: String) -> String {
 extension Unicode.Scalar {
     /// A C0 or C1 control character or DEL: what no name, value or period from a person may hold
     /// (a NUL cuts the text where libpq reads it; a newline or escape would forge output).
-    var isControlCharacter: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
+    public var isControlCharacter: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
 }
 
 /// Collects the bound parameters of one statement and hands out their `$n` placeholders.

@@ -33,7 +33,7 @@ public enum Privileges {
         }
         table("retention.holds", "SELECT", "SELECT on table retention.holds")
         if purpose == .run {
-            for name in ["runs", "run_policies", "batches"] {
+            for name in ["runs", "run_policies", "batches", "run_remaining"] {
                 table("retention.\(name)", "INSERT", "INSERT on table retention.\(name)")
                 table("retention.\(name)", "SELECT", "SELECT on table retention.\(name)")
             }

@@ -1,0 +1,198 @@
+import Foundation
+import Mustache
+
+/// Renders the compliance report as JSON, or as one self-contained HTML file through the
+/// `report.mustache` template (swift-mustache escapes every value by default).
+///
+/// Charts are inline SVG whose geometry is computed here as numbers; every text in the page,
+/// SVG titles included, goes through the template's escaping, and text from policy files, holds
+/// or the database is isolated with `<bdi>` so a right-to-left mark cannot reorder its neighbours.
+public enum ReportRendering {
+    public static func json(_ report: ComplianceReport) -> String { JSONOutput.text(report) }
+
+    public static func html(_ report: ComplianceReport) throws -> String {
+        let template = try MustacheTemplate(string: String(decoding: PackageResources.report_mustache, as: UTF8.self))
+        return template.render(Page(report))
+    }
+
+    /// Text with its bidirectional formatting characters shown as `[U+202E]`: a right-to-left override in
+    /// a hold reason must not make the words around it read backwards, and the reader should see it is there.
+    static func showingBidiControls(_ text: String) -> String {
+        String(text.unicodeScalars.map { scalar -> String in
+            let bidi = (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+                || scalar.value == 0x200E || scalar.value == 0x200F || scalar.value == 0x061C
+            return bidi ? String(format: "[U+%04X]", scalar.value) : String(scalar)
+        }.joined())
+    }
+
+    /// Writes the report whole or not at all (temporary file, fsync, rename); a folder that cannot take it is 78.
+    public static func write(_ text: String, to path: String) throws {
+        do {
+            try ManifestStore.writeAtomically(Data(text.utf8), to: path)
+        } catch let error as RetentionError {
+            throw UsageError("cannot write the report: \(error.description)", exitCode: .config)
+        }
+    }
+
+    /// What the template shows, in the form it shows it.
+    struct Page {
+        let report: ComplianceReport
+        let verdictClass: String
+        let keyFingerprint: String
+        let nights: [NightCell]
+        let exceptions: [ComplianceReport.Night]
+        let legend: [Legend]
+        let policies: [PolicyView]
+        let register: [RegisterRow]
+        let changes: [RegisterRow]
+        let holds: [ComplianceReport.Hold]
+        let holdsRead: Bool
+        let keptByHold: [NamedCount]
+        let backupRetention: String
+        let files: [FileRow]
+        let reasons: [String]
+        let hasProblems, hasExceptions, hasHolds, hasChanges: Bool
+
+        init(_ report: ComplianceReport) {
+            self.report = report
+            verdictClass = report.verdict.state == "verified" ? "ok" : report.verdict.state == "failed" ? "bad" : "unknown"
+            keyFingerprint = report.keyID ?? "no public key given"
+            nights = report.nights.map(NightCell.init)
+            exceptions = report.nights.filter { $0.status != "completed" }
+            legend = NightCell.symbols.map { Legend(status: $0.key, symbol: $0.value.symbol, meaning: $0.value.meaning) }
+                .sorted { $0.status < $1.status }
+            policies = report.policies.map { PolicyView($0, dates: report.nights.map(\.date)) }
+            register = report.register.map(RegisterRow.init)
+            var changes: [RegisterRow] = []
+            for (index, row) in report.register.enumerated() where index > 0 && report.register[index - 1].name == row.name {
+                changes.append(RegisterRow(row))
+            }
+            self.changes = changes
+            holds = (report.holds ?? []).map { hold in
+                var shown = hold
+                shown.reference = showingBidiControls(hold.reference)
+                shown.reason = showingBidiControls(hold.reason)
+                shown.placedBy = showingBidiControls(hold.placedBy)
+                shown.releasedBy = hold.releasedBy.map(showingBidiControls)
+                shown.scope = showingBidiControls(hold.scope)
+                return shown
+            }
+            holdsRead = report.holds != nil
+            keptByHold = report.policies.map { policy in
+                let hold = KeptReason.hold.rawValue
+                return NamedCount(name: policy.name, count: TextTable.grouped(policy.kept[hold] ?? 0),
+                                  most: TextTable.grouped(policy.keptMost[hold] ?? 0))
+            }
+            backupRetention = report.backupRetention ?? "not stated (give --backup-retention, as the library's backup policy says)"
+            files = report.files.map(FileRow.init)
+            reasons = KeptReason.allCases.map(\.heading)
+            hasProblems = !report.verdict.problems.isEmpty
+            hasExceptions = !exceptions.isEmpty
+            hasHolds = !holds.isEmpty
+            hasChanges = !changes.isEmpty
+        }
+    }
+
+    struct Legend { let status, symbol, meaning: String }
+    struct NamedCount {
+        let name, count: String
+        var most = ""
+    }
+
+    /// One day of the nights strip: a letter and a colour class, never colour alone.
+    struct NightCell {
+        static let symbols: [String: (symbol: String, meaning: String)] = [
+            "completed": ("C", "completed"), "stopped": ("S", "stopped at its time limit"),
+            "interrupted": ("I", "interrupted by a signal"), "recovered": ("R", "died; recovered from the ledger"),
+            "failed": ("F", "failed"), "missing": ("M", "missing: no run that day"),
+        ]
+        let date, status, symbol: String
+        init(_ night: ComplianceReport.Night) {
+            date = night.date
+            status = night.status
+            symbol = Self.symbols[night.status]?.symbol ?? "?"
+        }
+    }
+
+    /// One policy's small chart of rows per night (its own scale), its totals and its libraries.
+    struct PolicyView {
+        struct Bar { let x, y, height: String; let label: String }
+        struct KeptBar { let reason, count, most, width: String }
+        struct Library {
+            let policyName, name, rows, retain, lastCutoff, stillDue, oldestDueDays, evidence: String
+            let kept: [KeptBar]
+        }
+        let name, action, table, rows, methods, maxPerNight, chartTitle: String
+        let bars: [Bar]
+        let barWidth: String
+        let nightsWithRows: [NamedCount]
+        let libraries: [Library]
+
+        init(_ policy: ComplianceReport.PolicySummary, dates: [String]) {
+            name = policy.name
+            action = policy.action
+            table = policy.table
+            rows = TextTable.grouped(policy.rows)
+            methods = policy.methods.joined(separator: ", ")
+            let top = max(policy.perNight.max() ?? 0, 1)
+            maxPerNight = TextTable.grouped(top)
+            let width = 720.0 / Double(max(dates.count, 1))
+            barWidth = String(format: "%.2f", max(width - (width > 3 ? 1 : 0), 0.5))
+            let verb = policy.action == "anonymize" ? "anonymized" : "deleted"
+            chartTitle = "Rows \(verb) per night by policy \(policy.name), from \(dates.first ?? "") to \(dates.last ?? ""); "
+                + "highest \(TextTable.grouped(top))"
+            bars = policy.perNight.enumerated().compactMap { index, value in
+                guard value > 0 else { return nil }
+                let height = 80.0 * Double(value) / Double(top)
+                return Bar(x: String(format: "%.2f", Double(index) * width), y: String(format: "%.2f", 80 - height),
+                           height: String(format: "%.2f", max(height, 1)), label: "\(dates[index]): \(TextTable.grouped(value)) rows \(verb)")
+            }
+            nightsWithRows = policy.perNight.enumerated().filter { $0.element > 0 }
+                .map { NamedCount(name: dates[$0.offset], count: TextTable.grouped($0.element)) }
+            libraries = policy.libraries.map { library in
+                let top = max(library.keptMost.values.max() ?? 0, 1)
+                let evidence: String
+                switch library.stillDue {
+                case nil: evidence = "not counted (no completed run of this version in the period)"
+                case 0?: evidence = "nothing older than the period remains except kept rows"
+                case let due?: evidence = "\(TextTable.grouped(due)) rows past the period remained after the last completed run"
+                }
+                return Library(policyName: policy.name, name: library.library.map(showingBidiControls) ?? "all libraries", rows: TextTable.grouped(library.rows), retain: library.retain,
+                               lastCutoff: library.lastCutoff, stillDue: library.stillDue.map(TextTable.grouped) ?? "not counted",
+                               oldestDueDays: library.oldestDueDays.map { "\($0) days" } ?? "none", evidence: evidence,
+                               kept: KeptReason.allCases.map { reason in
+                                   let count = library.kept[reason.rawValue] ?? 0
+                                   return KeptBar(reason: reason.heading, count: TextTable.grouped(count),
+                                                  most: TextTable.grouped(library.keptMost[reason.rawValue] ?? 0),
+                                                  width: String(format: "%.1f", 300 * Double(count) / Double(top)))
+                               })
+            }
+        }
+    }
+
+    struct RegisterRow {
+        let name, version, sha256, action, periods, since, sequence: String
+        let description: String?
+        init(_ row: ComplianceReport.PolicyVersion) {
+            name = row.name
+            version = "\(row.version)"
+            sha256 = row.fileSHA256
+            action = row.action
+            periods = row.periods.joined(separator: "; ")
+            since = row.since
+            sequence = "\(row.sinceSequence)"
+            description = row.description.map(showingBidiControls)
+        }
+    }
+
+    struct FileRow {
+        let name, sequence, status, sha256, problems: String
+        init(_ file: ComplianceReport.ManifestFile) {
+            name = file.name
+            sequence = file.sequence.map { "\($0)" } ?? "-"
+            status = file.status
+            sha256 = file.sha256
+            problems = file.problems.isEmpty ? "OK" : file.problems.joined(separator: "; ")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RetentionCore
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Writes the compliance officer's report over a period: one self-contained HTML file, or JSON.",
+        discussion: """
+            Verifies every manifest as `verify` does, then reports the period: the verdict (verified, failed \
+            naming what and where, or could not check without a public key), every night, what was purged and \
+            kept and why, the schedule kept, legal holds (with --ledger, from the database), the policies and \
+            their changes, what remains elsewhere, and an appendix for auditors. Counts and digests only, never \
+            a record of a patron. Exit: 0 written (verified, or could not check), 1 written and the verdict \
+            is failed, 64 bad command line, 69, 78 (no manifest folder, unwritable output).
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var folder: ManifestFolderOptions
+    @OptionGroup var key: PublicKeyOptions
+    @OptionGroup var policyFolder: PolicyOptions
+    @OptionGroup var database: ConnectionOptions
+
+    @Option(help: ArgumentHelp("First day of the period, like 2026-01-01 (default: the first manifest's day).", valueName: "date"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Last day of the period, like 2026-11-30 (default: the last manifest's day).", valueName: "date"))
+    var until: String?
+
+    @Flag(help: "Also check the manifests against the ledger and list the legal holds from the database.")
+    var ledger = false
+
+    @Option(help: ArgumentHelp("How long the library keeps its backups and WAL archives, printed as given, like \"35 days\".",
+                               valueName: "text"))
+    var backupRetention: String?
+
+    @Option(help: "html or json.")
+    var format: ReportFormat = .html
+
+    @Option(help: ArgumentHelp("The report file to write.", valueName: "file"))
+    var out: String
+
+    enum ReportFormat: String, ExpressibleByArgument { case html, json }
+
+    func validate() throws {
+        do {
+            try ReportRequest.checkDate(since, option: "--since")
+            try ReportRequest.checkDate(until, option: "--until")
+        } catch let error as UsageError {
+            throw ValidationError(error.description)
+        }
+        if let since, let until, since > until { throw ValidationError("--since \(since) is after --until \(until)") }
+        if database.conninfo != nil && !ledger {
+            throw ValidationError("--db is the connection for --ledger; to read the ledger: retention report --ledger [--db CONNINFO] ...")
+        }
+        if let backupRetention, backupRetention.unicodeScalars.contains(where: \.isControlCharacter) {
+            throw ValidationError("--backup-retention holds a control character")
+        }
+    }
+
+    func run() throws {
+        let (settings, logger) = try global.begin(folder, key, policyFolder, database)
+        try perform(logger) {
+            guard let manifests = settings.manifests else {
+                throw UsageError("no manifest folder: give --manifests DIR, RETENTION_MANIFESTS or manifests in the config file",
+                                 exitCode: .config)
+            }
+            // Descriptions are a courtesy of the register: a policy folder that cannot be read only loses them.
+            var policies: [Policy] = []
+            do { policies = try PolicyLoader.load(directory: settings.policies) } catch {
+                logger.notice("policy descriptions not shown: \(settings.policies) could not be read as policies")
+            }
+            let command = (["retention", "report", "--manifests", manifests]
+                + (settings.publicKey.map { ["--public-key", $0] } ?? [])
+                + (since.map { ["--since", $0] } ?? []) + (until.map { ["--until", $0] } ?? [])
+                + (ledger ? ["--ledger"] : []) + (backupRetention.map { ["--backup-retention", $0] } ?? [])
+                + ["--format", format.rawValue, "--out", out]).map(shellQuoted).joined(separator: " ")
+            let request = ReportRequest(manifestFolder: manifests, publicKeyPath: settings.publicKey, since: since, until: until,
+                                        backupRetention: backupRetention, policies: policies, command: command)
+            let connection = ledger ? try Retention.connect(settings.db, logger: logger) : nil
+            let report = try ReportBuilder.build(request, connection: connection)
+            let text = format == .html ? try ReportRendering.html(report) : ReportRendering.json(report)
+            try ReportRendering.write(text, to: out)
+            print("\(report.verdict.state): \(report.verdict.summary)")
+            print("report written to \(visible(out))")
+            if report.verdict.state == "failed" { throw ExitCode(ExitStatus.failure.rawValue) }
+        }
+    }
+}
+
+/// A word as a POSIX shell reads it back: bare when safe, else in single quotes.
+func shellQuoted(_ word: String) -> String {
+    let safe = word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./=:,+@".unicodeScalars.contains($0) }
+    return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

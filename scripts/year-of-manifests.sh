@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Makes a year of real nightly manifests, for the report's tests and its benchmark:
+#   scripts/year-of-manifests.sh OUT [--nights N] [--retention BIN] [--stop]
+# A throwaway PostgreSQL runs under libfaketime (Debian package `faketime`) with its clock set to
+# 02:15 UTC of each night in turn, from 2026-01-01; each night `retention run` purges the rows that
+# became due. Some nights are special (their dates are printed as `special NAME DATE`):
+#   night 40  failed     a trigger refuses deletes that night (the run fails, exit 1)
+#   night 100 missing    no run at all
+#   night 150 recovered  the run is killed (SIGKILL) after three batches; night 151's run writes
+#                        its `recovered` manifest before its own
+#   night 200 version    the policy file becomes version 2, with hostile text in its description
+#   night 60  hold       a patron hold (the patron 900007) with hostile text in reference and reason
+#   night 120 hold       a library hold (NORTH), released on night 250
+# With fewer nights, the special nights past the end do not happen.
+# Leaves OUT/manifests, OUT/keys, OUT/policies and the server (its PG* variables in OUT/pg.env)
+# running, unless --stop; stop it with scripts/pg.sh stop OUT/pg.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+out=${1:?usage: $0 OUT [--nights N] [--retention BIN] [--stop]}
+shift
+nights=365 retention="" stop=false
+while (( $# )); do
+  case $1 in
+    --nights) nights=${2:?}; shift 2 ;;
+    --retention) retention=${2:?}; shift 2 ;;
+    --stop) stop=true; shift ;;
+    *) echo "year-of-manifests.sh: unknown option $1" >&2; exit 64 ;;
+  esac
+done
+[[ -n $retention ]] || retention=$here/../.build/debug/retention
+faketime_lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+[[ -n $faketime_lib ]] || { echo "year-of-manifests.sh: needs libfaketime (apt-get install faketime)" >&2; exit 69; }
+
+mkdir -p "$out/manifests" "$out/keys" "$out/policies"
+out=$(cd "$out" && pwd)
+clock=$out/clock
+echo "@2026-01-01 02:15:00" >"$clock"
+chmod 0644 "$clock"
+chmod o+rx "$out"
+
+# The server's processes read the clock file on every call (FAKETIME_NO_CACHE).
+LD_PRELOAD=$faketime_lib FAKETIME_TIMESTAMP_FILE=$clock FAKETIME_NO_CACHE=1 \
+  bash "$here/pg.sh" start "$out/pg" >"$out/pg.env" 2>"$out/pg.log" || { cat "$out/pg.log" >&2; exit 1; }
+. "$out/pg.env"
+export PGDATABASE=postgres
+$stop && trap 'bash "$here/pg.sh" stop "$out/pg" >/dev/null 2>&1' EXIT
+
+export RETENTION_CONFIG=/dev/null RETENTION_POLICIES=$out/policies RETENTION_MANIFESTS=$out/manifests
+export RETENTION_SIGNING_KEY=$out/keys/retention-signing.pem RETENTION_PUBLIC_KEY=$out/keys/retention-public.pem
+"$retention" keygen --out "$out/keys" >/dev/null
+"$retention" setup --log-format text 2>/dev/null
+
+# 24 visits a day from 2025-12-02 to past the last night, each with a patron and a branch.
+psql -q -v ON_ERROR_STOP=1 <<SQL
+CREATE TABLE public.visits (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seen timestamptz NOT NULL,
+    patron_id int NOT NULL,
+    branch text NOT NULL,
+    name text NOT NULL
+);
+INSERT INTO public.visits (seen, patron_id, branch, name)
+SELECT timestamptz '2025-12-02 10:00:00+00' + (g / 24) * interval '1 day' + (g % 24) * interval '20 minutes',
+       900000 + g % 50, CASE WHEN g % 2 = 0 THEN 'NORTH' ELSE 'SOUTH' END, 'YEAR-CANARY-' || g
+FROM generate_series(0, 24 * ($nights + 40) - 1) g;
+CREATE INDEX ON public.visits (seen);
+SQL
+
+policy() {  # policy VERSION DESCRIPTION
+  cat >"$out/policies/visits.yaml" <<YAML
+name: visits
+version: $1
+description: >
+  $2
+table: public.visits
+key: id
+age: seen
+retain: 30 days
+action: delete
+patron: patron_id
+libraries:
+  column: branch
+  retain:
+    SOUTH: 45 days
+YAML
+}
+policy 1 "Visit records let staff follow up on a visit for a month."
+
+day() { date -u -d "2026-01-01 +$1 days" +%F; }
+for (( night = 0; night < nights; night++ )); do
+  date=$(day "$night")
+  echo "@$date 02:15:00" >"$clock"
+  case $night in
+    100) echo "special missing $date"; continue ;;
+    200) policy 2 "Visit records, version 2. <script>alert('policy')</script> </table> \"quoted\" and a right-to-left mark ‮ here."
+         echo "special version $date" ;;
+    60) "$retention" hold place --reference "Case <script>alert('hold')</script> 7" \
+          --reason "Court order ‮ </table> \"quoted\" & more" --patron 900007 --policy visits --log-format text >/dev/null
+        echo "special hold $date" ;;
+    120) "$retention" hold place --reference "Order 2026-120" --reason "Audit of the north branch" \
+           --library NORTH --policy visits --log-format text >/dev/null
+         echo "special hold $date" ;;
+    250) psql -q -c "UPDATE retention.holds SET released_by = current_user, released_at = now() WHERE reference = 'Order 2026-120'"
+         echo "special release $date" ;;
+  esac
+  case $night in
+    40)
+      psql -q -v ON_ERROR_STOP=1 -c "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'not tonight'; END\$\$" \
+           -c "CREATE TRIGGER refuse BEFORE DELETE ON public.visits FOR EACH ROW EXECUTE FUNCTION refuse()"
+      status=0; "$retention" run --quiet --jobs 1 2>/dev/null || status=$?
+      [[ $status == 1 ]] || { echo "year-of-manifests.sh: night $night should have failed, exit $status" >&2; exit 1; }
+      psql -q -c "DROP TRIGGER refuse ON public.visits" -c "DROP FUNCTION refuse()"
+      echo "special failed $date" ;;
+    150)
+      psql -q -c "INSERT INTO public.visits (seen, patron_id, branch, name) SELECT now() - interval '100 days', 900001, 'NORTH', 'LATE-CANARY' FROM generate_series(1, 20000)"
+      "$retention" run --quiet --jobs 1 --batch-size 20 2>/dev/null &
+      child=$!
+      for _ in $(seq 500); do
+        (( $(psql -Atc "SELECT count(DISTINCT batch) FROM retention.batches b JOIN retention.runs r ON r.id = b.run_id WHERE r.status = 'running'") >= 3 )) && break
+        sleep 0.01
+      done
+      kill -9 "$child"; wait "$child" 2>/dev/null || true
+      echo "special recovered $date" ;;
+    *)
+      "$retention" run --quiet --jobs 1 ;;
+  esac
+done
+echo "manifests: $(ls "$out/manifests" | wc -l)"

@@ -51,6 +51,7 @@ install -d "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/ve
 
 install -D -m 0644 scripts/retention.service "$root/lib/systemd/system/retention.service"
 install -D -m 0644 scripts/retention.timer "$root/lib/systemd/system/retention.timer"
+install -D -m 0644 scripts/retention-notify@.service "$root/lib/systemd/system/retention-notify@.service"
 
 # Configuration: the settings, and the shipped policies as disabled examples.
 install -D -m 0644 scripts/deb/retention.yaml "$root/etc/retention/retention.yaml"
@@ -72,6 +73,7 @@ install -D -m 0644 README.md "$doc/README.md"
 install -D -m 0644 policies/README.md "$doc/policies.md"
 install -D -m 0644 scripts/retention.cron "$doc/examples/retention.cron"
 install -D -m 0644 sql/roles.sql "$doc/examples/roles.sql"
+install -D -m 0644 scripts/retention.rules.yml "$doc/examples/retention.rules.yml"
 install -D -m 0755 scripts/verify-manifest.sh "$doc/examples/verify-manifest.sh"
 "$bin" show --schema >"$doc/manifest.schema.json"
 cat >"$doc/copyright" <<'EOF'

@@ -70,7 +70,8 @@ check "public key readable by all" is "$(stat -c '%a' /etc/retention/keys/retent
 check "examples are disabled" is "$(ls /etc/retention/policies | grep -c '\.yaml\.example$')" "3"
 check "conffiles" sh -c "dpkg-query --showformat='\${Conffiles}' -W retention | grep -q /etc/retention/retention.yaml"
 if command -v systemd-analyze >/dev/null; then
-  check "systemd-analyze verify" systemd-analyze verify /lib/systemd/system/retention.service /lib/systemd/system/retention.timer
+  check "systemd-analyze verify" systemd-analyze verify /lib/systemd/system/retention.service /lib/systemd/system/retention.timer \
+    /lib/systemd/system/retention-notify@.service
 fi
 status=0
 first=$(cd / && runuser -u retention -- retention check --log-format text 2>&1) || status=$?

@@ -157,7 +157,25 @@ struct Run: ParsableCommand {
             StopSignals.install()
             let clock = ContinuousClock()
             let began = clock.now
-            let summary = try Runner(connection: connection, logger: logger).run(resolved, options: options, manifests: manifests)
+            let runner = Runner(connection: connection, logger: logger)
+            // The metrics file is written at the end of every run that started, whatever its status.
+            func recordMetrics(_ summary: RunSummary) {
+                guard let path = settings.metricsFile else { return }
+                let longest = connection.isAlive ? (try? MetricsFile.batchSecondsMax(runID: summary.runID, on: connection)) ?? [:] : [:]
+                let facts = MetricsFile.RunFacts(summary: summary, finished: Date(), seconds: Double(milliseconds(clock.now - began)) / 1000,
+                                                 batchSecondsMax: longest, replicaLagPauses: summary.replicaLagPauses)
+                do { try MetricsFile.write(facts, to: path) } catch let error as RetentionError {
+                    logger.error("\(error.description)")
+                } catch {}
+            }
+            let summary: RunSummary
+            do {
+                summary = try runner.run(resolved, options: options, manifests: manifests)
+            } catch let failure as PurgeFailed {
+                recordMetrics(failure.summary)
+                throw failure
+            }
+            recordMetrics(summary)
             let rows = summary.policies.map { "\($0.name) \($0.action.rawValue)d \($0.rows)" }.joined(separator: ", ")
             let seconds = Double(milliseconds(clock.now - began)) / 1000
             var level: Logger.Level = summary.status == .completed || summary.status == .stopped ? .notice : .warning
@@ -185,7 +203,8 @@ struct Verify: ParsableCommand {
         abstract: "Checks manifests: signatures, sequence numbers and the hash chain; with --ledger also the database's ledger.",
         discussion: """
             PATH is a manifest file or a folder of them. With --ledger (connecting with --db CONNINFO or libpq's \
-            environment), every finished run in the ledger must have its manifest among the files, with equal counts.
+            environment), every finished run in the ledger must have its manifest among the files, with equal counts. \
+            With --expect-daily, every day (UTC) from the first manifest's to yesterday must have a run.
             Exit: 0 all hold, 1 any manifest fails a check (each bad file is named with what is wrong), \
             64 bad command line, 69 database unreachable, 78 missing public key.
             """)
@@ -197,6 +216,9 @@ struct Verify: ParsableCommand {
 
     @Flag(help: "Also check the manifests against the ledger in the database.")
     var ledger = false
+
+    @Flag(help: "Also fail when a day (UTC) from the first manifest's to yesterday has no run: a missed night.")
+    var expectDaily = false
 
     @Argument(help: "Manifest files or folders.")
     var paths: [String]
@@ -213,7 +235,13 @@ struct Verify: ParsableCommand {
         try perform(logger) {
             let verifying = try SigningKeys.loadPublicKey(path: try requirePublicKey(settings.publicKey))
             let connection = ledger ? try Retention.connect(settings.db, logger: logger) : nil
-            let report = try Verifier.verify(paths: paths, key: verifying, connection: connection)
+            var report = try Verifier.verify(paths: paths, key: verifying, connection: connection)
+            if expectDaily {
+                // Today's run may not have happened yet; every day before it must have one.
+                let yesterday = ISO8601DateFormatter.string(from: Date() - 86_400, timeZone: TimeZone(identifier: "UTC")!,
+                                                            formatOptions: [.withFullDate])
+                Verifier.expectDaily(&report, through: yesterday)
+            }
             print(report.text, terminator: "")
             if !report.isValid { throw ExitCode(ExitStatus.failure.rawValue) }
         }

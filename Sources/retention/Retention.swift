@@ -138,9 +138,13 @@ struct BatchOptions: SettingOptions {
     @Option(help: "How long one batch statement may take before it is tried again, like 5s, 500ms or 2min (default: 60s).")
     var statementTimeout: String?
 
+    @Option(help: ArgumentHelp("Write a node_exporter textfile-collector file with the run's outcome at its end, whatever the status.",
+                               discussion: "Also: RETENTION_METRICS_FILE, `metrics_file` in the config file.", valueName: "file"))
+    var metricsFile: String?
+
     var given: [SettingKey: String] {
         [.batchSize: batchSize.map(String.init), .jobs: jobs.map(String.init), .maxRuntime: maxRuntime,
-         .lockTimeout: lockTimeout, .statementTimeout: statementTimeout].compactMapValues { $0 }
+         .lockTimeout: lockTimeout, .statementTimeout: statementTimeout, .metricsFile: metricsFile].compactMapValues { $0 }
     }
 }
 

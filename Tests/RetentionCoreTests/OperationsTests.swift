@@ -96,8 +96,9 @@ import Testing
         try db.sql("UPDATE visits SET seen = now() - interval '45 days' WHERE id > 79000")
         let resolved = try db.resolve(folder.url)
         let runner = Runner(connection: db.connection, logger: quietLogger)
-        let summary = try runner.start(resolved, options: RunOptions())
-        try runner.recordRemaining(resolved, summary: summary)
+        var summary = try runner.start(resolved, options: RunOptions())
+        try runner.recordRemaining(resolved, summary: &summary)
+        #expect(summary.policies.first?.stillDue == left)
         try db.sql("UPDATE retention.runs SET status = 'completed', finished_at = now() WHERE id = \(summary.runID)")
         let manifest = try ManifestStore(connection: db.connection, settings: try ManifestSettings(
             directory: db.manifestFolder, signingKeyPath: db.signingKeyPath), logger: quietLogger).build(runID: summary.runID)

@@ -198,6 +198,19 @@ final class Year: Sendable {
         #expect(verdict(json).problems.contains { $0.hasPrefix("20260620") && $0.contains("signed by another key") }, "\(verdict(json).problems)")
     }
 
+    /// `verify --expect-daily` names the missed night and fails; without the flag the chain alone holds.
+    @Test func verifyExpectDailyNamesTheMissedNight() throws {
+        let year = try year()
+        let plain = try runProcess(retentionBinary, ["verify", "--public-key", year.publicKey, year.manifests], environment: year.environment)
+        #expect(plain.status == 0, "\(plain.stdout.suffix(300))")
+        let daily = try runProcess(retentionBinary, ["verify", "--expect-daily", "--public-key", year.publicKey, year.manifests],
+                                   environment: year.environment)
+        #expect(daily.status == 1)
+        let missing = try #require(year.specials["missing"]?.first)
+        #expect(daily.stdout.contains("FAIL  no run on \(missing)\n"), "\(daily.stdout.suffix(300))")
+        #expect(daily.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") }.count == 1)
+    }
+
     @Test func hostileTextFromPoliciesAndHoldsIsRenderedAsText() throws {
         let html = try year().ledgerHTML
         #expect(!html.contains("<script"))

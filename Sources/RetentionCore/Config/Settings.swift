@@ -13,12 +13,13 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case logFormat = "log_format", logLevel = "log_level"
     case batchSize = "batch_size", jobs, maxRuntime = "max_runtime"
     case lockTimeout = "lock_timeout", statementTimeout = "statement_timeout"
+    case metricsFile = "metrics_file"
 
     public var environmentName: String { "RETENTION_" + rawValue.uppercased() }
     public var option: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
 
     /// A path in the config file is read from the file's folder, as a person reading the file expects.
-    var isPath: Bool { [.policies, .manifests, .signingKey, .publicKey].contains(self) }
+    var isPath: Bool { [.policies, .manifests, .signingKey, .publicKey, .metricsFile].contains(self) }
 
     /// The key's name for swift-configuration; its environment provider spells it `environmentName`.
     var configKey: ConfigKey { ConfigKey(["retention", rawValue]) }
@@ -38,6 +39,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
         case .maxRuntime: (nil, "no limit")
         case .lockTimeout: ("5s", "5s")
         case .statementTimeout: ("60s", "60s")
+        case .metricsFile: (nil, "none: no metrics file is written")
         }
     }
 }
@@ -154,6 +156,7 @@ public struct Settings: Sendable {
     public var maxRuntime: Double? { string(.maxRuntime).flatMap(DurationText.seconds) }
     public var lockTimeout: String { string(.lockTimeout) ?? "5s" }
     public var statementTimeout: String { string(.statementTimeout) ?? "60s" }
+    public var metricsFile: String? { string(.metricsFile) }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 

@@ -221,14 +221,14 @@ public struct ManifestStore {
     }
 
     /// Writes a file so that it is either absent or complete: temporary file, fsync, rename, fsync of the folder.
-    static func writeAtomically(_ data: Data, to path: String) throws {
+    /// `mode` applies whatever the umask: 0640 for manifests and reports, which the compliance officer
+    /// reads through the folder's group (README, the retention-readers group); others read nothing.
+    static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o640) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
         guard fd >= 0 else { throw writeError(path) }
-        // 0640 whatever the umask: the compliance officer reads manifests through the folder's group
-        // (README, "Giving the compliance officer read access"); others read nothing.
-        fchmod(fd, 0o640)
+        fchmod(fd, mode)
         let written = data.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
         guard written == data.count, fsync(fd) == 0 else {
             close(fd)

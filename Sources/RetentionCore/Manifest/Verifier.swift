@@ -20,6 +20,8 @@ public struct VerificationReport: Sendable {
     public var general: [String]
     /// With `--ledger`: how many finished runs the ledger holds (each checked against its manifest).
     public var ledgerRuns: Int?
+    /// With `--expect-daily`: the days checked for a run, first and last.
+    public var dailyRange: (first: String, last: String)?
 
     public var isValid: Bool { general.isEmpty && files.allSatisfy { $0.problems.isEmpty } && !files.isEmpty }
 
@@ -38,7 +40,8 @@ public struct VerificationReport: Sendable {
             lines.append("no manifest files found")
         } else if isValid {
             lines.append("\(files.count) \(files.count == 1 ? "manifest" : "manifests") verified: signatures, sequence and chain hold"
-                         + (ledgerRuns.map { "; ledger: \($0) finished \($0 == 1 ? "run" : "runs"), each with its manifest and equal counts" } ?? ""))
+                         + (ledgerRuns.map { "; ledger: \($0) finished \($0 == 1 ? "run" : "runs"), each with its manifest and equal counts" } ?? "")
+                         + (dailyRange.map { "; every day from \($0.first) to \($0.last) has a run" } ?? ""))
         } else {
             lines.append("verification failed: \(bad) of \(files.count) files, \(general.count) other problems")
         }
@@ -75,6 +78,15 @@ public enum Verifier {
         var report = VerificationReport(files: verdicts, general: [])
         if let connection { try checkLedger(&report, connection: connection) }
         return report
+    }
+
+    /// Adds a problem for each day from the first manifest's to `through` (UTC days) on which no run started.
+    public static func expectDaily(_ report: inout VerificationReport, through: String) {
+        let days = Set(report.files.compactMap { ($0.manifest ?? $0.claimed).map(ReportBuilder.day(of:)) })
+        guard let first = days.min() else { return }
+        let last = max(days.max() ?? first, through)
+        report.dailyRange = (first, last)
+        report.general += ReportBuilder.dates(from: first, to: last).filter { !days.contains($0) }.map { "no run on \($0)" }
     }
 
     /// Reads one file and checks what it can alone: envelope, type, signature, payload form, name.

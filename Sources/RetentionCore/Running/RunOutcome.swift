@@ -21,12 +21,14 @@ public struct PolicyOutcome: Sendable, Equatable {
     public var sessions = 1
     /// How many partitions were emptied whole, each as one batch.
     public var partitionsTruncated = 0
+    /// Rows still due after a completed run's last batch (`nil`: the run did not count).
+    public var stillDue: Int64?
     public var counts: Counts { libraries.reduce(Counts()) { $0 + $1.counts } }
     public var rows: Int64 { counts.rows }
 }
 
 /// The end state of a run.
-public enum RunStatus: String, Sendable, Codable {
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
     case running, completed, stopped, interrupted, failed, recovered
 }
 
@@ -44,12 +46,16 @@ public struct RunSummary: Sendable {
     public var manifestError: (any RetentionError)?
     /// The signal that interrupted the run (status `interrupted`).
     public var signal: Int32?
+    /// How many times a session waited for a lagging replica (`--max-replica-lag`).
+    public var replicaLagPauses = 0
 }
 
 /// The run failed after it started purging; every committed batch is in the ledger (exit 1).
 public struct PurgeFailed: RetentionError {
-    public let runID: Int64
+    /// The run as far as it went (status `failed`), for the summary line and the metrics file.
+    public let summary: RunSummary
     public let cause: any RetentionError
+    public var runID: Int64 { summary.runID }
     public var exitCode: ExitStatus { cause.exitCode == .noPermission ? .noPermission : .failure }
     public var description: String {
         "run \(runID) failed: \(cause.description); every committed batch is recorded in the ledger"

@@ -62,13 +62,15 @@ extension Runner {
 
     /// Counts, after a completed run's last batch, what is still due under the run's own cutoffs (the
     /// plan's query, in one snapshot) and records it per policy and library for the manifest.
-    func recordRemaining(_ policies: [ResolvedPolicy], summary: RunSummary) throws {
+    func recordRemaining(_ policies: [ResolvedPolicy], summary: inout RunSummary) throws {
         var remaining: [(String, LibraryCounts)] = []
         try connection.transaction(readOnly: true) {
             for (index, resolved) in policies.enumerated() {
                 let sql = PurgeSQL(resolved).countQuery(cutoffs: summary.policies[index].cutoffs,
                                                         holds: try HoldShape.current(for: resolved, on: connection))
-                remaining += try connection.query(sql).decode(LibraryCounts.self).map { (resolved.policy.name, $0) }
+                let counts = try connection.query(sql).decode(LibraryCounts.self)
+                summary.policies[index].stillDue = counts.reduce(0) { $0 + $1.counts.rows }
+                remaining += counts.map { (resolved.policy.name, $0) }
             }
         }
         try connection.transaction {

@@ -35,7 +35,7 @@ public final class Runner {
         var summary = try start(policies, options: options)
         do {
             try purge(policies, into: &summary, options: options)
-            if summary.status == .completed { try recordRemaining(policies, summary: summary) }
+            if summary.status == .completed { try recordRemaining(policies, summary: &summary) }
             if summary.status != .interrupted, let signal = try maintain(policies, summary: summary, options: options, erasure: erasure) {
                 summary.status = .interrupted
                 summary.signal = signal
@@ -44,7 +44,7 @@ public final class Runner {
             summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil)
         } catch let error as RetentionError {
             recordFailure(error, of: &summary, store: store)
-            throw PurgeFailed(runID: summary.runID, cause: error)
+            throw PurgeFailed(summary: summary, cause: error)
         }
         do {
             summary.manifestPath = try store.write(runID: summary.runID)

@@ -1,0 +1,115 @@
+import Foundation
+import Prometheus
+
+/// A run's outcome as a node_exporter textfile-collector file (Prometheus text format, written by
+/// swift-prometheus), replaced atomically at the end of every run whatever its status.
+///
+/// Labels carry only policy names and library values from the policies, never a row value.
+public enum MetricsFile {
+    /// What one run leaves for monitoring.
+    public struct RunFacts: Sendable {
+        public var summary: RunSummary
+        /// Wall-clock end of the run and its length.
+        public var finished: Date
+        public var seconds: Double
+        /// The longest batch of each policy, in seconds (from the ledger; empty when it could not be read).
+        public var batchSecondsMax: [String: Double]
+        public var replicaLagPauses: Int
+
+        public init(summary: RunSummary, finished: Date, seconds: Double, batchSecondsMax: [String: Double], replicaLagPauses: Int) {
+            self.summary = summary
+            self.finished = finished
+            self.seconds = seconds
+            self.batchSecondsMax = batchSecondsMax
+            self.replicaLagPauses = replicaLagPauses
+        }
+    }
+
+    /// Writes the file: temporary file, fsync, rename, so node_exporter never reads half of one.
+    public static func write(_ facts: RunFacts, to path: String) throws {
+        let text = render(facts, previousSuccess: previousSuccess(in: path))
+        do {
+            try ManifestStore.writeAtomically(Data(text.utf8), to: path, mode: 0o644)
+        } catch let error as RetentionError {
+            throw UsageError("cannot write the metrics file: \(error.description)", exitCode: .config)
+        }
+    }
+
+    /// The text of the file; `previousSuccess` is kept when this run did not succeed.
+    static func render(_ facts: RunFacts, previousSuccess: Double?) -> String {
+        let registry = PrometheusCollectorRegistry()
+        let summary = facts.summary
+        let finished = facts.finished.timeIntervalSince1970
+        registry.makeGauge(name: "retention_last_run_timestamp_seconds", help: "When the last run ended (Unix time).").set(to: finished)
+        let succeeded = summary.status == .completed || summary.status == .stopped
+        if let success = succeeded ? finished : previousSuccess {
+            registry.makeGauge(name: "retention_last_success_timestamp_seconds",
+                               help: "When the last completed or stopped run ended (Unix time).").set(to: success)
+        }
+        for status in RunStatus.allCases where status != .running {
+            registry.makeGauge(name: "retention_run_status", labels: [("status", status.rawValue)],
+                               help: "1 for how the last run ended, 0 for the others.").set(to: status == summary.status ? 1 : 0)
+        }
+        registry.makeGauge(name: "retention_run_duration_seconds", help: "How long the last run took.").set(to: facts.seconds)
+        for policy in summary.policies {
+            for library in policy.libraries {
+                let labels = [("policy", policy.name), ("library", library.library ?? ""), ("action", policy.action.rawValue)]
+                registry.makeGauge(name: "retention_rows_total", labels: labels,
+                                   help: "Rows the last run deleted or anonymized.").set(to: Double(library.counts.rows))
+                for reason in KeptReason.allCases {
+                    registry.makeGauge(name: "retention_rows_kept",
+                                       labels: [("policy", policy.name), ("library", library.library ?? ""), ("reason", reason.metricName)],
+                                       help: "Rows past their period the last run kept, by reason.").set(to: Double(library.counts[reason]))
+                }
+            }
+            if let stillDue = policy.stillDue {
+                registry.makeGauge(name: "retention_rows_still_due", labels: [("policy", policy.name)],
+                                   help: "Rows still due after the last completed run (0 when healthy).").set(to: Double(stillDue))
+            }
+            if let longest = facts.batchSecondsMax[policy.name] {
+                registry.makeGauge(name: "retention_batch_seconds_max", labels: [("policy", policy.name)],
+                                   help: "The longest batch of the last run.").set(to: longest)
+            }
+        }
+        if let sequence = summary.manifestPath.flatMap(sequence(ofManifest:)) {
+            registry.makeGauge(name: "retention_manifest_sequence", help: "Sequence number of the last manifest written.")
+                .set(to: Double(sequence))
+        }
+        registry.makeGauge(name: "retention_replica_lag_pauses_total", help: "Times the last run waited for a lagging replica.")
+            .set(to: Double(facts.replicaLagPauses))
+        return registry.emitToString()
+    }
+
+    /// The last success time of an earlier file, so that a failed run does not erase it.
+    static func previousSuccess(in path: String) -> Double? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("retention_last_success_timestamp_seconds ") {
+            return Double(line.split(separator: " ").last ?? "")
+        }
+        return nil
+    }
+
+    /// The sequence number in a manifest's file name (`20261130T020000Z-000042.manifest.json`).
+    static func sequence(ofManifest path: String) -> Int64? {
+        let name = (path as NSString).lastPathComponent
+        guard let dash = name.lastIndex(of: "-"), let dot = name.firstIndex(of: ".") , dash < dot else { return nil }
+        return Int64(name[name.index(after: dash)..<dot])
+    }
+
+    /// The longest batch of each policy of a run, in seconds, from the ledger.
+    public static func batchSecondsMax(runID: Int64, on connection: Connection) throws -> [String: Double] {
+        var longest: [String: Double] = [:]
+        for row in try connection.query("""
+            SELECT policy, (max(extract(epoch FROM finished_at - started_at)) * 1000)::int8 AS ms
+            FROM retention.batches WHERE run_id = $1::int8 GROUP BY policy
+            """, [String(runID)]).rows {
+            longest[try row.string("policy")] = Double(try row.int64("ms")) / 1000
+        }
+        return longest
+    }
+}
+
+extension KeptReason {
+    /// The `reason` label: `hold`, `consent`, `keep_when`, `reference`.
+    var metricName: String { String(rawValue.dropFirst("kept_by_".count)) }
+}

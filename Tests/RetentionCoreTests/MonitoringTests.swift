@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+import Yams
+@testable import RetentionCore
+
+/// The metrics file for Prometheus, the alert rules, the missed-night check and the systemd units.
+@Suite struct MonitoringTests {
+    /// One sample of a Prometheus text-format file.
+    struct Sample: Hashable {
+        let name: String
+        let labels: [String: String]
+        let value: Double
+    }
+
+    /// Parses the text exposition format strictly: `# HELP`/`# TYPE` lines, then `name{label="value",...} number`
+    /// samples of declared gauges; anything else is an error.
+    static func parse(_ text: String) throws -> [Sample] {
+        var declared: Set<String> = [], samples: [Sample] = []
+        let sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*)\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+            if line.hasPrefix("# HELP ") { continue }
+            if line.hasPrefix("# TYPE ") {
+                let parts = line.split(separator: " ")
+                guard parts.count == 4, parts[3] == "gauge" else { throw JSONFormatError("bad TYPE line: \(line)") }
+                declared.insert(String(parts[2]))
+                continue
+            }
+            guard let match = try sample.wholeMatch(in: String(line)), let value = Double(match.3) else {
+                throw JSONFormatError("not a sample: \(line)")
+            }
+            guard declared.contains(String(match.1)) else { throw JSONFormatError("sample before its TYPE: \(line)") }
+            var labels: [String: String] = [:]
+            for pair in (match.2 ?? "").matches(of: /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/) {
+                labels[String(pair.1)] = String(pair.2)
+            }
+            samples.append(Sample(name: String(match.1), labels: labels, value: value))
+        }
+        return samples
+    }
+
+    static func value(_ samples: [Sample], _ name: String, _ labels: [String: String] = [:]) -> Double? {
+        samples.first { sample in sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value } }?.value
+    }
+
+    func bigTable(_ db: TestDatabase) throws -> PolicyFolder {
+        try db.sql("""
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, name text);
+            INSERT INTO visits SELECT g, now() - interval '100 days', 'METRICS-CANARY-' || g FROM generate_series(1, 30000) g;
+            ANALYZE visits;
+            """)
+        return try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\npatron: id\n"])
+    }
+
+    @Test func metricsFileAfterCompletedFailedAndInterruptedRunsMatchesTheLedger() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try bigTable(db)
+        let path = db.files.appendingPathComponent("node-exporter/retention.prom").path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let run = ["run", "--policies", folder.url.path, "--metrics-file", path, "--log-format", "text"]
+
+        // Completed.
+        #expect(try db.retention(run).status == 0)
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        var samples = try Self.parse(text)
+        #expect(Self.value(samples, "retention_run_status", ["status": "completed"]) == 1)
+        #expect(Self.value(samples, "retention_run_status", ["status": "failed"]) == 0)
+        #expect(Self.value(samples, "retention_rows_total", ["policy": "v", "library": "", "action": "delete"]) == 30000)
+        #expect(Double(try db.int("SELECT sum(rows) FROM retention.batches")) == 30000)
+        #expect(Self.value(samples, "retention_rows_kept", ["policy": "v", "reason": "hold"]) == 0)
+        #expect(Self.value(samples, "retention_rows_still_due", ["policy": "v"]) == 0)
+        #expect(Self.value(samples, "retention_manifest_sequence") == 1)
+        #expect((Self.value(samples, "retention_batch_seconds_max", ["policy": "v"]) ?? 0) > 0)
+        #expect((Self.value(samples, "retention_run_duration_seconds") ?? 0) > 0)
+        #expect(Self.value(samples, "retention_replica_lag_pauses_total") == 0)
+        let success = try #require(Self.value(samples, "retention_last_success_timestamp_seconds"))
+        #expect(success == Self.value(samples, "retention_last_run_timestamp_seconds"))
+        #expect(abs(success - Date().timeIntervalSince1970) < 120)
+        #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o644)
+
+        // Failed: a trigger refuses the deletes; the last success stays that of the run before.
+        try db.sql("""
+            INSERT INTO visits SELECT g, now() - interval '100 days', 'METRICS-CANARY-' || g FROM generate_series(30001, 30100) g;
+            CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'no'; END$$;
+            CREATE TRIGGER refuse BEFORE DELETE ON visits FOR EACH ROW EXECUTE FUNCTION refuse();
+            """)
+        #expect(try db.retention(run).status == 1)
+        text = try String(contentsOfFile: path, encoding: .utf8)
+        samples = try Self.parse(text)
+        #expect(Self.value(samples, "retention_run_status", ["status": "failed"]) == 1)
+        #expect(Self.value(samples, "retention_run_status", ["status": "completed"]) == 0)
+        #expect(Self.value(samples, "retention_last_success_timestamp_seconds") == success)
+        #expect((Self.value(samples, "retention_last_run_timestamp_seconds") ?? 0) > success)
+        #expect(Self.value(samples, "retention_rows_still_due", ["policy": "v"]) == nil)
+        #expect(Self.value(samples, "retention_manifest_sequence") == 2)
+        try db.sql("DROP TRIGGER refuse ON visits")
+
+        // Interrupted by SIGTERM after a few batches.
+        try db.sql("INSERT INTO visits SELECT g, now() - interval '100 days', 'x' FROM generate_series(40000, 70000) g")
+        let child = try db.startRetention(run + ["--batch-size", "20"])
+        for _ in 0..<500 where try db.int("SELECT count(DISTINCT batch) FROM retention.batches b JOIN retention.runs r ON r.id = b.run_id WHERE r.status = 'running'") < 3 {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(child.wait().status == 143)
+        samples = try Self.parse(try String(contentsOfFile: path, encoding: .utf8))
+        #expect(Self.value(samples, "retention_run_status", ["status": "interrupted"]) == 1)
+        #expect(Self.value(samples, "retention_last_success_timestamp_seconds") == success)
+        let purged = try db.int("SELECT sum(rows) FROM retention.batches WHERE run_id = (SELECT max(id) FROM retention.runs)")
+        #expect(Self.value(samples, "retention_rows_total", ["policy": "v"]) == Double(purged))
+
+        // Killed: no metrics are written, and the file is still the last whole one.
+        let killed = try db.startRetention(run + ["--batch-size", "20"])
+        for _ in 0..<500 where try db.int("SELECT count(DISTINCT batch) FROM retention.batches b JOIN retention.runs r ON r.id = b.run_id WHERE r.status = 'running'") < 3 {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        kill(killed.process.processIdentifier, SIGKILL)
+        _ = killed.wait()
+        samples = try Self.parse(try String(contentsOfFile: path, encoding: .utf8))
+        #expect(Self.value(samples, "retention_run_status", ["status": "interrupted"]) == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent) == ["retention.prom"])
+        #expect(!text.contains("CANARY"))
+    }
+
+    @Test func alertRulesParseAndNameOnlyMetricsARunWrites() throws {
+        let rules = repositoryRoot.appendingPathComponent("scripts/retention.rules.yml").path
+        let yaml = try #require(try Yams.load(yaml: String(contentsOfFile: rules, encoding: .utf8)) as? [String: Any])
+        let group = try #require((yaml["groups"] as? [[String: Any]])?.first)
+        let list = group["rules"] as? [[String: Any]] ?? []
+        #expect(Set(list.compactMap { $0["alert"] as? String })
+                == ["RetentionNoSuccessfulRun", "RetentionMetricsMissing", "RetentionRunFailed", "RetentionRowsStillDue"])
+        let written = ["retention_last_run_timestamp_seconds", "retention_last_success_timestamp_seconds", "retention_run_status",
+                       "retention_rows_still_due"]
+        for rule in list {
+            let expr = try #require(rule["expr"] as? String)
+            for name in expr.matches(of: /retention_[a-z_]+/).map({ String($0.0) }) {
+                #expect(written.contains(name), "\(name) in \(expr)")
+            }
+            #expect((rule["annotations"] as? [String: Any])?["summary"] is String)
+        }
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") {
+            let checked = try runProcess("/usr/bin/promtool", ["check", "rules", rules])
+            #expect(checked.status == 0, "\(checked.output)")
+        }
+    }
+
+    /// The systemd units as the package installs them, with the binary's path put in, pass `systemd-analyze verify`.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "needs systemd-analyze"))
+    func systemdUnitsVerify() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retention-units-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var paths: [String] = []
+        for name in ["retention.service", "retention.timer", "retention-notify@.service"] {
+            let text = try String(contentsOf: repositoryRoot.appendingPathComponent("scripts/\(name)"), encoding: .utf8)
+                .replacingOccurrences(of: "/usr/bin/retention", with: retentionBinary)
+            // A template is verified as an instance of itself.
+            let file = folder.appendingPathComponent(name == "retention-notify@.service" ? "retention-notify@retention.service.service" : name)
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            paths.append(file.path)
+        }
+        // The man page is checked by the package test, where it is installed.
+        let verified = try runProcess("/usr/bin/systemd-analyze", ["verify", "--man=no"] + paths)
+        #expect(verified.status == 0, "\(verified.output)")
+        // The timer starts at 02:15 plus at most its random delay; max_runtime then ends the run by 05:10.
+        let timer = try String(contentsOfFile: paths[1], encoding: .utf8)
+        #expect(timer.contains("OnCalendar=*-*-* 02:15:00") && timer.contains("RandomizedDelaySec=10min") && timer.contains("Persistent=true"))
+        let config = try String(contentsOf: repositoryRoot.appendingPathComponent("scripts/deb/retention.yaml"), encoding: .utf8)
+        #expect(config.contains("\nmax_runtime: 2h45m\n"))
+        let start = 2 * 60 + 15, delay = 10, runtime = 2 * 60 + 45
+        #expect(start + delay + runtime == 5 * 60 + 10)
+        let service = try String(contentsOfFile: paths[0], encoding: .utf8)
+        #expect(service.contains("OnFailure=retention-notify@%n.service"))
+    }
+}

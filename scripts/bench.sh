@@ -16,6 +16,9 @@
 #                                   points to
 #   attendance: raw DELETE / run    event-attendance on its plain table / run, and run of the same
 #   / run partitioned               policy on a copy partitioned by month (whole partitions truncated)
+#   replica: raw DELETE / run /     the delete with a healthy streaming standby of the bench server
+#   run paced                       (scripts/pg.sh standby); "run paced" adds --max-replica-lag 30s,
+#                                   compared with the run without it
 # Reported: median wall time, rows/s, time ratio to the raw statement and to the same measurement
 # without holds and consents, longest batch (ledger), WAL bytes, peak RSS of the retention process
 # (/usr/bin/time -v). Prints a Markdown table and writes it to FILE.
@@ -38,7 +41,7 @@ swift build -c release >&2
 retention=$(swift build -c release --show-bin-path)/retention
 
 work=/tmp/retention-bench-$$
-trap 'bash scripts/pg.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf -- "$work"' EXIT
+trap 'bash scripts/pg.sh stop "$work/standby" >/dev/null 2>&1 || true; bash scripts/pg.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf -- "$work"' EXIT
 mkdir -p "$work/policies" "$work/keys" "$work/manifests"
 cp policies/loan-history.yaml policies/event-attendance.yaml scripts/bench/*.yaml "$work/policies/"
 eval "$(bash scripts/pg.sh start "$work/pg")"
@@ -127,6 +130,7 @@ measure() {
   local kind=$1 db=$2 start end w0 w1 rows=0 longest=0 rss=0 args=()
   case $kind in
     run-delete) args=(run --quiet --only loans-delete) ;;
+    run-delete-paced) args=(run --quiet --only loans-delete --max-replica-lag 30s) ;;
     run-anonymize) args=(run --quiet --only loan-history) ;;
     plan) args=(plan --json --only loan-history) ;;
     plan-delete) args=(plan --json --only loans-delete) ;;
@@ -169,11 +173,17 @@ for scale in "${scale_list[@]}"; do
   for kind in raw-delete run-delete raw-update run-anonymize raw-count plan \
               holds:raw-delete holds:run-delete holds:raw-update holds:run-anonymize holds:raw-count holds:plan \
               refs:raw-delete-refs refs:run-delete refs:raw-count-refs refs:plan-delete \
-              raw-attendance run-attendance run-attendance-partitioned; do
+              raw-attendance run-attendance run-attendance-partitioned \
+              replica:raw-delete replica:run-delete replica:run-delete-paced; do
     [[ -n $only && $only != *",$kind,"* ]] && continue
     results=()
     # A variant (holds:, refs:) runs on its own copy of the data and is compared with the plain run.
     name=${kind#*:}; variant=; [[ $kind == *:* ]] && variant=${kind%%:*}
+    # The replica: measurements come last; their standby streams from the first of them on, so it
+    # takes no CPU from the others.
+    if [[ $variant == replica && ! -d $work/standby ]]; then
+      bash scripts/pg.sh standby "$work/standby" "$work/pg" >/dev/null
+    fi
     for ((i = 1; i <= repeat; i++)); do
       fresh bench "$variant"
       results+=("$(measure "$name" bench)")
@@ -186,7 +196,7 @@ for scale in "${scale_list[@]}"; do
     seconds[$kind]=$s
     raw=
     case $name in
-      run-delete) raw=${seconds[${variant:+$variant:}raw-delete]:-${seconds[refs:raw-delete-refs]:-}} ;;
+      run-delete|run-delete-paced) raw=${seconds[${variant:+$variant:}raw-delete]:-${seconds[refs:raw-delete-refs]:-}} ;;
       run-anonymize) raw=${seconds[${variant:+$variant:}raw-update]:-} ;;
       plan) raw=${seconds[${variant:+$variant:}raw-count]:-} ;;
       plan-delete) raw=${seconds[refs:raw-count-refs]:-} ;;
@@ -199,6 +209,9 @@ for scale in "${scale_list[@]}"; do
       holds:*) plain=${seconds[$name]:-} ;;
       refs:run-delete) plain=${seconds[run-delete]:-} ;;
       refs:raw-delete-refs) plain=${seconds[raw-delete]:-} ;;
+      replica:raw-delete) plain=${seconds[raw-delete]:-} ;;
+      replica:run-delete) plain=${seconds[run-delete]:-} ;;
+      replica:run-delete-paced) plain=${seconds[replica:run-delete]:-} ;;
     esac
     [[ -n $plain ]] && base=$(echo "scale=2; $s / $plain" | bc)
     [[ $kind == run-attendance-partitioned && -n ${seconds[run-attendance]:-} ]] &&
@@ -209,5 +222,6 @@ for scale in "${scale_list[@]}"; do
       "$( [[ -n $tool ]] && printf '%.0f' "$rss" || echo -)" >>"$out"
   done
   unset seconds
+  bash scripts/pg.sh stop "$work/standby" >/dev/null 2>&1 || true
 done
 cat "$out"

@@ -5,6 +5,9 @@
 #   scripts/pg.sh restart [DIR]           stop and start again on the same port
 #                                         (prints the same export lines)
 #   scripts/pg.sh stop [DIR]              stop and remove DIR
+#   eval "$(scripts/pg.sh standby DIR PRIMARY_DIR)"
+#                                         a streaming standby of the server in
+#                                         PRIMARY_DIR (pg_basebackup -R), started
 #
 # DIR defaults to ${RETENTION_PG_DIR:-/tmp/retention-pg}. It holds data/ (the
 # cluster), log, env (the export lines) and the server's unix socket. The server
@@ -93,7 +96,7 @@ print_env() {
   cat "$dir/env"
 }
 
-init_cluster() {
+prepare_dir() {
   mkdir -p "$dir"
   if [[ $(id -u) == 0 ]]; then
     chown postgres: "$dir"
@@ -105,6 +108,10 @@ init_cluster() {
       runuser -u postgres -- test -x "$p" || { echo "pg.sh: chmod o+x $p" >&2; chmod o+x "$p"; }
     done
   fi
+}
+
+init_cluster() {
+  prepare_dir
   sock=$(socket_dir)
   echo "pg.sh: initdb $data" >&2
   # initdb's chatter goes to DIR/log; the server appends to it later as
@@ -148,6 +155,24 @@ case $cmd in
     start_server "$port"
     print_env
     ;;
+  standby)
+    primary=$(realpath -m -- "${3:-}")
+    [[ -n ${3:-} && -f $primary/env ]] || die "usage: $0 standby DIR PRIMARY_DIR (a running server of pg.sh)"
+    if running; then print_env; exit 0; fi
+    prepare_dir
+    sock=$(socket_dir)
+    phost=$(sed -n 's/^export PGHOST=//p' "$primary/env")
+    pport=$(sed -n 's/^export PGPORT=//p' "$primary/env")
+    echo "pg.sh: pg_basebackup of $primary into $data" >&2
+    as_pg "$bindir/pg_basebackup" -D "$data" -R -X stream -c fast -h "$phost" -p "$pport" -U postgres >&2 ||
+      die "pg_basebackup failed"
+    # The copied configuration names the primary's socket folder; the later line wins.
+    echo "unix_socket_directories = '$sock'" >>"$data/postgresql.conf"
+    port=54329
+    while port_taken "$port"; do port=$((port + 1)); done
+    start_server "$port"
+    print_env
+    ;;
   restart)
     [[ -f $data/PG_VERSION ]] || die "no cluster in $dir (use start)"
     port=$(previous_port)
@@ -172,7 +197,7 @@ case $cmd in
     rm -rf -- "$dir"
     ;;
   *)
-    echo "usage: $0 start|restart|stop [DIR]   (DIR defaults to \$RETENTION_PG_DIR or /tmp/retention-pg)" >&2
+    echo "usage: $0 start|restart|stop [DIR] | standby DIR PRIMARY_DIR   (DIR defaults to \$RETENTION_PG_DIR or /tmp/retention-pg)" >&2
     exit 64
     ;;
 esac

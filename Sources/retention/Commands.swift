@@ -153,6 +153,9 @@ struct Run: ParsableCommand {
             options.erase = erase
             options.allowExclusiveLock = allowExclusiveLock
             options.stopRequested = StopSignals.received
+            if settings.maxReplicaLag != nil || settings.maxWALRate != nil {
+                options.pacing = Pacing(maxReplicaLag: settings.maxReplicaLag, maxWALRateMBPerSecond: settings.maxWALRate)
+            }
             if isatty(STDERR_FILENO) == 1 && !global.quiet { options.progress = TerminalProgress() }
             StopSignals.install()
             let clock = ContinuousClock()

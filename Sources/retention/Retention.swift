@@ -142,9 +142,19 @@ struct BatchOptions: SettingOptions {
                                discussion: "Also: RETENTION_METRICS_FILE, `metrics_file` in the config file.", valueName: "file"))
     var metricsFile: String?
 
+    @Option(help: ArgumentHelp("Before each batch, wait while a streaming replica's replay lag is above this, like 30s, until it is under half.",
+                               discussion: "Also: RETENTION_MAX_REPLICA_LAG, `max_replica_lag` in the config file. Needs pg_monitor.",
+                               valueName: "duration"))
+    var maxReplicaLag: String?
+
+    @Option(help: ArgumentHelp("Write WAL at most this many MB per second, for servers whose WAL archiving is the bottleneck.",
+                               discussion: "Also: RETENTION_MAX_WAL_RATE, `max_wal_rate` in the config file.", valueName: "MB/s"))
+    var maxWalRate: Int?
+
     var given: [SettingKey: String] {
         [.batchSize: batchSize.map(String.init), .jobs: jobs.map(String.init), .maxRuntime: maxRuntime,
-         .lockTimeout: lockTimeout, .statementTimeout: statementTimeout, .metricsFile: metricsFile].compactMapValues { $0 }
+         .lockTimeout: lockTimeout, .statementTimeout: statementTimeout, .metricsFile: metricsFile,
+         .maxReplicaLag: maxReplicaLag, .maxWALRate: maxWalRate.map(String.init)].compactMapValues { $0 }
     }
 }
 

@@ -43,12 +43,7 @@ import Yams
     }
 
     func bigTable(_ db: TestDatabase) throws -> PolicyFolder {
-        try db.sql("""
-            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, name text);
-            INSERT INTO visits SELECT g, now() - interval '100 days', 'METRICS-CANARY-' || g FROM generate_series(1, 30000) g;
-            ANALYZE visits;
-            """)
-        return try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\npatron: id\n"])
+        try visitsTable(db, canary: "METRICS-CANARY-")
     }
 
     @Test func metricsFileAfterCompletedFailedAndInterruptedRunsMatchesTheLedger() throws {
@@ -169,5 +164,93 @@ import Yams
         #expect(start + delay + runtime == 5 * 60 + 10)
         let service = try String(contentsOfFile: paths[0], encoding: .utf8)
         #expect(service.contains("OnFailure=retention-notify@%n.service"))
+    }
+}
+
+/// `--max-replica-lag` against a real streaming standby whose replay is paused.
+@Suite struct ReplicaPacingTests {
+    @Test func aLaggingReplicaHoldsTheRunUntilItCatchesUpAndTheCountsStayExact() throws {
+        let primary = try OwnServer()
+        let standby = try OwnServer(standbyOf: primary)
+        let db = try TestDatabase(reference: false, server: primary)
+        let folder = try visitsTable(db, canary: "REPLICA-CANARY-")
+        let replica = try Connection(conninfo: standby.conninfo + " dbname=postgres")
+        var streaming: Int64 = 0
+        for _ in 0..<200 where streaming == 0 {
+            streaming = try db.int("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
+            if streaming == 0 { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(streaming == 1)
+        let metrics = db.files.appendingPathComponent("retention.prom").path
+
+        // Replay paused: the lag passes the limit and the run stops purging until replay resumes.
+        try replica.execute(unsafeSQL: "SELECT pg_wal_replay_pause()")
+        let child = try db.startRetention(["run", "--policies", folder.url.path, "--batch-size", "50", "--jobs", "1",
+                                           "--max-replica-lag", "1s", "--metrics-file", metrics, "--log-format", "text"])
+        var held = false
+        for _ in 0..<60 where !held {
+            Thread.sleep(forTimeInterval: 0.5)
+            let before = try db.int("SELECT count(*) FROM retention.batches")
+            Thread.sleep(forTimeInterval: 1.5)
+            let after = try db.int("SELECT count(*) FROM retention.batches")
+            held = before > 0 && before == after && after < 600
+        }
+        #expect(held, "the run did not stop while the replica lagged")
+        #expect(try db.int("SELECT count(*) FROM visits") > 0)
+        try replica.execute(unsafeSQL: "SELECT pg_wal_replay_resume()")
+        let result = child.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("more than --max-replica-lag 1 s; waiting until it is under 0.5 s"), "\(result.stderr)")
+        #expect(result.stderr.contains("the replica caught up after"))
+        #expect(try db.int("SELECT count(*) FROM visits") == 0)
+        #expect(try db.int("SELECT sum(rows) FROM retention.batches") == 30000)
+        let manifest = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: try db.manifestFiles()[0]))).payload)
+        #expect(manifest.policies.first?.rows == 30000)
+        #expect(manifest.options["max_replica_lag_seconds"] == .int(1))
+        #expect((manifest.options["paused_ms"]?.int ?? 0) > 1000)
+        let samples = try MonitoringTests.parse(try String(contentsOfFile: metrics, encoding: .utf8))
+        #expect((MonitoringTests.value(samples, "retention_replica_lag_pauses_total") ?? 0) >= 1)
+
+        // Without the limit a paused replica holds nothing.
+        try db.sql("INSERT INTO visits SELECT g, now() - interval '100 days', 'x' FROM generate_series(1, 3000) g")
+        try replica.execute(unsafeSQL: "SELECT pg_wal_replay_pause()")
+        let unpaced = try db.retention(["run", "--policies", folder.url.path, "--batch-size", "50", "--jobs", "1", "--log-format", "text"])
+        #expect(unpaced.status == 0 && !unpaced.stderr.contains("waiting"), "\(unpaced.stderr)")
+        #expect(try db.int("SELECT count(*) FROM visits") == 0)
+        try replica.execute(unsafeSQL: "SELECT pg_wal_replay_resume()")
+
+        // A role that cannot read the replicas' lag is refused before the first batch.
+        try db.sql("INSERT INTO visits SELECT g, now() - interval '100 days', 'x' FROM generate_series(1, 100) g")
+        let role = "pacer_\(db.name.suffix(8))"
+        try db.sql("""
+            CREATE ROLE \(role) LOGIN;
+            GRANT USAGE ON SCHEMA retention TO \(role);
+            GRANT SELECT ON retention.schema_version, retention.holds TO \(role);
+            GRANT SELECT, INSERT, UPDATE ON retention.runs, retention.run_policies TO \(role);
+            GRANT SELECT, INSERT ON retention.batches, retention.run_remaining TO \(role);
+            GRANT SELECT (id, seen), DELETE ON visits TO \(role);
+            """)
+        defer { try? db.sql("DROP OWNED BY \(role); DROP ROLE IF EXISTS \(role)") }
+        let refused = try db.retention(["run", "--policies", folder.url.path, "--max-replica-lag", "30s", "--log-format", "text"],
+                                       environment: ["PGUSER": role])
+        #expect(refused.status == 77, "\(refused.stderr)")
+        #expect(refused.stderr.contains("GRANT pg_monitor TO \(role)"))
+        #expect(try db.int("SELECT count(*) FROM visits") == 100)
+    }
+}
+
+extension ReplicaPacingTests {
+    /// `--max-wal-rate` makes the run wait when it writes WAL faster than allowed; the counts stay exact.
+    @Test func aWALRateLimitPacesTheRunAndIsRecorded() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try visitsTable(db, canary: "WAL-CANARY-")
+        let result = try db.retention(["run", "--policies", folder.url.path, "--max-wal-rate", "1", "--jobs", "1", "--log-format", "text"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try db.int("SELECT count(*) FROM visits") == 0)
+        let manifest = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: try db.manifestFiles()[0]))).payload)
+        #expect(manifest.policies.first?.rows == 30000)
+        #expect(manifest.options["max_wal_rate_mb_per_s"] == .int(1))
+        #expect(manifest.options["max_replica_lag_seconds"] == .null)
+        #expect((manifest.options["paused_ms"]?.int ?? 0) > 0)
     }
 }

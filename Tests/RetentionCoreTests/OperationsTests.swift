@@ -6,12 +6,7 @@ import Testing
 @Suite struct OperationsTests {
     /// A table of 30,000 old visits with canary names, and a policy that deletes them all.
     func bigTable(_ db: TestDatabase) throws -> PolicyFolder {
-        try db.sql("""
-            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, name text);
-            INSERT INTO visits SELECT g, now() - interval '100 days', 'OPS-CANARY-' || g FROM generate_series(1, 30000) g;
-            ANALYZE visits;
-            """)
-        return try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\npatron: id\n"])
+        try visitsTable(db, canary: "OPS-CANARY-")
     }
 
     /// Waits until the run has committed `batches` batches.

@@ -14,6 +14,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case batchSize = "batch_size", jobs, maxRuntime = "max_runtime"
     case lockTimeout = "lock_timeout", statementTimeout = "statement_timeout"
     case metricsFile = "metrics_file"
+    case maxReplicaLag = "max_replica_lag", maxWALRate = "max_wal_rate"
 
     public var environmentName: String { "RETENTION_" + rawValue.uppercased() }
     public var option: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
@@ -40,6 +41,8 @@ public enum SettingKey: String, CaseIterable, Sendable {
         case .lockTimeout: ("5s", "5s")
         case .statementTimeout: ("60s", "60s")
         case .metricsFile: (nil, "none: no metrics file is written")
+        case .maxReplicaLag: (nil, "off: no waiting for replicas (30s is a good start)")
+        case .maxWALRate: (nil, "off: WAL as fast as the batches write it")
         }
     }
 }
@@ -157,6 +160,8 @@ public struct Settings: Sendable {
     public var lockTimeout: String { string(.lockTimeout) ?? "5s" }
     public var statementTimeout: String { string(.statementTimeout) ?? "60s" }
     public var metricsFile: String? { string(.metricsFile) }
+    public var maxReplicaLag: Double? { string(.maxReplicaLag).flatMap(DurationText.seconds) }
+    public var maxWALRate: Int? { string(.maxWALRate).flatMap { Int($0) } }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -179,6 +184,10 @@ public struct Settings: Sendable {
                 problem = "must be a whole number, 1 or more; found '\(visible(value))'"
             case .jobs where !(1...16).contains(Int(value) ?? 0):
                 problem = "must be between 1 and 16; found '\(visible(value))'"
+            case .maxReplicaLag where DurationText.seconds(value) == nil:
+                problem = "must be a duration like 30s or 2m, at most a week; found '\(visible(value))'"
+            case .maxWALRate where (Int(value) ?? 0) < 1:
+                problem = "must be a whole number of MB per second, 1 or more; found '\(visible(value))'"
             case .maxRuntime where DurationText.seconds(value) == nil:
                 problem = "must be a duration like 90s, 30m or 2h, at most a week; found '\(visible(value))'"
             case .lockTimeout where !PostgresDuration.isValid(value), .statementTimeout where !PostgresDuration.isValid(value):

@@ -17,6 +17,10 @@ extension Runner {
         while !state.aborted {
             if let signal = options.stopRequested?() { return .signal(signal) }
             if let deadline, clock.now >= deadline { return .deadline }
+            if let pacing = options.pacing, let end = try pacing.wait(on: connection, options: options, deadline: deadline,
+                                                                        logger: logger) {
+                return end
+            }
             batch += workers
             let began = clock.now
             let (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, logger: logger) {

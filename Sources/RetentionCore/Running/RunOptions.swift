@@ -29,6 +29,8 @@ public struct RunOptions: Sendable {
     public var stopRequested: (@Sendable () -> Int32?)?
     /// Told how far each policy got (a terminal's progress display); `nil` when nobody watches.
     public var progress: (any RunProgress)?
+    /// Waits before batches for a lagging replica or a WAL rate limit; `nil` when neither is set.
+    public var pacing: Pacing?
 
     /// How long a batch should take when its size is not fixed.
     public var batchTarget: Duration = .milliseconds(100)

@@ -14,7 +14,7 @@ extension Runner {
                 "jobs": .int(Int64(options.jobs)),
                 "max_runtime_seconds": options.maxRuntime.map { .int(Int64($0.rounded(.up))) } ?? .null,
                 "policies": .array(policies.map { .string($0.policy.name) }),
-            ]).canonicalString
+            ].merging(Self.pacingOptions(options.pacing)) { $1 }).canonicalString
             let row = try connection.query("""
                 INSERT INTO retention.runs (tool_version, options, system_identifier) VALUES ($1, $2::jsonb, $3)
                 RETURNING id, started_at::text AS started_at
@@ -92,10 +92,19 @@ extension Runner {
     }
 
     /// Records how the run ended (and the error that ended a failed one); returns when, as text.
-    func finish(_ runID: Int64, status: RunStatus, error: String?) throws -> String {
-        try connection.query("""
-            UPDATE retention.runs SET status = $2, finished_at = clock_timestamp(), error = $3
+    func finish(_ runID: Int64, status: RunStatus, error: String?, pacing: Pacing? = nil) throws -> String {
+        // With pacing, the options also record how long the run waited in all.
+        let waited = pacing.map { JSONValue.object(["paused_ms": .int($0.pausedMilliseconds)]).canonicalString } ?? "{}"
+        return try connection.query("""
+            UPDATE retention.runs SET status = $2, finished_at = clock_timestamp(), error = $3, options = options || $4::jsonb
             WHERE id = $1::int8 RETURNING finished_at::text AS finished_at
-            """, [String(runID), status.rawValue, error]).single().string("finished_at")
+            """, [String(runID), status.rawValue, error, waited]).single().string("finished_at")
+    }
+
+    /// The pacing limits a run records among its options, when it has them.
+    static func pacingOptions(_ pacing: Pacing?) -> [String: JSONValue] {
+        guard let pacing else { return [:] }
+        return ["max_replica_lag_seconds": pacing.maxReplicaLag.map { .int(Int64($0.rounded(.up))) } ?? .null,
+                "max_wal_rate_mb_per_s": pacing.maxWALRate.map { .int(Int64($0 / 1_048_576)) } ?? .null]
     }
 }

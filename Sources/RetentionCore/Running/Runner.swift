@@ -41,9 +41,11 @@ public final class Runner {
                 summary.signal = signal
                 logger.notice("interrupted by signal \(signal) during table maintenance; the purge is complete and recorded")
             }
-            summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil)
+            summary.replicaLagPauses = options.pacing?.pauses ?? 0
+            summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil, pacing: options.pacing)
         } catch let error as RetentionError {
-            recordFailure(error, of: &summary, store: store)
+            summary.replicaLagPauses = options.pacing?.pauses ?? 0
+            recordFailure(error, of: &summary, store: store, pacing: options.pacing)
             throw PurgeFailed(summary: summary, cause: error)
         }
         do {
@@ -61,6 +63,7 @@ public final class Runner {
         let erasure = options.erase ? try Erasure.plan(policies, allowExclusiveLock: options.allowExclusiveLock, on: connection) : nil
         if let refusal = erasure?.refusal { throw refusal }
         statementTimeout = options.statementTimeout
+        try options.pacing?.requirePrivileges(on: connection)
         try configure(connection, options)
         try RunLock.acquire(on: connection)
         return erasure
@@ -91,7 +94,7 @@ public final class Runner {
     }
 
     /// Records a failed run and writes its manifest when the database can still be reached.
-    private func recordFailure(_ error: RetentionError, of summary: inout RunSummary, store: ManifestStore) {
+    private func recordFailure(_ error: RetentionError, of summary: inout RunSummary, store: ManifestStore, pacing: Pacing?) {
         summary.status = .failed
         guard connection.isAlive || reconnect() else {
             logger.warning("the database is out of reach; the next run finds this run and recovers it from the ledger")
@@ -100,7 +103,7 @@ public final class Runner {
         do {
             // A reconnected session has lost the lock: finalize only if no other run took it since.
             try RunLock.acquire(on: connection)
-            _ = try finish(summary.runID, status: .failed, error: error.description)
+            _ = try finish(summary.runID, status: .failed, error: error.description, pacing: pacing)
             summary.manifestPath = try store.write(runID: summary.runID)
         } catch {
             logger.warning("could not record the failure; the next run finds this run and recovers it from the ledger")

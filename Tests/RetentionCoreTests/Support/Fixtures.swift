@@ -71,3 +71,14 @@ extension TestDatabase {
         return sums
     }
 }
+
+/// 30,000 visits all 100 days old, each named `canary` and its id, and a delete policy for them
+/// (retain 10 days, `patron: id`): every row is due.
+func visitsTable(_ db: TestDatabase, canary: String) throws -> PolicyFolder {
+    try db.sql("""
+        CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, name text);
+        INSERT INTO visits SELECT g, now() - interval '100 days', '\(canary)' || g FROM generate_series(1, 30000) g;
+        ANALYZE visits;
+        """)
+    return try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\npatron: id\n"])
+}

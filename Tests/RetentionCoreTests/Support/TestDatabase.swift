@@ -137,9 +137,16 @@ final class OwnServer {
     let host: String
     let port: String
 
-    init() throws {
+    /// A server of the test's own, started by `scripts/pg.sh start`.
+    convenience init() throws { try self.init(command: "start") }
+
+    /// A streaming standby of `primary` (`scripts/pg.sh standby`: pg_basebackup -R), on a socket of its own.
+    convenience init(standbyOf primary: OwnServer) throws { try self.init(command: "standby", of: primary.directory) }
+
+    private init(command: String, of primary: String? = nil) throws {
         directory = "/tmp/rt-own-\(UUID().uuidString.prefix(8))"
-        let started = runShell("bash '\(repositoryRoot.appendingPathComponent("scripts/pg.sh").path)' start '\(directory)'")
+        let started = runShell("bash '\(repositoryRoot.appendingPathComponent("scripts/pg.sh").path)' \(command) '\(directory)'"
+                               + (primary.map { " '\($0)'" } ?? ""))
         var values: [String: String] = [:]
         for line in started.stdout.split(separator: "\n") {
             let parts = line.replacingOccurrences(of: "export ", with: "").split(separator: "=", maxSplits: 1)

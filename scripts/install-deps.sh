@@ -20,7 +20,8 @@ deps_packages=(
 # that is already installed (Debian's security build of pg_repack requires the newest server; an
 # upgrade under a running server broke its plpgsql loading).
 # The report's browser check (headless Chromium, pdftotext) is optional on the same terms.
-deps_optional=("postgresql-$deps_pg_major-repack" "postgresql-$deps_pg_major-dirtyread" chromium poppler-utils)
+deps_optional=("postgresql-$deps_pg_major-repack" "postgresql-$deps_pg_major-dirtyread" "postgresql-$deps_pg_major-partman"
+               chromium poppler-utils)
 
 # Swift is not packaged by Debian; these machines have it in /opt/swift.
 if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then

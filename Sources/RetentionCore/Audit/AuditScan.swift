@@ -37,7 +37,9 @@ public enum Audit {
             let at = try connection.query("""
                 SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
                 """).single().string("at")
-            let tables = try userTables(on: connection)
+            // pg_partman's template tables are empty by design: its partitions' pattern, not data.
+            let templates = try Partman.templateTables(on: connection)
+            let tables = try userTables(on: connection).filter { !templates.contains($0.oid) }
             let keys = try foreignKeys(on: connection)
 
             let patrons = patronTables(policies: policies, tables: tables, keys: keys)
@@ -88,7 +90,8 @@ public enum Audit {
 
     /// Ordinary and partitioned tables outside the system schemas and the tool's own, with their columns.
     ///
-    /// Partitions are left out (their parent stands for them) and so are tables that belong to an extension.
+    /// Partitions are left out (their parent stands for them) and so are tables that belong to an extension
+    /// (pg_partman's template tables, which do not, are left out by `run`).
     static func userTables(on connection: Connection) throws -> [Table] {
         let result = try connection.query("""
             SELECT c.oid::text AS oid, n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS kind,

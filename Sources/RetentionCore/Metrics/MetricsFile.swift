@@ -38,44 +38,46 @@ public enum MetricsFile {
     /// The text of the file; `previousSuccess` is kept when this run did not succeed.
     static func render(_ facts: RunFacts, previousSuccess: Double?) -> String {
         let registry = PrometheusCollectorRegistry()
+        // `retention_` + name + `_` + unit, as Prometheus names them.
+        func gauge(_ name: String, unit: String = "", _ help: String, _ labels: [(String, String)] = []) -> Gauge {
+            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "retention", metricName: name, unitName: unit, helpText: help),
+                               labels: labels)
+        }
         let summary = facts.summary
         let finished = facts.finished.timeIntervalSince1970
-        registry.makeGauge(name: "retention_last_run_timestamp_seconds", help: "When the last run ended (Unix time).").set(to: finished)
+        gauge("last_run_timestamp", unit: "seconds", "When the last run ended (Unix time).").set(to: finished)
         let succeeded = summary.status == .completed || summary.status == .stopped
         if let success = succeeded ? finished : previousSuccess {
-            registry.makeGauge(name: "retention_last_success_timestamp_seconds",
-                               help: "When the last completed or stopped run ended (Unix time).").set(to: success)
+            gauge("last_success_timestamp", unit: "seconds", "When the last completed or stopped run ended (Unix time).")
+                .set(to: success)
         }
         for status in RunStatus.allCases where status != .running {
-            registry.makeGauge(name: "retention_run_status", labels: [("status", status.rawValue)],
-                               help: "1 for how the last run ended, 0 for the others.").set(to: status == summary.status ? 1 : 0)
+            gauge("run_status", "1 for how the last run ended, 0 for the others.", [("status", status.rawValue)])
+                .set(to: status == summary.status ? 1 : 0)
         }
-        registry.makeGauge(name: "retention_run_duration_seconds", help: "How long the last run took.").set(to: facts.seconds)
+        gauge("run_duration", unit: "seconds", "How long the last run took.").set(to: facts.seconds)
         for policy in summary.policies {
             for library in policy.libraries {
-                let labels = [("policy", policy.name), ("library", library.library ?? ""), ("action", policy.action.rawValue)]
-                registry.makeGauge(name: "retention_rows_total", labels: labels,
-                                   help: "Rows the last run deleted or anonymized.").set(to: Double(library.counts.rows))
+                let labels = [("policy", policy.name), ("library", library.library ?? "")]
+                gauge("rows", unit: "total", "Rows the last run deleted or anonymized.", labels + [("action", policy.action.rawValue)])
+                    .set(to: Double(library.counts.rows))
                 for reason in KeptReason.allCases {
-                    registry.makeGauge(name: "retention_rows_kept",
-                                       labels: [("policy", policy.name), ("library", library.library ?? ""), ("reason", reason.metricName)],
-                                       help: "Rows past their period the last run kept, by reason.").set(to: Double(library.counts[reason]))
+                    gauge("rows_kept", "Rows past their period the last run kept, by reason.", labels + [("reason", reason.metricName)])
+                        .set(to: Double(library.counts[reason]))
                 }
             }
             if let stillDue = policy.stillDue {
-                registry.makeGauge(name: "retention_rows_still_due", labels: [("policy", policy.name)],
-                                   help: "Rows still due after the last completed run (0 when healthy).").set(to: Double(stillDue))
+                gauge("rows_still_due", "Rows still due after the last completed run (0 when healthy).", [("policy", policy.name)])
+                    .set(to: Double(stillDue))
             }
             if let longest = facts.batchSecondsMax[policy.name] {
-                registry.makeGauge(name: "retention_batch_seconds_max", labels: [("policy", policy.name)],
-                                   help: "The longest batch of the last run.").set(to: longest)
+                gauge("batch_seconds", unit: "max", "The longest batch of the last run.", [("policy", policy.name)]).set(to: longest)
             }
         }
         if let sequence = summary.manifestPath.flatMap(sequence(ofManifest:)) {
-            registry.makeGauge(name: "retention_manifest_sequence", help: "Sequence number of the last manifest written.")
-                .set(to: Double(sequence))
+            gauge("manifest_sequence", "Sequence number of the last manifest written.").set(to: Double(sequence))
         }
-        registry.makeGauge(name: "retention_replica_lag_pauses_total", help: "Times the last run waited for a lagging replica.")
+        gauge("replica_lag_pauses", unit: "total", "Times the last run waited for a lagging replica.")
             .set(to: Double(facts.replicaLagPauses))
         return registry.emitToString()
     }

@@ -67,6 +67,7 @@ check "user retention, group retention-readers" sh -c "getent passwd retention &
 check "manifest folder 2750 retention:retention-readers" is "$(mode /var/lib/retention/manifests)" "2750 retention:retention-readers"
 check "private key 0600 retention" is "$(stat -c '%a %U' /etc/retention/keys/retention-signing.pem)" "600 retention"
 check "public key readable by all" is "$(stat -c '%a' /etc/retention/keys/retention-public.pem)" "644"
+check "... in an open folder" is "$(stat -c '%a' /etc/retention/keys)" "755"
 check "examples are disabled" is "$(ls /etc/retention/policies | grep -c '\.yaml\.example$')" "3"
 check "conffiles" sh -c "dpkg-query --showformat='\${Conffiles}' -W retention | grep -q /etc/retention/retention.yaml"
 if command -v systemd-analyze >/dev/null; then

@@ -141,63 +141,76 @@ struct Run: ParsableCommand {
     func run() throws {
         let (settings, logger) = try global.begin(policyFolder, database, signing, batches)
         try perform(logger) {
-            let policies = try Retention.loadPolicies(directory: settings.policies, only: only)
-            // Preflight: the run must be able to sign and write its manifest before it touches the database.
-            let manifests = try ManifestSettings(directory: settings.manifests, signingKeyPath: settings.signingKey,
-                                                 policies: policies)
-            let connection = try Retention.connect(settings.db, logger: logger)
-            let resolved = try Retention.resolve(policies, on: connection)
-            var options = RunOptions(batchSize: settings.batchSize, maxRuntime: settings.maxRuntime,
-                                     lockTimeout: settings.lockTimeout, statementTimeout: settings.statementTimeout)
-            options.jobs = settings.jobs
-            options.vacuum = vacuum
-            options.erase = erase
-            options.allowExclusiveLock = allowExclusiveLock
-            options.stopRequested = StopSignals.received
-            if settings.maxReplicaLag != nil || settings.maxWALRate != nil {
-                options.pacing = Pacing(maxReplicaLag: settings.maxReplicaLag, maxWALRateMBPerSecond: settings.maxWALRate)
-            }
-            if isatty(STDERR_FILENO) == 1 && !global.quiet { options.progress = TerminalProgress() }
-            StopSignals.install()
-            let clock = ContinuousClock()
-            let began = clock.now
-            let runner = Runner(connection: connection, logger: logger)
-            // The metrics file is written at the end of every run that started, whatever its status.
-            func recordMetrics(_ summary: RunSummary) {
-                guard let path = settings.metricsFile else { return }
-                let longest = connection.isAlive ? (try? MetricsFile.batchSecondsMax(runID: summary.runID, on: connection)) ?? [:] : [:]
-                let facts = MetricsFile.RunFacts(summary: summary, finished: Date(), seconds: Double(milliseconds(clock.now - began)) / 1000,
-                                                 batchSecondsMax: longest, replicaLagPauses: summary.replicaLagPauses)
-                do { try MetricsFile.write(facts, to: path) } catch let error as RetentionError {
-                    logger.error("\(error.description)")
-                } catch {}
-            }
-            let summary: RunSummary
             do {
-                summary = try runner.run(resolved, options: options, manifests: manifests)
-            } catch let failure as PurgeFailed {
-                recordMetrics(failure.summary)
-                throw failure
+                try purge(settings, logger)
+            } catch let error as RetentionError where !(error is PurgeFailed) && error.exitCode != .tempFail {
+                // Refused before it began: the metrics say so too (another run holding the lock is no failure).
+                if let path = settings.metricsFile {
+                    do { try MetricsFile.writeRefusal(to: path) } catch { logger.error("\(String(describing: error))") }
+                }
+                throw error
             }
-            recordMetrics(summary)
-            let rows = summary.policies.map { "\($0.name) \($0.action.rawValue)d \($0.rows)" }.joined(separator: ", ")
-            let seconds = Double(milliseconds(clock.now - began)) / 1000
-            var level: Logger.Level = summary.status == .completed || summary.status == .stopped ? .notice : .warning
-            var missing = ""
-            if let error = summary.manifestError {
-                level = .error
-                missing = "; manifest NOT written (\(error.description)); every batch is in the ledger, and the next run "
-                    + "or `retention setup` with --manifests and --signing-key writes it"
-            }
-            logger.log(level: level, "run \(summary.status.rawValue) in \(String(format: "%.1f", seconds)) s: \(rows.isEmpty ? "no policies" : rows)\(missing)", metadata: [
-                "run.id": "\(summary.runID)", "run.status": "\(summary.status.rawValue)",
-                "run.seconds": "\(String(format: "%.1f", seconds))",
-                "manifest.path": "\(summary.manifestPath ?? "-")",
-            ])
-            if let error = summary.manifestError { throw ExitCode(error.exitCode.rawValue) }
-            if let signal = summary.signal {
-                throw ExitCode(signal == SIGINT ? ExitStatus.interrupted.rawValue : ExitStatus.terminated.rawValue)
-            }
+        }
+    }
+
+    /// The run itself: preflight, purge, metrics, and the summary line.
+    private func purge(_ settings: Settings, _ logger: Logger) throws {
+        let policies = try Retention.loadPolicies(directory: settings.policies, only: only)
+        // Preflight: the run must be able to sign and write its manifest before it touches the database.
+        let manifests = try ManifestSettings(directory: settings.manifests, signingKeyPath: settings.signingKey,
+                                             policies: policies)
+        let connection = try Retention.connect(settings.db, logger: logger)
+        let resolved = try Retention.resolve(policies, on: connection)
+        var options = RunOptions(batchSize: settings.batchSize, maxRuntime: settings.maxRuntime,
+                                 lockTimeout: settings.lockTimeout, statementTimeout: settings.statementTimeout)
+        options.jobs = settings.jobs
+        options.vacuum = vacuum
+        options.erase = erase
+        options.allowExclusiveLock = allowExclusiveLock
+        options.stopRequested = StopSignals.received
+        if settings.maxReplicaLag != nil || settings.maxWALRate != nil {
+            options.pacing = Pacing(maxReplicaLag: settings.maxReplicaLag, maxWALRateMBPerSecond: settings.maxWALRate)
+        }
+        if isatty(STDERR_FILENO) == 1 && !global.quiet { options.progress = TerminalProgress() }
+        StopSignals.install()
+        let clock = ContinuousClock()
+        let began = clock.now
+        let runner = Runner(connection: connection, logger: logger)
+        // The metrics file is written at the end of every run that started, whatever its status.
+        func recordMetrics(_ summary: RunSummary) {
+            guard let path = settings.metricsFile else { return }
+            let longest = connection.isAlive ? (try? MetricsFile.batchSecondsMax(runID: summary.runID, on: connection)) ?? [:] : [:]
+            let facts = MetricsFile.RunFacts(summary: summary, finished: Date(), seconds: Double(milliseconds(clock.now - began)) / 1000,
+                                             batchSecondsMax: longest, replicaLagPauses: summary.replicaLagPauses)
+            do { try MetricsFile.write(facts, to: path) } catch let error as RetentionError {
+                logger.error("\(error.description)")
+            } catch {}
+        }
+        let summary: RunSummary
+        do {
+            summary = try runner.run(resolved, options: options, manifests: manifests)
+        } catch let failure as PurgeFailed {
+            recordMetrics(failure.summary)
+            throw failure
+        }
+        recordMetrics(summary)
+        let rows = summary.policies.map { "\($0.name) \($0.action.rawValue)d \($0.rows)" }.joined(separator: ", ")
+        let seconds = Double(milliseconds(clock.now - began)) / 1000
+        var level: Logger.Level = summary.status == .completed || summary.status == .stopped ? .notice : .warning
+        var missing = ""
+        if let error = summary.manifestError {
+            level = .error
+            missing = "; manifest NOT written (\(error.description)); every batch is in the ledger, and the next run "
+                + "or `retention setup` with --manifests and --signing-key writes it"
+        }
+        logger.log(level: level, "run \(summary.status.rawValue) in \(String(format: "%.1f", seconds)) s: \(rows.isEmpty ? "no policies" : rows)\(missing)", metadata: [
+            "run.id": "\(summary.runID)", "run.status": "\(summary.status.rawValue)",
+            "run.seconds": "\(String(format: "%.1f", seconds))",
+            "manifest.path": "\(summary.manifestPath ?? "-")",
+        ])
+        if let error = summary.manifestError { throw ExitCode(error.exitCode.rawValue) }
+        if let signal = summary.signal {
+            throw ExitCode(signal == SIGINT ? ExitStatus.interrupted.rawValue : ExitStatus.terminated.rawValue)
         }
     }
 }

@@ -27,7 +27,8 @@ struct HoldCommand: ParsableCommand {
         @Option(help: "The court order or case number (required).")
         var reference: String
 
-        @Option(help: "Why the records are held (required).")
+        @Option(help: ArgumentHelp("Why the records are held (required).",
+                                   discussion: "The reference and the reason appear in the compliance report: never a patron's name or number."))
         var reason: String
 
         @Option(help: "Hold this patron's records (the value of the policies' patron column).")

@@ -123,19 +123,24 @@ struct PolicyOptions: SettingOptions {
 /// How `run` sizes, spreads, bounds and times its batches.
 struct BatchOptions: SettingOptions {
     @Option(help: ArgumentHelp("How many rows (keys) each batch spans; it purges the due ones among them "
-                               + "(default: sized so each batch takes about 100 ms)."))
+                               + "(default: sized so each batch takes about 100 ms).",
+                               discussion: "Also: RETENTION_BATCH_SIZE, `batch_size` in the config file."))
     var batchSize: Int?
 
-    @Option(help: "How many sessions purge a table at once, each in its own part of the key space (default: 2).")
+    @Option(help: ArgumentHelp("How many sessions purge a table at once, each in its own part of the key space (default: 2).",
+                               discussion: "Also: RETENTION_JOBS, `jobs` in the config file."))
     var jobs: Int?
 
-    @Option(help: "Stop cleanly after the batch that passes this duration, like 30m, 2h or 90s.")
+    @Option(help: ArgumentHelp("Stop cleanly after the batch that passes this duration, like 30m, 2h or 90s.",
+                               discussion: "Also: RETENTION_MAX_RUNTIME, `max_runtime` in the config file."))
     var maxRuntime: String?
 
-    @Option(help: "How long a batch waits for a row lock before it is tried again, like 5s, 500ms or 2min (default: 5s).")
+    @Option(help: ArgumentHelp("How long a batch waits for a row lock before it is tried again, like 5s, 500ms or 2min (default: 5s).",
+                               discussion: "Also: RETENTION_LOCK_TIMEOUT, `lock_timeout` in the config file."))
     var lockTimeout: String?
 
-    @Option(help: "How long one batch statement may take before it is tried again, like 5s, 500ms or 2min (default: 60s).")
+    @Option(help: ArgumentHelp("How long one batch statement may take before it is tried again, like 5s, 500ms or 2min (default: 60s).",
+                               discussion: "Also: RETENTION_STATEMENT_TIMEOUT, `statement_timeout` in the config file."))
     var statementTimeout: String?
 
     @Option(help: ArgumentHelp("Write a node_exporter textfile-collector file with the run's outcome at its end, whatever the status.",
@@ -147,7 +152,7 @@ struct BatchOptions: SettingOptions {
                                valueName: "duration"))
     var maxReplicaLag: String?
 
-    @Option(help: ArgumentHelp("Write WAL at most this many MB per second, for servers whose WAL archiving is the bottleneck.",
+    @Option(help: ArgumentHelp("Hold batches while the server writes more than this many MB of WAL per second (all of its WAL), for servers whose WAL archiving is the bottleneck.",
                                discussion: "Also: RETENTION_MAX_WAL_RATE, `max_wal_rate` in the config file.", valueName: "MB/s"))
     var maxWalRate: Int?
 
@@ -165,10 +170,12 @@ struct GlobalOptions: ParsableArguments {
                                valueName: "file"))
     var config: String?
 
-    @Option(help: "Log format on stderr: text or json (default: json when stderr is not a terminal).")
+    @Option(help: ArgumentHelp("Log format on stderr: text or json (default: json when stderr is not a terminal).",
+                               discussion: "Also: RETENTION_LOG_FORMAT, `log_format` in the config file."))
     var logFormat: LogFormat?
 
-    @Option(help: "Lowest log level (default: info).")
+    @Option(help: ArgumentHelp("Lowest log level (default: info).",
+                               discussion: "Also: RETENTION_LOG_LEVEL, `log_level` in the config file."))
     var logLevel: Logger.Level?
 
     @Flag(help: "Warnings and errors only (for cron).")

@@ -114,6 +114,13 @@ import Yams
         #expect(Self.value(samples, "retention_run_status", ["status": "interrupted"]) == 1)
         #expect(try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent) == ["retention.prom"])
         #expect(!text.contains("CANARY"))
+
+        // Refused before it began (the database out of reach): failed, the last success kept.
+        let refused = try db.retention(run + ["--db", "host=/nonexistent port=1"])
+        #expect(refused.status == 69)
+        samples = try Self.parse(try String(contentsOfFile: path, encoding: .utf8))
+        #expect(Self.value(samples, "retention_run_status", ["status": "failed"]) == 1)
+        #expect(Self.value(samples, "retention_last_success_timestamp_seconds") == success)
     }
 
     @Test func alertRulesParseAndNameOnlyMetricsARunWrites() throws {

@@ -92,7 +92,7 @@ import Testing
         let resolved = try db.resolve(folder.url)
         let runner = Runner(connection: db.connection, logger: quietLogger)
         var summary = try runner.start(resolved, options: RunOptions())
-        try runner.recordRemaining(resolved, summary: &summary)
+        runner.recordRemaining(resolved, summary: &summary)
         #expect(summary.policies.first?.stillDue == left)
         try db.sql("UPDATE retention.runs SET status = 'completed', finished_at = now() WHERE id = \(summary.runID)")
         let manifest = try ManifestStore(connection: db.connection, settings: try ManifestSettings(

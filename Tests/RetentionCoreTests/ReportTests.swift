@@ -224,6 +224,15 @@ final class Year: Sendable {
         #expect(!html.contains("<link") && !html.contains("<img") && !html.contains("@import"))
     }
 
+    /// The page escapes per Unicode scalar: a quote followed by a combining mark is one character, and
+    /// still escaped; bidi and control characters are shown; a status a payload invents becomes `unknown`.
+    @Test func escapingWorksPerScalarAndUnknownStatusesAreNotRendered() {
+        let escaped = ReportRendering.Escaping().escapeText("\"\u{301} style=x <a href='y'> & \u{202E}\u{0007} café\n")
+        #expect(escaped == "&quot;\u{301} style=x &lt;a href=&#39;y&#39;&gt; &amp; [U+202E][U+0007] café\n")
+        #expect(ReportBuilder.knownStatus("completed") == "completed")
+        #expect(ReportBuilder.knownStatus("x\" style=\"position:fixed") == "unknown")
+    }
+
     /// In a real browser, offline: the DOM has the verdict and every section, and printing gives pages of text.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
                     && FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext"), "needs chromium and poppler-utils"))

@@ -172,9 +172,11 @@ public struct Settings: Sendable {
             switch key {
             case .db:
                 if let parse = Connection.conninfoProblem(value) {
-                    problem = "is not a libpq connection string or URI: \(parse)"
+                    // libpq quotes the token it could not read, which may be a password: left out.
+                    let quoteless = parse.replacingOccurrences(of: #""[^"]*""#, with: "\"...\"", options: .regularExpression)
+                    problem = "is not a libpq connection string or URI: \(quoteless)"
                 } else if case .file = source, Connection.conninfoHasPassword(value) {
-                    problem = "holds a password; put it in the .pgpass file (PGPASSFILE) of the user that runs retention"
+                    problem = "holds a password; put it in the .pgpass file (PGPASSFILE) or a service file of the user that runs retention"
                 }
             case .logFormat where !["text", "json"].contains(value):
                 problem = "must be text or json; found '\(visible(value))'"

@@ -85,7 +85,8 @@ public final class Connection {
         return nil
     }
 
-    /// Whether a conninfo string or URI carries a password (which belongs in a .pgpass file instead).
+    /// Whether a conninfo string or URI carries a password or sslpassword (which belong in a .pgpass file
+    /// or a service file instead).
     public static func conninfoHasPassword(_ conninfo: String) -> Bool {
         parsed(conninfo) { text(of: $0, password: .mask) != text(of: $0, password: .drop) } ?? false
     }
@@ -113,8 +114,10 @@ public final class Connection {
         var option = options
         while let keyword = option.pointee.keyword {
             let name = String(cString: keyword)
-            if let value = option.pointee.val, value.pointee != 0, !(name == "password" && password == .drop) {
-                let text = name == "password" && password == .mask ? "********" : String(cString: value)
+            // sslpassword unlocks the client key: as secret as the password.
+            let secret = name == "password" || name == "sslpassword"
+            if let value = option.pointee.val, value.pointee != 0, !(secret && password == .drop) {
+                let text = secret && password == .mask ? "********" : String(cString: value)
                 let quoted = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
                 parts.append("\(name)='\(quoted)'")
             }

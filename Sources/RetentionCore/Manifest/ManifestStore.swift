@@ -248,7 +248,7 @@ public struct ManifestStore {
     }
 
     private static func writeError(_ path: String) -> UsageError {
-        UsageError("cannot write manifest \(path): \(String(cString: strerror(errno)))", exitCode: .config)
+        UsageError("cannot write \(path): \(String(cString: strerror(errno)))", exitCode: .config)
     }
 }
 

@@ -80,9 +80,10 @@ public enum Verifier {
         return report
     }
 
-    /// Adds a problem for each day from the first manifest's to `through` (UTC days) on which no run started.
+    /// Adds a problem for each day from the first manifest's to `through` (UTC days) on which no run
+    /// started; only a manifest whose signature verified shows a run.
     public static func expectDaily(_ report: inout VerificationReport, through: String) {
-        let days = Set(report.files.compactMap { ($0.manifest ?? $0.claimed).map(ReportBuilder.day(of:)) })
+        let days = Set(report.files.compactMap { $0.manifest.map(ReportBuilder.day(of:)) })
         guard let first = days.min() else { return }
         let last = max(days.max() ?? first, through)
         report.dailyRange = (first, last)

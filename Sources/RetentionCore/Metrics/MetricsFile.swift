@@ -4,7 +4,8 @@ import Prometheus
 /// A run's outcome as a node_exporter textfile-collector file (Prometheus text format, written by
 /// swift-prometheus), replaced atomically at the end of every run whatever its status.
 ///
-/// Labels carry only policy names and library values from the policies, never a row value.
+/// Labels carry only policy names and library values (the values of a policy's library column, such
+/// as `BANGOR`), nothing else of a row.
 public enum MetricsFile {
     /// What one run leaves for monitoring.
     public struct RunFacts: Sendable {
@@ -33,6 +34,13 @@ public enum MetricsFile {
         } catch let error as RetentionError {
             throw UsageError("cannot write the metrics file: \(error.description)", exitCode: .config)
         }
+    }
+
+    /// Writes the file for a run refused before it began (no database, no lock... but not another run
+    /// holding the lock): status `failed`, so that an alert on failed runs fires the same morning.
+    public static func writeRefusal(to path: String, at now: Date = Date()) throws {
+        let refused = RunSummary(runID: 0, status: .failed, startedAt: "", policies: [])
+        try write(RunFacts(summary: refused, finished: now, seconds: 0, batchSecondsMax: [:], replicaLagPauses: 0), to: path)
     }
 
     /// The text of the file; `previousSuccess` is kept when this run did not succeed.

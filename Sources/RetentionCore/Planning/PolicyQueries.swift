@@ -18,6 +18,14 @@ extension HoldShape {
     }
 }
 
+extension LibraryCounts {
+    /// The plan's count of one policy under `cutoffs`, per library, with the holds active now.
+    static func count(_ resolved: ResolvedPolicy, cutoffs: Cutoffs, on connection: Connection) throws -> [LibraryCounts] {
+        let sql = PurgeSQL(resolved).countQuery(cutoffs: cutoffs, holds: try HoldShape.current(for: resolved, on: connection))
+        return try connection.query(sql).decode(LibraryCounts.self)
+    }
+}
+
 /// One row of `PurgeSQL.countQuery`: a library's due rows, kept rows by reason, and oldest due age.
 struct LibraryCounts: RowDecodable {
     let library: String?

@@ -127,12 +127,17 @@ public struct ReportRequest: Sendable {
     }
 
     static func day(_ text: String) -> Date? {
-        guard text.count == 10 else { return nil }
+        let formatter = utcDays
+        guard text.count == 10, let date = formatter.date(from: text), formatter.string(from: date) == text else { return nil }
+        return date
+    }
+
+    /// Reads and writes `YYYY-MM-DD` as a UTC day.
+    static var utcDays: DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy-MM-dd"
-        guard let date = formatter.date(from: text), formatter.string(from: date) == text else { return nil }
-        return date
+        return formatter
     }
 }

@@ -17,22 +17,30 @@ public enum ReportBuilder {
         } else {
             verification = VerificationReport(files: try Verifier.files(in: [request.manifestFolder]).map(unverified), general: [])
         }
+        // A file takes its place in the period by the day its payload names, verified or not; what is
+        // counted comes only from payloads a signature verified (or, without a key, from what they claim).
         let placed = verification.files.compactMap { verdict in (verdict.manifest ?? verdict.claimed).map { (verdict, $0) } }
         let days = placed.map { day(of: $0.1) }.sorted()
         guard let since = request.since ?? days.first, let until = request.until ?? days.last else {
-            throw UsageError("no manifest in \(visible(request.manifestFolder)) and no --since/--until: nothing to report",
-                             exitCode: .config)
+            throw UsageError("no manifest in \(visible(request.manifestFolder)): nothing to report "
+                             + "(give --since and --until to report a period without any)", exitCode: .config)
         }
-        guard since <= until else { throw UsageError("--since \(since) is after --until \(until)", exitCode: .usage) }
+        guard since <= until else {
+            let problem = request.until == nil ? "--since \(since) is after the last manifest's day, \(until)"
+                : request.since == nil ? "--until \(until) is before the first manifest's day, \(since)"
+                : "--since \(since) is after --until \(until)"
+            throw UsageError(problem, exitCode: .usage)
+        }
         let inPeriod = placed.filter { (since...until).contains(day(of: $0.1)) }
             .sorted { $0.1.sequence < $1.1.sequence }
+        let counted = inPeriod.filter { key == nil || $0.0.manifest != nil }
         let period = dates(from: since, to: until)
 
         // Nights: the last run that started on each day.
         var byDay: [String: [(FileVerdict, Manifest)]] = [:]
-        for entry in inPeriod { byDay[day(of: entry.1), default: []].append(entry) }
+        for entry in counted { byDay[day(of: entry.1), default: []].append(entry) }
         let nights = period.map { date in
-            ComplianceReport.Night(date: date, status: byDay[date]?.last?.1.status ?? "missing",
+            ComplianceReport.Night(date: date, status: byDay[date]?.last.map { knownStatus($0.1.status) } ?? "missing",
                                    sequences: byDay[date]?.map(\.1.sequence) ?? [])
         }
 
@@ -45,12 +53,12 @@ public enum ReportBuilder {
         }
         problems += verification.general
         for night in nights where night.status == "missing" { problems.append("no run on \(night.date)") }
-        for (_, manifest) in inPeriod where manifest.status == "failed" {
+        for (_, manifest) in counted where manifest.status == "failed" {
             problems.append("run \(manifest.runID) (sequence \(manifest.sequence)) on \(day(of: manifest)) failed")
         }
         let present = nights.filter { $0.status != "missing" }.count
-        let runs = "\(present) of \(nights.count) nights from \(since) to \(until) have a run (\(inPeriod.count) "
-            + "\(inPeriod.count == 1 ? "manifest" : "manifests"))"
+        let runs = "\(present) of \(nights.count) nights from \(since) to \(until) have a run (\(counted.count) "
+            + "\(counted.count == 1 ? "manifest" : "manifests"))"
         let verdict: ComplianceReport.Verdict
         if key == nil {
             verdict = .init(state: "could not check", summary: "no public key was given, so no signature was verified; \(runs).",
@@ -63,7 +71,7 @@ public enum ReportBuilder {
                             + "from \(since) to \(until); the first: \(problems[0]).", problems: problems)
         }
 
-        let manifests = inPeriod.map(\.1)
+        let manifests = counted.map(\.1)
         return ComplianceReport(
             generatedAt: ISO8601DateFormatter().string(from: now), since: since, until: until, keyID: key?.keyID,
             verdict: verdict, nights: nights,
@@ -72,7 +80,8 @@ public enum ReportBuilder {
             holds: try connection.map { try holds(on: $0, since: since, until: until) },
             files: inPeriod.map(\.0).map { verdict in
                 let manifest = verdict.manifest ?? verdict.claimed
-                return .init(name: fileName(verdict.path), sequence: manifest?.sequence, status: manifest?.status ?? "unreadable",
+                return .init(name: fileName(verdict.path), sequence: manifest?.sequence,
+                             status: verdict.manifest.map { knownStatus($0.status) } ?? (manifest == nil ? "unreadable" : "not verified"),
                              sha256: verdict.sha256, problems: verdict.problems)
             } + unplaced.map { .init(name: fileName($0.path), sequence: nil, status: "unreadable", sha256: $0.sha256, problems: $0.problems) },
             backupRetention: request.backupRetention, command: request.command)
@@ -102,38 +111,49 @@ public enum ReportBuilder {
             var libraryOrder: [String?] = []
             var methods: [String] = []
             var last: ManifestPolicy?
+            // Kept counts and the schedule's evidence come from the last completed run (a library it does
+            // not list had nothing kept or due there); until one is seen, from the latest run of any status.
+            var completedPolicy: ManifestPolicy?
             for manifest in manifests {
                 guard let policy = manifest.policies.first(where: { $0.name == name }) else { continue }
                 last = policy
+                let completed = manifest.status == RunStatus.completed.rawValue
                 if let night = index[day(of: manifest)] { perNight[night] += policy.rows }
                 rows += policy.rows
                 for reason in KeptReason.allCases { keptMost[reason.rawValue] = max(keptMost[reason.rawValue] ?? 0, policy.counts[reason]) }
                 for method in [policy.action] + [policy.maintenance?.method].compactMap({ $0 }) where !methods.contains(method) {
                     methods.append(method)
                 }
-                for library in policy.libraries {
-                    if libraries[library.library] == nil {
-                        libraryOrder.append(library.library)
-                        libraries[library.library] = .init(library: library.library, rows: 0, kept: [:], keptMost: [:], retain: "",
-                                                           lastCutoff: "", stillDue: nil, oldestDueDays: nil)
-                    }
-                    var summary = libraries[library.library]!
-                    summary.rows += library.counts.rows
-                    for reason in KeptReason.allCases {
-                        summary.kept[reason.rawValue] = library.counts[reason]
-                        summary.keptMost[reason.rawValue] = max(summary.keptMost[reason.rawValue] ?? 0, library.counts[reason])
-                    }
-                    summary.retain = library.period.retain
-                    summary.lastCutoff = library.period.cutoff
-                    // The schedule's evidence is the last completed run's count.
-                    if manifest.status == "completed" {
-                        summary.stillDue = library.remaining.stillDue
-                        summary.oldestDueDays = library.remaining.oldestDueDays
-                    }
-                    libraries[library.library] = summary
+                for library in policy.libraries where libraries[library.library] == nil {
+                    libraryOrder.append(library.library)
+                    libraries[library.library] = .init(library: library.library, rows: 0, kept: [:], keptMost: [:], retain: "",
+                                                       lastCutoff: "", stillDue: nil, oldestDueDays: nil)
                 }
+                let takesKept = completed || completedPolicy == nil
+                for key in libraryOrder {
+                    var summary = libraries[key]!
+                    let entry = policy.libraries.first { $0.library == key }
+                    if let entry {
+                        summary.rows += entry.counts.rows
+                        summary.retain = entry.period.retain
+                        summary.lastCutoff = entry.period.cutoff
+                        for reason in KeptReason.allCases {
+                            summary.keptMost[reason.rawValue] = max(summary.keptMost[reason.rawValue] ?? 0, entry.counts[reason])
+                        }
+                    }
+                    if takesKept {
+                        for reason in KeptReason.allCases { summary.kept[reason.rawValue] = entry?.counts[reason] ?? 0 }
+                    }
+                    if completed {
+                        let counted = policy.remaining.stillDue != nil
+                        summary.stillDue = entry?.remaining.stillDue ?? (counted ? 0 : nil)
+                        summary.oldestDueDays = entry?.remaining.oldestDueDays
+                    }
+                    libraries[key] = summary
+                }
+                if completed { completedPolicy = policy }
             }
-            let lastKept = last?.counts ?? Counts()
+            let lastKept = (completedPolicy ?? last)?.counts ?? Counts()
             return .init(name: name, action: last?.action ?? "", table: last?.table ?? "", perNight: perNight, rows: rows,
                          kept: Dictionary(uniqueKeysWithValues: KeptReason.allCases.map { ($0.rawValue, lastKept[$0]) }),
                          keptMost: keptMost, libraries: libraryOrder.compactMap { libraries[$0] }, methods: methods)
@@ -172,7 +192,8 @@ public enum ReportBuilder {
                    to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS placed_at, released_by,
                    to_char(released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS released_at
             FROM retention.holds
-            WHERE placed_at < $2::date + 1 AND (released_at IS NULL OR released_at >= $1::date)
+            WHERE placed_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'
+              AND (released_at IS NULL OR released_at >= $1::date::timestamp AT TIME ZONE 'UTC')
             ORDER BY placed_at, id
             """, [since, until]).rows.map { row in
             var scope: [String] = []
@@ -188,6 +209,12 @@ public enum ReportBuilder {
         }
     }
 
+    /// A run status as the report shows it: one of the statuses runs have, else `unknown` (a payload,
+    /// even a signed one, is not trusted to put words of its own into the page's markup).
+    static func knownStatus(_ status: String) -> String {
+        RunStatus(rawValue: status).map(\.rawValue) ?? "unknown"
+    }
+
     /// The UTC day a run started on: the first ten characters of `started_at`.
     static func day(of manifest: Manifest) -> String { String(manifest.startedAt.prefix(10)) }
 
@@ -196,10 +223,7 @@ public enum ReportBuilder {
     /// Every day from `since` to `until`, as `YYYY-MM-DD`.
     static func dates(from since: String, to until: String) -> [String] {
         guard var date = ReportRequest.day(since), let end = ReportRequest.day(until) else { return [] }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
+        let formatter = ReportRequest.utcDays
         var days: [String] = []
         while date <= end {
             days.append(formatter.string(from: date))

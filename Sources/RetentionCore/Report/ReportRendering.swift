@@ -11,18 +11,42 @@ public enum ReportRendering {
     public static func json(_ report: ComplianceReport) -> String { JSONOutput.text(report) }
 
     public static func html(_ report: ComplianceReport) throws -> String {
+        MustacheContentTypes.register(Escaping(), named: Escaping.name)
         let template = try MustacheTemplate(string: String(decoding: PackageResources.report_mustache, as: UTF8.self))
         return template.render(Page(report))
     }
 
-    /// Text with its bidirectional formatting characters shown as `[U+202E]`: a right-to-left override in
-    /// a hold reason must not make the words around it read backwards, and the reader should see it is there.
-    static func showingBidiControls(_ text: String) -> String {
-        String(text.unicodeScalars.map { scalar -> String in
-            let bidi = (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
-                || scalar.value == 0x200E || scalar.value == 0x200F || scalar.value == 0x061C
-            return bidi ? String(format: "[U+%04X]", scalar.value) : String(scalar)
-        }.joined())
+    /// The page's escaping, applied by the template to every value (its `CONTENT_TYPE` pragma).
+    ///
+    /// Per Unicode scalar, not per character: swift-mustache's own HTML escaping looks characters up
+    /// whole, so a quote followed by a combining mark would pass. Bidirectional formatting and other
+    /// control characters are shown as `[U+202E]`: a right-to-left override in a hold reason must
+    /// not make the words around it read backwards, and the reader should see it is there.
+    struct Escaping: MustacheContentType {
+        static let name = "RETENTION_HTML"
+
+        func escapeText(_ text: String) -> String {
+            var out = ""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "<": out += "&lt;"
+                case ">": out += "&gt;"
+                case "&": out += "&amp;"
+                case "\"": out += "&quot;"
+                case "'": out += "&#39;"
+                case "\n", "\t": out.unicodeScalars.append(scalar)
+                default:
+                    let bidi = (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+                        || [0x200E, 0x200F, 0x061C].contains(scalar.value)
+                    if bidi || scalar.isControlCharacter {
+                        out += String(format: "[U+%04X]", scalar.value)
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
+                }
+            }
+            return out
+        }
     }
 
     /// Writes the report whole or not at all (temporary file, fsync, rename); a folder that cannot take it is 78.
@@ -68,15 +92,7 @@ public enum ReportRendering {
                 changes.append(RegisterRow(row))
             }
             self.changes = changes
-            holds = (report.holds ?? []).map { hold in
-                var shown = hold
-                shown.reference = showingBidiControls(hold.reference)
-                shown.reason = showingBidiControls(hold.reason)
-                shown.placedBy = showingBidiControls(hold.placedBy)
-                shown.releasedBy = hold.releasedBy.map(showingBidiControls)
-                shown.scope = showingBidiControls(hold.scope)
-                return shown
-            }
+            holds = report.holds ?? []
             holdsRead = report.holds != nil
             keptByHold = report.policies.map { policy in
                 let hold = KeptReason.hold.rawValue
@@ -153,11 +169,11 @@ public enum ReportRendering {
                 let top = max(library.keptMost.values.max() ?? 0, 1)
                 let evidence: String
                 switch library.stillDue {
-                case nil: evidence = "not counted (no completed run of this version in the period)"
+                case nil: evidence = "not counted (no completed run in the period counted it)"
                 case 0?: evidence = "nothing older than the period remains except kept rows"
                 case let due?: evidence = "\(TextTable.grouped(due)) rows past the period remained after the last completed run"
                 }
-                return Library(policyName: policy.name, name: library.library.map(showingBidiControls) ?? "all libraries", rows: TextTable.grouped(library.rows), retain: library.retain,
+                return Library(policyName: policy.name, name: library.library ?? "all libraries", rows: TextTable.grouped(library.rows), retain: library.retain,
                                lastCutoff: library.lastCutoff, stillDue: library.stillDue.map(TextTable.grouped) ?? "not counted",
                                oldestDueDays: library.oldestDueDays.map { "\($0) days" } ?? "none", evidence: evidence,
                                kept: KeptReason.allCases.map { reason in
@@ -181,7 +197,7 @@ public enum ReportRendering {
             periods = row.periods.joined(separator: "; ")
             since = row.since
             sequence = "\(row.sinceSequence)"
-            description = row.description.map(showingBidiControls)
+            description = row.description
         }
     }
 

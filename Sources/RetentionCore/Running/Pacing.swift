@@ -3,15 +3,19 @@ import Logging
 import Synchronization
 
 /// Holds every session of a run before its next batch while a streaming replica lags too far
-/// behind (`--max-replica-lag`) or the run writes WAL faster than allowed (`--max-wal-rate`).
+/// behind (`--max-replica-lag`) or the server writes WAL faster than allowed (`--max-wal-rate`).
 ///
 /// The replica's lag is the largest `replay_lag` of `pg_stat_replication` among standbys that have
 /// not replayed all WAL yet (a caught-up standby shows its last measured lag for a while). Past the
-/// limit the sessions wait, checking twice a second, until it is under half the limit; the run's
-/// deadline and stop signals still end the wait. One log line per pause, not per session.
+/// limit every session waits, checking twice a second, until it is under half the limit; the run's
+/// deadline and stop signals still end the wait. One log line when a pause begins and one when it
+/// ends, not one per session. The WAL rate is the server's (all of its WAL, not only the run's),
+/// measured from `pg_current_wal_lsn()` with a one-second burst allowance, so time spent waiting
+/// for a replica earns no credit. Paused time counts once however many sessions wait.
 public final class Pacing: Sendable {
+    /// The largest replay lag allowed, in seconds.
     public let maxReplicaLag: Double?
-    /// Bytes per second.
+    /// The WAL the server may write, in bytes per second.
     public let maxWALRate: Double?
 
     private struct State {
@@ -19,7 +23,11 @@ public final class Pacing: Sendable {
         var pauseBegan: ContinuousClock.Instant?
         var pauses = 0
         var paused: Duration = .zero
-        var walStart: (lsn: Int64, at: ContinuousClock.Instant)?
+        /// The WAL allowance: bytes that may still be written, and when and at which LSN it was last updated.
+        var walBudget = 0.0
+        var walSeen: (lsn: Int64, at: ContinuousClock.Instant)?
+        /// Every session waits until then for the WAL rate; the span is counted in `paused` once.
+        var walResume: ContinuousClock.Instant?
     }
     private let state = Mutex(State())
     private let clock = ContinuousClock()
@@ -29,55 +37,66 @@ public final class Pacing: Sendable {
         self.maxWALRate = maxWALRateMBPerSecond.map { Double($0) * 1_048_576 }
     }
 
-    /// How many times the run waited for a replica, and how long all waits took.
+    /// How many times the run waited for a replica.
     public var pauses: Int { state.withLock { $0.pauses } }
+    /// How long the run waited in all, for replicas and the WAL rate, in milliseconds.
     public var pausedMilliseconds: Int64 { state.withLock { milliseconds($0.paused) } }
 
     /// Refuses (77) a role that cannot read the replicas' lag before the first batch: without
     /// pg_monitor, `pg_stat_replication` shows no lag and the run would never wait.
     public func requirePrivileges(on connection: Connection) throws {
         guard maxReplicaLag != nil else { return }
-        let allowed = try connection.query("""
-            SELECT pg_has_role(current_user, 'pg_monitor', 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')
+        let row = try connection.query("""
+            SELECT current_user::text AS name,
+                   pg_has_role(current_user, 'pg_monitor', 'USAGE') OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')
                    OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS allowed
-            """).single().bool("allowed")
-        if !allowed {
-            throw UsageError("--max-replica-lag needs the role to read pg_stat_replication: GRANT pg_monitor TO \(visible(try connection.query("SELECT current_user AS name").single().string("name")))",
+            """).single()
+        if !(try row.bool("allowed")) {
+            throw UsageError("--max-replica-lag needs the role to read pg_stat_replication: GRANT pg_monitor TO \(visible(try row.string("name")))",
                              exitCode: .noPermission)
         }
     }
 
     /// Waits until the next batch may go; returns how the walk must end instead (deadline or signal), or nil.
     func wait(on connection: Connection, options: RunOptions, deadline: ContinuousClock.Instant?, logger: Logger) throws -> Runner.WalkEnd? {
+        func interrupted() -> Runner.WalkEnd? {
+            if let signal = options.stopRequested?() { return .signal(signal) }
+            if let deadline, clock.now >= deadline { return .deadline }
+            return nil
+        }
         if let limit = maxReplicaLag {
             var lag = try replicaLag(on: connection)
-            if lag > limit {
+            // Another session's pause holds this one too, until the lag is under half the limit.
+            if lag > limit || state.withLock({ $0.pausing }) {
                 begin(lag: lag, limit: limit, logger: logger)
+                defer { end(logger: logger) }
                 while lag > limit / 2 {
-                    if let signal = options.stopRequested?() { return .signal(signal) }
-                    if let deadline, clock.now >= deadline { return .deadline }
+                    if let end = interrupted() { return end }
                     Thread.sleep(forTimeInterval: 0.5)
                     lag = try replicaLag(on: connection)
                 }
-                end(logger: logger)
             }
         }
         if let rate = maxWALRate {
-            while true {
-                let lsn = try connection.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::int8 AS lsn").single().int64("lsn")
-                let now = clock.now
-                let start = state.withLock { state in
-                    if state.walStart == nil { state.walStart = (lsn, now) }
-                    return state.walStart!
+            let lsn = try connection.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::int8 AS lsn").single().int64("lsn")
+            let now = clock.now
+            let resume = state.withLock { state -> ContinuousClock.Instant? in
+                if let seen = state.walSeen {
+                    let earned = rate * Double(milliseconds(now - seen.at)) / 1000
+                    state.walBudget = min(state.walBudget + earned, rate) - Double(max(lsn - seen.lsn, 0))
                 }
-                // Ahead of the allowed rate: wait until the WAL written so far is within it.
-                let ahead = Double(lsn - start.lsn) / rate - Double(milliseconds(now - start.at)) / 1000
-                guard ahead > 0.01 else { break }
-                if let signal = options.stopRequested?() { return .signal(signal) }
-                if let deadline, now >= deadline { return .deadline }
-                let nap = min(ahead, 0.5)
-                Thread.sleep(forTimeInterval: nap)
-                state.withLock { $0.paused += .milliseconds(Int64(nap * 1000)) }
+                state.walSeen = (lsn, now)
+                guard state.walBudget < 0 else { return state.walResume }
+                let until = now + .milliseconds(Int64(-state.walBudget / rate * 1000))
+                // The span past any wait already counted.
+                let from = max(state.walResume ?? now, now)
+                if until > from { state.paused += until - from }
+                state.walResume = max(until, state.walResume ?? until)
+                return state.walResume
+            }
+            while let resume, clock.now < resume {
+                if let end = interrupted() { return end }
+                Thread.sleep(forTimeInterval: min(0.5, Double(milliseconds(resume - clock.now)) / 1000))
             }
         }
         return nil

@@ -17,8 +17,7 @@ extension Runner {
         let name = resolved.policy.name
         if let progress = options.progress {
             // Only a person watching pays for this count; a cron run goes straight to work.
-            let count = sql.countQuery(cutoffs: outcome.cutoffs, holds: try HoldShape.current(for: resolved, on: connection))
-            let due = try connection.query(count).decode(LibraryCounts.self).reduce(Int64(0)) { $0 + $1.counts.rows }
+            let due = try LibraryCounts.count(resolved, cutoffs: outcome.cutoffs, on: connection).reduce(Int64(0)) { $0 + $1.counts.rows }
             progress.started(policy: name, due: due)
         }
         let state = WalkState(outcome: outcome)

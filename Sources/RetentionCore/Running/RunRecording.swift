@@ -60,25 +60,39 @@ extension Runner {
         }
     }
 
-    /// Counts, after a completed run's last batch, what is still due under the run's own cutoffs (the
-    /// plan's query, in one snapshot) and records it per policy and library for the manifest.
-    func recordRemaining(_ policies: [ResolvedPolicy], summary: inout RunSummary) throws {
-        var remaining: [(String, LibraryCounts)] = []
-        try connection.transaction(readOnly: true) {
-            for (index, resolved) in policies.enumerated() {
-                let sql = PurgeSQL(resolved).countQuery(cutoffs: summary.policies[index].cutoffs,
-                                                        holds: try HoldShape.current(for: resolved, on: connection))
-                let counts = try connection.query(sql).decode(LibraryCounts.self)
-                summary.policies[index].stillDue = counts.reduce(0) { $0 + $1.counts.rows }
-                remaining += counts.map { (resolved.policy.name, $0) }
+    /// Counts, after a run's last batch when every policy was purged to its end, what is still due under
+    /// the run's own cutoffs (the plan's query, in one snapshot) and records it per policy and library.
+    ///
+    /// The purge is done by then: a count that fails (a timeout, a lost connection) is logged and leaves
+    /// the run "not counted" rather than failing it.
+    func recordRemaining(_ policies: [ResolvedPolicy], summary: inout RunSummary) {
+        do {
+            // Counting a large table may take longer than a batch may take.
+            try connection.query("SELECT set_config('statement_timeout', '0', false)")
+            defer { _ = try? connection.query("SELECT set_config('statement_timeout', $1, false)", [statementTimeout]) }
+            var counted: [[LibraryCounts]] = []
+            try connection.transaction(readOnly: true) {
+                counted = try zip(policies, summary.policies).map { try LibraryCounts.count($0, cutoffs: $1.cutoffs, on: connection) }
             }
+            try record(counted, of: policies, runID: summary.runID)
+            for index in policies.indices {
+                summary.policies[index].stillDue = counted[index].reduce(0) { $0 + $1.counts.rows }
+            }
+        } catch {
+            logger.warning("could not count the rows still due after the run; its manifest says not counted",
+                           metadata: ["run.id": "\(summary.runID)"])
         }
+    }
+
+    /// Writes the counts to `retention.run_remaining`, in one transaction.
+    private func record(_ counted: [[LibraryCounts]], of policies: [ResolvedPolicy], runID: Int64) throws {
+        let remaining = zip(policies, counted).flatMap { resolved, counts in counts.map { (resolved.policy.name, $0) } }
         try connection.transaction {
             for (policy, counts) in remaining {
                 try connection.query("""
                     INSERT INTO retention.run_remaining (run_id, policy, library, still_due, oldest_due_days)
                     VALUES ($1::int8, $2, $3, $4::int8, $5::int8)
-                    """, [String(summary.runID), policy, counts.library, String(counts.counts.rows),
+                    """, [String(runID), policy, counts.library, String(counts.counts.rows),
                           counts.oldestDueDays.map(String.init)])
             }
             // A policy with no row left to count still gets one, so "counted: none due" differs from "not counted".
@@ -87,7 +101,7 @@ extension Runner {
                 SELECT $1::int8, p.policy, NULL, 0, NULL FROM retention.run_policies p
                 WHERE p.run_id = $1::int8 AND p.library IS NULL
                   AND NOT EXISTS (SELECT FROM retention.run_remaining r WHERE r.run_id = $1::int8 AND r.policy = p.policy)
-                """, [String(summary.runID)])
+                """, [String(runID)])
         }
     }
 

@@ -35,7 +35,7 @@ public final class Runner {
         var summary = try start(policies, options: options)
         do {
             try purge(policies, into: &summary, options: options)
-            if summary.status == .completed { try recordRemaining(policies, summary: &summary) }
+            if summary.status == .completed { recordRemaining(policies, summary: &summary) }
             if summary.status != .interrupted, let signal = try maintain(policies, summary: summary, options: options, erasure: erasure) {
                 summary.status = .interrupted
                 summary.signal = signal

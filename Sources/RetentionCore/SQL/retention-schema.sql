@@ -108,7 +108,10 @@ CREATE TABLE IF NOT EXISTS retention.run_remaining (
     policy          text NOT NULL,
     library         text,
     still_due       bigint NOT NULL,
-    oldest_due_days bigint,
-    UNIQUE NULLS NOT DISTINCT (run_id, policy, library)
+    oldest_due_days bigint
 );
+-- One row per policy and library of a run (NULL library: a policy without libraries, or rows
+-- whose library is NULL); an index, not UNIQUE NULLS NOT DISTINCT, which PostgreSQL 14 lacks.
+CREATE UNIQUE INDEX IF NOT EXISTS run_remaining_key
+    ON retention.run_remaining (run_id, policy, (library IS NULL), coalesce(library, ''));
 INSERT INTO retention.schema_version (version) VALUES (4) ON CONFLICT DO NOTHING;

@@ -50,9 +50,7 @@ struct Report: ParsableCommand {
             throw ValidationError(error.description)
         }
         if let since, let until, since > until { throw ValidationError("--since \(since) is after --until \(until)") }
-        if database.conninfo != nil && !ledger {
-            throw ValidationError("--db is the connection for --ledger; to read the ledger: retention report --ledger [--db CONNINFO] ...")
-        }
+        try database.requireLedger(ledger, usage: "retention report --ledger [--db CONNINFO] ...")
         if let backupRetention, backupRetention.unicodeScalars.contains(where: \.isControlCharacter) {
             throw ValidationError("--backup-retention holds a control character")
         }
@@ -61,10 +59,7 @@ struct Report: ParsableCommand {
     func run() throws {
         let (settings, logger) = try global.begin(folder, key, policyFolder, database)
         try perform(logger) {
-            guard let manifests = settings.manifests else {
-                throw UsageError("no manifest folder: give --manifests DIR, RETENTION_MANIFESTS or manifests in the config file",
-                                 exitCode: .config)
-            }
+            guard let manifests = settings.manifests else { throw ManifestSettings.noFolder }
             // Descriptions are a courtesy of the register: a policy folder that cannot be read only loses them.
             var policies: [Policy] = []
             do { policies = try PolicyLoader.load(directory: settings.policies) } catch {

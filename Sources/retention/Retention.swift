@@ -43,6 +43,15 @@ extension RetentionCommand {
     }
 }
 
+extension ArgumentHelp {
+    /// Help for an option that is also a setting: its discussion names the setting's environment
+    /// variable and config file key (from `SettingKey`), then `more`.
+    static func setting(_ key: SettingKey, _ abstract: String, more: String = "", valueName: String? = nil) -> ArgumentHelp {
+        ArgumentHelp(abstract, discussion: "Also: \(key.environmentName), `\(key.rawValue)` in the config file\(more).",
+                     valueName: valueName)
+    }
+}
+
 /// Option groups whose options are also settings of the config file and the environment.
 protocol SettingOptions: ParsableArguments {
     /// The options given on the command line, by setting.
@@ -51,13 +60,18 @@ protocol SettingOptions: ParsableArguments {
 
 /// The database to connect to.
 struct ConnectionOptions: SettingOptions {
-    @Option(name: .customLong("db"), help: ArgumentHelp(
+    @Option(name: .customLong("db"), help: .setting(.db,
         "libpq conninfo string or postgresql:// URI.",
-        discussion: "Also: RETENTION_DB, `db` in the config file. Default: libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGSERVICE, PGPASSFILE, ...).",
+        more: ". Default: libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGSERVICE, PGPASSFILE, ...)",
         valueName: "conninfo"))
     var conninfo: String?
 
     var given: [SettingKey: String] { [.db: conninfo].compactMapValues { $0 } }
+
+    /// On a command whose only use of the database is its `--ledger` flag, `--db` without the flag is a mistake.
+    func requireLedger(_ ledger: Bool, usage: String) throws {
+        if conninfo != nil && !ledger { throw ValidationError("--db is the connection for --ledger; to use the ledger: \(usage)") }
+    }
 }
 
 /// Spellings of earlier versions that now mean something else, refused with the new one.
@@ -83,8 +97,7 @@ enum RenamedOptions {
 
 /// The manifest folder.
 struct ManifestFolderOptions: SettingOptions {
-    @Option(help: ArgumentHelp("Folder of the signed manifests.",
-                               discussion: "Also: RETENTION_MANIFESTS, `manifests` in the config file.", valueName: "dir"))
+    @Option(help: .setting(.manifests, "Folder of the signed manifests.", valueName: "dir"))
     var manifests: String?
 
     var given: [SettingKey: String] { [.manifests: manifests].compactMapValues { $0 } }
@@ -94,8 +107,7 @@ struct ManifestFolderOptions: SettingOptions {
 struct SigningOptions: SettingOptions {
     @OptionGroup var folder: ManifestFolderOptions
 
-    @Option(help: ArgumentHelp("Ed25519 private key (PKCS#8 PEM, mode 0600) that signs manifests.",
-                               discussion: "Also: RETENTION_SIGNING_KEY, `signing_key` in the config file.", valueName: "file"))
+    @Option(help: .setting(.signingKey, "Ed25519 private key (PKCS#8 PEM, mode 0600) that signs manifests.", valueName: "file"))
     var signingKey: String?
 
     var given: [SettingKey: String] { folder.given.merging([.signingKey: signingKey].compactMapValues { $0 }) { $1 } }
@@ -103,8 +115,7 @@ struct SigningOptions: SettingOptions {
 
 /// The public key that verifies manifests.
 struct PublicKeyOptions: SettingOptions {
-    @Option(help: ArgumentHelp("Ed25519 public key (SPKI PEM) that verifies manifests.",
-                               discussion: "Also: RETENTION_PUBLIC_KEY, `public_key` in the config file.", valueName: "file"))
+    @Option(help: .setting(.publicKey, "Ed25519 public key (SPKI PEM) that verifies manifests.", valueName: "file"))
     var publicKey: String?
 
     var given: [SettingKey: String] { [.publicKey: publicKey].compactMapValues { $0 } }
@@ -112,9 +123,8 @@ struct PublicKeyOptions: SettingOptions {
 
 /// The policy folder, for the commands that read policies.
 struct PolicyOptions: SettingOptions {
-    @Option(help: ArgumentHelp("Folder of policy files (default: policies).",
-                               discussion: "Also: RETENTION_POLICIES, `policies` in the config file (relative to the file's folder).",
-                               valueName: "dir"))
+    @Option(help: .setting(.policies, "Folder of policy files (default: policies).", more: " (relative to the file's folder)",
+                                   valueName: "dir"))
     var policies: String?
 
     var given: [SettingKey: String] { [.policies: policies].compactMapValues { $0 } }
@@ -122,38 +132,32 @@ struct PolicyOptions: SettingOptions {
 
 /// How `run` sizes, spreads, bounds and times its batches.
 struct BatchOptions: SettingOptions {
-    @Option(help: ArgumentHelp("How many rows (keys) each batch spans; it purges the due ones among them "
-                               + "(default: sized so each batch takes about 100 ms).",
-                               discussion: "Also: RETENTION_BATCH_SIZE, `batch_size` in the config file."))
+    @Option(help: .setting(.batchSize, "How many rows (keys) each batch spans; it purges the due ones among them "
+                                   + "(default: sized so each batch takes about 100 ms)."))
     var batchSize: Int?
 
-    @Option(help: ArgumentHelp("How many sessions purge a table at once, each in its own part of the key space (default: 2).",
-                               discussion: "Also: RETENTION_JOBS, `jobs` in the config file."))
+    @Option(help: .setting(.jobs, "How many sessions purge a table at once, each in its own part of the key space (default: 2)."))
     var jobs: Int?
 
-    @Option(help: ArgumentHelp("Stop cleanly after the batch that passes this duration, like 30m, 2h or 90s.",
-                               discussion: "Also: RETENTION_MAX_RUNTIME, `max_runtime` in the config file."))
+    @Option(help: .setting(.maxRuntime, "Stop cleanly after the batch that passes this duration, like 30m, 2h or 90s."))
     var maxRuntime: String?
 
-    @Option(help: ArgumentHelp("How long a batch waits for a row lock before it is tried again, like 5s, 500ms or 2min (default: 5s).",
-                               discussion: "Also: RETENTION_LOCK_TIMEOUT, `lock_timeout` in the config file."))
+    @Option(help: .setting(.lockTimeout, "How long a batch waits for a row lock before it is tried again, like 5s, 500ms or 2min (default: 5s)."))
     var lockTimeout: String?
 
-    @Option(help: ArgumentHelp("How long one batch statement may take before it is tried again, like 5s, 500ms or 2min (default: 60s).",
-                               discussion: "Also: RETENTION_STATEMENT_TIMEOUT, `statement_timeout` in the config file."))
+    @Option(help: .setting(.statementTimeout, "How long one batch statement may take before it is tried again, like 5s, 500ms or 2min (default: 60s)."))
     var statementTimeout: String?
 
-    @Option(help: ArgumentHelp("Write a node_exporter textfile-collector file with the run's outcome at its end, whatever the status.",
-                               discussion: "Also: RETENTION_METRICS_FILE, `metrics_file` in the config file.", valueName: "file"))
+    @Option(help: .setting(.metricsFile, "Write a node_exporter textfile-collector file with the run's outcome at its end, whatever the status.",
+                                   valueName: "file"))
     var metricsFile: String?
 
-    @Option(help: ArgumentHelp("Before each batch, wait while a streaming replica's replay lag is above this, like 30s, until it is under half.",
-                               discussion: "Also: RETENTION_MAX_REPLICA_LAG, `max_replica_lag` in the config file. Needs pg_monitor.",
-                               valueName: "duration"))
+    @Option(help: .setting(.maxReplicaLag, "Before each batch, wait while a streaming replica's replay lag is above this, like 30s, until it is under half.",
+                                   more: ". Needs pg_monitor", valueName: "duration"))
     var maxReplicaLag: String?
 
-    @Option(help: ArgumentHelp("Hold batches while the server writes more than this many MB of WAL per second (all of its WAL), for servers whose WAL archiving is the bottleneck.",
-                               discussion: "Also: RETENTION_MAX_WAL_RATE, `max_wal_rate` in the config file.", valueName: "MB/s"))
+    @Option(help: .setting(.maxWALRate, "Hold batches while the server writes more than this many MB of WAL per second (all of its WAL), for servers whose WAL archiving is the bottleneck.",
+                                   valueName: "MB/s"))
     var maxWalRate: Int?
 
     var given: [SettingKey: String] {
@@ -170,12 +174,10 @@ struct GlobalOptions: ParsableArguments {
                                valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Log format on stderr: text or json (default: json when stderr is not a terminal).",
-                               discussion: "Also: RETENTION_LOG_FORMAT, `log_format` in the config file."))
+    @Option(help: .setting(.logFormat, "Log format on stderr: text or json (default: json when stderr is not a terminal)."))
     var logFormat: LogFormat?
 
-    @Option(help: ArgumentHelp("Lowest log level (default: info).",
-                               discussion: "Also: RETENTION_LOG_LEVEL, `log_level` in the config file."))
+    @Option(help: .setting(.logLevel, "Lowest log level (default: info)."))
     var logLevel: Logger.Level?
 
     @Flag(help: "Warnings and errors only (for cron).")

@@ -21,6 +21,13 @@ import Testing
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
             #expect(!result.stderr.isEmpty)
         }
+        // --db on a command that uses the database only with --ledger, without the flag.
+        for arguments in [["verify", "--db", "dbname=\(db.name)", db.manifestFolder],
+                          ["report", "--db", "dbname=\(db.name)", "--out", db.files.appendingPathComponent("r.html").path]] {
+            let result = try db.retention(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("--db is the connection for --ledger; to use the ledger: retention \(arguments[0]) --ledger"))
+        }
         #expect(try db.fingerprint() == before)
     }
 

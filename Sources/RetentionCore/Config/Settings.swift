@@ -147,18 +147,24 @@ public struct Settings: Sendable {
 
     public func string(_ key: SettingKey) -> String? { setting(key)?.value }
 
+    /// The value of a setting that has a default (`SettingKey.fallback`), so always one.
+    private func defaulted(_ key: SettingKey) -> String {
+        guard let value = string(key) else { preconditionFailure("setting \(key.rawValue) has no default") }
+        return value
+    }
+
     public var db: String? { string(.db) }
-    public var policies: String { string(.policies) ?? "policies" }
+    public var policies: String { defaulted(.policies) }
     public var manifests: String? { string(.manifests) }
     public var signingKey: String? { string(.signingKey) }
     public var publicKey: String? { string(.publicKey) }
     public var logFormat: String? { string(.logFormat) }
-    public var logLevel: String { string(.logLevel) ?? "info" }
+    public var logLevel: String { defaulted(.logLevel) }
     public var batchSize: Int? { string(.batchSize).flatMap { Int($0) } }
-    public var jobs: Int { string(.jobs).flatMap { Int($0) } ?? RunOptions.defaultJobs }
+    public var jobs: Int { Int(defaulted(.jobs)) ?? RunOptions.defaultJobs }
     public var maxRuntime: Double? { string(.maxRuntime).flatMap(DurationText.seconds) }
-    public var lockTimeout: String { string(.lockTimeout) ?? "5s" }
-    public var statementTimeout: String { string(.statementTimeout) ?? "60s" }
+    public var lockTimeout: String { defaulted(.lockTimeout) }
+    public var statementTimeout: String { defaulted(.statementTimeout) }
     public var metricsFile: String? { string(.metricsFile) }
     public var maxReplicaLag: Double? { string(.maxReplicaLag).flatMap(DurationText.seconds) }
     public var maxWALRate: Int? { string(.maxWALRate).flatMap { Int($0) } }

@@ -17,13 +17,17 @@ public struct ManifestSettings: Sendable {
 
     /// Loads the key and proves the folder can take the manifest of a run of `policies` (the run's
     /// preflight): throws 78 or 77 before anything changes.
+    /// No manifest folder was given anywhere (78).
+    public static let noFolder = UsageError("no manifest folder: give --manifests DIR, RETENTION_MANIFESTS or manifests in the config file",
+                                            exitCode: .config)
+
     public init(directory: String?, signingKeyPath: String?, policies: [Policy] = []) throws {
         guard let signingKeyPath, !signingKeyPath.isEmpty else {
             throw UsageError("no signing key: give --signing-key FILE, RETENTION_SIGNING_KEY or signing_key in the config file "
                              + "(make one with `retention keygen --out DIR`)", exitCode: .config)
         }
         guard let directory, !directory.isEmpty else {
-            throw UsageError("no manifest folder: give --manifests DIR, RETENTION_MANIFESTS or manifests in the config file", exitCode: .config)
+            throw Self.noFolder
         }
         signingKey = try SigningKeys.loadPrivateKey(path: signingKeyPath)
         self.directory = directory

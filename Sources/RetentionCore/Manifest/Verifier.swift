@@ -80,9 +80,10 @@ public enum Verifier {
         return report
     }
 
-    /// Adds a problem for each day from the first manifest's to `through` (UTC days) on which no run
-    /// started; only a manifest whose signature verified shows a run.
-    public static func expectDaily(_ report: inout VerificationReport, through: String) {
+    /// Adds a problem for each day from the first manifest's to the day before `now` (UTC days; today's
+    /// run may not have happened yet) on which no run started; only a verified manifest shows a run.
+    public static func expectDaily(_ report: inout VerificationReport, now: Date = Date()) {
+        let through = ReportRequest.utcDays.string(from: now - 86_400)
         let days = Set(report.files.compactMap { $0.manifest.map(ReportBuilder.day(of:)) })
         guard let first = days.min() else { return }
         let last = max(days.max() ?? first, through)

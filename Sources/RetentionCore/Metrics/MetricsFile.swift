@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Prometheus
 
 /// A run's outcome as a node_exporter textfile-collector file (Prometheus text format, written by
@@ -26,21 +27,22 @@ public enum MetricsFile {
         }
     }
 
-    /// Writes the file: temporary file, fsync, rename, so node_exporter never reads half of one.
-    public static func write(_ facts: RunFacts, to path: String) throws {
+    /// Writes the file: temporary file, fsync, rename, so node_exporter never reads half of one. A file
+    /// that cannot be written is logged: the run's own outcome stands.
+    public static func write(_ facts: RunFacts, to path: String, logger: Logger) {
         let text = render(facts, previousSuccess: previousSuccess(in: path))
         do {
             try ManifestStore.writeAtomically(Data(text.utf8), to: path, mode: 0o644)
-        } catch let error as RetentionError {
-            throw UsageError("cannot write the metrics file: \(error.description)", exitCode: .config)
+        } catch {
+            logger.error("cannot write the metrics file: \(String(describing: error))")
         }
     }
 
     /// Writes the file for a run refused before it began (no database, no lock... but not another run
     /// holding the lock): status `failed`, so that an alert on failed runs fires the same morning.
-    public static func writeRefusal(to path: String, at now: Date = Date()) throws {
+    public static func writeRefusal(to path: String, logger: Logger) {
         let refused = RunSummary(runID: 0, status: .failed, startedAt: "", policies: [])
-        try write(RunFacts(summary: refused, finished: now, seconds: 0, batchSecondsMax: [:], replicaLagPauses: 0), to: path)
+        write(RunFacts(summary: refused, finished: Date(), seconds: 0, batchSecondsMax: [:], replicaLagPauses: 0), to: path, logger: logger)
     }
 
     /// The text of the file; `previousSuccess` is kept when this run did not succeed.

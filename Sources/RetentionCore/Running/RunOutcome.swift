@@ -46,8 +46,6 @@ public struct RunSummary: Sendable {
     public var manifestError: (any RetentionError)?
     /// The signal that interrupted the run (status `interrupted`).
     public var signal: Int32?
-    /// How many times a session waited for a lagging replica (`--max-replica-lag`).
-    public var replicaLagPauses = 0
 }
 
 /// The run failed after it started purging; every committed batch is in the ledger (exit 1).

@@ -41,10 +41,8 @@ public final class Runner {
                 summary.signal = signal
                 logger.notice("interrupted by signal \(signal) during table maintenance; the purge is complete and recorded")
             }
-            summary.replicaLagPauses = options.pacing?.pauses ?? 0
             summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil, pacing: options.pacing)
         } catch let error as RetentionError {
-            summary.replicaLagPauses = options.pacing?.pauses ?? 0
             recordFailure(error, of: &summary, store: store, pacing: options.pacing)
             throw PurgeFailed(summary: summary, cause: error)
         }

@@ -21,6 +21,20 @@ import Testing
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
             #expect(!result.stderr.isEmpty)
         }
+        // The report's and the pacing's own values.
+        let out = db.files.appendingPathComponent("r.html").path
+        for (arguments, message) in [
+            (["report", "--since", "2026-13-01", "--out", out], "--since must be a date like 2026-01-31; found '2026-13-01'"),
+            (["report", "--since", "2026-06-02", "--until", "2026-06-01", "--out", out], "--since 2026-06-02 is after --until 2026-06-01"),
+            (["report", "--backup-retention", "35 days\u{1B}[2J", "--out", out], "--backup-retention holds a control character"),
+            (["run", "--max-wal-rate", "0"], "--max-wal-rate must be a whole number of MB per second, 1 or more; found '0'"),
+            (["run", "--max-replica-lag", "soon"], "--max-replica-lag must be a duration like 30s or 2m, at most a week; found 'soon'"),
+        ] {
+            let result = try db.retention(arguments + ["--log-format", "text"])
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
         // --db on a command that uses the database only with --ledger, without the flag.
         for arguments in [["verify", "--db", "dbname=\(db.name)", db.manifestFolder],
                           ["report", "--db", "dbname=\(db.name)", "--out", db.files.appendingPathComponent("r.html").path]] {

@@ -123,6 +123,18 @@ import Yams
         #expect(Self.value(samples, "retention_last_success_timestamp_seconds") == success)
     }
 
+    /// A metrics file that cannot be written is logged; the run's own outcome and exit status stand.
+    @Test func anUnwritableMetricsFileIsLoggedAndTheRunStands() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try bigTable(db)
+        let result = try db.retention(["run", "--policies", folder.url.path, "--metrics-file", "/nonexistent/retention.prom",
+                                       "--log-format", "text"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot write the metrics file: cannot write /nonexistent/retention.prom"), "\(result.stderr)")
+        #expect(try db.int("SELECT count(*) FROM visits") == 0)
+        #expect(try db.manifestFiles().count == 1)
+    }
+
     @Test func alertRulesParseAndNameOnlyMetricsARunWrites() throws {
         let rules = repositoryRoot.appendingPathComponent("scripts/retention.rules.yml").path
         let yaml = try #require(try Yams.load(yaml: String(contentsOfFile: rules, encoding: .utf8)) as? [String: Any])

@@ -224,6 +224,29 @@ final class Year: Sendable {
         #expect(!html.contains("<link") && !html.contains("<img") && !html.contains("@import"))
     }
 
+    /// A manifest folder that is missing, empty, or a report that cannot be written: 78, one line, no file.
+    @Test func aMissingOrEmptyFolderOrUnwritableOutputIsAConfigurationError() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retention-empty-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let out = folder.appendingPathComponent("r.html").path
+        let environment = ["PATH": "/usr/bin:/bin", "RETENTION_CONFIG": "/dev/null"]
+        for (manifests, extra, message) in [
+            ("/nonexistent/manifests", [String](), "manifest folder /nonexistent/manifests does not exist or is not a folder"),
+            (folder.path, [], "no manifest in \(folder.path): nothing to report"),
+            (folder.path, ["--since", "2026-01-01"], "no manifest in \(folder.path): nothing to report"),
+        ] {
+            let result = try runProcess(retentionBinary, ["report", "--manifests", manifests, "--out", out, "--log-format", "text"] + extra,
+                                        environment: environment)
+            #expect(result.status == 78, "\(result.stderr)")
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1)
+        }
+        let unwritable = try runProcess(retentionBinary, ["report", "--manifests", folder.path, "--since", "2026-01-01",
+                                                          "--until", "2026-01-02", "--out", "/nonexistent/r.html"], environment: environment)
+        #expect(unwritable.status == 78 && unwritable.stderr.contains("cannot write the report"), "\(unwritable.output)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     /// The page escapes per Unicode scalar: a quote followed by a combining mark is one character, and
     /// still escaped; bidi and control characters are shown; a status a payload invents becomes `unknown`.
     @Test func escapingWorksPerScalarAndUnknownStatusesAreNotRendered() {

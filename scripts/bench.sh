@@ -16,6 +16,9 @@
 #                                   points to
 #   attendance: raw DELETE / run    event-attendance on its plain table / run, and run of the same
 #   / run partitioned               policy on a copy partitioned by month (whole partitions truncated)
+#   / DROP partitions               and, as pg_partman's retention does it, a DROP TABLE of each
+#                                   partition wholly past the cutoff, in one transaction (the due rows
+#                                   of the month that straddles the cutoff stay)
 #   replica: raw DELETE / run /     the delete with a healthy streaming standby of the bench server
 #   run paced                       (scripts/pg.sh standby); "run paced" adds --max-replica-lag 30s,
 #                                   compared with the run without it
@@ -58,6 +61,8 @@ loans="l.returned_at < now() - CASE l.library_code WHEN 'BANGOR' THEN interval '
   AND NOT coalesce(l.patron_id IN (SELECT id FROM patrons WHERE keep_history), false)
   AND NOT $held"
 attendance="l.attended_at < now() - interval '90 days' AND NOT $held"
+# A partition of event_attendance_part (c) wholly past attendance's cutoff, read from its bound.
+whole="substring(pg_get_expr(c.relpartbound, c.oid) FROM ' TO \\(''(.*)''\\)\$')::timestamptz <= now() - interval '90 days'"
 # With foreign keys (refs:): the loans that must stay because a fine or a staying renewal points to
 # them, upwards through renewal chains, written by hand.
 blocked="WITH RECURSIVE blocked(id) AS (
@@ -137,6 +142,10 @@ measure() {
     run-attendance) args=(run --quiet --only event-attendance) ;;
     run-attendance-partitioned) args=(run --quiet --only attendance-part) ;;
   esac
+  # What the partitions dropped held, counted before the clock starts.
+  [[ $kind == raw-drop-partitions ]] && rows=$(psql_db "$db" -Atc "SELECT count(*) FROM event_attendance_part
+      WHERE tableoid IN (SELECT c.oid FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                         WHERE i.inhparent = 'event_attendance_part'::regclass AND $whole)")
   w0=$(wal); start=$(now)
   case $kind in
     raw-delete) rows=$(psql_db "$db" -Atc "WITH d AS (DELETE FROM loans l WHERE $loans RETURNING 1) SELECT count(*) FROM d") ;;
@@ -145,6 +154,11 @@ measure() {
     raw-update) rows=$(psql_db "$db" -Atc "WITH d AS (UPDATE loans l SET patron_id = NULL, notes = NULL WHERE $loans AND l.patron_id IS NOT NULL RETURNING 1) SELECT count(*) FROM d") ;;
     raw-count) rows=$(psql_db "$db" -Atc "SELECT count(*) FROM loans l WHERE $loans AND l.patron_id IS NOT NULL") ;;
     raw-attendance) rows=$(psql_db "$db" -Atc "WITH d AS (DELETE FROM event_attendance l WHERE $attendance RETURNING 1) SELECT count(*) FROM d") ;;
+    raw-drop-partitions) psql_db "$db" -c "DO \$\$ DECLARE p regclass; BEGIN
+        FOR p IN SELECT c.oid::regclass FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                 WHERE i.inhparent = 'event_attendance_part'::regclass AND $whole LOOP
+          EXECUTE format('DROP TABLE %s', p);
+        END LOOP; END \$\$" ;;
     *) PGDATABASE=$db /usr/bin/time -v -o "$work/time" "$retention" "${args[@]}" >"$work/out"
        rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time") ;;
   esac
@@ -173,7 +187,7 @@ for scale in "${scale_list[@]}"; do
   for kind in raw-delete run-delete raw-update run-anonymize raw-count plan \
               holds:raw-delete holds:run-delete holds:raw-update holds:run-anonymize holds:raw-count holds:plan \
               refs:raw-delete-refs refs:run-delete refs:raw-count-refs refs:plan-delete \
-              raw-attendance run-attendance run-attendance-partitioned \
+              raw-attendance run-attendance raw-drop-partitions run-attendance-partitioned \
               replica:raw-delete replica:run-delete replica:run-delete-paced; do
     [[ -n $only && $only != *",$kind,"* ]] && continue
     results=()
@@ -200,7 +214,8 @@ for scale in "${scale_list[@]}"; do
       run-anonymize) raw=${seconds[${variant:+$variant:}raw-update]:-} ;;
       plan) raw=${seconds[${variant:+$variant:}raw-count]:-} ;;
       plan-delete) raw=${seconds[refs:raw-count-refs]:-} ;;
-      run-attendance|run-attendance-partitioned) raw=${seconds[raw-attendance]:-} ;;
+      run-attendance) raw=${seconds[raw-attendance]:-} ;;
+      run-attendance-partitioned) raw=${seconds[raw-drop-partitions]:-} ;;
     esac
     ratio=-; [[ -n ${raw:-} ]] && ratio=$(echo "scale=2; $s / $raw" | bc)
     base=-

@@ -133,7 +133,7 @@ struct PolicyOptions: SettingOptions {
 /// How `run` sizes, spreads, bounds and times its batches.
 struct BatchOptions: SettingOptions {
     @Option(help: .setting(.batchSize, "How many rows (keys) each batch spans; it purges the due ones among them "
-                                   + "(default: sized so each batch takes about 100 ms)."))
+                                   + "(default: sized so each batch takes about 60 ms)."))
     var batchSize: Int?
 
     @Option(help: .setting(.jobs, "How many sessions purge a table at once, each in its own part of the key space (default: 2)."))

@@ -97,13 +97,14 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM fresh WHERE seen < now() - interval '60 days' AND NOT flag AND patron <> 7 AND patron % 10 <> 0") == 0)
     }
 
-    /// Monthly partitions of `table` for the last 13 months, each named `table_m<months back>`.
-    static func partitioned(_ table: String) -> String {
+    /// Monthly partitions of `table` for the last `months` + 1 months, each named `table_m<months back>`,
+    /// and a default partition.
+    static func partitioned(_ table: String, months: Int = 12) -> String {
         """
         CREATE TABLE \(table) (id bigint, seen timestamptz NOT NULL, patron int, flag boolean, name text,
                                PRIMARY KEY (id, seen)) PARTITION BY RANGE (seen);
         DO $$ BEGIN
-          FOR m IN 0..12 LOOP
+          FOR m IN 0..\(months) LOOP
             EXECUTE format('CREATE TABLE %I PARTITION OF \(table) FOR VALUES FROM (%L) TO (%L)', '\(table)_m' || m,
                            date_trunc('month', now()) - (m - 1) * interval '1 month' - interval '1 month',
                            date_trunc('month', now()) - (m - 1) * interval '1 month');
@@ -128,29 +129,12 @@ import Testing
     @Test func truncatesWholePartitionsWithoutKeptRowsAndPurgesWhatBatchesPurge() throws {
         let db = try TestDatabase(reference: false)
         // No consent, hold or flag in the data but one kept row planted in each of months 5, 7 and 9.
-        func month(_ m: Int) -> String {
-            "seen >= date_trunc('month', now()) - interval '\(m) months' AND seen < date_trunc('month', now()) - interval '\(m - 1) months'"
-        }
         try db.sql(Self.visits + Self.partitioned("parts") + """
             CREATE TABLE plain (id bigint PRIMARY KEY, seen timestamptz, patron int, flag boolean, name text);
             INSERT INTO source SELECT id + 1, seen - interval '60 days', patron, flag, name FROM source WHERE seen < now() - interval '300 days';
-            DELETE FROM source WHERE patron % 10 = 0 OR patron = 7;
-            UPDATE source SET flag = false;
-            UPDATE source SET flag = true WHERE id = (SELECT min(id) FROM source WHERE \(month(5)));
-            UPDATE source SET patron = 10 WHERE id = (SELECT min(id) FROM source WHERE \(month(7)));
-            UPDATE source SET patron = 7 WHERE id = (SELECT min(id) FROM source WHERE \(month(9)));
-            INSERT INTO parts SELECT * FROM source;
-            INSERT INTO plain SELECT * FROM source;
-            ANALYZE parts; ANALYZE plain;
-            """)
+            """ + Self.keptOnlyIn(flag: 5, consent: 7, hold: 9))
         // Months wholly before the cutoff that hold rows and no kept row: the ones to empty whole.
-        let expected = try db.strings("""
-            SELECT 'parts_m' || m FROM generate_series(0, 12) m
-            WHERE date_trunc('month', now()) - (m - 1) * interval '1 month' <= now() - interval '60 days'
-              AND m NOT IN (5, 7, 9)
-              AND EXISTS (SELECT 1 FROM source WHERE seen >= date_trunc('month', now()) - m * interval '1 month'
-                                                 AND seen < date_trunc('month', now()) - (m - 1) * interval '1 month')
-            """).compactMap { $0 }
+        let expected = try wholeMonths(db, table: "parts", months: 12, except: [5, 7, 9])
         #expect(expected.count >= 7)
         #expect(try db.int("SELECT count(*) FROM parts_rest") > 0)
         let folder = try PolicyFolder(["parts.yaml": Self.policy("parts", table: "parts"), "plain.yaml": Self.policy("plain", table: "plain")])
@@ -200,5 +184,119 @@ import Testing
         #expect(try files(db, "parts") == before)
         #expect(summary.policies[0].rows > 1000)
         #expect(try db.int("SELECT count(*) FROM deletions") == summary.policies[0].rows)
+    }
+
+    /// The months of `source` wholly before the 60-day cutoff that hold rows, but for `except`.
+    func wholeMonths(_ db: TestDatabase, table: String, months: Int, except: [Int]) throws -> [String] {
+        try db.strings("""
+            SELECT '\(table)_m' || m FROM generate_series(0, \(months)) m
+            WHERE date_trunc('month', now()) - (m - 1) * interval '1 month' <= now() - interval '60 days'
+              AND m NOT IN (\(except.map(String.init).joined(separator: ", ")))
+              AND EXISTS (SELECT 1 FROM source WHERE seen >= date_trunc('month', now()) - m * interval '1 month'
+                                                 AND seen < date_trunc('month', now()) - (m - 1) * interval '1 month')
+            """).compactMap { $0 }
+    }
+
+    /// `source` without kept rows but one planted in each of three months (keep_when's flag, a
+    /// consenting patron, the held patron), copied into `parts` and `plain`.
+    static func keptOnlyIn(flag: Int, consent: Int, hold: Int) -> String {
+        """
+        DELETE FROM source WHERE patron % 10 = 0 OR patron = 7;
+        UPDATE source SET flag = false;
+        UPDATE source SET flag = true WHERE id = (SELECT min(id) FROM source WHERE \(month(flag)));
+        UPDATE source SET patron = 10 WHERE id = (SELECT min(id) FROM source WHERE \(month(consent)));
+        UPDATE source SET patron = 7 WHERE id = (SELECT min(id) FROM source WHERE \(month(hold)));
+        INSERT INTO parts SELECT * FROM source;
+        INSERT INTO plain SELECT * FROM source;
+        ANALYZE parts; ANALYZE plain;
+        """
+    }
+
+    /// A condition on `seen` for the month `m` months back (0: this month).
+    static func month(_ m: Int) -> String {
+        "seen >= date_trunc('month', now()) - interval '\(m) months' AND seen < date_trunc('month', now()) - interval '\(m - 1) months'"
+    }
+
+    @Test func thirtyPartitionsTruncatedInGroupsByTwoSessionsPurgeWhatBatchesPurge() throws {
+        let db = try TestDatabase(reference: false)
+        // Two and a half years of visits; kept rows planted in months 5 (keep_when), 14 (consent), 22 (hold).
+        try db.sql(Self.visits + Self.partitioned("parts", months: 30) + """
+            CREATE TABLE plain (id bigint PRIMARY KEY, seen timestamptz, patron int, flag boolean, name text);
+            INSERT INTO source SELECT id + 1, seen - interval '360 days', patron, flag, name FROM source;
+            INSERT INTO source SELECT id + 2, seen - interval '720 days', patron, flag, name FROM source WHERE seen > now() - interval '360 days';
+            """ + Self.keptOnlyIn(flag: 5, consent: 14, hold: 22))
+        let expected = try wholeMonths(db, table: "parts", months: 30, except: [5, 14, 22])
+        #expect(expected.count >= 24)
+        // Several groups: about four months' rows each.
+        let perMonth = try db.int("SELECT max(reltuples)::int8 FROM pg_class WHERE relname LIKE 'parts_m%'")
+        #expect(perMonth > 100)
+        let folder = try PolicyFolder(["parts.yaml": Self.policy("parts", table: "parts"), "plain.yaml": Self.policy("plain", table: "plain")])
+        let before = try files(db, "parts")
+        var options = RunOptions(batchSize: 300)
+        options.jobs = 1
+        let batched = try db.run(folder.url, only: ["plain"], options: options)
+        options.jobs = 2
+        options.partitionGroupRows = perMonth * 4
+        let fast = try db.run(folder.url, only: ["parts"], options: options)
+
+        #expect(try ledger(db, "parts") == ledger(db, "plain"))
+        #expect(try ledger(db, "plain") == [batched.policies[0].rows, 1, 1, 1])
+        #expect(try remaining(db, "parts") == remaining(db, "plain"))
+        let after = try files(db, "parts")
+        #expect(Set(after.keys.filter { after[$0] != before[$0] }) == Set(expected))
+        #expect(fast.policies[0].partitionsTruncated == expected.count)
+        #expect(fast.policies[0].sessions == 2)
+        // One ledger row per truncated partition, numbered 1, 2, 3, ... across the groups, and every
+        // batch number once, whichever session or group wrote it.
+        #expect(try db.strings("""
+            SELECT string_agg(batch::text, ',' ORDER BY batch) FROM retention.batches
+            WHERE policy = 'parts' AND batch <= \(expected.count)
+            """) == [(1...expected.count).map(String.init).joined(separator: ",")])
+        #expect(try db.int("SELECT count(*) FROM (SELECT 1 FROM retention.batches WHERE policy = 'parts' GROUP BY batch, library HAVING count(*) > 1) d") == 0)
+        for month in [5, 14, 22] {
+            #expect(try db.int("SELECT count(*) FROM parts_m\(month)") == 1)
+        }
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
+    }
+
+    @Test func aHoldPlacedWhileTheTruncationWaitsForItsLockKeepsThatPartition() throws {
+        let db = try TestDatabase(reference: false)
+        // No kept row at all, but patron 999's one visit in month 8.
+        try db.sql(Self.visits + Self.partitioned("parts") + """
+            DELETE FROM source WHERE patron % 10 = 0 OR patron = 7;
+            UPDATE source SET flag = false;
+            UPDATE source SET patron = 999 WHERE id = (SELECT min(id) FROM source WHERE \(Self.month(8)));
+            INSERT INTO parts SELECT * FROM source;
+            ANALYZE parts;
+            """)
+        let expected = try wholeMonths(db, table: "parts", months: 12, except: [8])
+        #expect(expected.count >= 7)
+        let folder = try PolicyFolder(["parts.yaml": Self.policy("parts", table: "parts")])
+        let before = try files(db, "parts")
+        // A session writing to month 8 holds the truncation at its lock, after it chose its partitions.
+        let writer = try Connection(conninfo: db.conninfo)
+        try writer.execute(unsafeSQL: "BEGIN; LOCK TABLE parts_m8 IN ROW EXCLUSIVE MODE")
+        let run = try db.startRetention(["run", "--policies", folder.url.path, "--lock-timeout", "60s", "--jobs", "2"])
+        var waited = 0
+        while try db.int("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'parts_m8'::regclass") == 0 {
+            waited += 1
+            try #require(waited < 600, "the run never waited for month 8")
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let place = try db.retention(["hold", "place", "--reference", "CV-9", "--reason", "court order", "--patron", "999",
+                                      "--policies", folder.url.path])
+        #expect(place.status == 0, "\(place.stderr)")
+        try writer.execute(unsafeSQL: "ROLLBACK")
+        let result = run.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+
+        // The hold was seen: month 8 went through the batches, which kept patron 999's visit.
+        #expect(try db.int("SELECT count(*) FROM parts WHERE patron = 999") == 1)
+        #expect(try db.int("SELECT count(*) FROM parts_m8") == 1)
+        let after = try files(db, "parts")
+        #expect(Set(after.keys.filter { after[$0] != before[$0] }) == Set(expected))
+        #expect(try ledger(db, "parts")[1] == 1)
+        #expect(try db.int("SELECT count(*) FROM parts WHERE seen < now() - interval '60 days' AND patron <> 999") == 0)
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
     }
 }

@@ -35,7 +35,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
         case .publicKey: (nil, "none: `verify` refuses, `show` does not check the signature")
         case .logFormat: (nil, "text on a terminal, json otherwise")
         case .logLevel: ("info", "info")
-        case .batchSize: (nil, "sized so each batch takes about 100 ms")
+        case .batchSize: (nil, "sized so each batch takes about 60 ms")
         case .jobs: (String(RunOptions.defaultJobs), String(RunOptions.defaultJobs))
         case .maxRuntime: (nil, "no limit")
         case .lockTimeout: ("5s", "5s")

@@ -196,6 +196,13 @@ public final class Connection {
         try transaction(begin: readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", body)
     }
 
+    /// Runs `body` in a `REPEATABLE READ` transaction that may write: every query sees the data as
+    /// of the transaction's first one (a `LOCK TABLE` before it takes no snapshot, so the data the
+    /// body reads is what was committed when its locks were granted).
+    public func repeatableReadTransaction<T>(_ body: () throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", body)
+    }
+
     /// How a read-only transaction shares its snapshot with other sessions.
     public enum SharedSnapshot {
         /// Export the transaction's snapshot; the body gets its name.

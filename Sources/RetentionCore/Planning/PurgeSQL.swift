@@ -309,6 +309,15 @@ struct PurgeSQL {
                          + counts.joined(separator: "\nUNION ALL\n"), params.values)
     }
 
+    /// The hold test of a count and the join it needs: with only plain patron holds, a join with the
+    /// held patrons keeps the test out of the aggregates' filters (one hash probe per row, and the
+    /// server may count in parallel); otherwise `held`.
+    private func heldTest(_ holds: HoldShape, _ params: inout Parameters) -> (test: String, join: String) {
+        guard holds == .patronsOnly, let patron = policy.patron else { return (held(holds, &params), "") }
+        return ("hp.p IS NOT NULL",
+                "LEFT JOIN (SELECT DISTINCT p FROM (\(heldPatrons(&params))) held) hp ON hp.p = \(patronKey(patron))")
+    }
+
     /// Counts, per library, the rows due and the rows kept by hold, consent, `keep_when` and reference.
     ///
     /// Hold and consent tests sit in aggregate filters, grouped only by library and the plain
@@ -317,14 +326,7 @@ struct PurgeSQL {
     /// then `keep_when`. Columns: `library`, `rows` (due), one per `KeptReason`, `oldest_due_days`.
     func countQuery(cutoffs: Cutoffs, holds: HoldShape = .scoped) -> Statement {
         var params = Parameters()
-        var held = "", joinHeld = ""
-        if holds == .patronsOnly, let patron = policy.patron {
-            // A join keeps the held-patron test out of the aggregates' filters: one hash probe per row.
-            joinHeld = "LEFT JOIN (SELECT DISTINCT p FROM (\(heldPatrons(&params))) held) hp ON hp.p = \(patronKey(patron))"
-            held = "hp.p IS NOT NULL"
-        } else {
-            held = self.held(holds, &params)
-        }
+        let (held, joinHeld) = heldTest(holds, &params)
         // With foreign keys into the table, the rows that must stay because a row that stays points
         // to them (`staying`); otherwise nothing is referenced and the count stays as cheap as it was.
         let staying = hasReferences ? stayingReferenced(cutoffs, &params) : nil
@@ -360,7 +362,8 @@ struct PurgeSQL {
     /// on the age column alone whose upper bound is at or before every cutoff, so each row they can
     /// hold is older than its cutoff. Left out: partitions the role may not read or truncate, and
     /// tables with triggers or referenced by a foreign key (a truncate fires neither).
-    /// Columns: `schema`, `name`; oldest first.
+    /// Columns: `oid`, `schema`, `name`, `upper` (the upper bound, as text of the age column's type),
+    /// `estimate` (the planner's row estimate, 0 when unknown); oldest first.
     func wholePartitionsQuery(cutoffs: Cutoffs) -> Statement {
         var params = Parameters()
         let type = resolved.ageType.sql
@@ -370,7 +373,8 @@ struct PurgeSQL {
         // The bound as the server writes it (`FOR VALUES FROM ('a') TO ('b')`), read back as the age
         // column's type, only once the partitioning is known to be by range on that column alone.
         let sql = """
-            SELECT n.nspname AS schema, c.relname AS name
+            SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, b.upper::text AS upper,
+                   greatest(c.reltuples, 0)::int8 AS estimate
             FROM pg_catalog.pg_partitioned_table pt
             JOIN pg_catalog.pg_inherits i ON i.inhparent = pt.partrelid
             JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
@@ -390,15 +394,22 @@ struct PurgeSQL {
         return Statement(unsafeSQL: sql, params.values)
     }
 
-    /// Counts a partition's rows per library: all of them and the due ones (`keptOnly`: only whether
-    /// any row is not due, stopping at the first). The partition may be emptied only when it holds
-    /// no row that is not due. Columns: `library`, `rows`, `due`; or `kept`.
-    func partitionCountQuery(_ partition: QualifiedName, cutoffs: Cutoffs, keptOnly: Bool = false) -> Statement {
+    /// Counts the rows of every partition below `upper` (an age) per library, all of them and the
+    /// due ones, in one statement over the partitioned table: the server reads only the partitions
+    /// that can hold such rows, and with the holds' shape known it counts them in parallel, as
+    /// `countQuery` does. A partition may be emptied whole only when it holds rows and all are due.
+    /// Columns: `partition` (its oid), `library`, `rows`, `due`.
+    func partitionsCountQuery(below upper: String, cutoffs: Cutoffs, holds: HoldShape) -> Statement {
         var params = Parameters()
-        let due = dueByTests(cutoffs, &params)
-        let sql = keptOnly
-            ? "SELECT EXISTS (SELECT 1 FROM \(partition.sql) AS t WHERE NOT coalesce(\(due), false)) AS kept"
-            : "SELECT \(library) AS library, count(*) AS rows, count(*) FILTER (WHERE \(due)) AS due FROM \(partition.sql) AS t GROUP BY 1"
+        let (held, joinHeld) = heldTest(holds, &params)
+        let sql = """
+            SELECT t.tableoid::int8 AS partition, \(library) AS library, count(*) AS rows,
+                   count(*) FILTER (WHERE \(candidates(cutoffs, &params)) AND NOT \(held) AND NOT \(consented)
+                                    AND NOT \(keptByRule(&params))) AS due
+            FROM \(policy.table.sql) AS t \(joinHeld)
+            WHERE \(column(policy.age)) < \(params.bind(upper))::\(resolved.ageType.sql)
+            GROUP BY 1, 2
+            """
         return Statement(unsafeSQL: sql, params.values)
     }
 

@@ -246,6 +246,8 @@ import Testing
         #expect(Set(after.keys.filter { after[$0] != before[$0] }) == Set(expected))
         #expect(fast.policies[0].partitionsTruncated == expected.count)
         #expect(fast.policies[0].sessions == 2)
+        // The manifest counts each partition as a batch, as the ledger does.
+        #expect(try Int64(fast.policies[0].batches) == db.int("SELECT count(DISTINCT batch) FROM retention.batches WHERE policy = 'parts' AND rows > 0"))
         // One ledger row per truncated partition, numbered 1, 2, 3, ... across the groups, and every
         // batch number once, whichever session or group wrote it.
         #expect(try db.strings("""

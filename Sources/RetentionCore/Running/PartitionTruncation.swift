@@ -25,7 +25,7 @@ extension Runner {
             if let deadline, clock.now >= deadline { break }
             let began = clock.now
             let emptied: [(partition: QualifiedName, rows: Int64)]
-            let ledger: [LedgerRow]
+            let ledger: [[LedgerRow]]
             do {
                 (emptied, ledger) = try connection.repeatableReadTransaction {
                     try truncateGroup(group, sql: sql, cutoffs: state.cutoffs, runID: runID, firstBatch: batch + 1)
@@ -38,7 +38,8 @@ extension Runner {
             }
             guard !emptied.isEmpty else { continue }
             batch += emptied.count
-            let done = state.record(ledger)
+            // Each partition is a batch of its own, in the manifest's counts as in the ledger.
+            let done = ledger.map { state.record($0) }.last ?? 0
             options.progress?.advanced(policy: resolved.policy.name, done: done)
             let ms = milliseconds(clock.now - began)
             for (partition, rows) in emptied {
@@ -82,12 +83,12 @@ extension Runner {
     }
 
     /// One group's transaction: lock, check, count, truncate what holds only due rows, write the ledger.
-    /// Returns the partitions emptied, with their rows, and the ledger rows written.
+    /// Returns the partitions emptied, with their rows, and the ledger rows written for each.
     ///
     /// `REPEATABLE READ` with the lock first: the holds, the catalog and the rows are all read as
     /// they were when the locks were granted.
     private func truncateGroup(_ group: [WholePartition], sql: PurgeSQL, cutoffs: Cutoffs, runID: Int64,
-                               firstBatch: Int) throws -> ([(partition: QualifiedName, rows: Int64)], [LedgerRow]) {
+                               firstBatch: Int) throws -> ([(partition: QualifiedName, rows: Int64)], [[LedgerRow]]) {
         // The names come from the catalog and are quoted: a fixed statement of the program's.
         try connection.execute(unsafeSQL: "LOCK TABLE \(group.map(\.name.sql).joined(separator: ", ")) IN SHARE MODE")
         let holds = try HoldShape.current(for: sql.resolved, on: connection)
@@ -119,12 +120,15 @@ extension Runner {
         }
         let json = String(decoding: try JSONEncoder().encode(entries), as: UTF8.self)
         // The column list is `KeptReason`'s fixed words.
-        let ledger = try connection.query(unsafeSQL: """
+        let written = try connection.query(unsafeSQL: """
             INSERT INTO retention.batches (run_id, batch, policy, library, rows, started_at, finished_at)
             SELECT $1::int8, e.batch, $2, e.library, e.rows, now(), clock_timestamp()
             FROM jsonb_to_recordset($3::jsonb) AS e(batch int4, library text, rows int8)
-            RETURNING \(KeptReason.ledgerReturning)
-            """, [String(runID), sql.policy.name, json]).decode(LedgerRow.self)
+            RETURNING batch, \(KeptReason.ledgerReturning)
+            """, [String(runID), sql.policy.name, json]).rows.map { (batch: try $0.int64("batch"), row: try LedgerRow(row: $0)) }
+        let ledger = emptiable.indices.map { number in
+            written.filter { $0.batch == Int64(firstBatch + number) }.map(\.row)
+        }
         let emptied = emptiable.map { partition in
             (partition.name, counts[partition.oid, default: []].reduce(Int64(0)) { $0 + $1.due })
         }

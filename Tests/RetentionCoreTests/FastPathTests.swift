@@ -301,4 +301,29 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM parts WHERE seen < now() - interval '60 days' AND patron <> 999") == 0)
         #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
     }
+
+    @Test func onlyATableRangePartitionedByAgeIsWalkedThroughItsOldPartitions() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql(Self.visits + Self.partitioned("parts") + """
+            CREATE TABLE hashed (id bigint PRIMARY KEY, seen timestamptz NOT NULL, patron int, flag boolean, name text)
+                PARTITION BY HASH (id);
+            CREATE TABLE hashed_0 PARTITION OF hashed FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+            CREATE TABLE hashed_1 PARTITION OF hashed FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+            CREATE TABLE plain (id bigint PRIMARY KEY, seen timestamptz, patron int, flag boolean, name text);
+            """ + Self.keptOnlyIn(flag: 5, consent: 7, hold: 9) + "INSERT INTO hashed SELECT * FROM source; ANALYZE hashed;")
+        let folder = try PolicyFolder(["parts.yaml": Self.policy("parts", table: "parts"), "plain.yaml": Self.policy("plain", table: "plain"),
+                                       "hashed.yaml": Self.policy("hashed", table: "hashed")])
+        let resolved = Dictionary(uniqueKeysWithValues: try db.resolve(folder.url).map { ($0.policy.name, $0) })
+        #expect(resolved["parts"]?.partitionedByAge == true)
+        #expect(resolved["hashed"]?.partitionedByAge == false)
+        #expect(resolved["plain"]?.partitionedByAge == false)
+        var options = RunOptions(batchSize: 150)
+        options.jobs = 2
+        _ = try db.run(folder.url, options: options)
+        // The walk of parts read only its old partitions, and purged what the whole walks purged.
+        #expect(try ledger(db, "parts") == ledger(db, "plain"))
+        #expect(try ledger(db, "hashed") == ledger(db, "plain"))
+        #expect(try remaining(db, "parts") == remaining(db, "plain"))
+        #expect(try remaining(db, "hashed") == remaining(db, "plain"))
+    }
 }

@@ -108,9 +108,9 @@ import Testing
         func purge(_ name: String, cutoff: String) throws -> Int64 {
             let policy = try #require(resolved.first { $0.policy.name == name })
             let sql = PurgeSQL(policy)
-            let bound = sql.boundStatement(size: 100, first: true)
-            try db.connection.query(bound)
-            let statement = sql.purgeStatement(cutoffs: Cutoffs(standard: cutoff, libraries: []))
+            let cutoffs = Cutoffs(standard: cutoff, libraries: [])
+            try db.connection.query(sql.boundStatement(size: 100, first: true, cutoffs: cutoffs))
+            let statement = sql.purgeStatement(cutoffs: cutoffs)
             return try db.connection.query(statement).rows.reduce(0) { $0 + Int64($1[1]!)! }
         }
         #expect(try purge("at", cutoff: "2026-01-01 12:00:00+00") == 1)

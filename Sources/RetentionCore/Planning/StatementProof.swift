@@ -11,8 +11,8 @@ enum StatementProof {
             let cutoffs = Cutoffs.placeholder(for: policy)
             do {
                 for statement in [
-                    sql.countQuery(cutoffs: cutoffs), sql.boundStatement(size: 1, first: false),
-                    sql.boundStatement(size: 1, first: true, slice: .init(lower: true, upper: true)),
+                    sql.countQuery(cutoffs: cutoffs), sql.boundStatement(size: 1, first: false, cutoffs: cutoffs),
+                    sql.boundStatement(size: 1, first: true, slice: .init(lower: true, upper: true), cutoffs: cutoffs),
                     sql.sliceStatement(number: 0, of: 2), sql.purgeStatement(cutoffs: cutoffs),
                     sql.ledgerStatement(cutoffs: cutoffs, runID: 0, batch: 0, purged: []),
                 ] {

@@ -11,6 +11,9 @@ public struct ResolvedPolicy: Sendable {
     public let ageType: AgeType
     /// Whether the table is partitioned (whole partitions may then be emptied at once).
     public var partitioned = false
+    /// Whether it is range-partitioned on the age column alone: the walk then reads only the
+    /// partitions that can hold rows older than the latest cutoff.
+    public var partitionedByAge = false
     /// The patron column's type as `format_type` writes it, when the policy has one.
     public var patronType: String?
     /// The foreign keys that point into the table.
@@ -106,6 +109,7 @@ public enum Catalog {
         }
 
         let keyColumn = column(policy.key, "key", at: "key")
+        var partitionedByAge = false
         if keyColumn != nil {
             let primaryKey = try connection.query("""
                 SELECT a.attname::text AS name
@@ -117,6 +121,12 @@ public enum Catalog {
                 """, [table.oid]).rows.map { try $0.string("name") }
             let found = primaryKey.isEmpty ? "it has none" : "it is (\(primaryKey.map(visible).joined(separator: ", ")))"
             if table.kind == "p" {
+                partitionedByAge = try connection.query("""
+                    SELECT pt.partstrat = 'r' AND pt.partnatts = 1 AND a.attname = $2 AS by_age
+                    FROM pg_catalog.pg_partitioned_table pt
+                    JOIN pg_catalog.pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+                    WHERE pt.partrelid = $1::oid
+                    """, [table.oid, policy.age]).rows.first?.bool("by_age") ?? false
                 // A partitioned table's primary key must hold the partition key, so a table partitioned
                 // by age cannot have a one-column key; its leading column orders the walk as well.
                 if primaryKey.first != policy.key {
@@ -219,7 +229,8 @@ public enum Catalog {
         let cascades = try checkReferences(policy, references, check: &check, on: connection)
         guard check.problems.isEmpty else { return nil }
         return ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
-                              partitioned: table.kind == "p", patronType: patronColumn?.fullTypeName,
+                              partitioned: table.kind == "p", partitionedByAge: partitionedByAge,
+                              patronType: patronColumn?.fullTypeName,
                               references: references, cascades: cascades)
     }
 

@@ -25,7 +25,8 @@ extension Runner {
             let began = clock.now
             let (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, logger: logger) {
                 try connection.transaction { () -> (Int64, [LedgerRow]) in
-                    let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: worker.slice))
+                    let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: worker.slice,
+                                                                        cutoffs: state.cutoffs))
                         .single().int64("keys")
                     guard spanned > 0 else { return (0, []) }
                     // Before and after: the counters can still hold earlier transactions' changes that the

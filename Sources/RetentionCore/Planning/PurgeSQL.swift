@@ -406,21 +406,26 @@ struct PurgeSQL {
         return Statement(unsafeSQL: sql, params.values)
     }
 
-    /// Counts the rows of every partition below `upper` (an age) per library, all of them and the
-    /// due ones, in one statement over the partitioned table: the server reads only the partitions
-    /// that can hold such rows, and with the holds' shape known it counts them in parallel, as
+    /// Counts the rows of every partition with ages from `lower` (an age, `nil`: from the first)
+    /// up to `upper` per library, all of them and the due ones, in one statement over the
+    /// partitioned table: the server reads only the partitions that can hold such rows (and the
+    /// default partition), and with the holds' shape known it counts them in parallel, as
     /// `countQuery` does. A partition may be emptied whole only when it holds rows and all are due.
     /// Columns: `partition` (its oid), `library`, `rows`, `due`.
-    func partitionsCountQuery(below upper: String, cutoffs: Cutoffs, holds: HoldShape) -> Statement {
+    func partitionsCountQuery(from lower: String?, below upper: String, cutoffs: Cutoffs, holds: HoldShape) -> Statement {
         var params = Parameters()
         let (held, joinHeld) = heldTest(holds, &params)
         let (consented, joinConsent) = consentTest
+        let type = resolved.ageType.sql
+        let age = column(policy.age)
+        // From the previous group's end, so no group reads again what an earlier one read.
+        let from = lower.map { " AND \(age) >= \(params.bind($0))::\(type)" } ?? ""
         let sql = """
             SELECT t.tableoid::int8 AS partition, \(library) AS library, count(*) AS rows,
                    count(*) FILTER (WHERE \(candidates(cutoffs, &params)) AND NOT \(held) AND NOT \(consented)
                                     AND NOT \(keptByRule(&params))) AS due
             FROM \(policy.table.sql) AS t \(joinHeld) \(joinConsent)
-            WHERE \(column(policy.age)) < \(params.bind(upper))::\(resolved.ageType.sql)
+            WHERE \(age) < \(params.bind(upper))::\(type)\(from)
             GROUP BY 1, 2
             """
         return Statement(unsafeSQL: sql, params.values)

@@ -20,7 +20,9 @@ extension Runner {
         let candidates = try wholePartitions(sql, cutoffs: state.cutoffs)
         var batch = 0
         let clock = ContinuousClock()
+        var lower: String?
         for group in Runner.groups(of: candidates, rows: options.partitionGroupRows) {
+            defer { lower = group.last?.upper }
             if options.stopRequested?() != nil { break }
             if let deadline, clock.now >= deadline { break }
             let began = clock.now
@@ -28,7 +30,7 @@ extension Runner {
             let ledger: [[LedgerRow]]
             do {
                 (emptied, ledger) = try connection.repeatableReadTransaction {
-                    try truncateGroup(group, sql: sql, cutoffs: state.cutoffs, runID: runID, firstBatch: batch + 1)
+                    try truncateGroup(group, from: lower, sql: sql, cutoffs: state.cutoffs, runID: runID, firstBatch: batch + 1)
                 }
             } catch let error as DatabaseError where ["55P03", "40P01", "42P01"].contains(error.sqlState ?? "") {
                 // Busy past lock_timeout, in a deadlock, or dropped meanwhile: the batches purge them.
@@ -84,10 +86,11 @@ extension Runner {
 
     /// One group's transaction: lock, check, count, truncate what holds only due rows, write the ledger.
     /// Returns the partitions emptied, with their rows, and the ledger rows written for each.
+    /// `lower` is the previous group's upper bound: the count reads from there.
     ///
     /// `REPEATABLE READ` with the lock first: the holds, the catalog and the rows are all read as
     /// they were when the locks were granted.
-    private func truncateGroup(_ group: [WholePartition], sql: PurgeSQL, cutoffs: Cutoffs, runID: Int64,
+    private func truncateGroup(_ group: [WholePartition], from lower: String?, sql: PurgeSQL, cutoffs: Cutoffs, runID: Int64,
                                firstBatch: Int) throws -> ([(partition: QualifiedName, rows: Int64)], [[LedgerRow]]) {
         // The names come from the catalog and are quoted: a fixed statement of the program's.
         try connection.execute(unsafeSQL: "LOCK TABLE \(group.map(\.name.sql).joined(separator: ", ")) IN SHARE MODE")
@@ -97,7 +100,7 @@ extension Runner {
         let partitions = group.filter { still.contains($0.oid) }
         guard let upper = partitions.last?.upper else { return ([], []) }
         var counts: [Int64: [(library: String?, rows: Int64, due: Int64)]] = [:]
-        for row in try connection.query(sql.partitionsCountQuery(below: upper, cutoffs: cutoffs, holds: holds)).rows {
+        for row in try connection.query(sql.partitionsCountQuery(from: lower, below: upper, cutoffs: cutoffs, holds: holds)).rows {
             counts[try row.int64("partition"), default: []].append(
                 (try row.optional("library"), try row.int64("rows"), try row.int64("due")))
         }

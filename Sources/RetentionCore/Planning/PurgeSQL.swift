@@ -242,6 +242,12 @@ struct PurgeSQL {
             .map { "\(from).\(quoteIdentifier($0)) = \(to).\(quoteIdentifier($1))" }.joined(separator: " AND ")
     }
 
+    /// A candidate that no hold, consent or `keep_when` keeps, with the hold and consent tests given
+    /// (a count joins them where a purge tests them per row).
+    private func due(_ cutoffs: Cutoffs, held: String, consented: String, _ params: inout Parameters) -> String {
+        "\(candidates(cutoffs, &params)) AND NOT \(held) AND NOT \(consented) AND NOT \(keptByRule(&params))"
+    }
+
     /// Due by the policy's own tests (age, anonymized or not, hold, consent, `keep_when`), before
     /// foreign keys are considered: the row `t` is a candidate with no reason to stay.
     private func dueByTests(_ cutoffs: Cutoffs, _ params: inout Parameters) -> String {
@@ -370,40 +376,43 @@ struct PurgeSQL {
         return Statement(unsafeSQL: sql, params.values)
     }
 
-    /// The partitions a delete policy may empty whole: leaf partitions of a table range-partitioned
-    /// on the age column alone whose upper bound is at or before every cutoff, so each row they can
-    /// hold is older than its cutoff. Left out: partitions the role may not read or truncate, and
-    /// tables with triggers or referenced by a foreign key (a truncate fires neither).
+    /// The partitions a delete policy may empty whole, for a table range-partitioned on the age
+    /// column alone (`ResolvedPolicy.partitionedByAge`): leaf partitions whose upper bound is at or
+    /// before every cutoff, so each row they can hold is older than its cutoff. Left out: partitions
+    /// the role may not read or truncate, and tables with triggers or referenced by a foreign key (a
+    /// truncate fires neither).
     /// Columns: `oid`, `schema`, `name`, `upper` (the upper bound, as text of the age column's type),
     /// `estimate` (the planner's row estimate, 0 when unknown); oldest first.
     func wholePartitionsQuery(cutoffs: Cutoffs) -> Statement {
         var params = Parameters()
         let type = resolved.ageType.sql
         let table = params.bind(resolved.tableOID)
-        let age = params.bind(policy.age)
-        let earliest = ([cutoffs.standard] + cutoffs.libraries.map(\.cutoff)).map { "\(params.bind($0))::\(type)" }
+        let earliest = everyCutoff(cutoffs, &params)
         // The bound as the server writes it (`FOR VALUES FROM ('a') TO ('b')`), read back as the age
-        // column's type, only once the partitioning is known to be by range on that column alone.
+        // column's type (the default partition has none).
         let sql = """
             SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, b.upper::text AS upper,
                    greatest(c.reltuples, 0)::int8 AS estimate
-            FROM pg_catalog.pg_partitioned_table pt
-            JOIN pg_catalog.pg_inherits i ON i.inhparent = pt.partrelid
+            FROM pg_catalog.pg_inherits i
             JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            CROSS JOIN LATERAL (SELECT CASE WHEN pt.partstrat = 'r' AND pt.partnatts = 1
-                    AND pt.partattrs[0] = (SELECT a.attnum FROM pg_catalog.pg_attribute a
-                                           WHERE a.attrelid = pt.partrelid AND a.attname = \(age))
-                THEN replace(substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM ' TO \\(''(.*)''\\)$'), '''''', '''')::\(type)
-                END AS upper) b
-            WHERE pt.partrelid = \(table)::oid AND c.relkind = 'r'
-              AND b.upper <= least(\(earliest.joined(separator: ", ")))
+            CROSS JOIN LATERAL (SELECT replace(substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid)
+                                                         FROM ' TO \\(''(.*)''\\)$'), '''''', '''')::\(type) AS upper) b
+            WHERE i.inhparent = \(table)::oid AND c.relkind = 'r'
+              AND b.upper <= least(\(earliest))
               AND has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'TRUNCATE')
-              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint f WHERE f.contype = 'f' AND f.confrelid IN (pt.partrelid, c.oid))
-              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid IN (pt.partrelid, c.oid) AND NOT g.tgisinternal)
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint f WHERE f.contype = 'f' AND f.confrelid IN (i.inhparent, c.oid))
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g WHERE g.tgrelid IN (i.inhparent, c.oid) AND NOT g.tgisinternal)
             ORDER BY b.upper
             """
         return Statement(unsafeSQL: sql, params.values)
+    }
+
+    /// Every cutoff of the policy (the standard one and each library's), bound, in the age column's
+    /// type and separated by commas: for `least(...)` or `greatest(...)`.
+    private func everyCutoff(_ cutoffs: Cutoffs, _ params: inout Parameters) -> String {
+        ([cutoffs.standard] + cutoffs.libraries.map(\.cutoff)).map { "\(params.bind($0))::\(resolved.ageType.sql)" }
+            .joined(separator: ", ")
     }
 
     /// Counts the rows of every partition with ages from `lower` (an age, `nil`: from the first)
@@ -422,8 +431,7 @@ struct PurgeSQL {
         let from = lower.map { " AND \(age) >= \(params.bind($0))::\(type)" } ?? ""
         let sql = """
             SELECT t.tableoid::int8 AS partition, \(library) AS library, count(*) AS rows,
-                   count(*) FILTER (WHERE \(candidates(cutoffs, &params)) AND NOT \(held) AND NOT \(consented)
-                                    AND NOT \(keptByRule(&params))) AS due
+                   count(*) FILTER (WHERE \(due(cutoffs, held: held, consented: consented, &params))) AS due
             FROM \(policy.table.sql) AS t \(joinHeld) \(joinConsent)
             WHERE \(age) < \(params.bind(upper))::\(type)\(from)
             GROUP BY 1, 2
@@ -465,8 +473,7 @@ struct PurgeSQL {
         let size = params.bind(String(size))
         var conditions: [String] = []
         if resolved.partitionedByAge {
-            let latest = ([cutoffs.standard] + cutoffs.libraries.map(\.cutoff)).map { "\(params.bind($0))::\(resolved.ageType.sql)" }
-            conditions.append("\(column(policy.age)) < greatest(\(latest.joined(separator: ", ")))")
+            conditions.append("\(column(policy.age)) < greatest(\(everyCutoff(cutoffs, &params)))")
         }
         if !first {
             conditions.append("\(key) > current_setting('retention.after')::\(keyType)")
@@ -530,7 +537,7 @@ struct PurgeSQL {
             let assignments = policy.set.map { "\(quoteIdentifier($0.column)) = \(params.bind($0.value))" }
             purge = "UPDATE \(policy.table.sql) AS t SET " + assignments.joined(separator: ", ")
         }
-        let due = "\(candidates(cutoffs, &params)) AND NOT \(held(.scoped, &params)) AND NOT \(consented) AND NOT \(keptByRule(&params))"
+        let due = due(cutoffs, held: held(.scoped, &params), consented: consented, &params)
         guard hasReferences else {
             return Statement(unsafeSQL: """
                 WITH purged AS (

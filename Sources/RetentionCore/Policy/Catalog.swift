@@ -9,10 +9,9 @@ public struct ResolvedPolicy: Sendable {
     public let keyType: String
     /// The SQL type the cutoff is computed in: the age column's own type.
     public let ageType: AgeType
-    /// Whether the table is partitioned (whole partitions may then be emptied at once).
-    public var partitioned = false
-    /// Whether it is range-partitioned on the age column alone: the walk then reads only the
-    /// partitions that can hold rows older than the latest cutoff.
+    /// Whether the table is range-partitioned on the age column alone: whole partitions past the
+    /// cutoff may then be emptied at once, and the walk reads only the partitions that can hold rows
+    /// older than the latest cutoff.
     public var partitionedByAge = false
     /// The patron column's type as `format_type` writes it, when the policy has one.
     public var patronType: String?
@@ -229,7 +228,7 @@ public enum Catalog {
         let cascades = try checkReferences(policy, references, check: &check, on: connection)
         guard check.problems.isEmpty else { return nil }
         return ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
-                              partitioned: table.kind == "p", partitionedByAge: partitionedByAge,
+                              partitionedByAge: partitionedByAge,
                               patronType: patronColumn?.fullTypeName,
                               references: references, cascades: cascades)
     }

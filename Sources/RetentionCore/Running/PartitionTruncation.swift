@@ -15,7 +15,7 @@ extension Runner {
     /// group that is busy past `lock_timeout` is left to the batches, which purge the same rows one by one.
     func truncateWholePartitions(_ resolved: ResolvedPolicy, into state: WalkState, runID: Int64,
                                  options: RunOptions, deadline: ContinuousClock.Instant?) throws -> Int {
-        guard resolved.policy.action == .delete, resolved.partitioned else { return 0 }
+        guard resolved.policy.action == .delete, resolved.partitionedByAge else { return 0 }
         let sql = PurgeSQL(resolved)
         let candidates = try wholePartitions(sql, cutoffs: state.cutoffs)
         var batch = 0
@@ -26,10 +26,9 @@ extension Runner {
             if options.stopRequested?() != nil { break }
             if let deadline, clock.now >= deadline { break }
             let began = clock.now
-            let emptied: [(partition: QualifiedName, rows: Int64)]
-            let ledger: [[LedgerRow]]
+            let emptied: [(partition: QualifiedName, ledger: [LedgerRow])]
             do {
-                (emptied, ledger) = try connection.repeatableReadTransaction {
+                emptied = try connection.repeatableReadTransaction {
                     try truncateGroup(group, from: lower, sql: sql, cutoffs: state.cutoffs, runID: runID, firstBatch: batch + 1)
                 }
             } catch let error as DatabaseError where ["55P03", "40P01", "42P01"].contains(error.sqlState ?? "") {
@@ -41,13 +40,13 @@ extension Runner {
             guard !emptied.isEmpty else { continue }
             batch += emptied.count
             // Each partition is a batch of its own, in the manifest's counts as in the ledger.
-            let done = ledger.map { state.record($0) }.last ?? 0
+            let done = emptied.map { state.record($0.ledger) }.last ?? 0
             options.progress?.advanced(policy: resolved.policy.name, done: done)
             let ms = milliseconds(clock.now - began)
-            for (partition, rows) in emptied {
+            for (partition, ledger) in emptied {
                 logger.info("partition truncated", metadata: [
                     "policy.name": "\(resolved.policy.name)", "partition": "\(partition)",
-                    "batch.rows": "\(rows)", "batch.ms": "\(ms)",
+                    "batch.rows": "\(Runner.purgedRows(ledger))", "batch.ms": "\(ms)",
                 ])
             }
         }
@@ -85,20 +84,20 @@ extension Runner {
     }
 
     /// One group's transaction: lock, check, count, truncate what holds only due rows, write the ledger.
-    /// Returns the partitions emptied, with their rows, and the ledger rows written for each.
+    /// Returns the partitions emptied, each with the ledger rows written for it.
     /// `lower` is the previous group's upper bound: the count reads from there.
     ///
     /// `REPEATABLE READ` with the lock first: the holds, the catalog and the rows are all read as
     /// they were when the locks were granted.
     private func truncateGroup(_ group: [WholePartition], from lower: String?, sql: PurgeSQL, cutoffs: Cutoffs, runID: Int64,
-                               firstBatch: Int) throws -> ([(partition: QualifiedName, rows: Int64)], [[LedgerRow]]) {
+                               firstBatch: Int) throws -> [(partition: QualifiedName, ledger: [LedgerRow])] {
         // The names come from the catalog and are quoted: a fixed statement of the program's.
         try connection.execute(unsafeSQL: "LOCK TABLE \(group.map(\.name.sql).joined(separator: ", ")) IN SHARE MODE")
         let holds = try HoldShape.current(for: sql.resolved, on: connection)
         // A partition detached or dropped meanwhile is no longer the policy's table.
         let still = Set(try wholePartitions(sql, cutoffs: cutoffs).map(\.oid))
         let partitions = group.filter { still.contains($0.oid) }
-        guard let upper = partitions.last?.upper else { return ([], []) }
+        guard let upper = partitions.last?.upper else { return [] }
         var counts: [Int64: [(library: String?, rows: Int64, due: Int64)]] = [:]
         for row in try connection.query(sql.partitionsCountQuery(from: lower, below: upper, cutoffs: cutoffs, holds: holds)).rows {
             counts[try row.int64("partition"), default: []].append(
@@ -111,7 +110,7 @@ extension Runner {
                 "policy.name": "\(sql.policy.name)", "partition": "\(partition.name)"])
             return false
         }
-        guard !emptiable.isEmpty else { return ([], []) }
+        guard !emptiable.isEmpty else { return [] }
         try connection.execute(unsafeSQL: "TRUNCATE \(emptiable.map(\.name.sql).joined(separator: ", "))")
         struct Entry: Encodable {
             let batch: Int
@@ -129,12 +128,9 @@ extension Runner {
             FROM jsonb_to_recordset($3::jsonb) AS e(batch int4, library text, rows int8)
             RETURNING batch, \(KeptReason.ledgerReturning)
             """, [String(runID), sql.policy.name, json]).rows.map { (batch: try $0.int64("batch"), row: try LedgerRow(row: $0)) }
-        let ledger = emptiable.indices.map { number in
-            written.filter { $0.batch == Int64(firstBatch + number) }.map(\.row)
+        let byBatch = Dictionary(grouping: written, by: \.batch)
+        return emptiable.enumerated().map { number, partition in
+            (partition.name, byBatch[Int64(firstBatch + number), default: []].map(\.row))
         }
-        let emptied = emptiable.map { partition in
-            (partition.name, counts[partition.oid, default: []].reduce(Int64(0)) { $0 + $1.due })
-        }
-        return (emptied, ledger)
     }
 }

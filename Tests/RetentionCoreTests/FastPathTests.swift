@@ -326,4 +326,26 @@ import Testing
         #expect(try remaining(db, "parts") == remaining(db, "plain"))
         #expect(try remaining(db, "hashed") == remaining(db, "plain"))
     }
+
+    @Test func aPartitionWithAHostileNameIsTruncatedByItsQuotedName() throws {
+        let db = try TestDatabase(reference: false)
+        // Month 6 renamed to something that would end the statement if it were spliced in unquoted.
+        try db.sql(Self.visits + Self.partitioned("parts") + """
+            CREATE TABLE sentinel (n int);
+            ALTER TABLE parts_m6 RENAME TO "parts_m6""; DROP TABLE sentinel; --";
+            DELETE FROM source WHERE patron % 10 = 0 OR patron = 7;
+            UPDATE source SET flag = false;
+            INSERT INTO parts SELECT * FROM source;
+            ANALYZE parts;
+            """)
+        let folder = try PolicyFolder(["parts.yaml": Self.policy("parts", table: "parts")])
+        let before = try files(db, "parts")
+        let summary = try db.run(folder.url, options: RunOptions(batchSize: 200))
+        let after = try files(db, "parts")
+        let hostile = "parts_m6\"; DROP TABLE sentinel; --"
+        #expect(before[hostile] != nil && after[hostile] != before[hostile], "the hostile partition was truncated")
+        #expect(summary.policies[0].partitionsTruncated >= 7)
+        #expect(try db.int("SELECT count(*) FROM sentinel") == 0)
+        #expect(try db.int("SELECT count(*) FROM parts WHERE seen < now() - interval '60 days'") == 0)
+    }
 }

@@ -89,6 +89,50 @@ import Testing
         #expect(replan.policies.allSatisfy { $0.due == 0 })
     }
 
+    /// Consent tables the kept rows' consent is looked up in per row (an index leads with the key,
+    /// whole or partial on `keep_if`) or hashed (none usable): the same rows go and stay either way.
+    @Test(arguments: [
+        ("public.patrons", "", true),  // the reference schema's partial index on keep_history
+        ("public.consent_pk", "CREATE TABLE consent_pk (id bigint PRIMARY KEY, keep bool)", true),
+        ("public.consent_bare", "CREATE TABLE consent_bare (id bigint, keep bool)", false),
+        ("public.consent_other", "CREATE TABLE consent_other (id bigint, keep bool); CREATE INDEX ON consent_other (id) WHERE id > 0", false),
+        ("public.consent_view", "CREATE VIEW consent_view AS SELECT id, keep_history AS keep FROM patrons", false),
+    ])
+    func consentKeepsTheSameRowsLookedUpOrHashed(table: String, create: String, indexed: Bool) throws {
+        let db = try TestDatabase()
+        try db.loadDemoData(loans: 4000)
+        if !create.isEmpty, !create.contains("VIEW") {
+            try db.sql("\(create); INSERT INTO \(table) SELECT id, keep_history FROM patrons; ANALYZE \(table)")
+        } else if !create.isEmpty {
+            try db.sql(create)
+        }
+        let shipped = try PolicyFolder.shipped()
+        var policy = try String(contentsOf: shipped.url.appendingPathComponent("loan-history.yaml"), encoding: .utf8)
+        if table != "public.patrons" {
+            policy = policy.replacingOccurrences(of: "table: public.patrons", with: "table: \(table)")
+                .replacingOccurrences(of: "keep_if: keep_history", with: "keep_if: keep")
+        }
+        let folder = try PolicyFolder(["loan-history.yaml": policy])
+        #expect(try db.resolve(folder.url)[0].consentIndexed == indexed)
+        let consenting = try db.int("""
+            SELECT count(*) FROM loans l JOIN patrons p ON p.id = l.patron_id AND p.keep_history
+            WHERE l.returned_at < now() - CASE l.library_code WHEN 'BANGOR' THEN interval '14 days'
+                                                              WHEN 'PORTLAND' THEN interval '90 days' ELSE interval '30 days' END
+            """)
+        let due = try db.int(independentLoanDueCount)
+        #expect(consenting > 10 && due > 100)
+        // Batches of 4 keys where the index allows lookups: more consenting patrons than four per
+        // key, so every purge statement looks them up (`PurgeSQL.looksUpConsent`); else hashed.
+        let patrons = try db.int("SELECT count(*) FROM patrons WHERE keep_history")
+        #expect(PurgeSQL.looksUpConsent(consenting: patrons, keys: 4) && !PurgeSQL.looksUpConsent(consenting: patrons, keys: 300))
+        let summary = try db.run(folder.url, options: RunOptions(batchSize: indexed ? 4 : 300))
+        #expect(summary.policies[0].rows == due)
+        #expect(summary.policies[0].batches > 3)
+        #expect(try db.int("SELECT sum(kept_consent) FROM retention.batches WHERE run_id = $1::int8",
+                           [String(summary.runID)]) == consenting)
+        #expect(try db.int(independentLoanDueCount) == 0)
+    }
+
     @Test func rowExactlyAtTheCutoffIsKept() throws {
         let db = try TestDatabase(reference: false)
         try db.sql("""

@@ -15,6 +15,10 @@ public struct ResolvedPolicy: Sendable {
     public var partitionedByAge = false
     /// The patron column's type as `format_type` writes it, when the policy has one.
     public var patronType: String?
+    /// Whether an index of the consent table leads with the consent key (whole, or partial on the
+    /// `keep_if` column alone): a patron's consent can then be looked up per row instead of hashing
+    /// every consenting patron.
+    public var consentIndexed = false
     /// The foreign keys that point into the table.
     public var references: [ForeignKeyRef] = []
     /// The tables a declared cascade changes (delete policies), whose changed rows each batch counts.
@@ -189,8 +193,17 @@ public enum Catalog {
             }
         }
 
+        var consentIndexed = false
         if let consent = policy.consent {
             if let consentTable = try relation(consent.table, on: connection) {
+                // A partial index must be one the lookup `key = $1 AND keep_if` can use.
+                consentIndexed = try connection.query("""
+                    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                                   JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                                   WHERE i.indrelid = $1::oid AND a.attname = $2 AND i.indisvalid AND i.indisready
+                                     AND (i.indpred IS NULL OR pg_catalog.pg_get_expr(i.indpred, i.indrelid) = quote_ident($3)))
+                           AS indexed
+                    """, [consentTable.oid, consent.key, consent.keepIf]).single().bool("indexed")
                 if !["r", "p", "v", "m", "f"].contains(consentTable.kind) {
                     check.fail("consent table \(consent.table) is not a table or view", at: "consent.table")
                 }
@@ -229,7 +242,7 @@ public enum Catalog {
         guard check.problems.isEmpty else { return nil }
         return ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
                               partitionedByAge: partitionedByAge,
-                              patronType: patronColumn?.fullTypeName,
+                              patronType: patronColumn?.fullTypeName, consentIndexed: consentIndexed,
                               references: references, cascades: cascades)
     }
 

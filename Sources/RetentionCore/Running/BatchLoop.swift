@@ -32,7 +32,8 @@ extension Runner {
                     // Before and after: the counters can still hold earlier transactions' changes that the
                     // session has not yet reported to the statistics system.
                     let before = try changedRows(in: sql.resolved.cascades, on: connection)
-                    let purged = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs)).rows
+                    let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
+                    let purged = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
                         .map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
                     var cascaded: [String: Int64] = [:]
                     for (table, count) in try changedRows(in: sql.resolved.cascades, on: connection)

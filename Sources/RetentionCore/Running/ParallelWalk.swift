@@ -20,7 +20,8 @@ extension Runner {
             let due = try LibraryCounts.count(resolved, cutoffs: outcome.cutoffs, on: connection).reduce(Int64(0)) { $0 + $1.counts.rows }
             progress.started(policy: name, due: due)
         }
-        let state = WalkState(outcome: outcome)
+        let consenting = try sql.consentingCountQuery().map { try connection.query($0).single().int64("patrons") }
+        let state = WalkState(outcome: outcome, consenting: consenting)
         let truncated = try truncateWholePartitions(resolved, into: state, runID: runID, options: options, deadline: deadline)
         let workers = try openWorkers(resolved, options: options)
         // Each worker owns its session for the whole walk; the main session (worker 0 or the only
@@ -73,10 +74,13 @@ extension Runner {
         }
         private let state: Mutex<State>
         let cutoffs: Cutoffs
+        /// The consenting patrons when the run began, when they can be looked up per row.
+        let consenting: Int64?
 
-        init(outcome: PolicyOutcome) {
+        init(outcome: PolicyOutcome, consenting: Int64? = nil) {
             state = Mutex(State(outcome: outcome))
             cutoffs = outcome.cutoffs
+            self.consenting = consenting
         }
 
         /// Adds a committed batch's ledger rows; returns the rows purged so far in the policy.

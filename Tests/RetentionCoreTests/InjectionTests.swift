@@ -37,6 +37,46 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM pg_tables WHERE tablename = 'patrons'") == 1)
     }
 
+    /// A consent table, key and flag with hostile names, indexed so that every batch looks the
+    /// patrons up by the quoted names (and the catalog finds the partial index by its quoted flag).
+    @Test func hostileConsentNamesAreLookedUpByTheirQuotedNames() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql(#"""
+            CREATE TABLE sentinel (x int);
+            INSERT INTO sentinel VALUES (1);
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, who int);
+            INSERT INTO visits SELECT g, now() - interval '100 days', g % 10 FROM generate_series(1, 200) g;
+            CREATE TABLE "con""sent; DROP TABLE sentinel; --" ("k'ey" int, "keep""it" bool);
+            INSERT INTO "con""sent; DROP TABLE sentinel; --" SELECT g, g < 6 FROM generate_series(0, 9) g;
+            CREATE INDEX ON "con""sent; DROP TABLE sentinel; --" ("k'ey") WHERE "keep""it";
+            """#)
+        let folder = try PolicyFolder(["v.yaml": #"""
+            name: v
+            version: 1
+            description: hostile consent names
+            table: public.visits
+            key: id
+            age: seen
+            retain: 10 days
+            action: delete
+            patron: who
+            consent:
+              table: 'public.con"sent; DROP TABLE sentinel; --'
+              key: "k'ey"
+              keep_if: 'keep"it'
+            """#])
+        #expect(try db.resolve(folder.url)[0].consentIndexed)
+        // Six consenting patrons, more than four per key of a one-key batch: every purge looks them up.
+        #expect(PurgeSQL.looksUpConsent(consenting: 6, keys: 1))
+        let summary = try db.run(folder.url, options: RunOptions(batchSize: 1))
+        #expect(summary.policies[0].rows == 80)
+        #expect(try db.int("SELECT count(*) FROM visits WHERE who >= 6") == 0)
+        #expect(try db.int("SELECT count(*) FROM visits WHERE who < 6") == 120)
+        #expect(try db.int("SELECT sum(kept_consent) FROM retention.batches WHERE run_id = $1::int8",
+                           [String(summary.runID)]) == 120)
+        #expect(try db.int("SELECT count(*) FROM sentinel") == 1)
+    }
+
     @Test func hostileValuesAreBoundNotSpliced() throws {
         let db = try TestDatabase()
         try db.sql(loanCases)

@@ -14,9 +14,8 @@ enum StatementProof {
                     sql.countQuery(cutoffs: cutoffs), sql.boundStatement(size: 1, first: false, cutoffs: cutoffs),
                     sql.boundStatement(size: 1, first: true, slice: .init(lower: true, upper: true), cutoffs: cutoffs),
                     sql.sliceStatement(number: 0, of: 2), sql.purgeStatement(cutoffs: cutoffs),
-                    sql.purgeStatement(cutoffs: cutoffs, consentPerRow: true),
                     sql.ledgerStatement(cutoffs: cutoffs, runID: 0, batch: 0, purged: []),
-                ] + [sql.consentingCountQuery()].compactMap({ $0 }) {
+                ] + (sql.consentingCountQuery().map { [$0, sql.purgeStatement(cutoffs: cutoffs, consentPerRow: true)] } ?? []) {
                     try connection.prepareCheck(statement)
                 }
             } catch let error as DatabaseError where error.kind == .server && !error.isPermissionDenied

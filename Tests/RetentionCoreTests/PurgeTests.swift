@@ -133,6 +133,45 @@ import Testing
         #expect(try db.int(independentLoanDueCount) == 0)
     }
 
+    @Test func planCountsWithoutGroupingKeysWhenNothingCanKeepARow() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("CREATE TABLE visits (id int PRIMARY KEY, at timestamptz)")
+        let folder = try PolicyFolder([
+            "v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: at\nretain: 10 days\naction: delete\n",
+        ])
+        let resolved = try #require(try db.resolve(folder.url).first)
+        let cutoffs = Cutoffs(standard: "2026-01-01", libraries: [])
+        // No library, hold, consent, keep_when or reference: no key; a hold's test is one again.
+        #expect(PurgeSQL(resolved).countQuery(cutoffs: cutoffs, holds: .none).sql.contains("HAVING count(*) > 0"))
+        #expect(!PurgeSQL(resolved).countQuery(cutoffs: cutoffs, holds: .none).sql.contains("GROUP BY 1"))
+        #expect(PurgeSQL(resolved).countQuery(cutoffs: cutoffs, holds: .scoped).sql.contains("GROUP BY 2) g"))
+
+        // An empty table plans as one line with nothing due, as with keys.
+        var plan = try db.plan(folder.url)
+        #expect(plan.policies[0].libraries.map(\.due) == [0])
+        #expect(plan.policies[0].libraries[0].oldestDueDays == nil)
+
+        // 0.5 to 39.5 days old: the 30 rows from 10.5 days on are due.
+        try db.sql("INSERT INTO visits SELECT g, now() - interval '1 day' * g + interval '12 hours' FROM generate_series(1, 40) g")
+        plan = try db.plan(folder.url)
+        #expect(plan.policies[0].libraries.map(\.due) == [30])
+        #expect(plan.policies[0].libraries[0].oldestDueDays == 39)
+
+        // A hold without a patron keeps every row of a policy without a patron column.
+        try db.sql("INSERT INTO retention.holds (reference) VALUES ('court order')")
+        plan = try db.plan(folder.url)
+        #expect(plan.policies[0].due == 0)
+        #expect(plan.policies[0].counts[.hold] == 30)
+
+        try db.sql("UPDATE retention.holds SET released_by = 'staff', released_at = now()")
+        let summary = try db.run(folder.url)
+        #expect(summary.policies[0].rows == 30)
+        #expect(try db.int("SELECT count(*) FROM visits") == 10)
+        // Counted after the run with the same query: nothing due, recorded as one row of zero.
+        #expect(try db.strings("SELECT coalesce(library, '-') || ':' || still_due FROM retention.run_remaining WHERE run_id = \(summary.runID)")
+                == ["-:0"])
+    }
+
     @Test func rowExactlyAtTheCutoffIsKept() throws {
         let db = try TestDatabase(reference: false)
         try db.sql("""

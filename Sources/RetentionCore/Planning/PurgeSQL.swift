@@ -387,6 +387,12 @@ struct PurgeSQL {
         let joinStaying = staying == nil ? "" : "LEFT JOIN (SELECT DISTINCT k FROM staying) st ON st.k = \(column(policy.key))"
         let referenced = staying == nil ? "false" : "st.k IS NOT NULL"
         let due = "NOT g.h AND NOT g.c AND NOT g.rule AND NOT g.r"
+        let keys = [library, held, consented, keptByRule(&params), referenced]
+        // A test that cannot keep a row of this policy (no holds, no consent, ...) is the constant
+        // `false`, and a policy without libraries has the constant NULL: no grouping key, as every
+        // key costs the aggregate for every row (at 5M loans without holds, 0.87x the raw count
+        // against 1.04x, by hand). With no key at all, `HAVING` keeps an empty table's count empty.
+        let grouped = keys.indices.filter { keys[$0] != "false" && keys[$0] != "NULL::text" }.map { String($0 + 1) }
         let sql = (staying.map { "WITH RECURSIVE staying(k) AS (\($0))\n" } ?? "") + """
             SELECT g.lib AS library,
                    coalesce(sum(g.n) FILTER (WHERE \(due)), 0)::int8 AS rows,
@@ -395,11 +401,11 @@ struct PurgeSQL {
                    coalesce(sum(g.n) FILTER (WHERE NOT g.h AND NOT g.c AND g.rule), 0)::int8 AS kept_by_keep_when,
                    coalesce(sum(g.n) FILTER (WHERE NOT g.h AND NOT g.c AND NOT g.rule AND g.r), 0)::int8 AS kept_by_reference,
                    floor(extract(epoch FROM now() - min(g.oldest) FILTER (WHERE \(due))) / 86400)::int8 AS oldest_due_days
-            FROM (SELECT \(library) AS lib, \(held) AS h, \(consented) AS c, \(keptByRule(&params)) AS rule,
-                         \(referenced) AS r, count(*) AS n, min(\(column(policy.age))::timestamptz) AS oldest
+            FROM (SELECT \(keys[0]) AS lib, \(keys[1]) AS h, \(keys[2]) AS c, \(keys[3]) AS rule,
+                         \(keys[4]) AS r, count(*) AS n, min(\(column(policy.age))::timestamptz) AS oldest
                   FROM \(policy.table.sql) AS t \(joinStaying)
                   WHERE \(candidates(cutoffs, &params))
-                  GROUP BY 1, 2, 3, 4, 5) g
+                  \(grouped.isEmpty ? "HAVING count(*) > 0" : "GROUP BY " + grouped.joined(separator: ", "))) g
             GROUP BY g.lib
             ORDER BY g.lib
             """

@@ -33,7 +33,7 @@ public struct RunOptions: Sendable {
     public var pacing: Pacing?
 
     /// How long a batch should take when its size is not fixed: 60 ms, so that with the spikes a
-    /// busy server adds (a checkpoint, autovacuum, the other session) none takes over 100 ms.
+    /// busy server adds (a checkpoint, autovacuum, the other session) 99% stay under 100 ms.
     public var batchTarget: Duration = .milliseconds(60)
 
     /// How many rows (by the planner's estimates) the partitions emptied together in one

@@ -24,8 +24,8 @@
 #   run paced                       (scripts/pg.sh standby); "run paced" adds --max-replica-lag 30s,
 #                                   compared with the run without it
 # Reported: median wall time, rows/s, time ratio to the raw statement and to the same measurement
-# without holds and consents, batch times (ledger: 99th percentile and longest), WAL bytes, peak RSS of the retention process
-# (/usr/bin/time -v). Prints a Markdown table and writes it to FILE.
+# without holds and consents, batch times (ledger: 99th percentile and longest), WAL bytes, peak RSS
+# of the retention process (/usr/bin/time -v). Prints a Markdown table and writes it to FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,7 +54,7 @@ eval "$(bash scripts/pg.sh start "$work/pg")"
 # occurring too frequently" in its log), for the raw statements and retention alike. And durable, as
 # a production server is (pg.sh's throwaway servers run with fsync off): with fsync off the server
 # also skips its *_flush_after writeback hints, the kernel lets gigabytes of WAL pile up dirty and
-# then stalls the writer for up to a tenth of a second, which no production server shows.
+# then stalls whoever writes next, which made batches of 60 ms take up to 160 ms (README).
 psql -X -q -d postgres -c "ALTER SYSTEM SET max_wal_size = '8GB'" -c "ALTER SYSTEM SET wal_buffers = '16MB'" \
                        -c "ALTER SYSTEM SET fsync = on"
 eval "$(bash scripts/pg.sh restart "$work/pg")"

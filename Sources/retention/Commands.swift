@@ -9,6 +9,8 @@ struct Setup: ParsableCommand {
         discussion: """
             Safe to run again: it changes nothing on an installed database. With --manifests and \
             --signing-key it also finds runs that died and writes their `recovered` manifests.
+            With --after-restore, after the database was restored from a backup older than its newest \
+            manifest, it writes a signed `restored` manifest that records the gap and continues the chain.
             Exit: 0, 69, 75 (a run is going; nothing was finalized), 77, 78.
             """)
 
@@ -16,9 +18,24 @@ struct Setup: ParsableCommand {
     @OptionGroup var database: ConnectionOptions
     @OptionGroup var signing: SigningOptions
 
+    @Flag(help: "The database was restored from a backup: record the gap to the manifest folder's chain in a signed manifest and go on from it.")
+    var afterRestore = false
+
     func run() throws {
         let (settings, logger) = try global.begin(database, signing)
         try perform(logger) {
+            if afterRestore {
+                // Deliberate: the key and the folder are required, and the gap is signed.
+                let manifests = try ManifestSettings(directory: settings.manifests, signingKeyPath: settings.signingKey)
+                let connection = try Retention.connect(settings.db, logger: logger)
+                try RetentionSchema.install(on: connection, logger: logger)
+                if let path = try AfterRestore.continueChain(on: connection, settings: manifests, logger: logger) {
+                    print("the chain goes on after the restore: \(visible(path)) records the gap")
+                } else {
+                    print("nothing to do: the manifest folder's chain and the database's ledger agree")
+                }
+                return
+            }
             // Setup installs the schema; the manifest folder and key only serve finalizing runs that
             // died, so a folder that is not there yet is a note, not a refusal.
             // A user who may install the schema but not read the key (postgres) is no refusal either.
@@ -68,6 +85,7 @@ struct Check: ParsableCommand {
                 for line in references.warnings { logger.warning("\(line)") }
                 for line in try Holds.unmatched(policies: policies, on: connection) { logger.warning("\(line)") }
                 for line in try Partman.warnings(for: resolved, on: connection) { logger.warning("\(line)") }
+                for line in try Catalog.unnamedLibraryWarnings(for: resolved, on: connection) { logger.warning("\(line)") }
             }
             let against = catalog ? " and the database catalog" : ""
             print("\(policies.count) \(policies.count == 1 ? "policy" : "policies") valid\(against): "
@@ -162,6 +180,7 @@ struct Run: ParsableCommand {
         var options = RunOptions(batchSize: settings.batchSize, maxRuntime: settings.maxRuntime,
                                  lockTimeout: settings.lockTimeout, statementTimeout: settings.statementTimeout)
         options.jobs = settings.jobs
+        options.maxClockSkew = settings.maxClockSkew
         options.vacuum = vacuum
         options.erase = erase
         options.allowExclusiveLock = allowExclusiveLock

@@ -160,10 +160,15 @@ struct BatchOptions: SettingOptions {
                                    valueName: "MB/s"))
     var maxWalRate: Int?
 
+    @Option(help: .setting(.maxClockSkew, "Refuse to start when the database clock and this machine's differ by more than this, like 5m or 90s, or off (default: 5m).",
+                                   valueName: "duration"))
+    var maxClockSkew: String?
+
     var given: [SettingKey: String] {
         [.batchSize: batchSize.map(String.init), .jobs: jobs.map(String.init), .maxRuntime: maxRuntime,
          .lockTimeout: lockTimeout, .statementTimeout: statementTimeout, .metricsFile: metricsFile,
-         .maxReplicaLag: maxReplicaLag, .maxWALRate: maxWalRate.map(String.init)].compactMapValues { $0 }
+         .maxReplicaLag: maxReplicaLag, .maxWALRate: maxWalRate.map(String.init),
+         .maxClockSkew: maxClockSkew].compactMapValues { $0 }
     }
 }
 

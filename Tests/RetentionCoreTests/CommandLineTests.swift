@@ -140,7 +140,7 @@ import Testing
         let before = try db.fingerprint()
         let text = try db.retention(["plan", "--policies", policies.url.path])
         #expect(text.status == 0)
-        #expect(text.stdout.contains("loan-history v1: anonymize public.loans (retain 30 days)"))
+        #expect(text.stdout.contains("loan-history v2: anonymize public.loans (retain 30 days)"))
         #expect(text.stdout.contains("nothing was changed"))
         let json = try db.retention(["plan", "--json", "--policies", policies.url.path])
         #expect(json.status == 0)

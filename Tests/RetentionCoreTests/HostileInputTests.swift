@@ -74,7 +74,7 @@ import Testing
         }
         let typo = try place("NOWHERE")
         #expect(typo.status == 64, "\(typo.stderr)")
-        #expect(typo.stderr.contains("no policy's libraries.retain names it, no row of public.loans.library_code holds it"),
+        #expect(typo.stderr.contains("no policy's libraries (retain or names) names it, no row of public.loans.library_code holds it"),
                 "\(typo.stderr)")
         #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
         // Named in the policy's libraries map, or found in the column: placed, and the policy that

@@ -34,7 +34,7 @@ import Testing
         #expect(first.toolVersion == RetentionVersion.current)
         let loans = try #require(first.policies.first { $0.name == "loan-history" })
         #expect(loans.rows == 3 && loans.counts[.consent] == 1 && loans.counts[.keepWhen] == 2 && loans.counts[.hold] == 0)
-        #expect(loans.action == "anonymize" && loans.table == "public.loans" && loans.version == 1)
+        #expect(loans.action == "anonymize" && loans.table == "public.loans" && loans.version == 2)
         #expect(loans.fileSHA256.count == 64 && loans.batches == 1)
         #expect(Set(loans.libraries.compactMap(\.library)) == ["AUGUSTA", "BANGOR", "PORTLAND"])
         #expect(loans.libraries.first { $0.library == "BANGOR" }?.period.retain == "14 days")
@@ -161,11 +161,11 @@ import Testing
         let newer = try tampered { _, copies in
             try rewrite(copies[2]) { envelope in
                 let text = String(decoding: envelope.payload, as: UTF8.self)
-                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":3", with: "\"manifest_version\":4").utf8)
+                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":4", with: "\"manifest_version\":5").utf8)
                 envelope = try key.sign(payloadType: Manifest.payloadType, payload: payload)
             }
         }
-        #expect(newer.0 == 1 && newer.1.contains("manifest version 4 is newer than this program reads (3)"))
+        #expect(newer.0 == 1 && newer.1.contains("manifest version 5 is newer than this program reads (4)"))
     }
 
     /// A manifest whose signature fails is named once, with what it claims; the next one is not
@@ -193,11 +193,19 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("OK") && $0.contains("sequence 3") }, "\(failed.stdout)")
     }
 
-    /// A current payload as an earlier version wrote it: version 2 without `still_due` and
-    /// `oldest_due_days`, version 1 also without `kept_by_reference` and `cascaded`.
+    /// A current payload as an earlier version wrote it: version 3 without `gap` and the database's
+    /// `oid`, version 2 also without `still_due` and `oldest_due_days`, version 1 also without
+    /// `kept_by_reference` and `cascaded`.
     static func downgraded(_ payload: [String: JSONValue], to version: Int64) -> [String: JSONValue] {
         var payload = payload
         payload["manifest_version"] = .int(version)
+        if version < 4 {
+            payload["gap"] = nil
+            if case .object(var database) = payload["database"] ?? .null {
+                database["oid"] = nil
+                payload["database"] = .object(database)
+            }
+        }
         let dropped = version < 2 ? ["still_due", "oldest_due_days", "kept_by_reference", "cascaded"]
                                   : version < 3 ? ["still_due", "oldest_due_days"] : []
         func drop(_ value: JSONValue) -> JSONValue {
@@ -231,7 +239,8 @@ import Testing
         for (index, file) in try db.manifestFiles().enumerated() {
             let envelope = try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file)))
             guard case .object(let payload) = try JSONValue.parse(envelope.payload) else { Issue.record("not an object"); return }
-            good.append(try write(payload, "v3-\(index).json"))
+            good.append(try write(payload, "v4-\(index).json"))
+            good.append(try write(Self.downgraded(payload, to: 3), "v3-\(index).json"))
             good.append(try write(Self.downgraded(payload, to: 2), "v2-\(index).json"))
             good.append(try write(Self.downgraded(payload, to: 1), "v1-\(index).json"))
             var stray = payload
@@ -246,25 +255,48 @@ import Testing
             var early = payload
             early["manifest_version"] = .int(2)
             bad.append(try write(early, "early-\(index).json"))
+            var noOID = payload
+            noOID["database"] = (try? JSONValue.parse(Data(#"{"name":"x","system_identifier":null}"#.utf8))) ?? .null
+            bad.append(try write(noOID, "no-oid-\(index).json"))
         }
-        let script = """
-            import json, sys, jsonschema
-            schema = json.load(open(sys.argv[1]))
-            jsonschema.Draft202012Validator.check_schema(schema)
-            validator = jsonschema.Draft202012Validator(schema)
-            failed = [f for f in sys.argv[2:] if list(validator.iter_errors(json.load(open(f))))]
-            print("\\n".join(failed))
-            """
         let schemaPath = folder.appendingPathComponent("schema.json").path
-        let valid = try runProcess("/usr/bin/python3", ["-c", script, schemaPath] + good)
+        let valid = try runProcess("/usr/bin/python3", ["-c", Self.schemaScript, schemaPath] + good)
         #expect(valid.status == 0 && valid.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(valid.output)")
-        let invalid = try runProcess("/usr/bin/python3", ["-c", script, schemaPath] + bad)
+        let invalid = try runProcess("/usr/bin/python3", ["-c", Self.schemaScript, schemaPath] + bad)
         #expect(invalid.status == 0 && Set(invalid.stdout.split(separator: "\n").map(String.init)) == Set(bad), "\(invalid.output)")
     }
 
-    /// Manifests of version 1 (before `kept_by_reference` and `cascaded`) and 2 (before `still_due`)
-    /// read, show and verify as written.
-    @Test(arguments: [Int64(1), 2]) func earlierManifestVersionsStillReadAndVerify(version: Int64) throws {
+    /// Python's jsonschema over payload files: prints the files that fail the schema (argument 1).
+    static let schemaScript = """
+        import json, sys, jsonschema
+        schema = json.load(open(sys.argv[1]))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(schema)
+        failed = [f for f in sys.argv[2:] if list(validator.iter_errors(json.load(open(f))))]
+        print("\\n".join(failed))
+        """
+
+    /// The manifest files whose payloads fail the JSON Schema the program ships (empty: all pass).
+    static func schemaFailures(_ files: [String]) throws -> [String] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retention-schema-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let schema = folder.appendingPathComponent("schema.json").path
+        try Manifest.jsonSchema.write(toFile: schema, atomically: true, encoding: .utf8)
+        var payloads: [String] = []
+        for (index, file) in files.enumerated() {
+            let path = folder.appendingPathComponent("\(index).json").path
+            try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file))).payload.write(to: URL(fileURLWithPath: path))
+            payloads.append(path)
+        }
+        let result = try runProcess("/usr/bin/python3", ["-c", schemaScript, schema] + payloads)
+        guard result.status == 0 else { return ["python: \(result.stderr)"] }
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// Manifests of version 1 (before `kept_by_reference` and `cascaded`), 2 (before `still_due`) and
+    /// 3 (before the database's oid and `gap`) read, show and verify as written.
+    @Test(arguments: [Int64(1), 2, 3]) func earlierManifestVersionsStillReadAndVerify(version: Int64) throws {
         let (db, _) = try withRuns(2)
         let key = try SigningKeys.loadPrivateKey(path: db.signingKeyPath)
         var previous: String?

@@ -67,9 +67,10 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM visits") == 0)
     }
 
-    /// A completed run counts what it left due (0, no age) and a stopped one does not (null); the count
-    /// itself, taken before any batch, finds every due row and the oldest age, per library, in the manifest.
-    @Test func completedRunRecordsWhatIsStillDueAndAStoppedRunDoesNot() throws {
+    /// A completed run counts what it left due (0, no age), and so does a stopped one (what it left,
+    /// never read as 0); the count itself, taken before any batch, finds every due row and the oldest
+    /// age, per library, in the manifest.
+    @Test func everyRunRecordsWhatIsStillDueStoppedOrNot() throws {
         let db = try TestDatabase(reference: false)
         let folder = try bigTable(db)
         #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
@@ -77,13 +78,17 @@ import Testing
         #expect(written.last?.status == "completed")
         #expect(written.last?.policies.first?.remaining == Remaining(stillDue: 0, oldestDueDays: nil))
 
-        // A run stopped at --max-runtime did not finish, so it does not count: null, not 0.
+        // A run stopped at --max-runtime did not finish: it counts what it left, exactly what is in the table.
         try db.sql("INSERT INTO visits SELECT g, now() - interval '100 days', 'x' FROM generate_series(50000, 80000) g")
         let stopped = try db.retention(["run", "--policies", folder.url.path, "--batch-size", "20", "--max-runtime", "1s"])
         #expect(stopped.status == 0, "\(stopped.stderr)")
         written = try manifests(db)
         #expect(written.last?.status == "stopped")
-        #expect(written.last?.policies.first?.remaining == Remaining(stillDue: nil, oldestDueDays: nil))
+        let leftDue = try db.int("SELECT count(*) FROM visits WHERE seen < now() - interval '10 days'")
+        #expect(leftDue > 0)
+        #expect(written.last?.policies.first?.remaining == Remaining(stillDue: leftDue, oldestDueDays: 100))
+        let shown = try db.retention(["show", try #require(try db.manifestFiles().last)])
+        #expect(shown.stdout.contains("still due after the run: \(TextTable.grouped(leftDue)), the oldest 100 days old"), "\(shown.stdout)")
         #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
 
         // The count on its own, as if the run had purged nothing: every due row, and the oldest's age.
@@ -92,7 +97,7 @@ import Testing
         let resolved = try db.resolve(folder.url)
         let runner = Runner(connection: db.connection, logger: quietLogger)
         var summary = try runner.start(resolved, options: RunOptions())
-        runner.recordRemaining(resolved, summary: &summary)
+        runner.recordRemaining(resolved, summary: &summary, within: "0")
         #expect(summary.policies.first?.stillDue == left)
         try db.sql("UPDATE retention.runs SET status = 'completed', finished_at = now() WHERE id = \(summary.runID)")
         let manifest = try ManifestStore(connection: db.connection, settings: try ManifestSettings(

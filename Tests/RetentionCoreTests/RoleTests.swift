@@ -80,6 +80,33 @@ import Testing
         #expect(try db.manifestFiles().isEmpty)
     }
 
+    /// Row-level security that the purging role does not bypass hides due rows from the purge and
+    /// its counts (a manifest would say nothing is due): check, plan and run refuse it (78) on a
+    /// policy's table and on its consent table, naming the table, its row policies and the fix.
+    @Test func rowLevelSecurityThePurgerDoesNotBypassIsRefused() throws {
+        let db = try prepared()
+        let policies = try PolicyFolder.shipped()
+        let asPurger = ["PGUSER": "nightly_job"]
+        try db.sql("""
+            ALTER TABLE computer_signups ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY not_bangor ON computer_signups USING (library_code <> 'BANGOR');
+            ALTER TABLE patrons ENABLE ROW LEVEL SECURITY;
+            """)
+        let before = try db.fingerprint()
+        for command in [["check", "--catalog"], ["plan"], ["run"]] {
+            let result = try db.retention(command + ["--policies", policies.url.path, "--log-format", "text"], environment: asPurger)
+            #expect(result.status == 78, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("row-level security on public.computer_signups applies to role nightly_job "
+                                           + "(row policies: not_bangor)"), "\(result.stderr)")
+            #expect(result.stderr.contains("row-level security on public.patrons applies to role nightly_job (row policies: none, "
+                                           + "so every row is hidden)") && result.stderr.contains("its consent table"), "\(result.stderr)")
+        }
+        #expect(try db.fingerprint() == before)
+        #expect(try db.manifestFiles().isEmpty)
+        // The superuser bypasses it: the same tables are no refusal for it.
+        #expect(try db.retention(["check", "--catalog", "--policies", policies.url.path]).status == 0)
+    }
+
     @Test func vacuumNeedsTheOwnerAndIsRefusedBeforeAnyChange() throws {
         let db = try prepared()
         let policies = try PolicyFolder.shipped()

@@ -52,6 +52,7 @@ import Testing
               column: branch
               retain:
                 "\(one)": 30 days
+              names: ["\(shape.libraries[0])"]
             """])
         // Due: even g > 10 (library 0, 10 days) and odd g > 30 (library 1, 30 days); dates keep the cutoff day.
         let expected = (1...40).filter { g in g % 2 == 0 ? g > 10 : g > 30 }.count

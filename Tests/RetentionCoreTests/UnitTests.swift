@@ -55,7 +55,7 @@ import Testing
     @Test func everyKeptReasonReachesPlanManifestAndText() throws {
         let counts = Counts(rows: 3, kept: Dictionary(uniqueKeysWithValues: KeptReason.allCases.enumerated().map { ($1, Int64(10 + $0)) }))
         let library = ManifestLibrary(library: "BANGOR", retain: "14 days", cutoff: "2026-11-18", counts: counts, batches: 1)
-        let manifest = Manifest(runID: 1, sequence: 1, status: "completed", databaseName: "db", systemIdentifier: nil,
+        let manifest = Manifest(runID: 1, sequence: 1, status: "completed", database: ManifestDatabase(name: "db", systemIdentifier: nil),
                                 startedAt: "2026-12-02T02:00:00.000000Z", finishedAt: "2026-12-02T02:00:01.000000Z",
                                 toolVersion: "t", previousSHA256: nil, options: [:],
                                 policies: [ManifestPolicy(name: "p", version: 1, fileSHA256: "x", table: "public.t", action: "delete",

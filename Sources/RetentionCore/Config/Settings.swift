@@ -15,6 +15,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case lockTimeout = "lock_timeout", statementTimeout = "statement_timeout"
     case metricsFile = "metrics_file"
     case maxReplicaLag = "max_replica_lag", maxWALRate = "max_wal_rate"
+    case maxClockSkew = "max_clock_skew"
 
     public var environmentName: String { "RETENTION_" + rawValue.uppercased() }
     public var option: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
@@ -43,6 +44,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
         case .metricsFile: (nil, "none: no metrics file is written")
         case .maxReplicaLag: (nil, "off: no waiting for replicas (30s is a good start)")
         case .maxWALRate: (nil, "off: WAL as fast as the batches write it")
+        case .maxClockSkew: ("5m", "5m")
         }
     }
 }
@@ -168,6 +170,11 @@ public struct Settings: Sendable {
     public var metricsFile: String? { string(.metricsFile) }
     public var maxReplicaLag: Double? { string(.maxReplicaLag).flatMap(DurationText.seconds) }
     public var maxWALRate: Int? { string(.maxWALRate).flatMap { Int($0) } }
+    /// `nil`: off (the database clock is not compared with this machine's).
+    public var maxClockSkew: Double? {
+        let value = defaulted(.maxClockSkew)
+        return value == "off" ? nil : DurationText.seconds(value) ?? RunOptions.defaultMaxClockSkew
+    }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -196,6 +203,8 @@ public struct Settings: Sendable {
                 problem = "must be a duration like 30s or 2m, at most a week; found '\(visible(value))'"
             case .maxWALRate where (Int(value) ?? 0) < 1:
                 problem = "must be a whole number of MB per second, 1 or more; found '\(visible(value))'"
+            case .maxClockSkew where DurationText.seconds(value) == nil && value != "off":
+                problem = "must be a duration like 5m, 90s or 1h, at most a week, or off; found '\(visible(value))'"
             case .maxRuntime where DurationText.seconds(value) == nil:
                 problem = "must be a duration like 90s, 30m or 2h, at most a week; found '\(visible(value))'"
             case .lockTimeout where !PostgresDuration.isValid(value), .statementTimeout where !PostgresDuration.isValid(value):

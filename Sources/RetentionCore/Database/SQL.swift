@@ -54,6 +54,13 @@ struct Parameters {
         values.append(value)
         return "$\(values.count)"
     }
+
+    /// Adds a list of texts as one `text[]` value and returns its placeholder, cast.
+    mutating func bind(array: [String]) -> String {
+        // Every element double-quoted, with `\` and `"` escaped: the array input's own quoting rules.
+        let elements = array.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        return bind("{" + elements.joined(separator: ",") + "}") + "::text[]"
+    }
 }
 
 extension QualifiedName {

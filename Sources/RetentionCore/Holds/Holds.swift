@@ -78,11 +78,11 @@ public enum Holds {
         return scope
     }
 
-    /// Refuses (64) a library that no policy names in `libraries.retain` and no row of a policy's
+    /// Refuses (64) a library that no policy names in `libraries` and no row of a policy's
     /// library column holds: a typo would otherwise hold nothing (or, by the scope rule, freeze
     /// every policy without libraries). Where the user may not read a library column, it says so.
     static func requireKnownLibrary(_ library: String, columns: [(Policy, String)], on connection: Connection) throws {
-        if columns.contains(where: { policy, _ in policy.libraries?.retain.contains { $0.library == library } == true }) { return }
+        if columns.contains(where: { policy, _ in policy.libraries?.named.contains(library) == true }) { return }
         var read: [String] = [], unchecked: [String] = []
         for (policy, column) in columns {
             let name = "\(policy.table).\(visible(column))"
@@ -100,7 +100,7 @@ public enum Holds {
             if found { return }
             read.append(name)
         }
-        var reason = "no policy's libraries.retain names it"
+        var reason = "no policy's libraries (retain or names) names it"
         if !read.isEmpty { reason += ", no row of \(read.joined(separator: ", ")) holds it" }
         if !unchecked.isEmpty { reason += ", and this user may not read \(unchecked.joined(separator: ", ")) to look further" }
         throw UsageError("--library \(visible(library)): \(reason); check the value", exitCode: .usage)

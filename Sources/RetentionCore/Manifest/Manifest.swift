@@ -156,31 +156,102 @@ public struct ManifestPolicy: Codable, Sendable, Equatable {
     }
 }
 
-/// The database a run worked on: its name and the cluster's system identifier.
+/// The database a run worked on: its name, its oid and the cluster's system identifier.
 public struct ManifestDatabase: Codable, Sendable, Equatable {
     public var name: String
     public var systemIdentifier: String?
+    /// The database's oid in its cluster; from version 4 on (`nil` before).
+    public var oid: String?
+
+    /// The manifest version that added `oid`.
+    static let oidVersion: Int64 = 4
 
     enum CodingKeys: String, CodingKey {
-        case name
+        case name, oid
         case systemIdentifier = "system_identifier"
     }
 
-    public init(name: String, systemIdentifier: String?) {
+    public init(name: String, systemIdentifier: String?, oid: String? = nil) {
         self.name = name
         self.systemIdentifier = systemIdentifier
+        self.oid = oid
     }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         systemIdentifier = try container.decode(String?.self, forKey: .systemIdentifier)
+        if (decoder.userInfo[.manifestVersion] as? Int64 ?? Manifest.currentVersion) >= Self.oidVersion {
+            oid = try container.decode(String?.self, forKey: .oid)
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
         try container.encode(systemIdentifier, forKey: .systemIdentifier)
+        if (encoder.userInfo[.manifestVersion] as? Int64 ?? Manifest.currentVersion) >= Self.oidVersion {
+            try container.encode(oid, forKey: .oid)
+        }
+    }
+
+    /// Whether `other` is known to be another database: another name, or another cluster or oid
+    /// where both sides know it (a manifest before version 4 has no oid; a role without the
+    /// privilege reads no system identifier).
+    public func differs(from other: ManifestDatabase) -> Bool {
+        func known(_ a: String?, _ b: String?) -> Bool { a != nil && b != nil && a != b }
+        return name != other.name || known(systemIdentifier, other.systemIdentifier) || known(oid, other.oid)
+    }
+
+    /// The database for messages: `library (oid 16384, cluster 7300000000000000000)`.
+    public var described: String {
+        "\(visible(name)) (oid \(oid ?? "unknown"), cluster \(systemIdentifier ?? "unknown"))"
+    }
+}
+
+/// A break in the chain after the database was restored from a backup (status `restored`, version 4).
+///
+/// The ledger had written manifests up to `ledgerSequence`; the chain in the folder had reached
+/// `chainSequence` (its file's SHA-256 `chainSHA256`), so the `runsLost` runs between are in the
+/// folder but no longer in the database. The chain goes on from `chainSequence`.
+public struct RestoreGap: Codable, Sendable, Equatable {
+    public var ledgerSequence: Int64?
+    public var chainSequence: Int64
+    public var chainSHA256: String
+    public var runsLost: Int64
+    /// What the chain's newest manifest named: the database as it was before the restore.
+    public var previousDatabase: ManifestDatabase
+
+    enum CodingKeys: String, CodingKey {
+        case ledgerSequence = "ledger_sequence", chainSequence = "chain_sequence", chainSHA256 = "chain_sha256"
+        case runsLost = "runs_lost", previousDatabase = "previous_database"
+    }
+
+    public init(ledgerSequence: Int64?, chainSequence: Int64, chainSHA256: String, runsLost: Int64,
+                previousDatabase: ManifestDatabase) {
+        self.ledgerSequence = ledgerSequence
+        self.chainSequence = chainSequence
+        self.chainSHA256 = chainSHA256
+        self.runsLost = runsLost
+        self.previousDatabase = previousDatabase
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        ledgerSequence = try container.decode(Int64?.self, forKey: .ledgerSequence)
+        chainSequence = try container.decode(Int64.self, forKey: .chainSequence)
+        chainSHA256 = try container.decode(String.self, forKey: .chainSHA256)
+        runsLost = try container.decode(Int64.self, forKey: .runsLost)
+        previousDatabase = try container.decode(ManifestDatabase.self, forKey: .previousDatabase)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ledgerSequence, forKey: .ledgerSequence)
+        try container.encode(chainSequence, forKey: .chainSequence)
+        try container.encode(chainSHA256, forKey: .chainSHA256)
+        try container.encode(runsLost, forKey: .runsLost)
+        try container.encode(previousDatabase, forKey: .previousDatabase)
     }
 }
 
@@ -196,8 +267,10 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     /// The manifest format this program writes, and the newest it reads. Version 2 added
     /// `kept_by_reference` (policies and libraries) and `cascaded` (policies); version 3 `still_due`
-    /// and `oldest_due_days` (policies and libraries).
-    public static let currentVersion: Int64 = 3
+    /// and `oldest_due_days` (policies and libraries); version 4 the database's `oid`, `gap` and the
+    /// status `restored` (and counts every run's `still_due`, and libraries the policy does not name
+    /// as one `(other libraries)`).
+    public static let currentVersion: Int64 = 4
 
     public var manifestVersion: Int64 = Manifest.currentVersion
     public var runID: Int64
@@ -211,12 +284,14 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var previousSHA256: String?
     public var options: [String: JSONValue]
     public var policies: [ManifestPolicy]
+    /// The break a `restored` manifest records; `nil` otherwise (and before version 4).
+    public var gap: RestoreGap?
 
     public var databaseName: String { database.name }
     public var systemIdentifier: String? { database.systemIdentifier }
 
     enum CodingKeys: String, CodingKey {
-        case status, database, options, policies, sequence
+        case status, database, options, policies, sequence, gap
         case manifestVersion = "manifest_version"
         case runID = "run_id"
         case startedAt = "started_at"
@@ -225,13 +300,14 @@ public struct Manifest: Codable, Sendable, Equatable {
         case previousSHA256 = "previous_sha256"
     }
 
-    public init(runID: Int64, sequence: Int64, status: String, databaseName: String, systemIdentifier: String?,
+    public init(runID: Int64, sequence: Int64, status: String, database: ManifestDatabase,
                 startedAt: String, finishedAt: String, toolVersion: String, previousSHA256: String?,
-                options: [String: JSONValue], policies: [ManifestPolicy]) {
+                options: [String: JSONValue], policies: [ManifestPolicy], gap: RestoreGap? = nil) {
         self.runID = runID
         self.sequence = sequence
         self.status = status
-        self.database = ManifestDatabase(name: databaseName, systemIdentifier: systemIdentifier)
+        self.database = database
+        self.gap = gap
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.toolVersion = toolVersion
@@ -253,6 +329,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         previousSHA256 = try container.decode(String?.self, forKey: .previousSHA256)
         options = try container.decode([String: JSONValue].self, forKey: .options)
         policies = try container.decode([ManifestPolicy].self, forKey: .policies)
+        if manifestVersion >= 4 { gap = try container.decode(RestoreGap?.self, forKey: .gap) }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -268,6 +345,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         try container.encode(previousSHA256, forKey: .previousSHA256)
         try container.encode(options, forKey: .options)
         try container.encode(policies, forKey: .policies)
+        if manifestVersion >= 4 { try container.encode(gap, forKey: .gap) }
     }
 
     /// The payload as canonical JSON (RFC 8785): the exact bytes that are signed.

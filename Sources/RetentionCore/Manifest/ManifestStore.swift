@@ -83,17 +83,23 @@ public struct ManifestStore {
         }
     }
 
-    /// Marks runs that died as recovered and writes a manifest for every finished run that lacks one, oldest first.
+    /// Checks that the folder's chain is this database's and agrees with its ledger (`ChainCheck`),
+    /// then marks runs that died as recovered and writes a manifest for every finished run that lacks
+    /// one, oldest first.
     ///
     /// Call it only while holding the run lock: then no run is alive, and a `running` run is a dead one.
     @discardableResult
     public func finalizePending() throws -> [String] {
+        switch try ChainCheck.examine(self).verdict {
+        case .consistent: break
+        case .ahead(_, _, let reason), .refused(let reason): throw UsageError(reason, exitCode: .config)
+        }
         let dead = try connection.query("""
             UPDATE retention.runs r
             SET status = 'recovered',
                 finished_at = coalesce((SELECT max(b.finished_at) FROM retention.batches b WHERE b.run_id = r.id),
                                        r.started_at)
-            WHERE r.status = 'running'
+            WHERE r.status = 'running' AND r.lost_in_restore IS NULL
             RETURNING r.id
             """)
         for row in dead.rows {
@@ -101,7 +107,7 @@ public struct ManifestStore {
             logger.warning("found a run that died; finalizing it from the ledger", metadata: ["run.id": "\(id)", "run.status": "recovered"])
         }
         let pending = try connection.query("""
-            SELECT id FROM retention.runs WHERE sequence IS NULL AND status <> 'running' ORDER BY id
+            SELECT id FROM retention.runs WHERE sequence IS NULL AND status <> 'running' AND lost_in_restore IS NULL ORDER BY id
             """).rows.map { try $0.int64("id") }
         return try pending.map { try write(runID: $0) }
     }
@@ -113,7 +119,7 @@ public struct ManifestStore {
         let envelope = try settings.signingKey.sign(payloadType: Manifest.payloadType, payload: manifest.payload)
         let data = envelope.fileData()
         let path = (settings.directory as NSString).appendingPathComponent(manifest.fileName)
-        try Self.writeAtomically(data, to: path)
+        try Self.writeExclusively(data, to: path)
         try connection.query("""
             UPDATE retention.runs SET sequence = $2::int8, manifest_sha256 = $3 WHERE id = $1::int8
             """, [String(runID), String(manifest.sequence), sha256Hex(data)])
@@ -127,7 +133,7 @@ public struct ManifestStore {
     /// The manifest of a run, from the run's row, its policies and its ledger rows.
     func build(runID: Int64) throws -> Manifest {
         guard let run = try connection.query("""
-            SELECT r.status, r.database_name, r.system_identifier,
+            SELECT r.status, r.database_name, r.system_identifier, r.database_oid, r.gap::text AS gap,
                    to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at,
                    to_char(coalesce(r.finished_at, r.started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
                        AS finished_at,
@@ -139,15 +145,18 @@ public struct ManifestStore {
             """, [String(runID)]).decode(RunRecord.self).first else {
             throw UsageError("run \(runID) is not in the ledger", exitCode: .failure)
         }
-        // A run that already has a sequence keeps it (writing its file again); otherwise it is the next one.
-        let sequence = run.sequence ?? run.nextSequence
-        let previous = run.sequence == nil ? run.newestSHA256 : try connection.query(
+        // A run that already has a sequence keeps it (writing its file again); otherwise it is the next
+        // one, and a restore continues the chain from the folder's newest manifest, which the ledger lost.
+        let sequence = run.sequence ?? run.gap.map { $0.chainSequence + 1 } ?? run.nextSequence
+        let previous = run.sequence == nil ? run.gap?.chainSHA256 ?? run.newestSHA256 : try connection.query(
             "SELECT manifest_sha256 FROM retention.runs WHERE sequence = $1::int8", [String(sequence - 1)])
-            .rows.first?.optional("manifest_sha256") ?? nil
-        return Manifest(runID: runID, sequence: sequence, status: run.status, databaseName: run.databaseName,
-                        systemIdentifier: run.systemIdentifier, startedAt: run.startedAt, finishedAt: run.finishedAt,
+            .rows.first?.optional("manifest_sha256") ?? run.gap?.chainSHA256
+        return Manifest(runID: runID, sequence: sequence, status: run.status,
+                        database: ManifestDatabase(name: run.databaseName, systemIdentifier: run.systemIdentifier,
+                                                   oid: run.databaseOID),
+                        startedAt: run.startedAt, finishedAt: run.finishedAt,
                         toolVersion: run.toolVersion, previousSHA256: previous, options: run.options,
-                        policies: try policies(runID: runID))
+                        policies: try policies(runID: runID), gap: run.gap)
     }
 
     /// Per policy: the recorded cutoffs joined with the ledger's sums per library.
@@ -251,6 +260,33 @@ public struct ManifestStore {
         }
     }
 
+    /// Writes a manifest that may never replace a file: written in full beside it, then linked to its
+    /// name, which fails when the name is taken. A file already there with the same bytes is the same
+    /// manifest written again (a run that died before recording it); any other is refused (78).
+    static func writeExclusively(_ data: Data, to path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).new-\(getpid())")
+        try writeAtomically(data, to: temporary)
+        defer { unlink(temporary) }
+        guard link(temporary, path) == 0 else {
+            let failure = errno
+            if failure == EEXIST, FileManager.default.contents(atPath: path) == data { return }
+            if failure == EEXIST {
+                throw UsageError("a different manifest already has the name \(visible(path)); manifests are never replaced: is "
+                                 + "this folder shared with another database's runs? Give each database a manifest folder of "
+                                 + "its own; the purge is recorded in the ledger, and the next run writes its manifest",
+                                 exitCode: .config)
+            }
+            errno = failure
+            throw writeError(path)
+        }
+        let folder = open(directory, O_RDONLY)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
+        }
+    }
+
     private static func writeError(_ path: String) -> UsageError {
         UsageError("cannot write \(path): \(String(cString: strerror(errno)))", exitCode: .config)
     }
@@ -261,6 +297,8 @@ struct RunRecord: RowDecodable {
     let status: String
     let databaseName: String
     let systemIdentifier: String?
+    let databaseOID: String?
+    let gap: RestoreGap?
     let startedAt: String
     let finishedAt: String
     let toolVersion: String
@@ -273,6 +311,8 @@ struct RunRecord: RowDecodable {
         status = try row.string("status")
         databaseName = try row.string("database_name")
         systemIdentifier = try row.optional("system_identifier")
+        databaseOID = try row.optional("database_oid")
+        gap = try row.optional("gap").map { try JSONOutput.decode(RestoreGap.self, from: Data($0.utf8), what: "the run's gap") }
         startedAt = try row.string("started_at")
         finishedAt = try row.string("finished_at")
         toolVersion = try row.string("tool_version")

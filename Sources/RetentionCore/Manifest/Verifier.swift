@@ -162,6 +162,17 @@ public enum Verifier {
                 verdicts[index].problems.append("previous_sha256 does not match the manifest before it "
                                                 + "(\(visible(verdicts[before].path))): it was altered or replaced")
             }
+            // Times come from the database clock: a run cannot start before the one before it ended.
+            guard verdicts[before].manifest != nil else { continue }
+            if manifest.startedAt < prior.finishedAt {
+                verdicts[index].problems.append("starts (\(manifest.startedAt)) before the manifest before it finished "
+                                                + "(\(prior.finishedAt)): the database clock was set back")
+            }
+            // One chain is one database; only a `restored` manifest may record that it changed.
+            if manifest.database.differs(from: prior.database), manifest.gap == nil {
+                verdicts[index].problems.append("names database \(manifest.database.described), the manifest before it "
+                                                + "\(prior.database.described): two databases' chains in one folder")
+            }
         }
     }
 
@@ -170,7 +181,7 @@ public enum Verifier {
         try RetentionSchema.requireInstalled(on: connection)
         let runs = try connection.query("""
             SELECT id, status, sequence, manifest_sha256 FROM retention.runs
-            WHERE status <> 'running' ORDER BY id
+            WHERE status <> 'running' AND lost_in_restore IS NULL ORDER BY id
             """).rows
         var bySequence: [Int64: Int] = [:]
         for (index, verdict) in report.files.enumerated() {

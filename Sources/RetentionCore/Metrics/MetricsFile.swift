@@ -61,7 +61,7 @@ public enum MetricsFile {
             gauge("last_success_timestamp", unit: "seconds", "When the last completed or stopped run ended (Unix time).")
                 .set(to: success)
         }
-        for status in RunStatus.allCases where status != .running {
+        for status in RunStatus.allCases where status != .running && status != .restored {
             gauge("run_status", "1 for how the last run ended, 0 for the others.", [("status", status.rawValue)])
                 .set(to: status == summary.status ? 1 : 0)
         }
@@ -77,7 +77,7 @@ public enum MetricsFile {
                 }
             }
             if let stillDue = policy.stillDue {
-                gauge("rows_still_due", "Rows still due after the last completed run (0 when healthy).", [("policy", policy.name)])
+                gauge("rows_still_due", "Rows still due after the last run (0 when healthy; absent when it could not count them).", [("policy", policy.name)])
                     .set(to: Double(stillDue))
             }
             if let longest = facts.batchSecondsMax[policy.name] {

@@ -19,6 +19,7 @@ public enum ManifestRendering {
         out += "Run:        \(manifest.runID), sequence \(manifest.sequence), status \(manifest.status)"
             + " (\(statusMeaning(manifest.status)))\n"
         out += "Database:   \(visible(manifest.databaseName))"
+            + (manifest.database.oid.map { " (oid \($0))" } ?? "")
             + (manifest.systemIdentifier.map { " (system identifier \($0))" } ?? "") + "\n"
         out += "Started:    \(manifest.startedAt) (database clock)\n"
         out += "Finished:   \(manifest.finishedAt)\n"
@@ -36,6 +37,8 @@ public enum ManifestRendering {
             if let stillDue = policy.remaining.stillDue {
                 out += "  still due after the run: \(TextTable.grouped(stillDue))"
                     + (policy.remaining.oldestDueDays.map { ", the oldest \($0) days old" } ?? "") + "\n"
+            } else if manifest.manifestVersion >= Remaining.manifestVersion {
+                out += "  still due after the run: not counted (unknown, not 0)\n"
             }
             if let maintenance = policy.maintenance {
                 out += "  afterwards: \(maintenance.method) (\(maintenance.ms) ms)\n"
@@ -49,7 +52,15 @@ public enum ManifestRendering {
                 out += TextTable.render(header: header, rows: rows, rightAligned: Set(3..<header.count))
             }
         }
-        if manifest.policies.isEmpty { out += "\nNo policies were applied.\n" }
+        if let gap = manifest.gap {
+            out += "\nThe database was restored from a backup: its ledger had written manifests up to sequence "
+                + (gap.ledgerSequence.map(String.init) ?? "none") + ", the chain had reached sequence \(gap.chainSequence) "
+                + "(SHA-256 \(gap.chainSHA256)), so \(gap.runsLost) \(gap.runsLost == 1 ? "run is" : "runs are") in the "
+                + "manifests but no longer in the database. Before the restore the chain named database "
+                + "\(gap.previousDatabase.described). The chain goes on from here.\n"
+        } else if manifest.policies.isEmpty {
+            out += "\nNo policies were applied.\n"
+        }
         return out
     }
 
@@ -74,6 +85,7 @@ public enum ManifestRendering {
         case "interrupted": return "stopped by a signal after finishing a batch"
         case "failed": return "failed during the purge; the counts are those of the committed batches"
         case "recovered": return "the run died; this manifest was written later from the ledger"
+        case "restored": return "no purge: records that the database was restored from a backup behind its manifests"
         default: return "unknown status"
         }
     }

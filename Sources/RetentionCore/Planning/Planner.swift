@@ -110,7 +110,7 @@ public enum Planner {
         var byLibrary: [String?: LibraryCounts] = [:]
         for row in counts { byLibrary[row.library] = row }
         var order = counts.map(\.library)
-        for (library, _) in policy.libraries?.retain ?? [] where byLibrary[library] == nil {
+        for library in policy.libraries?.named ?? [] where byLibrary[library] == nil {
             order.append(library)
         }
         if order.isEmpty { order = [nil] }

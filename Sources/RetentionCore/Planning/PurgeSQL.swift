@@ -58,9 +58,19 @@ struct PurgeSQL {
         return Statement(unsafeSQL: "SELECT " + columns.joined(separator: ", "), params.values)
     }
 
-    /// The library of a row as text, or NULL for a policy without libraries.
-    private var library: String {
+    /// The library of a row as text, or NULL for a policy without libraries: what periods and holds compare.
+    private var libraryValue: String {
         policy.libraries.map { column($0.column) + "::text" } ?? "NULL::text"
+    }
+
+    /// The library a row is counted under: its value when the policy names it, NULL when it has
+    /// none, otherwise `Policy.Libraries.otherLabel`, so no other value of the column (free text
+    /// typed there) leaves the database. `NULL::text` for a policy without libraries.
+    private func library(_ params: inout Parameters) -> String {
+        guard let libraries = policy.libraries else { return "NULL::text" }
+        return "CASE WHEN \(libraryValue) IS NULL THEN NULL::text "
+            + "WHEN \(libraryValue) = ANY (\(params.bind(array: libraries.named))) THEN \(libraryValue) "
+            + "ELSE \(params.bind(Policy.Libraries.otherLabel))::text END"
     }
 
     /// `age < cutoff`, with the cutoff chosen by the row's library.
@@ -68,7 +78,7 @@ struct PurgeSQL {
         let type = resolved.ageType.sql
         let age = column(policy.age)
         guard !cutoffs.libraries.isEmpty else { return "\(age) < \(params.bind(cutoffs.standard))::\(type)" }
-        var sql = "\(age) < CASE \(library)"
+        var sql = "\(age) < CASE \(libraryValue)"
         for (library, cutoff) in cutoffs.libraries {
             sql += " WHEN \(params.bind(library)) THEN \(params.bind(cutoff))::\(type)"
         }
@@ -387,7 +397,7 @@ struct PurgeSQL {
         let joinStaying = staying == nil ? "" : "LEFT JOIN (SELECT DISTINCT k FROM staying) st ON st.k = \(column(policy.key))"
         let referenced = staying == nil ? "false" : "st.k IS NOT NULL"
         let due = "NOT g.h AND NOT g.c AND NOT g.rule AND NOT g.r"
-        let keys = [library, held, consented, keptByRule(&params), referenced]
+        let keys = [library(&params), held, consented, keptByRule(&params), referenced]
         // A test that cannot keep a row of this policy (no holds, no consent, ...) is the constant
         // `false`, and a policy without libraries has the constant NULL: no grouping key, as every
         // key costs the aggregate for every row (at 5M loans without holds, 0.87x the raw count
@@ -466,7 +476,7 @@ struct PurgeSQL {
         // From the previous group's end, so no group reads again what an earlier one read.
         let from = lower.map { " AND \(age) >= \(params.bind($0))::\(type)" } ?? ""
         let sql = """
-            SELECT t.tableoid::int8 AS partition, \(library) AS library, count(*) AS rows,
+            SELECT t.tableoid::int8 AS partition, \(library(&params)) AS library, count(*) AS rows,
                    count(*) FILTER (WHERE \(due(cutoffs, held: held, consented: consented, &params))) AS due
             FROM \(policy.table.sql) AS t \(joinHeld) \(joinConsent)
             WHERE \(age) < \(params.bind(upper))::\(type)\(from)
@@ -581,7 +591,7 @@ struct PurgeSQL {
                 WITH purged AS (
                     \(purge)
                     WHERE \(keyRange) AND \(due)
-                    RETURNING \(library) AS lib
+                    RETURNING \(library(&params)) AS lib
                 )
                 SELECT lib AS library, count(*) AS rows FROM purged GROUP BY lib
                 """, params.values)
@@ -625,7 +635,7 @@ struct PurgeSQL {
                 -- now (a chain link that stopped being due then fails the batch on its foreign key,
                 -- and the batch is tried again).
                 WHERE t.\(key) = ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
-                RETURNING \(library) AS lib
+                RETURNING \(library(&params)) AS lib
             )
             SELECT lib AS library, count(*) AS rows FROM purged GROUP BY lib
             """
@@ -652,7 +662,7 @@ struct PurgeSQL {
                 SELECT e->>0 AS lib, (e->>1)::int8 AS n FROM jsonb_array_elements(\(params.bind(counts.canonicalString))::jsonb) e
             ), kept AS (
                 SELECT s.lib, \(remaining) AS reason
-                FROM (SELECT \(library) AS lib, \(reason(&params, fewRows: true)) AS reason
+                FROM (SELECT \(library(&params)) AS lib, \(reason(&params, fewRows: true)) AS reason
                       FROM \(policy.table.sql) AS t
                       WHERE \(keyRange) AND \(candidates(cutoffs, &params))
                       OFFSET 0) s

@@ -71,6 +71,12 @@ public enum Catalog {
 
     /// Resolves every policy, or throws all catalog problems at once, each with its file position.
     public static func resolve(_ policies: [Policy], on connection: Connection) throws -> [ResolvedPolicy] {
+        // Holds hidden from the purging role would protect nothing.
+        let holds = try connection.query("SELECT 'retention.holds'::regclass::oid::text AS oid").single().string("oid")
+        if let problem = try concealments(of: holds, named: QualifiedName(schema: "retention", name: "holds"), rules: false,
+                                          on: connection).first {
+            throw UsageError(problem, exitCode: .config)
+        }
         var problems: [PolicyProblem] = []
         var resolved: [ResolvedPolicy] = []
         for policy in policies {
@@ -102,6 +108,9 @@ public enum Catalog {
             check.fail("\(policy.table) is not a table (policy \(policy.name)); a policy purges a table or a partitioned table",
                        at: "table")
             return nil
+        }
+        for problem in try concealments(of: table.oid, named: policy.table, rules: true, on: connection) {
+            check.fail(problem + " (policy \(policy.name))", at: "table")
         }
         func column(_ name: String, _ role: String, at key: String) -> Column? {
             guard let column = table.columns[name] else {
@@ -184,13 +193,29 @@ public enum Catalog {
             }
         }
 
-        if let libraries = policy.libraries, let target = column(libraries.column, "libraries.column", at: "libraries.column") {
-            for (library, _) in libraries.retain {
-                if let problem = try literalProblem(library, for: target, on: connection) {
-                    check.fail("library '\(visible(library))' does not fit the type \(target.typeName) of \(visible(libraries.column)) (\(problem))",
-                               at: "libraries.retain.\(library)")
+        // Library keys are values of the column: read as its type (`"04"` is 4 in a smallint column)
+        // and written back as the column writes them, so the run compares them as the column does.
+        var libraries = policy.libraries
+        if let named = policy.libraries, let target = column(named.column, "libraries.column", at: "libraries.column") {
+            var canonical: [String: String] = [:]
+            var meaning: [String: String] = [:]
+            for library in named.named {
+                let key = named.retain.contains { $0.library == library } ? "libraries.retain.\(library)" : "libraries.names.\(library)"
+                switch try fitting(library, to: target, on: connection) {
+                case .refused(let problem):
+                    check.fail("library '\(visible(library))' does not fit the type \(target.fullTypeName) of "
+                               + "\(visible(named.column)) (\(problem))", at: key)
+                case .fits(let value):
+                    let value = value ?? library
+                    if let other = meaning[value] {
+                        check.fail("libraries '\(visible(other))' and '\(visible(library))' are the same value "
+                                   + "'\(visible(value))' of \(visible(named.column)); name each library once", at: key)
+                    }
+                    meaning[value] = library
+                    canonical[library] = value
                 }
             }
+            libraries = named.canonicalized(canonical)
         }
 
         var consentIndexed = false
@@ -206,6 +231,10 @@ public enum Catalog {
                     """, [consentTable.oid, consent.key, consent.keepIf]).single().bool("indexed")
                 if !["r", "p", "v", "m", "f"].contains(consentTable.kind) {
                     check.fail("consent table \(consent.table) is not a table or view", at: "consent.table")
+                }
+                // Hidden consents would purge what a patron chose to keep.
+                for problem in try concealments(of: consentTable.oid, named: consent.table, rules: false, on: connection) {
+                    check.fail(problem + " (policy \(policy.name), its consent table)", at: "consent.table")
                 }
                 if consentTable.columns[consent.key] == nil {
                     check.fail("consent key column \(visible(consent.key)) does not exist in \(consent.table)", at: "consent.key")
@@ -240,6 +269,8 @@ public enum Catalog {
         let references = try ForeignKeys.into(table.oid, on: connection)
         let cascades = try checkReferences(policy, references, check: &check, on: connection)
         guard check.problems.isEmpty else { return nil }
+        var policy = policy
+        policy.libraries = libraries
         return ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
                               partitionedByAge: partitionedByAge,
                               patronType: patronColumn?.fullTypeName, consentIndexed: consentIndexed,
@@ -274,6 +305,37 @@ public enum Catalog {
         }
         return try targets.filter { policy.cascade.contains($0.table) }
             .map { CascadeTable(table: $0.table, leafOIDs: try ForeignKeys.leaves(of: $0.oid, on: connection)) }
+    }
+
+    /// What would make the purge see or do something else than its SQL says: row-level security that
+    /// applies to the connecting role (it hides rows from the purge and its counts), and, with
+    /// `rules`, rewrite rules (a `DO INSTEAD` rule turns the `DELETE` into anything). One problem each.
+    static func concealments(of oid: String, named name: QualifiedName, rules: Bool,
+                             on connection: Connection) throws -> [String] {
+        let row = try connection.query("""
+            SELECT pg_catalog.row_security_active($1::oid) AS rls,
+                   array_to_json(array(SELECT p.polname::text FROM pg_catalog.pg_policy p WHERE p.polrelid = $1::oid
+                                       ORDER BY 1))::text AS row_policies,
+                   array_to_json(array(SELECT r.rulename::text FROM pg_catalog.pg_rewrite r
+                                       WHERE r.ev_class = $1::oid AND r.rulename <> '_RETURN' ORDER BY 1))::text AS rules,
+                   current_user::text AS role
+            """, [oid]).single()
+        var problems: [String] = []
+        if try row.bool("rls") {
+            let names = try row.strings("row_policies").map(visible).joined(separator: ", ")
+            problems.append("row-level security on \(name) applies to role \(visible(try row.string("role"))) "
+                            + "(row policies: \(names.isEmpty ? "none, so every row is hidden" : names)): the purge and its "
+                            + "counts would not see every row; connect as a role with BYPASSRLS or the table's owner (without "
+                            + "FORCE ROW LEVEL SECURITY), or ALTER TABLE \(visible(name.sql)) DISABLE ROW LEVEL SECURITY")
+        }
+        if rules {
+            for rule in try row.strings("rules") {
+                problems.append("rule \(visible(rule)) on \(name) rewrites what is done to the table: a purge could do "
+                                + "something else than it records; DROP RULE \(visible(quoteIdentifier(rule))) ON \(visible(name.sql)), or leave the "
+                                + "table to no policy")
+            }
+        }
+        return problems
     }
 
     /// The relation's oid, kind and columns, or `nil` when there is no such relation.
@@ -330,6 +392,21 @@ public enum Catalog {
         }
     }
 
+    /// Reads `value` as a value of the column, as assigning it would: its text as the column
+    /// writes it, or the server's complaint. Unlike a cast, which cuts a `varchar(5)` value to five
+    /// characters and rounds a `numeric(8,2)`, a value the column's modifier would change is refused.
+    static func fitting(_ value: String, to column: Column, on connection: Connection) throws -> CastOutcome {
+        let cast = try self.cast(value, to: column.fullTypeName, on: connection)
+        guard case .fits(let text) = cast else { return cast }
+        // The value read by the type's input alone, without the modifier's cut (a parameter of the
+        // column's type oid: `format_type` without a modifier writes `character`, which is char(1)).
+        let whole = try connection.query("SELECT $1::text AS value", [value], types: [column.typeOID]).single().optional("value")
+        guard whole == text else {
+            return .refused("it does not fit \(column.fullTypeName) without being cut or rounded")
+        }
+        return cast
+    }
+
     /// Evaluates each CHECK constraint of the table whose columns are all among `set` on the `set`
     /// values, in a read-only transaction (so the expression can change nothing); returns a problem
     /// per constraint the values break. (A constraint that also reads other columns depends on each row, so it cannot
@@ -383,5 +460,29 @@ public enum Catalog {
         } catch let error as DatabaseError where error.kind == .server && (error.sqlState?.hasPrefix("22") ?? false) {
             return error.message
         }
+    }
+}
+
+extension Catalog {
+    /// One line per policy whose library column holds values the policy does not name, with how many
+    /// rows carry them (never a value): those rows are counted as `Policy.Libraries.otherLabel`.
+    public static func unnamedLibraryWarnings(for policies: [ResolvedPolicy], on connection: Connection) throws -> [String] {
+        var lines: [String] = []
+        for resolved in policies {
+            guard let libraries = resolved.policy.libraries else { continue }
+            var params = Parameters()
+            let value = "t.\(quoteIdentifier(libraries.column))"
+            // The names are the catalog-checked policy's, quoted; the named values are bound.
+            let rows = try connection.query(unsafeSQL: """
+                SELECT count(*) AS rows FROM \(resolved.policy.table.sql) AS t
+                WHERE \(value) IS NOT NULL AND NOT (\(value)::text = ANY (\(params.bind(array: libraries.named))))
+                """, params.values).single().int64("rows")
+            guard rows > 0 else { continue }
+            lines.append("policy \(resolved.policy.name): \(rows) rows of \(resolved.policy.table) have a value of "
+                         + "\(visible(libraries.column)) that the policy does not name; they take the policy's own period and "
+                         + "are counted as \(Policy.Libraries.otherLabel) (name each member library under libraries.names "
+                         + "or libraries.retain to count it by name)")
+        }
+        return lines
     }
 }

@@ -11,15 +11,37 @@ public struct Policy: Sendable, Equatable {
         public let keepIf: String
     }
 
-    /// Per-library periods: the column naming the library and the period for some of its values.
+    /// Per-library periods: the column naming the library, the period for some of its values, and
+    /// the member libraries counted by name.
+    ///
+    /// Only named libraries (`retain`'s keys and `names`) appear by value in ledgers, manifests,
+    /// metrics, plans and reports; every other value of the column is counted as `otherLabel`, so
+    /// free text in that column (a patron's name typed into a branch field) never becomes evidence.
     public struct Libraries: Sendable, Equatable {
         public let column: String
         /// Library value (as text) and its period, in file order.
-        public let retain: [(library: String, period: Period)]
+        public internal(set) var retain: [(library: String, period: Period)]
+        /// Libraries with the policy's own period, counted by name (`libraries.names`), in file order.
+        public internal(set) var names: [String] = []
+
+        /// What every library value the policy does not name is counted as. A policy may not name a
+        /// library so (the loader refuses it), so the label never stands for one library.
+        public static let otherLabel = "(other libraries)"
+
+        /// Every library the policy names: `retain`'s, then `names`.
+        public var named: [String] { retain.map(\.library) + names }
+
+        /// The same libraries with each value written as its column writes it (`"04"` -> `"4"`).
+        func canonicalized(_ canonical: [String: String]) -> Libraries {
+            var copy = self
+            copy.retain = retain.map { (canonical[$0.library] ?? $0.library, $0.period) }
+            copy.names = names.map { canonical[$0] ?? $0 }
+            return copy
+        }
 
         public static func == (lhs: Libraries, rhs: Libraries) -> Bool {
             lhs.column == rhs.column && lhs.retain.map(\.library) == rhs.retain.map(\.library)
-                && lhs.retain.map(\.period) == rhs.retain.map(\.period)
+                && lhs.retain.map(\.period) == rhs.retain.map(\.period) && lhs.names == rhs.names
         }
     }
 
@@ -36,7 +58,7 @@ public struct Policy: Sendable, Equatable {
     public let patron: String?
     public let consent: Consent?
     public let keepWhen: [Condition]
-    public let libraries: Libraries?
+    public internal(set) var libraries: Libraries?
     /// Tables a foreign key `ON DELETE CASCADE`, `SET NULL` or `SET DEFAULT` may change when this
     /// policy deletes rows; the run counts the rows changed in each. Any other such table stops the run.
     public var cascade: [QualifiedName] = []

@@ -423,35 +423,56 @@ struct NodeReader {
 
     mutating func libraries(_ node: Node?) -> Policy.Libraries? {
         guard let node else { return nil }
-        guard let map = mapping(node, "libraries", keys: ["column", "retain"]) else { return nil }
+        guard let map = mapping(node, "libraries", keys: ["column", "retain", "names"]) else { return nil }
         remember("libraries.column", map["column"])
         let column = identifier(map, "column", required: true)
-        guard let retainNode = map["retain"] else {
-            problem(at: node, "libraries needs retain: a period per library, like BANGOR: 14 days")
-            return nil
-        }
-        guard case .mapping(let mapping) = retainNode, !mapping.isEmpty else {
-            problem(at: retainNode, "libraries.retain must map library values to periods, like BANGOR: 14 days")
+        guard map["retain"] != nil || map["names"] != nil else {
+            problem(at: node, "libraries needs retain (a period per library, like BANGOR: 14 days) or names (the member "
+                    + "libraries with the policy's own period, like [AUGUSTA, ORONO])")
             return nil
         }
         var seen = Set<String>()
-        var retain: [(String, Period)] = []
-        for (keyNode, value) in mapping {
+        /// A library value from the file: text or a number, named once, and not the label of the others.
+        func library(_ keyNode: Node, in field: String) -> String? {
             guard case .scalar(let key) = keyNode, !keyNode.isNullValue else {
-                problem(at: keyNode, "a library in libraries.retain must be a text or number value")
-                continue
+                problem(at: keyNode, "a library in libraries.\(field) must be a text or number value")
+                return nil
             }
-            if !seen.insert(key.string).inserted {
-                problem(at: keyNode, "library '\(visible(key.string))' appears twice in libraries.retain")
-                continue
+            guard key.string != Policy.Libraries.otherLabel else {
+                problem(at: keyNode, "'\(Policy.Libraries.otherLabel)' is what the libraries a policy does not name are "
+                        + "counted as; it cannot name one library")
+                return nil
             }
-            remember("libraries.retain.\(key.string)", keyNode)
-            if let period = period(value, "the period of library '\(visible(key.string))'", parent: retainNode) {
-                retain.append((key.string, period))
+            guard seen.insert(key.string).inserted else {
+                problem(at: keyNode, "library '\(visible(key.string))' appears twice in libraries")
+                return nil
+            }
+            remember("libraries.\(field).\(key.string)", keyNode)
+            return key.string
+        }
+        var retain: [(String, Period)] = []
+        if let retainNode = map["retain"] {
+            guard case .mapping(let mapping) = retainNode, !mapping.isEmpty else {
+                problem(at: retainNode, "libraries.retain must map library values to periods, like BANGOR: 14 days")
+                return nil
+            }
+            for (keyNode, value) in mapping {
+                guard let key = library(keyNode, in: "retain") else { continue }
+                if let period = period(value, "the period of library '\(visible(key))'", parent: retainNode) {
+                    retain.append((key, period))
+                }
             }
         }
+        var names: [String] = []
+        if let namesNode = map["names"] {
+            guard case .sequence(let list) = namesNode, !list.isEmpty else {
+                problem(at: namesNode, "libraries.names must list library values, like [AUGUSTA, ORONO]")
+                return nil
+            }
+            names = list.compactMap { library($0, in: "names") }
+        }
         guard let column else { return nil }
-        return Policy.Libraries(column: column, retain: retain)
+        return Policy.Libraries(column: column, retain: retain, names: names)
     }
 
     func isPolicyName(_ name: String) -> Bool {

@@ -111,8 +111,9 @@ public enum ReportBuilder {
             var libraryOrder: [String?] = []
             var methods: [String] = []
             var last: ManifestPolicy?
-            // Kept counts and the schedule's evidence come from the last completed run (a library it does
-            // not list had nothing kept or due there); until one is seen, from the latest run of any status.
+            // Kept counts come from the last completed run (a library it does not list had nothing kept
+            // there); until one is seen, from the latest run of any status. What remains due comes from
+            // the latest run.
             var completedPolicy: ManifestPolicy?
             for manifest in manifests {
                 guard let policy = manifest.policies.first(where: { $0.name == name }) else { continue }
@@ -144,11 +145,11 @@ public enum ReportBuilder {
                     if takesKept {
                         for reason in KeptReason.allCases { summary.kept[reason.rawValue] = entry?.counts[reason] ?? 0 }
                     }
-                    if completed {
-                        let counted = policy.remaining.stillDue != nil
-                        summary.stillDue = entry?.remaining.stillDue ?? (counted ? 0 : nil)
-                        summary.oldestDueDays = entry?.remaining.oldestDueDays
-                    }
+                    // What remains due is the latest run's figure, whatever its status: a stopped night's
+                    // backlog must not hide behind an earlier completed run's 0; not counted stays unknown.
+                    let counted = policy.remaining.stillDue != nil
+                    summary.stillDue = entry?.remaining.stillDue ?? (counted ? 0 : nil)
+                    summary.oldestDueDays = entry?.remaining.oldestDueDays
                     libraries[key] = summary
                 }
                 if completed { completedPolicy = policy }

@@ -32,9 +32,14 @@ extension Runner {
                     // Before and after: the counters can still hold earlier transactions' changes that the
                     // session has not yet reported to the statistics system.
                     let before = try changedRows(in: sql.resolved.cascades, on: connection)
+                    let countersBefore = try TableCounters.read(sql.resolved.tableOID, on: connection)
                     let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
                     let purged = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
                         .map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
+                    // The claim against what the server counted, before anything of it is recorded.
+                    try prove(purged.reduce(0) { $0 + $1.rows },
+                              counted: try TableCounters.read(sql.resolved.tableOID, on: connection) - countersBefore,
+                              sql: sql, batch: batch)
                     var cascaded: [String: Int64] = [:]
                     for (table, count) in try changedRows(in: sql.resolved.cascades, on: connection)
                     where count > before[table, default: 0] {

@@ -31,6 +31,12 @@ public struct RunOptions: Sendable {
     public var progress: (any RunProgress)?
     /// Waits before batches for a lagging replica or a WAL rate limit; `nil` when neither is set.
     public var pacing: Pacing?
+    /// How far, in seconds, the database clock may be from this machine's before the run refuses to
+    /// start; `nil`: not compared (a test server on a fake clock).
+    public var maxClockSkew: Double? = RunOptions.defaultMaxClockSkew
+
+    /// Five minutes: far more than NTP lets two hosts drift, far less than a day of purging early.
+    public static let defaultMaxClockSkew: Double = 300
 
     /// How long a batch should take when its size is not fixed: 60 ms, so that with the spikes a
     /// busy server adds (a checkpoint, autovacuum, the other session) 99% stay under 100 ms.

@@ -30,6 +30,8 @@ public struct PolicyOutcome: Sendable, Equatable {
 /// The end state of a run.
 public enum RunStatus: String, Sendable, Codable, CaseIterable {
     case running, completed, stopped, interrupted, failed, recovered
+    /// Not a purge: the record of a break in the chain after a restore (`retention setup --after-restore`).
+    case restored
 }
 
 /// What a run did, from the ledger's point of view.

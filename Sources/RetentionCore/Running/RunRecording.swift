@@ -5,7 +5,10 @@ import Logging
 extension Runner {
     /// Records the run and its cutoffs (fixed for the whole run) in one transaction.
     func start(_ policies: [ResolvedPolicy], options: RunOptions) throws -> RunSummary {
-        let systemIdentifier = try systemIdentifier()
+        let database = try ManifestDatabase.current(on: connection)
+        if database.systemIdentifier == nil {
+            logger.warning("no privilege to read the system identifier; manifests will not name it", metadata: ["sqlstate": "42501"])
+        }
         return try connection.transaction {
             // Integers and text only: manifests are canonical JSON without floating point.
             let optionsJSON = JSONValue.object([
@@ -16,9 +19,10 @@ extension Runner {
                 "policies": .array(policies.map { .string($0.policy.name) }),
             ].merging(Self.pacingOptions(options.pacing)) { $1 }).canonicalString
             let row = try connection.query("""
-                INSERT INTO retention.runs (tool_version, options, system_identifier) VALUES ($1, $2::jsonb, $3)
+                INSERT INTO retention.runs (tool_version, options, system_identifier, database_oid)
+                VALUES ($1, $2::jsonb, $3, $4)
                 RETURNING id, started_at::text AS started_at
-                """, [options.toolVersion, optionsJSON, systemIdentifier]).single()
+                """, [options.toolVersion, optionsJSON, database.systemIdentifier, database.oid]).single()
             let runID = try row.int64("id")
             var outcomes: [PolicyOutcome] = []
             for resolved in policies {
@@ -45,30 +49,16 @@ extension Runner {
         }
     }
 
-    /// The cluster's system identifier, which names the database in manifests together with its name.
+    /// Counts, after a run's last batch (completed, stopped, interrupted or failed), what is still due
+    /// under the run's own cutoffs (the plan's query, in one snapshot) and records it per policy and
+    /// library, so a run that did not finish still says how much it left.
     ///
-    /// `pg_control_system()` is for superusers unless granted (sql/roles.sql grants it); without it the
-    /// manifest says so instead of failing the run.
-    func systemIdentifier() throws -> String? {
-        do {
-            return try connection.query("SELECT system_identifier::text AS id FROM pg_catalog.pg_control_system()")
-                .single().optional("id")
-        } catch let error as DatabaseError where error.isPermissionDenied {
-            logger.warning("no privilege to read the system identifier; manifests will not name it",
-                           metadata: ["sqlstate": "42501"])
-            return nil
-        }
-    }
-
-    /// Counts, after a run's last batch when every policy was purged to its end, what is still due under
-    /// the run's own cutoffs (the plan's query, in one snapshot) and records it per policy and library.
-    ///
-    /// The purge is done by then: a count that fails (a timeout, a lost connection) is logged and leaves
-    /// the run "not counted" rather than failing it.
-    func recordRemaining(_ policies: [ResolvedPolicy], summary: inout RunSummary) {
+    /// The purge is done by then: a count that fails or takes longer than `limit` (a statement
+    /// timeout; `0`: none) is logged and leaves the run "not counted" rather than failing it.
+    func recordRemaining(_ policies: [ResolvedPolicy], summary: inout RunSummary, within limit: String) {
         do {
             // Counting a large table may take longer than a batch may take.
-            try connection.query("SELECT set_config('statement_timeout', '0', false)")
+            try connection.query("SELECT set_config('statement_timeout', $1, false)", [limit])
             defer { _ = try? connection.query("SELECT set_config('statement_timeout', $1, false)", [statementTimeout]) }
             var counted: [[LibraryCounts]] = []
             try connection.transaction(readOnly: true) {
@@ -79,7 +69,7 @@ extension Runner {
                 summary.policies[index].stillDue = counted[index].reduce(0) { $0 + $1.counts.rows }
             }
         } catch {
-            logger.warning("could not count the rows still due after the run; its manifest says not counted",
+            logger.warning("could not count the rows still due after the run (within \(limit == "0" ? "no limit" : limit)); its manifest says not counted",
                            metadata: ["run.id": "\(summary.runID)"])
         }
     }

@@ -10,7 +10,7 @@ import Logging
 /// 3. per policy: empty the whole partitions it may (`PartitionTruncation.swift`), then walk the
 ///    table's key space in `--jobs` sessions (`ParallelWalk.swift`), one transaction per batch that
 ///    purges and writes its ledger rows (`BatchLoop.swift`, decoded as `LedgerRow.swift`);
-/// 4. after a completed purge, count what is still due (`RunRecording.swift`), then vacuum or erase
+/// 4. count what is still due, whatever the purge's end (`RunRecording.swift`), then vacuum or erase
 ///    the purged tables (`Maintenance.swift`);
 /// 5. record how the run ended (`RunRecording.swift`) and write the manifest (`ManifestStore`).
 public final class Runner {
@@ -35,7 +35,7 @@ public final class Runner {
         var summary = try start(policies, options: options)
         do {
             try purge(policies, into: &summary, options: options)
-            if summary.status == .completed { recordRemaining(policies, summary: &summary) }
+            recordRemaining(policies, summary: &summary, within: remainingLimit(summary.status, options: options))
             if summary.status != .interrupted, let signal = try maintain(policies, summary: summary, options: options, erasure: erasure) {
                 summary.status = .interrupted
                 summary.signal = signal
@@ -43,7 +43,7 @@ public final class Runner {
             }
             summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil, pacing: options.pacing)
         } catch let error as RetentionError {
-            recordFailure(error, of: &summary, store: store, pacing: options.pacing)
+            recordFailure(error, of: &summary, policies: policies, store: store, pacing: options.pacing)
             throw PurgeFailed(summary: summary, cause: error)
         }
         do {
@@ -63,7 +63,13 @@ public final class Runner {
         statementTimeout = options.statementTimeout
         try options.pacing?.requirePrivileges(on: connection)
         try configure(connection, options)
+        // Each batch proves its count with the server's per-transaction counters, which need track_counts.
+        guard try connection.query("SELECT pg_catalog.current_setting('track_counts')::bool AS counting").single().bool("counting") else {
+            throw UsageError("the server's track_counts setting is off, so a batch cannot check its count against the server's "
+                             + "row counters; turn it on (the default) in postgresql.conf", exitCode: .config)
+        }
         try RunLock.acquire(on: connection)
+        try checkClocks(maxSkew: options.maxClockSkew)
         return erasure
     }
 
@@ -91,8 +97,21 @@ public final class Runner {
         summary.status = .completed
     }
 
+    /// How long counting what a run left due may take: unbounded after a completed run (the nightly
+    /// figure), the statement timeout after one stopped at `--max-runtime`, a few seconds after a
+    /// signal or a failure (a service manager waits only so long). A count that runs out of time
+    /// leaves the run "not counted", which the manifest says.
+    func remainingLimit(_ status: RunStatus, options: RunOptions) -> String {
+        switch status {
+        case .completed: return "0"
+        case .stopped: return options.statementTimeout
+        default: return "5s"
+        }
+    }
+
     /// Records a failed run and writes its manifest when the database can still be reached.
-    private func recordFailure(_ error: RetentionError, of summary: inout RunSummary, store: ManifestStore, pacing: Pacing?) {
+    private func recordFailure(_ error: RetentionError, of summary: inout RunSummary, policies: [ResolvedPolicy],
+                               store: ManifestStore, pacing: Pacing?) {
         summary.status = .failed
         guard connection.isAlive || reconnect() else {
             logger.warning("the database is out of reach; the next run finds this run and recovers it from the ledger")
@@ -101,6 +120,7 @@ public final class Runner {
         do {
             // A reconnected session has lost the lock: finalize only if no other run took it since.
             try RunLock.acquire(on: connection)
+            recordRemaining(policies, summary: &summary, within: "5s")
             _ = try finish(summary.runID, status: .failed, error: error.description, pacing: pacing)
             summary.manifestPath = try store.write(runID: summary.runID)
         } catch {

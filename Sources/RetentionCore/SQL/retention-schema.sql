@@ -115,3 +115,23 @@ CREATE TABLE IF NOT EXISTS retention.run_remaining (
 CREATE UNIQUE INDEX IF NOT EXISTS run_remaining_key
     ON retention.run_remaining (run_id, policy, (library IS NULL), coalesce(library, ''));
 INSERT INTO retention.schema_version (version) VALUES (4) ON CONFLICT DO NOTHING;
+
+-- Version 5: one chain per database. Each run records its database's oid beside its name and the
+-- cluster's system identifier, so a manifest names exactly the database it describes. A run of
+-- status 'restored' (written by `retention setup --after-restore`) records in `gap` that the
+-- database was restored from a backup behind its manifest chain, and continues the chain; the
+-- restored runs that never got a manifest point to it (`lost_in_restore`) instead of getting one.
+ALTER TABLE retention.runs ADD COLUMN IF NOT EXISTS database_oid text;
+ALTER TABLE retention.runs ADD COLUMN IF NOT EXISTS gap jsonb;
+ALTER TABLE retention.runs ADD COLUMN IF NOT EXISTS lost_in_restore bigint REFERENCES retention.runs (id);
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
+                   WHERE conrelid = 'retention.runs'::regclass AND conname = 'runs_status_check'
+                     AND pg_catalog.pg_get_constraintdef(oid) LIKE '%restored%') THEN
+        ALTER TABLE retention.runs DROP CONSTRAINT IF EXISTS runs_status_check;
+        ALTER TABLE retention.runs ADD CONSTRAINT runs_status_check CHECK
+            (status IN ('running', 'completed', 'stopped', 'interrupted', 'failed', 'recovered', 'restored'));
+    END IF;
+END $$;
+INSERT INTO retention.schema_version (version) VALUES (5) ON CONFLICT DO NOTHING;

@@ -82,7 +82,7 @@ final class TestDatabase {
     /// Loads `sql/demo-data.sql` with psql, as the demo does.
     func loadDemoData(loans: Int) throws {
         let result = try runProcess("/usr/bin/env", ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "loans=\(loans)",
-                                                    "-d", name, "-f", repositoryRoot.appendingPathComponent("sql/demo-data.sql").path])
+                                                    "-d", conninfo, "-f", repositoryRoot.appendingPathComponent("sql/demo-data.sql").path])
         guard result.status == 0 else { throw UsageError("demo data failed: \(result.stderr)", exitCode: .failure) }
     }
 
@@ -143,9 +143,16 @@ final class OwnServer {
     /// A streaming standby of `primary` (`scripts/pg.sh standby`: pg_basebackup -R), on a socket of its own.
     convenience init(standbyOf primary: OwnServer) throws { try self.init(command: "standby", of: primary.directory) }
 
-    private init(command: String, of primary: String? = nil) throws {
+    /// A server whose clock is `offset` away from this machine's (libfaketime's `FAKETIME`, like
+    /// `+400d`), as a database host with a broken clock; `nil` when the machine lacks libfaketime.
+    convenience init?(clockOffset offset: String) throws {
+        guard let library = fakeTimeLibrary else { return nil }
+        try self.init(command: "start", environment: "LD_PRELOAD='\(library)' FAKETIME='\(offset)' ")
+    }
+
+    private init(command: String, of primary: String? = nil, environment: String = "") throws {
         directory = "/tmp/rt-own-\(UUID().uuidString.prefix(8))"
-        let started = runShell("bash '\(repositoryRoot.appendingPathComponent("scripts/pg.sh").path)' \(command) '\(directory)'"
+        let started = runShell("\(environment)bash '\(repositoryRoot.appendingPathComponent("scripts/pg.sh").path)' \(command) '\(directory)'"
                                + (primary.map { " '\($0)'" } ?? ""))
         var values: [String: String] = [:]
         for line in started.stdout.split(separator: "\n") {

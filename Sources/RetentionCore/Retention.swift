@@ -4,11 +4,24 @@ import Logging
 /// The steps every command shares: connect, load policies, check them against the catalog.
 public enum Retention {
     /// Connects with libpq's conventions; warns when the conninfo carries a password.
-    public static func connect(_ conninfo: String?, logger: Logger) throws -> Connection {
+    /// Logs where it connected first, so a run meant for a test server that reached another one says
+    /// so; warns when the connection string (`--db`, `RETENTION_DB` or the config file's `db`)
+    /// overrides libpq variables set in the environment.
+    public static func connect(_ conninfo: String?, logger: Logger,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Connection {
         if let conninfo, Connection.conninfoHasPassword(conninfo) {
             logger.warning("the connection string holds a password; put it in a .pgpass file (PGPASSFILE) instead")
         }
-        return try Connection(conninfo: conninfo)
+        if let conninfo {
+            let overridden = Connection.overriddenEnvironment(by: conninfo, environment: environment)
+            if !overridden.isEmpty {
+                let verb = overridden.count == 1 ? "is" : "are"
+                logger.warning("\(overridden.joined(separator: ", ")) \(verb) set but not used: the connection string (--db, RETENTION_DB or db in the config file) names its own")
+            }
+        }
+        let connection = try Connection(conninfo: conninfo)
+        logger.info("connected to \(connection.target)")
+        return connection
     }
 
     /// Loads the policy folder and keeps the policies named by `only` (all when empty).
@@ -25,14 +38,28 @@ public enum Retention {
 
     /// Checks that the tool's schema is installed, resolves the policies against the live catalog, and
     /// checks that the user holds the privileges `purpose` needs.
-    public static func resolve(_ policies: [Policy], on connection: Connection,
-                               for purpose: Privileges.Purpose = .run) throws -> [ResolvedPolicy] {
-        try Privileges.requireSchemaUsage(on: connection)
-        try RetentionSchema.requireInstalled(on: connection)
-        let resolved = try Catalog.resolve(policies, on: connection)
-        try StatementProof.prove(resolved, on: connection)
-        try Privileges.require(resolved, for: purpose, on: connection)
-        return resolved
+    ///
+    /// Every statement waits at most `lockTimeout` for a lock (a table another session holds in
+    /// `ACCESS EXCLUSIVE` mode would otherwise hold the command before its first batch for ever):
+    /// past it, `TablesBusy` (75) names who holds what.
+    public static func resolve(_ policies: [Policy], on connection: Connection, for purpose: Privileges.Purpose = .run,
+                               lockTimeout: String = "5s") throws -> [ResolvedPolicy] {
+        do {
+            try connection.query("SELECT pg_catalog.set_config('lock_timeout', $1, false)", [lockTimeout])
+        } catch let error as DatabaseError where error.sqlState == "22023" {
+            throw UsageError("--lock-timeout \(visible(lockTimeout)): \(error.message)", exitCode: .usage)
+        }
+        do {
+            try Privileges.requireSchemaUsage(on: connection)
+            try RetentionSchema.requireInstalled(on: connection)
+            let resolved = try Catalog.resolve(policies, on: connection)
+            try StatementProof.prove(resolved, on: connection)
+            try Privileges.require(resolved, for: purpose, on: connection)
+            return resolved
+        } catch let error as DatabaseError where error.sqlState == "55P03" {
+            let tables = policies.map(\.table) + [QualifiedName(schema: "retention", name: "holds")]
+            throw TablesBusy(holders: LockWaits.holders(of: tables, on: connection), lockTimeout: lockTimeout)
+        }
     }
 
     /// Writes manifests for runs that died or lack one, when signing is configured and no run is going.
@@ -54,8 +81,14 @@ public enum Retention {
 /// Reads a manifest file for `show`, verifying its signature when a public key is given.
 public enum ManifestReading {
     public static func read(path: String, publicKeyPath: String?) throws -> (manifest: Manifest, signature: ManifestRendering.SignatureState) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw UsageError("cannot read manifest \(path)", exitCode: .config)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw UsageError("\(visible(path)) is a folder; give one manifest file of it", exitCode: .config)
+        }
+        let data: Data
+        switch BoundedFile.read(path, atMost: BoundedFile.largestManifest) {
+        case .success(let read): data = read
+        case .failure(let problem): throw UsageError("manifest \(visible(path)) \(problem)", exitCode: .config)
         }
         let envelope: DSSEEnvelope
         do { envelope = try DSSEEnvelope(fileData: data) } catch {

@@ -78,7 +78,7 @@ struct Check: ParsableCommand {
             var erasureNotes: [String] = []
             if catalog {
                 let connection = try Retention.connect(settings.db, logger: logger)
-                let resolved = try Retention.resolve(policies, on: connection)
+                let resolved = try Retention.resolve(policies, on: connection, lockTimeout: settings.lockTimeout)
                 erasureNotes = try Erasure.plan(resolved, allowExclusiveLock: false, on: connection).notes
                 let references = ForeignKeys.notes(for: resolved)
                 erasureNotes += references.notes
@@ -115,7 +115,7 @@ struct Plan: ParsableCommand {
         try perform(logger) {
             let policies = try Retention.loadPolicies(directory: settings.policies, only: only)
             let connection = try Retention.connect(settings.db, logger: logger)
-            let resolved = try Retention.resolve(policies, on: connection, for: .plan)
+            let resolved = try Retention.resolve(policies, on: connection, for: .plan, lockTimeout: settings.lockTimeout)
             let report = try Planner.plan(resolved, on: connection, logger: logger)
             print(json ? PlanRendering.json(report) : PlanRendering.text(report), terminator: "")
         }
@@ -175,8 +175,8 @@ struct Run: ParsableCommand {
         // Preflight: the run must be able to sign and write its manifest before it touches the database.
         let manifests = try ManifestSettings(directory: settings.manifests, signingKeyPath: settings.signingKey,
                                              policies: policies)
+        if let path = settings.metricsFile { try MetricsFile.checkWritable(path) }
         let connection = try Retention.connect(settings.db, logger: logger)
-        let resolved = try Retention.resolve(policies, on: connection)
         var options = RunOptions(batchSize: settings.batchSize, maxRuntime: settings.maxRuntime,
                                  lockTimeout: settings.lockTimeout, statementTimeout: settings.statementTimeout)
         options.jobs = settings.jobs
@@ -203,6 +203,13 @@ struct Run: ParsableCommand {
         }
         let summary: RunSummary
         do {
+            let resolved: [ResolvedPolicy]
+            do {
+                resolved = try Retention.resolve(policies, on: connection, lockTimeout: settings.lockTimeout)
+            } catch let busy as TablesBusy {
+                // Gave up before the first batch: the night is still recorded (run row, manifest, metrics).
+                throw (try? runner.recordGaveUp(busy, options: options, manifests: manifests)) ?? busy
+            }
             summary = try runner.run(resolved, options: options, manifests: manifests)
         } catch let failure as PurgeFailed {
             recordMetrics(failure.summary)

@@ -40,10 +40,10 @@ struct HoldCommand: ParsableCommand {
         @Option(help: "Hold only the records of this library (the value of the policy's library column).")
         var library: String?
 
-        @Option(help: "Hold records whose age is at or after this date or timestamp.")
+        @Option(help: "Hold records dated on or after this day, like 2026-03-01 (a calendar day in the timezone setting's zone, else the server's).")
         var from: String?
 
-        @Option(help: "Hold records whose age is before this date or timestamp.")
+        @Option(help: "Hold records dated before this day, like 2026-04-01.")
         var until: String?
 
         @Flag(help: "Place a hold with no scope: it freezes all purging until released.")
@@ -80,8 +80,10 @@ struct HoldCommand: ParsableCommand {
                 }
                 let connection = try Retention.connect(settings.db, logger: logger)
                 try RetentionSchema.requireInstalled(on: connection)
-                let scope = try Holds.canonicalScope(scope, policies: policies, on: connection)
-                let id = try Holds.place(reference: reference, reason: reason, scope: scope, on: connection)
+                var scope = try Holds.canonicalScope(scope, policies: policies, on: connection)
+                scope.timeZone = settings.timezone
+                let (id, placed) = try Holds.place(reference: reference, reason: reason, scope: scope, on: connection)
+                scope = placed
                 print("placed hold \(id): \(visible(reference))")
                 print("  covers: \(HoldRendering.scope(scope))")
                 let whole = Holds.keptWhole(by: scope, policies: policies)

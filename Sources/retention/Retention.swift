@@ -26,6 +26,9 @@ struct RetentionCommand: ParsableCommand {
 extension RetentionCommand {
     /// Refuses the spellings of earlier versions (64) before parsing, then runs the command.
     static func main() {
+        // The sessions keep the server's time zone (or the `timezone` setting): a clerk's PGTZ must not
+        // move which days a hold's window covers, nor a timestamp column's cutoff.
+        unsetenv("PGTZ")
         let arguments = Array(CommandLine.arguments.dropFirst())
         // `help NAME` for a NAME that is no command would print the top help and exit 0.
         if arguments.first == "help", arguments.count > 1 {

@@ -201,6 +201,7 @@ import Testing
         payload["manifest_version"] = .int(version)
         if version < 4 {
             payload["gap"] = nil
+            payload["error"] = nil
             if case .object(var database) = payload["database"] ?? .null {
                 database["oid"] = nil
                 payload["database"] = .object(database)

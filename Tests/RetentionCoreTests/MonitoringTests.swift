@@ -124,16 +124,24 @@ import Yams
         #expect(Self.value(samples, "retention_last_success_timestamp_seconds") == success)
     }
 
-    /// A metrics file that cannot be written is logged; the run's own outcome and exit status stand.
-    @Test func anUnwritableMetricsFileIsLoggedAndTheRunStands() throws {
+    /// A metrics file in a missing or unwritable folder stops the run before anything changes (78),
+    /// as a manifest folder does: a night whose monitoring cannot report it must not pass unseen.
+    @Test func anUnwritableMetricsFolderStopsTheRunBeforeAnyChange() throws {
         let db = try TestDatabase(reference: false)
         let folder = try bigTable(db)
-        let result = try db.retention(["run", "--policies", folder.url.path, "--metrics-file", "/nonexistent/retention.prom",
-                                       "--log-format", "text"])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("cannot write the metrics file: cannot write /nonexistent/retention.prom"), "\(result.stderr)")
-        #expect(try db.int("SELECT count(*) FROM visits") == 0)
-        #expect(try db.manifestFiles().count == 1)
+        let readOnly = db.files.appendingPathComponent("read-only").path
+        try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
+        chmod(readOnly, 0o555)
+        defer { chmod(readOnly, 0o755) }
+        for (path, problem) in [("/nonexistent/retention.prom", "metrics file folder /nonexistent does not exist"),
+                                (readOnly + "/retention.prom", "metrics file folder \(readOnly) is not writable")]
+        where problem.hasPrefix("metrics file folder /nonexistent") || getuid() != 0 {
+            let result = try db.retention(["run", "--policies", folder.url.path, "--metrics-file", path, "--log-format", "text"])
+            #expect(result.status == 78, "\(result.stderr)")
+            #expect(result.stderr.contains(problem), "\(result.stderr)")
+        }
+        #expect(try db.int("SELECT count(*) FROM visits") == 30000)
+        #expect(try db.manifestFiles().isEmpty)
     }
 
     @Test func alertRulesParseAndNameOnlyMetricsARunWrites() throws {

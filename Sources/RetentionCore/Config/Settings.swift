@@ -16,6 +16,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case metricsFile = "metrics_file"
     case maxReplicaLag = "max_replica_lag", maxWALRate = "max_wal_rate"
     case maxClockSkew = "max_clock_skew"
+    case timezone
 
     public var environmentName: String { "RETENTION_" + rawValue.uppercased() }
     public var option: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
@@ -45,6 +46,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
         case .maxReplicaLag: (nil, "off: no waiting for replicas (30s is a good start)")
         case .maxWALRate: (nil, "off: WAL as fast as the batches write it")
         case .maxClockSkew: ("5m", "5m")
+        case .timezone: (nil, "the server's TimeZone setting")
         }
     }
 }
@@ -170,6 +172,8 @@ public struct Settings: Sendable {
     public var metricsFile: String? { string(.metricsFile) }
     public var maxReplicaLag: Double? { string(.maxReplicaLag).flatMap(DurationText.seconds) }
     public var maxWALRate: Int? { string(.maxWALRate).flatMap { Int($0) } }
+    /// The time zone whose calendar days hold windows mean; `nil`: the server's `TimeZone`.
+    public var timezone: String? { string(.timezone) }
     /// `nil`: off (the database clock is not compared with this machine's).
     public var maxClockSkew: Double? {
         let value = defaulted(.maxClockSkew)
@@ -250,18 +254,18 @@ struct ConfigFile {
         func fail(_ message: String, line: Int? = nil) -> UsageError {
             UsageError("config file \(visible(path))\(line.map { " line \($0)" } ?? ""): \(message)", exitCode: .config)
         }
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else {
-            throw fail("no such file")
-        }
-        // FileHandle, since FileManager reads nothing from a device such as /dev/null (an empty file).
-        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
-            throw fail("cannot be read (permission denied)")
+        guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
+        let data: Data
+        switch BoundedFile.read(path, atMost: BoundedFile.largestSettings) {
+        case .success(let read): data = read
+        case .failure(let problem): throw fail(problem.description)
         }
         guard let text = String(data: data, encoding: .utf8) else { throw fail("is not UTF-8 text") }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try BoundedFile.composeYAML(text)
+        } catch let error as BoundedFile.AnchorRefused {
+            throw fail(error.message, line: error.position.line)
         } catch let error as YamlError {
             throw fail(NodeReader.describe(error), line: NodeReader.mark(of: error)?.line)
         }

@@ -129,6 +129,56 @@ public final class Connection {
     /// The database's name and the cluster's system identifier, which together name the database in manifests.
     public var databaseName: String { String(cString: PQdb(conn)) }
 
+    /// Where this session is, for the first log line and `plan`'s header: database, user, host (or
+    /// socket folder) and port; never a password.
+    public var target: String {
+        let host = PQhost(conn).map { String(cString: $0) } ?? ""
+        let port = PQport(conn).map { String(cString: $0) } ?? ""
+        let user = PQuser(conn).map { String(cString: $0) } ?? ""
+        return "database \(visible(databaseName)) as \(visible(user)) on \(visible(host.isEmpty ? "localhost" : host)) port \(visible(port))"
+    }
+
+    /// Where a connection with `conninfo` (and libpq's environment and defaults) would go, without
+    /// connecting: database, user, host and port as libpq resolves them; never a password.
+    public static func target(of conninfo: String?) -> String {
+        var values: [String: String] = [:]
+        func collect(_ options: UnsafeMutablePointer<PQconninfoOption>) {
+            var option = options
+            while let keyword = option.pointee.keyword {
+                let name = String(cString: keyword)
+                if values[name] == nil, let value = option.pointee.val, value.pointee != 0 { values[name] = String(cString: value) }
+                option += 1
+            }
+        }
+        // The string's own values first, then the environment's and libpq's defaults.
+        if let conninfo { _ = parsed(conninfo) { collect($0) } }
+        if let defaults = PQconndefaults() {
+            collect(defaults)
+            PQconninfoFree(defaults)
+        }
+        let host = values["host"] ?? values["hostaddr"] ?? "localhost"
+        return "database \(visible(values["dbname"] ?? values["user"] ?? "?")) as \(visible(values["user"] ?? "?")) "
+            + "on \(visible(host)) port \(visible(values["port"] ?? "5432"))"
+    }
+
+    /// The libpq environment variables a conninfo string sets again (with a value of its own), so
+    /// the environment's value is not the one used: `PGHOST` when the string names `host`, and so
+    /// on. Names only, never values.
+    public static func overriddenEnvironment(by conninfo: String, environment: [String: String]) -> [String] {
+        let variables = ["host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "dbname": "PGDATABASE",
+                         "user": "PGUSER", "service": "PGSERVICE"]
+        let set = parsed(conninfo) { options -> Set<String> in
+            var names = Set<String>()
+            var option = options
+            while let keyword = option.pointee.keyword {
+                if let value = option.pointee.val, value.pointee != 0 { names.insert(String(cString: keyword)) }
+                option += 1
+            }
+            return names
+        } ?? []
+        return variables.filter { set.contains($0.key) && !(environment[$0.value] ?? "").isEmpty }.map(\.value).sorted()
+    }
+
     /// The parameters this connection was made with, as a conninfo string without the password,
     /// for a helper program (pg_repack) that must reach the same database as the same user.
     public var conninfoWithoutPassword: String { conninfo(withPassword: false) }

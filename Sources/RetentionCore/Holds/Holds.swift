@@ -5,17 +5,21 @@ public struct HoldScope: Sendable, Equatable {
     public var patron: String?
     public var policy: String?
     public var library: String?
-    /// Start of the window (inclusive), as the database reads a timestamp (`2025-01-01`, `2025-01-01 12:00+00`).
+    /// First day of the window (inclusive), a calendar date like `2025-01-01` in `timeZone`.
     public var from: String?
-    /// End of the window (exclusive).
+    /// Day after the window (exclusive).
     public var until: String?
+    /// The time zone whose calendar days the window means (`nil`: a hold placed before zones were recorded).
+    public var timeZone: String?
 
-    public init(patron: String? = nil, policy: String? = nil, library: String? = nil, from: String? = nil, until: String? = nil) {
+    public init(patron: String? = nil, policy: String? = nil, library: String? = nil, from: String? = nil, until: String? = nil,
+                timeZone: String? = nil) {
         self.patron = patron
         self.policy = policy
         self.library = library
         self.from = from
         self.until = until
+        self.timeZone = timeZone
     }
 
     /// A hold with no scope freezes all purging.
@@ -37,6 +41,9 @@ public struct Hold: Codable, Sendable, Equatable {
     public let library: String?
     public let heldFrom: String?
     public let heldUntil: String?
+    /// The zone of the window's days; `nil` for a hold placed before zones were recorded (then the
+    /// window shows as UTC timestamps).
+    public let timeZone: String?
     public let releasedBy: String?
     public let releasedAt: String?
 
@@ -60,7 +67,9 @@ public enum Holds {
         var scope = scope
         for (field, text) in [("policy", scope.policy), ("patron", scope.patron), ("library", scope.library)] {
             if let text, text.unicodeScalars.contains(where: \.isControlCharacter) {
-                throw UsageError("--\(field) '\(visible(text))' holds a control character", exitCode: .usage)
+                // A patron identifier is personal data: the message names the option, not the value.
+                let shown = field == "patron" ? "--patron" : "--\(field) '\(visible(text))'"
+                throw UsageError("\(shown) holds a control character", exitCode: .usage)
             }
         }
         let covered = policies.filter { scope.policy == nil || $0.name == scope.policy }
@@ -158,15 +167,15 @@ public enum Holds {
         var readings: [(policy: String, text: String)] = []
         var refusals: [String] = []
         for (policy, column) in columns {
-            guard let relation = try Catalog.relation(policy.table, on: connection),
-                  let type = relation.columns[column]?.fullTypeName else {
+            guard let relation = try Catalog.relation(policy.table, on: connection), let target = relation.columns[column] else {
                 refusals.append("\(policy.name): \(policy.table).\(visible(column)) does not exist")
                 continue
             }
-            switch try Catalog.cast(trimmed, to: type, on: connection) {
+            // As an assignment reads it: a value longer than a varchar(5) is refused, never cut to another card.
+            switch try Catalog.fitting(trimmed, to: target, on: connection) {
             case .fits(let text?): readings.append((policy.name, text))
             case .fits(nil): break
-            case .refused: refusals.append("\(policy.name): not a value of \(policy.table).\(visible(column)) (\(type))")
+            case .refused: refusals.append("\(policy.name): not a value of \(policy.table).\(visible(column)) (\(target.fullTypeName))")
             }
         }
         guard let first = readings.first else {
@@ -181,19 +190,44 @@ public enum Holds {
         return first.text
     }
 
-    /// Places a hold and returns its id. Throws 64 for an empty reference or a window that is not a window.
-    public static func place(reference: String, reason: String, scope: HoldScope, on connection: Connection) throws -> Int64 {
+    /// Places a hold and returns its id. Throws 64 for an empty reference or a window that is not a
+    /// window, 78 for a time zone the server does not know.
+    ///
+    /// A window is whole calendar days in `scope.timeZone` (the `timezone` setting, else the server's
+    /// `TimeZone`): stored as that zone's midnights with the zone, so the clerk's session time zone
+    /// never moves the days, and a run compares a `date` column with the days themselves.
+    /// Returns the hold's id and its scope as placed (with the zone of its window).
+    public static func place(reference: String, reason: String, scope: HoldScope,
+                             on connection: Connection) throws -> (id: Int64, scope: HoldScope) {
         guard !reference.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw UsageError("a hold needs --reference: the court order or case number", exitCode: .usage)
         }
+        for (option, date) in [("--from", scope.from), ("--until", scope.until)] {
+            if let date, date.range(of: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#, options: .regularExpression) == nil {
+                throw UsageError("\(option) \(visible(date)): give a calendar date like 2026-03-01 (a hold's window is whole days "
+                                 + "in the time zone \(visible(scope.timeZone ?? "of the server"))); use --from/--until", exitCode: .usage)
+            }
+        }
+        var scope = scope
+        if scope.from != nil || scope.until != nil, scope.timeZone == nil {
+            scope.timeZone = try connection.query("SELECT pg_catalog.current_setting('TimeZone') AS zone").single().string("zone")
+        } else if scope.from == nil && scope.until == nil {
+            scope.timeZone = nil
+        }
+        let zone = scope.timeZone ?? "UTC"
         do {
-            return try connection.query("""
-                INSERT INTO retention.holds (reference, reason, patron, policy, library, held_from, held_until)
-                VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz)
+            let id = try connection.query("""
+                INSERT INTO retention.holds (reference, reason, patron, policy, library, held_from, held_until, time_zone)
+                VALUES ($1, $2, $3, $4, $5, $6::date::timestamp AT TIME ZONE $8, $7::date::timestamp AT TIME ZONE $8,
+                        CASE WHEN $6 IS NULL AND $7 IS NULL THEN NULL ELSE $8 END)
                 RETURNING id
-                """, [reference, reason, scope.patron, scope.policy, scope.library, scope.from, scope.until]).single().int64("id")
+                """, [reference, reason, scope.patron, scope.policy, scope.library, scope.from, scope.until, zone]).single().int64("id")
+            return (id, scope)
+        } catch let error as DatabaseError where error.sqlState == "22023" {
+            throw UsageError("time zone \(visible(zone)) (the timezone setting) is not one the server knows: \(error.message)",
+                             exitCode: .config)
         } catch let error as DatabaseError where error.sqlState?.hasPrefix("22") == true {
-            throw UsageError("--from/--until: \(error.message); use a date like 2025-01-31 or a timestamp", exitCode: .usage)
+            throw UsageError("--from/--until: \(error.message); use a date like 2025-01-31", exitCode: .usage)
         } catch let error as DatabaseError where error.sqlState == "23514" {
             throw UsageError("--from must be before --until", exitCode: .usage)
         }
@@ -206,8 +240,13 @@ public enum Holds {
             SELECT id, reference, reason, placed_by,
                    to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS placed_at,
                    patron, policy, library,
-                   to_char(held_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS held_from,
-                   to_char(held_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS held_until,
+                   CASE WHEN time_zone IS NULL
+                        THEN to_char(held_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                        ELSE to_char(held_from AT TIME ZONE time_zone, 'YYYY-MM-DD') END AS held_from,
+                   CASE WHEN time_zone IS NULL
+                        THEN to_char(held_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                        ELSE to_char(held_until AT TIME ZONE time_zone, 'YYYY-MM-DD') END AS held_until,
+                   time_zone,
                    released_by,
                    to_char(released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS released_at
             FROM retention.holds
@@ -221,6 +260,7 @@ public enum Holds {
                         patron: canSeePatrons ? patron : nil, patronHidden: !canSeePatrons && patron != nil,
                         policy: try row.optional("policy"), library: try row.optional("library"),
                         heldFrom: try row.optional("held_from"), heldUntil: try row.optional("held_until"),
+                        timeZone: try row.optional("time_zone"),
                         releasedBy: try row.optional("released_by"), releasedAt: try row.optional("released_at"))
         }
     }

@@ -24,10 +24,6 @@ struct ChainCheck {
 
     let verdict: Verdict
 
-    /// The largest file taken for a manifest: far beyond any run's (a few KiB a policy), small enough
-    /// to read at once. A larger file is not read.
-    static let largestManifest = 16 << 20
-
     /// Reads the ledger's newest manifest and the folder's, and compares them.
     static func examine(_ store: ManifestStore) throws -> ChainCheck {
         let connection = store.connection
@@ -122,10 +118,12 @@ struct ChainCheck {
 
     /// A manifest file's bytes and payload, or a refusal (78) that names the file.
     static func read(_ path: String) throws -> (Data, Manifest) {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        guard let size, size <= largestManifest, let data = FileManager.default.contents(atPath: path) else {
-            throw UsageError("the newest manifest in the folder, \(visible(path)), cannot be read (or is larger than any manifest): "
-                             + "the chain cannot be checked; nothing was changed", exitCode: .config)
+        let data: Data
+        switch BoundedFile.read(path, atMost: BoundedFile.largestManifest) {
+        case .success(let read): data = read
+        case .failure(let problem):
+            throw UsageError("the newest manifest in the folder, \(visible(path)), \(problem): the chain cannot be checked; "
+                             + "nothing was changed", exitCode: .config)
         }
         do {
             return (data, try Manifest(payload: try DSSEEnvelope(fileData: data).payload))

@@ -267,7 +267,7 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     /// The manifest format this program writes, and the newest it reads. Version 2 added
     /// `kept_by_reference` (policies and libraries) and `cascaded` (policies); version 3 `still_due`
-    /// and `oldest_due_days` (policies and libraries); version 4 the database's `oid`, `gap` and the
+    /// and `oldest_due_days` (policies and libraries); version 4 the database's `oid`, `gap`, `error` and the
     /// status `restored` (and counts every run's `still_due`, and libraries the policy does not name
     /// as one `(other libraries)`).
     public static let currentVersion: Int64 = 4
@@ -286,12 +286,15 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var policies: [ManifestPolicy]
     /// The break a `restored` manifest records; `nil` otherwise (and before version 4).
     public var gap: RestoreGap?
+    /// Why a `failed` run failed, in the program's words (SQLSTATE and message, never row data);
+    /// `nil` otherwise (and before version 4).
+    public var error: String?
 
     public var databaseName: String { database.name }
     public var systemIdentifier: String? { database.systemIdentifier }
 
     enum CodingKeys: String, CodingKey {
-        case status, database, options, policies, sequence, gap
+        case status, database, options, policies, sequence, gap, error
         case manifestVersion = "manifest_version"
         case runID = "run_id"
         case startedAt = "started_at"
@@ -302,7 +305,8 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     public init(runID: Int64, sequence: Int64, status: String, database: ManifestDatabase,
                 startedAt: String, finishedAt: String, toolVersion: String, previousSHA256: String?,
-                options: [String: JSONValue], policies: [ManifestPolicy], gap: RestoreGap? = nil) {
+                options: [String: JSONValue], policies: [ManifestPolicy], gap: RestoreGap? = nil, error: String? = nil) {
+        self.error = error
         self.runID = runID
         self.sequence = sequence
         self.status = status
@@ -329,7 +333,10 @@ public struct Manifest: Codable, Sendable, Equatable {
         previousSHA256 = try container.decode(String?.self, forKey: .previousSHA256)
         options = try container.decode([String: JSONValue].self, forKey: .options)
         policies = try container.decode([ManifestPolicy].self, forKey: .policies)
-        if manifestVersion >= 4 { gap = try container.decode(RestoreGap?.self, forKey: .gap) }
+        if manifestVersion >= 4 {
+            gap = try container.decode(RestoreGap?.self, forKey: .gap)
+            error = try container.decode(String?.self, forKey: .error)
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -345,7 +352,10 @@ public struct Manifest: Codable, Sendable, Equatable {
         try container.encode(previousSHA256, forKey: .previousSHA256)
         try container.encode(options, forKey: .options)
         try container.encode(policies, forKey: .policies)
-        if manifestVersion >= 4 { try container.encode(gap, forKey: .gap) }
+        if manifestVersion >= 4 {
+            try container.encode(gap, forKey: .gap)
+            try container.encode(error, forKey: .error)
+        }
     }
 
     /// The payload as canonical JSON (RFC 8785): the exact bytes that are signed.

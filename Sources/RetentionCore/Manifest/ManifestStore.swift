@@ -61,15 +61,15 @@ public struct ManifestStore {
 
     /// Checks that `directory` is a folder that can take a file of `bytes`: writes and fsyncs one,
     /// then removes it. (An empty file fits even on a full file system; the manifest would not.)
-    static func checkWritable(_ directory: String, bytes: Int = 16_384) throws {
+    static func checkWritable(_ directory: String, bytes: Int = 16_384, what: String = "manifest folder") throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw UsageError("manifest folder \(directory) does not exist or is not a folder", exitCode: .config)
+            throw UsageError("\(what) \(directory) does not exist or is not a folder", exitCode: .config)
         }
         let probe = (directory as NSString).appendingPathComponent(".retention-write-test-\(getpid())")
         let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
-            throw UsageError("manifest folder \(directory) is not writable (\(String(cString: strerror(errno))))",
+            throw UsageError("\(what) \(directory) is not writable (\(String(cString: strerror(errno))))",
                              exitCode: .config)
         }
         defer { unlink(probe) }
@@ -78,7 +78,7 @@ public struct ManifestStore {
         let failure = written != bytes ? (written < 0 ? errno : ENOSPC) : fsync(fd) != 0 ? errno : 0
         close(fd)
         if failure != 0 {
-            throw UsageError("manifest folder \(directory) cannot take a manifest of \(bytes) bytes "
+            throw UsageError("\(what) \(directory) cannot take a \(what == "manifest folder" ? "manifest" : "file") of \(bytes) bytes "
                              + "(\(String(cString: strerror(failure)))); nothing was changed", exitCode: .config)
         }
     }
@@ -133,7 +133,7 @@ public struct ManifestStore {
     /// The manifest of a run, from the run's row, its policies and its ledger rows.
     func build(runID: Int64) throws -> Manifest {
         guard let run = try connection.query("""
-            SELECT r.status, r.database_name, r.system_identifier, r.database_oid, r.gap::text AS gap,
+            SELECT r.status, r.database_name, r.system_identifier, r.database_oid, r.gap::text AS gap, r.error,
                    to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at,
                    to_char(coalesce(r.finished_at, r.started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
                        AS finished_at,
@@ -156,7 +156,7 @@ public struct ManifestStore {
                                                    oid: run.databaseOID),
                         startedAt: run.startedAt, finishedAt: run.finishedAt,
                         toolVersion: run.toolVersion, previousSHA256: previous, options: run.options,
-                        policies: try policies(runID: runID), gap: run.gap)
+                        policies: try policies(runID: runID), gap: run.gap, error: run.status == "failed" ? run.error : nil)
     }
 
     /// Per policy: the recorded cutoffs joined with the ledger's sums per library.
@@ -299,6 +299,7 @@ struct RunRecord: RowDecodable {
     let systemIdentifier: String?
     let databaseOID: String?
     let gap: RestoreGap?
+    let error: String?
     let startedAt: String
     let finishedAt: String
     let toolVersion: String
@@ -312,6 +313,7 @@ struct RunRecord: RowDecodable {
         databaseName = try row.string("database_name")
         systemIdentifier = try row.optional("system_identifier")
         databaseOID = try row.optional("database_oid")
+        error = try row.optional("error")
         gap = try row.optional("gap").map { try JSONOutput.decode(RestoreGap.self, from: Data($0.utf8), what: "the run's gap") }
         startedAt = try row.string("started_at")
         finishedAt = try row.string("finished_at")

@@ -93,8 +93,10 @@ public enum Verifier {
 
     /// Reads one file and checks what it can alone: envelope, type, signature, payload form, name.
     static func verifyFile(_ path: String, key: VerifyingKey) -> FileVerdict {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return FileVerdict(path: path, manifest: nil, sha256: "", problems: ["cannot be read"])
+        let data: Data
+        switch BoundedFile.read(path, atMost: BoundedFile.largestManifest) {
+        case .success(let read): data = read
+        case .failure(let problem): return FileVerdict(path: path, manifest: nil, sha256: "", problems: [problem.description])
         }
         let digest = sha256Hex(data)
         func fail(_ problem: String) -> FileVerdict {

@@ -38,6 +38,13 @@ public enum MetricsFile {
         }
     }
 
+    /// Proves, before a run changes anything, that the metrics file's folder exists and takes a new
+    /// file (it is replaced by rename, so the folder's permissions are what count): throws 78 otherwise.
+    public static func checkWritable(_ path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        try ManifestStore.checkWritable(folder.isEmpty ? "." : folder, bytes: 4_096, what: "metrics file folder")
+    }
+
     /// Writes the file for a run refused before it began (no database, no lock... but not another run
     /// holding the lock): status `failed`, so that an alert on failed runs fires the same morning.
     public static func writeRefusal(to path: String, logger: Logger) {

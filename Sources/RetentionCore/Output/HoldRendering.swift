@@ -22,7 +22,7 @@ public enum HoldRendering {
     /// The scope in words; a hold with none freezes everything.
     static func scope(_ hold: Hold) -> String {
         scope(HoldScope(patron: hold.patron, policy: hold.policy, library: hold.library, from: hold.heldFrom,
-                        until: hold.heldUntil), patronHidden: hold.patronHidden)
+                        until: hold.heldUntil, timeZone: hold.timeZone), patronHidden: hold.patronHidden)
     }
 
     /// A scope in words, as `hold place` confirms it and `hold list` shows it.
@@ -32,10 +32,11 @@ public enum HoldRendering {
         if patronHidden { parts.append("one patron (identifier shown to retention_holds members only)") }
         if let policy = scope.policy { parts.append("policy \(visible(policy))") }
         if let library = scope.library { parts.append("library \(visible(library))") }
+        let zone = scope.timeZone.map { " (days in \(visible($0)))" } ?? ""
         switch (scope.from, scope.until) {
-        case let (from?, until?): parts.append("records dated from \(from) until \(until)")
-        case let (from?, nil): parts.append("records dated from \(from)")
-        case let (nil, until?): parts.append("records dated before \(until)")
+        case let (from?, until?): parts.append("records dated from \(visible(from)) until \(visible(until))\(zone)")
+        case let (from?, nil): parts.append("records dated from \(visible(from))\(zone)")
+        case let (nil, until?): parts.append("records dated before \(visible(until))\(zone)")
         default: break
         }
         return parts.isEmpty ? "ALL records of every policy: all purging is frozen" : parts.joined(separator: ", ")

@@ -21,6 +21,7 @@ public enum ManifestRendering {
         out += "Database:   \(visible(manifest.databaseName))"
             + (manifest.database.oid.map { " (oid \($0))" } ?? "")
             + (manifest.systemIdentifier.map { " (system identifier \($0))" } ?? "") + "\n"
+        if let error = manifest.error { out += "Error:      \(visible(error))\n" }
         out += "Started:    \(manifest.startedAt) (database clock)\n"
         out += "Finished:   \(manifest.finishedAt)\n"
         out += "Tool:       retention \(visible(manifest.toolVersion))\n"

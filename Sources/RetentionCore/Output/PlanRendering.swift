@@ -4,7 +4,8 @@ import Foundation
 public enum PlanRendering {
     /// A table per policy: library, period, cutoff, rows due, rows kept by each reason, oldest due age.
     public static func text(_ report: PlanReport) -> String {
-        var out = "Plan for database \(visible(report.database)) at \(report.at) (database clock); nothing was changed.\n"
+        var out = "Plan for \(report.target.isEmpty ? "database " + visible(report.database) : report.target) at \(report.at) "
+            + "(database clock); nothing was changed.\n"
         for policy in report.policies {
             out += "\n\(policy.name) v\(policy.version): \(policy.action) \(policy.table) (retain \(policy.retain))\n"
             let reasons = KeptReason.allCases

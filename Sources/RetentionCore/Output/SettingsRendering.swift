@@ -13,15 +13,17 @@ public enum SettingsRendering {
             let entry = shown(settings, key)
             return [key.rawValue, entry.value ?? "-", entry.from]
         }
+        out += "Target:      \(Connection.target(of: settings.db)) (as libpq resolves db and its environment; not connected)\n"
         return out + "\n" + TextTable.render(header: ["setting", "value", "from"], rows: rows, rightAligned: [])
     }
 
     public static func json(_ settings: Settings) -> String {
         struct File: Encodable { let path, chosenBy: String }
         struct Entry: Encodable { let key: String; let value: String?; let from, environment, option: String }
-        struct Shown: Encodable { let configFile: File?; let settings: [Entry] }
+        struct Shown: Encodable { let configFile: File?; let target: String; let settings: [Entry] }
         return JSONOutput.text(Shown(
             configFile: settings.configFile.map { File(path: $0.path, chosenBy: $0.chosenBy) },
+            target: Connection.target(of: settings.db),
             settings: SettingKey.allCases.map { key in
                 let entry = shown(settings, key)
                 return Entry(key: key.rawValue, value: entry.value, from: entry.from,

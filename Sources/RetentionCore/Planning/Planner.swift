@@ -76,7 +76,16 @@ public struct PlanReport: Codable, Sendable, Equatable {
     /// The database clock when the plan was made.
     public let at: String
     public let database: String
+    /// Where the plan was made: database, user, host and port (`Connection.target`).
+    public var target: String = ""
     public let policies: [PolicyPlan]
+
+    public init(at: String, database: String, target: String = "", policies: [PolicyPlan]) {
+        self.at = at
+        self.database = database
+        self.target = target
+        self.policies = policies
+    }
 }
 
 /// The dry run: computes what `run` would purge, in a read-only transaction, and changes nothing.
@@ -101,7 +110,7 @@ public enum Planner {
                 plans.append(plan)
                 logger.debug("planned policy", metadata: ["policy.name": "\(resolved.policy.name)"])
             }
-            return PlanReport(at: at, database: connection.databaseName, policies: plans)
+            return PlanReport(at: at, database: connection.databaseName, target: connection.target, policies: plans)
         }
     }
 

@@ -91,10 +91,24 @@ struct PurgeSQL {
     }
 
     /// The conditions a hold's library and window put on a row.
+    ///
+    /// A window's bounds are midnights of the hold's time zone: a timestamptz column compares with
+    /// the instants, a timestamp column with that zone's wall time, a date column with the days
+    /// themselves, so neither the clerk's nor the run's session time zone moves a day. (A hold
+    /// placed before zones were recorded reads in the run's zone, as it did then.)
     private var holdScope: String {
         let age = column(policy.age)
+        func bound(_ name: String) -> String {
+            let local = "(h.\(name) AT TIME ZONE coalesce(h.time_zone, pg_catalog.current_setting('TimeZone')))"
+            switch resolved.ageType {
+            case .timestamptz: return "h.\(name)"
+            case .timestamp: return local
+            case .date: return local + "::date"
+            }
+        }
         let library = policy.libraries.map { " AND (h.library IS NULL OR h.library = \(column($0.column))::text)" } ?? ""
-        return "(h.held_from IS NULL OR \(age) >= h.held_from) AND (h.held_until IS NULL OR \(age) < h.held_until)" + library
+        return "(h.held_from IS NULL OR \(age) >= \(bound("held_from"))) AND (h.held_until IS NULL OR \(age) < \(bound("held_until")))"
+            + library
     }
 
     /// Active holds without a patron (policy, library, window, global) that cover the row.
@@ -109,7 +123,8 @@ struct PurgeSQL {
 
     /// Active holds naming the row's patron that cover the row (found by `holds_active_patron`).
     private func patronHolds(_ patron: String, _ params: inout Parameters) -> String {
-        "SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params)) AND h.patron = \(column(patron))::text AND \(holdScope)"
+        let matches = resolved.patronTextType.map { "h.patron::\($0) = \(column(patron))" } ?? "h.patron = \(column(patron))::text"
+        return "SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params)) AND \(matches) AND \(holdScope)"
     }
 
     /// The patrons of the policy's active holds, in the patron column's type where that is an
@@ -120,7 +135,8 @@ struct PurgeSQL {
     private func heldPatrons(_ params: inout Parameters) -> String {
         let holds = "FROM retention.holds h WHERE \(policyHolds(&params)) AND h.patron IS NOT NULL"
         guard let type = resolved.patronType, let (digits, range) = Self.integerTypes[type] else {
-            return "SELECT h.patron AS p \(holds)"
+            // A text-like column compares by its own type's equality (citext, a domain over it).
+            return "SELECT h.patron\(resolved.patronTextType.map { "::" + $0 } ?? "") AS p \(holds)"
         }
         // Shorter numbers always fit; only those of the longest length need the range check.
         return "SELECT v.p FROM (SELECT CASE WHEN h.patron ~ '^(0|-?[1-9][0-9]{0,\(digits - 1)})$' THEN h.patron::\(type)"
@@ -132,9 +148,10 @@ struct PurgeSQL {
     private static let integerTypes = ["smallint": (4, "-32768 AND 32767"), "integer": (9, "-2147483648 AND 2147483647"),
                                        "bigint": (18, "-9223372036854775808 AND 9223372036854775807")]
 
-    /// The patron column as `heldPatrons` compares it: itself for an integer type, else as text.
+    /// The patron column as `heldPatrons` compares it: itself for an integer or text-like type (then
+    /// with the type's own equality: case-insensitive for citext), else as text.
     private func patronKey(_ patron: String) -> String {
-        Self.integerTypes[resolved.patronType ?? ""] != nil ? column(patron) : column(patron) + "::text"
+        Self.integerTypes[resolved.patronType ?? ""] != nil || resolved.patronTextType != nil ? column(patron) : column(patron) + "::text"
     }
 
     /// True when an active legal hold covers the row, as cheap as the holds allow.

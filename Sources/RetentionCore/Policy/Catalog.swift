@@ -15,6 +15,11 @@ public struct ResolvedPolicy: Sendable {
     public var partitionedByAge = false
     /// The patron column's type as `format_type` writes it, when the policy has one.
     public var patronType: String?
+    /// The patron column's type, schema-qualified without a modifier (`public.citext`,
+    /// `pg_catalog.bpchar`), when it is text-like (string category, domains by their base): a hold's
+    /// patron is read as this type and compared with the type's own equality, so a hold on
+    /// `LIB0042X` keeps the rows of `lib0042x` in a citext column. `nil` for other types.
+    public var patronTextType: String?
     /// Whether an index of the consent table leads with the consent key (whole, or partial on the
     /// `keep_if` column alone): a patron's consent can then be looked up per row instead of hashing
     /// every consenting patron.
@@ -182,6 +187,7 @@ public enum Catalog {
         }
 
         let patronColumn = policy.patron.flatMap { column($0, "patron", at: "patron") }
+        let patronTextType = try patronColumn.flatMap { try textType($0, on: connection) }
 
         for (index, condition) in policy.keepWhen.enumerated() {
             guard let target = column(condition.column, "keep_when", at: "keep_when.\(index)") else { continue }
@@ -273,7 +279,7 @@ public enum Catalog {
         policy.libraries = libraries
         return ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
                               partitionedByAge: partitionedByAge,
-                              patronType: patronColumn?.fullTypeName, consentIndexed: consentIndexed,
+                              patronType: patronColumn?.fullTypeName, patronTextType: patronTextType, consentIndexed: consentIndexed,
                               references: references, cascades: cascades)
     }
 
@@ -336,6 +342,20 @@ public enum Catalog {
             }
         }
         return problems
+    }
+
+    /// The column's type, schema-qualified and without a modifier, when it is text-like (the string
+    /// category, a domain by its base type's); else `nil`.
+    static func textType(_ column: Column, on connection: Connection) throws -> String? {
+        let row = try connection.query("""
+            SELECT pg_catalog.format('%I.%I', n.nspname, t.typname) AS name,
+                   coalesce(b.typcategory, t.typcategory)::text AS category
+            FROM pg_catalog.pg_type t
+            JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+            LEFT JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype AND t.typtype = 'd'
+            WHERE t.oid = $1::oid
+            """, [String(column.typeOID)]).single()
+        return try row.string("category") == "S" ? try row.string("name") : nil
     }
 
     /// The relation's oid, kind and columns, or `nil` when there is no such relation.

@@ -60,8 +60,11 @@ public enum PolicyLoader {
         var policies: [Policy] = []
         var problems: [PolicyProblem] = []
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                problems.append(PolicyProblem(file: file, line: nil, column: nil, message: "cannot be read"))
+            let data: Data
+            switch BoundedFile.read(file, atMost: BoundedFile.largestSettings) {
+            case .success(let read): data = read
+            case .failure(let problem):
+                problems.append(PolicyProblem(file: file, line: nil, column: nil, message: problem.description))
                 continue
             }
             guard let text = String(data: data, encoding: .utf8) else {
@@ -93,7 +96,11 @@ public enum PolicyLoader {
         var reader = NodeReader(file: file)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try BoundedFile.composeYAML(yaml)
+        } catch let error as BoundedFile.AnchorRefused {
+            reader.problems.append(PolicyProblem(file: file, line: error.position.line, column: error.position.column,
+                                                 message: error.message))
+            return .failure(PolicyErrors(problems: reader.problems, exitCode: .dataError))
         } catch let error as YamlError {
             reader.problem(at: nil, NodeReader.describe(error), mark: NodeReader.mark(of: error))
             return .failure(PolicyErrors(problems: reader.problems, exitCode: .dataError))

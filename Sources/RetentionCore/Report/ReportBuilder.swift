@@ -89,8 +89,10 @@ public enum ReportBuilder {
 
     /// A file read without a key: what its payload claims, and no problem found (none could be looked for).
     static func unverified(_ path: String) -> FileVerdict {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return FileVerdict(path: path, manifest: nil, sha256: "", problems: ["cannot be read"])
+        let data: Data
+        switch BoundedFile.read(path, atMost: BoundedFile.largestManifest) {
+        case .success(let read): data = read
+        case .failure(let problem): return FileVerdict(path: path, manifest: nil, sha256: "", problems: [problem.description])
         }
         var verdict = FileVerdict(path: path, manifest: nil, sha256: sha256Hex(data), problems: [])
         verdict.claimed = (try? DSSEEnvelope(fileData: data)).flatMap { try? Manifest(payload: $0.payload) }
@@ -188,8 +190,8 @@ public enum ReportBuilder {
     static func holds(on connection: Connection, since: String, until: String) throws -> [ComplianceReport.Hold] {
         try connection.query("""
             SELECT reference, reason, placed_by, patron IS NOT NULL AS one_patron, policy, library,
-                   to_char(held_from AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS held_from,
-                   to_char(held_until AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS held_until,
+                   to_char(held_from AT TIME ZONE coalesce(time_zone, 'UTC'), 'YYYY-MM-DD') AS held_from,
+                   to_char(held_until AT TIME ZONE coalesce(time_zone, 'UTC'), 'YYYY-MM-DD') AS held_until,
                    to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS placed_at, released_by,
                    to_char(released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS released_at
             FROM retention.holds

@@ -23,7 +23,8 @@ extension Runner {
             }
             batch += workers
             let began = clock.now
-            let (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, logger: logger) {
+            let (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, logger: logger,
+                                                        waitedFor: { LockWaits.holders(of: [sql.resolved.policy.table], on: connection) }) {
                 try connection.transaction { () -> (Int64, [LedgerRow]) in
                     let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: worker.slice,
                                                                         cutoffs: state.cutoffs))
@@ -85,8 +86,9 @@ extension Runner {
     /// Runs a batch, trying again after a lock or statement timeout, a deadlock, or a foreign key
     /// that a concurrent insert made point to a row being purged (the batch rolled back whole,
     /// cursor included), with a doubling wait, up to `options.retries` times.
+    /// `waitedFor` says, after a lock timeout, who holds the locks the batch waited for.
     static func withRetries<T>(_ options: RunOptions, policy: String, batch: Int, logger: Logger,
-                               _ body: () throws -> T) throws -> T {
+                               waitedFor: () -> String = { "" }, _ body: () throws -> T) throws -> T {
         var attempt = 0
         while true {
             do {
@@ -95,10 +97,12 @@ extension Runner {
                 && ["55P03", "57014", "40P01", "23503"].contains(error.sqlState ?? "") && attempt < options.retries {
                 let wait = options.retryDelay * Double(1 << attempt)
                 attempt += 1
-                logger.warning("batch timed out; trying again", metadata: [
+                var metadata: Logger.Metadata = [
                     "policy.name": "\(policy)", "batch.number": "\(batch)", "sqlstate": "\(error.sqlState ?? "")",
                     "retry.attempt": "\(attempt)", "retry.wait_s": "\(wait)",
-                ])
+                ]
+                if error.sqlState == "55P03" { metadata["lock.holders"] = "\(waitedFor())" }
+                logger.warning("batch timed out; trying again", metadata: metadata)
                 Thread.sleep(forTimeInterval: wait)
             }
         }

@@ -124,6 +124,9 @@ INSERT INTO retention.schema_version (version) VALUES (4) ON CONFLICT DO NOTHING
 ALTER TABLE retention.runs ADD COLUMN IF NOT EXISTS database_oid text;
 ALTER TABLE retention.runs ADD COLUMN IF NOT EXISTS gap jsonb;
 ALTER TABLE retention.runs ADD COLUMN IF NOT EXISTS lost_in_restore bigint REFERENCES retention.runs (id);
+-- A hold's window is whole calendar days in one time zone, recorded with the hold: held_from and
+-- held_until are that zone's midnights, so no clerk's or run's session time zone moves the days.
+ALTER TABLE retention.holds ADD COLUMN IF NOT EXISTS time_zone text;
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint

@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+@testable import RetentionCore
+
+/// The second hostile pass: holds that must protect under every column type and time zone, files
+/// that must not hang or exhaust the program, runs that must not wait unseen, and a run that says
+/// where it is.
+@Suite struct HostileInputIITests {
+    /// A policy over `public.cards` (`patron` column of `type`), 30 days, every row 100 days old.
+    func cardsTable(_ db: TestDatabase, type: String, values: [String]) throws -> PolicyFolder {
+        try db.sql("""
+            CREATE EXTENSION IF NOT EXISTS citext;
+            CREATE DOMAIN card_number AS citext;
+            CREATE TABLE cards (id int PRIMARY KEY, seen timestamptz, patron \(type));
+            INSERT INTO cards SELECT g, now() - interval '100 days', (ARRAY[\(values.map { "'\($0)'" }.joined(separator: ", "))])[1 + g % \(values.count)]
+            FROM generate_series(1, 100) g;
+            """)
+        return try PolicyFolder(["c.yaml": "name: c\nversion: 1\ndescription: d\ntable: public.cards\nkey: id\nage: seen\n"
+                                 + "retain: 30 days\naction: delete\npatron: patron\n"])
+    }
+
+    /// A hold on `LIB0042X` keeps the rows of card `lib0042x` in a citext column (and in a domain
+    /// over citext), in the plan and the run: the column's own equality, not text's.
+    @Test(arguments: ["citext", "card_number"])
+    func aHoldComparesAsItsColumnCompares(type: String) throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try cardsTable(db, type: type, values: ["lib0042x", "LIB0043Y"])
+        let place = try db.retention(["hold", "place", "--reference", "Case 42", "--reason", "order", "--patron", "LIB0042X",
+                                      "--policies", folder.url.path])
+        #expect(place.status == 0, "\(place.stderr)")
+        let plan = try db.plan(folder.url)
+        #expect(plan.policies[0].counts[.hold] == 50 && plan.policies[0].due == 50)
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM cards WHERE patron = 'LIB0042X'") == 50)
+        #expect(try db.int("SELECT count(*) FROM cards") == 50)
+    }
+
+    /// A patron longer than its column is refused (64), never cut into another card; nothing is stored.
+    @Test(arguments: ["varchar(5)", "char(5)"])
+    func aPatronLongerThanItsColumnIsRefused(type: String) throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try cardsTable(db, type: type, values: ["12345", "23456"])
+        let place = try db.retention(["hold", "place", "--reference", "Case 1", "--reason", "order", "--patron", "1234567",
+                                      "--policies", folder.url.path, "--log-format", "text"])
+        #expect(place.status == 64, "\(place.stderr)")
+        #expect(place.stderr.contains("--patron matches no record") && !place.output.contains("1234567"), "\(place.stderr)")
+        #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
+        // A control character: the message names the option, never the value.
+        let control = try db.retention(["hold", "place", "--reference", "Case 2", "--reason", "order", "--patron", "CNRY4711\t",
+                                        "--policies", folder.url.path, "--log-format", "text"])
+        #expect(control.status == 64 && control.stderr.contains("--patron holds a control character"), "\(control.stderr)")
+        #expect(!control.output.contains("CNRY4711"))
+    }
+
+    /// A hold window is whole calendar days in one declared zone: the clerk (PGTZ Europe/Berlin), the
+    /// run (PGTZ UTC) and the server (Asia/Tokyo) in three zones, the declared one America/New_York,
+    /// across its daylight-saving change on 2026-03-08 (a 23-hour day): exactly that day is held,
+    /// in a date column and in a timestamptz column.
+    @Test func aHoldWindowHoldsItsCalendarDaysWhateverTheSessionsZones() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            ALTER DATABASE \(quoteIdentifier(db.name)) SET timezone = 'Asia/Tokyo';
+            CREATE TABLE dated (id int PRIMARY KEY, day date);
+            INSERT INTO dated SELECT g, date '2026-03-06' + g FROM generate_series(0, 4) g;
+            CREATE TABLE stamped (id int PRIMARY KEY, at timestamptz);
+            INSERT INTO stamped SELECT g, timestamptz '2026-03-07 00:00:00+00' + g * interval '1 hour' FROM generate_series(0, 95) g;
+            """)
+        let folder = try PolicyFolder([
+            "d.yaml": "name: d\nversion: 1\ndescription: d\ntable: public.dated\nkey: id\nage: day\nretain: 10 days\naction: delete\n",
+            "s.yaml": "name: s\nversion: 1\ndescription: d\ntable: public.stamped\nkey: id\nage: at\nretain: 10 days\naction: delete\n",
+        ])
+        let zone = ["RETENTION_TIMEZONE": "America/New_York"]
+        let place = try db.retention(["hold", "place", "--reference", "Case 3", "--reason", "order", "--from", "2026-03-08",
+                                      "--until", "2026-03-09"], environment: zone.merging(["PGTZ": "Europe/Berlin"]) { $1 })
+        #expect(place.status == 0, "\(place.stderr)")
+        #expect(place.stdout.contains("records dated from 2026-03-08 until 2026-03-09 (days in America/New_York)"), "\(place.stdout)")
+        #expect(try db.strings("SELECT time_zone FROM retention.holds") == ["America/New_York"])
+        let newYorkDay = "(at AT TIME ZONE 'America/New_York')::date = date '2026-03-08'"
+        #expect(try db.int("SELECT count(*) FROM stamped WHERE \(newYorkDay)") == 23)
+        let run = try db.retention(["run", "--policies", folder.url.path], environment: ["PGTZ": "UTC"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try db.strings("SELECT day::text FROM dated") == ["2026-03-08"])
+        #expect(try db.int("SELECT count(*) FROM stamped") == 23)
+        #expect(try db.int("SELECT count(*) FROM stamped WHERE NOT (\(newYorkDay))") == 0)
+        // Without the setting, the server's zone (the database's Asia/Tokyo), not the clerk's PGTZ.
+        let plain = try db.retention(["hold", "place", "--reference", "Case 4", "--reason", "order", "--from", "2026-01-01"],
+                                     environment: ["PGTZ": "Europe/Berlin"])
+        #expect(plain.status == 0 && plain.stdout.contains("(days in Asia/Tokyo)"), "\(plain.stdout)")
+        let timestamp = try db.retention(["hold", "place", "--reference", "Case 5", "--reason", "order", "--from", "2026-01-01 12:00",
+                                          "--log-format", "text"])
+        #expect(timestamp.status == 64 && timestamp.stderr.contains("give a calendar date like 2026-03-01"), "\(timestamp.stderr)")
+        let badZone = try db.retention(["hold", "place", "--reference", "Case 6", "--reason", "order", "--from", "2026-01-01",
+                                        "--log-format", "text"], environment: ["RETENTION_TIMEZONE": "Mars/Olympus"])
+        #expect(badZone.status == 78 && badZone.stderr.contains("time zone Mars/Olympus"), "\(badZone.stderr)")
+    }
+
+    /// Ten levels of YAML aliases (533 bytes that expand to ten billion nodes) are refused at once
+    /// in a policy file (65) and a config file (78); a FIFO or a device as config, a policy file over
+    /// 1 MiB and a manifest larger than any manifest can be are refused without being read.
+    @Test func filesThatWouldHangOrExhaustTheProgramAreRefusedAtOnce() throws {
+        let db = try TestDatabase(reference: false)
+        var bomb = "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\n"
+        bomb += "keep_when:\n  - &a0 {column: id, op: \"=\", value: 1}\n"
+        for level in 1...10 { bomb += "  - &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        let folder = try PolicyFolder(["v.yaml": bomb])
+        let clock = ContinuousClock()
+        let began = clock.now
+        let check = try db.retention(["check", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(clock.now - began < .seconds(10))
+        #expect(check.status == 65)
+        #expect(check.stderr.contains("v.yaml:10:") && check.stderr.contains("uses a YAML anchor or alias"), "\(check.stderr)")
+
+        let config = db.files.appendingPathComponent("alias.yaml").path
+        try "policies: &p policies\nmanifests: *p\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let aliased = try db.retention(["config", "--config", config, "--log-format", "text"])
+        #expect(aliased.status == 78 && aliased.stderr.contains("line 1: uses a YAML anchor or alias"), "\(aliased.stderr)")
+        let fifo = db.files.appendingPathComponent("fifo.yaml").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        for path in [fifo, "/dev/zero"] {
+            let result = try db.retention(["config", "--config", path, "--log-format", "text"])
+            #expect(result.status == 78 && result.stderr.contains("is not a regular file"), "\(path): \(result.stderr)")
+        }
+        let big = try PolicyFolder()
+        try (String(repeating: "# padding\n", count: 110_000) + "name: v\n").write(to: big.url.appendingPathComponent("v.yaml"),
+                                                                                   atomically: true, encoding: .utf8)
+        let large = try db.retention(["check", "--policies", big.url.path, "--log-format", "text"])
+        #expect(large.status == 65 && large.stderr.contains("is larger (1100008 bytes) than such a file can be"), "\(large.stderr)")
+
+        let manifests = db.files.appendingPathComponent("huge").path
+        try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
+        let huge = manifests + "/20260101T000000Z-000001.manifest.json"
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil))
+        #expect(truncate(huge, 1_500_000_000) == 0)
+        let started = clock.now
+        let verify = try db.retention(["verify", manifests])
+        #expect(verify.status == 1 && verify.stdout.contains("is larger (1500000000 bytes) than such a file can be"), "\(verify.stdout)")
+        let show = try db.retention(["show", huge, "--log-format", "text"])
+        #expect(show.status == 78 && show.stderr.contains("is larger"), "\(show.stderr)")
+        #expect(clock.now - started < .seconds(10))
+    }
+
+    /// A policy's table held in ACCESS EXCLUSIVE mode by another session: `plan` gives up after
+    /// --lock-timeout (75) naming the holder's process; `run` does too and records itself (a failed
+    /// run row, a signed manifest with the cause, the metrics file), exit 1, nothing purged.
+    @Test func aLockedTableEndsTheRunBeforeItsFirstBatchAndTheRunIsRecorded() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try visitsTable(db, canary: "LOCK-CANARY-")
+        let holder = try Connection(conninfo: db.conninfo)
+        try holder.execute(unsafeSQL: "BEGIN; LOCK TABLE visits IN ACCESS EXCLUSIVE MODE")
+        let pid = try holder.query("SELECT pg_backend_pid()::text AS pid").single().string("pid")
+        let metrics = db.files.appendingPathComponent("retention.prom").path
+        let clock = ContinuousClock()
+        let began = clock.now
+        let plan = try db.retention(["plan", "--policies", folder.url.path, "--log-format", "text"],
+                                    environment: ["RETENTION_LOCK_TIMEOUT": "1s"])
+        #expect(plan.status == 75, "\(plan.stderr)")
+        #expect(plan.stderr.contains("public.visits held by server process \(pid) (AccessExclusiveLock)"), "\(plan.stderr)")
+        let run = try db.retention(["run", "--policies", folder.url.path, "--lock-timeout", "1s", "--max-runtime", "10s",
+                                    "--metrics-file", metrics, "--log-format", "text"])
+        #expect(clock.now - began < .seconds(30))
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("gave up") && run.stderr.contains("server process \(pid)"), "\(run.stderr)")
+        try holder.execute(unsafeSQL: "ROLLBACK")
+        #expect(try db.int("SELECT count(*) FROM visits") == 30000)
+        #expect(try db.strings("SELECT status FROM retention.runs") == ["failed"])
+        let manifest = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: try #require(try db.manifestFiles().first)))).payload)
+        #expect(manifest.status == "failed" && manifest.error?.contains("gave up") == true && manifest.policies.isEmpty)
+        #expect(try String(contentsOfFile: metrics, encoding: .utf8).contains("retention_run_status{status=\"failed\"} 1"))
+        #expect(!run.output.contains("LOCK-CANARY-"))
+    }
+
+    /// Every command that connects says first where it is; a connection string that overrides libpq
+    /// variables set in the shell says so in one warning (names, never values); `config` shows the
+    /// target without connecting and `plan` names it in its header.
+    @Test func aCommandSaysWhichDatabaseItReached() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try visitsTable(db, canary: "TARGET-CANARY-")
+        let plan = try db.retention(["plan", "--policies", folder.url.path, "--log-format", "text", "--db", "dbname=\(db.name)"],
+                                    environment: ["PGDATABASE": "postgres"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let lines = plan.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("PGDATABASE is set but not used: the connection string") }, "\(plan.stderr)")
+        #expect(lines.contains { $0.contains("connected to database \(db.name) as ") }, "\(plan.stderr)")
+        #expect(plan.stdout.hasPrefix("Plan for database \(db.name) as "), "\(plan.stdout)")
+        let config = try db.retention(["config"])
+        #expect(config.stdout.contains("Target:      database \(db.name) as "), "\(config.stdout)")
+    }
+}

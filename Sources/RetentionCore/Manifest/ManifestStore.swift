@@ -233,62 +233,22 @@ public struct ManifestStore {
         return policies
     }
 
-    /// Writes a file so that it is either absent or complete: temporary file, fsync, rename, fsync of the folder.
-    /// `mode` applies whatever the umask: 0640 for manifests and reports, which the compliance officer
-    /// reads through the folder's group (README, the retention-readers group); others read nothing.
-    static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o640) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).tmp-\(getpid())")
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
-        guard fd >= 0 else { throw writeError(path) }
-        fchmod(fd, mode)
-        let written = data.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
-        guard written == data.count, fsync(fd) == 0 else {
-            close(fd)
-            unlink(temporary)
-            throw writeError(path)
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw writeError(path)
-        }
-        let folder = open(directory, O_RDONLY)
-        if folder >= 0 {
-            fsync(folder)
-            close(folder)
-        }
-    }
-
-    /// Writes a manifest that may never replace a file: written in full beside it, then linked to its
-    /// name, which fails when the name is taken. A file already there with the same bytes is the same
-    /// manifest written again (a run that died before recording it); any other is refused (78).
+    /// Writes a manifest that may never replace a file (`AtomicFile`, `.exclusive`): mode 0640
+    /// whatever the umask, which the compliance officer reads through the folder's group (README,
+    /// the retention-readers group). A file already there with the same bytes is the same manifest
+    /// written again (a run that died before recording it); any other is refused (78).
     static func writeExclusively(_ data: Data, to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).new-\(getpid())")
-        try writeAtomically(data, to: temporary)
-        defer { unlink(temporary) }
-        guard link(temporary, path) == 0 else {
-            let failure = errno
-            if failure == EEXIST, FileManager.default.contents(atPath: path) == data { return }
-            if failure == EEXIST {
-                throw UsageError("a different manifest already has the name \(visible(path)); manifests are never replaced: is "
-                                 + "this folder shared with another database's runs? Give each database a manifest folder of "
-                                 + "its own; the purge is recorded in the ledger, and the next run writes its manifest",
-                                 exitCode: .config)
-            }
-            errno = failure
-            throw writeError(path)
+        let outcome: AtomicFile.Outcome
+        do {
+            outcome = try AtomicFile.write(data, to: path, mode: 0o640, naming: .exclusive)
+        } catch let failure as AtomicFile.Failure {
+            throw UsageError(failure.description, exitCode: .config)
         }
-        let folder = open(directory, O_RDONLY)
-        if folder >= 0 {
-            fsync(folder)
-            close(folder)
-        }
-    }
-
-    private static func writeError(_ path: String) -> UsageError {
-        UsageError("cannot write \(path): \(String(cString: strerror(errno)))", exitCode: .config)
+        guard outcome == .taken, FileManager.default.contents(atPath: path) != data else { return }
+        throw UsageError("a different manifest already has the name \(visible(path)); manifests are never replaced: is "
+                         + "this folder shared with another database's runs? Give each database a manifest folder of "
+                         + "its own; the purge is recorded in the ledger, and the next run writes its manifest",
+                         exitCode: .config)
     }
 }
 

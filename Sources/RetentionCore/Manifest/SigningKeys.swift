@@ -160,21 +160,15 @@ public enum SigningKeys {
         return (data, info.st_mode)
     }
 
+    /// Writes a key file with its final mode from the start (the private key never exists readable
+    /// by others), never replacing an existing one (`AtomicFile`, `.exclusive`).
     private static func create(_ path: String, contents: Data, mode: mode_t) throws {
-        // O_EXCL with the final mode: the file never exists with wider permissions, and an existing one is never replaced.
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw UsageError("cannot create \(path): \(String(cString: strerror(errno)))", exitCode: .config)
-        }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        // The umask may only narrow the private key's 0600; a public key is meant to be shared, so it gets its mode exactly.
-        if mode & 0o077 != 0 { fchmod(fd, mode) }
         do {
-            try handle.write(contentsOf: contents)
-            try handle.synchronize()
-        } catch {
-            unlink(path)
-            throw UsageError("cannot write \(path): \(error.localizedDescription)", exitCode: .config)
+            if try AtomicFile.write(contents, to: path, mode: mode, naming: .exclusive) == .taken {
+                throw UsageError("cannot create \(path): File exists", exitCode: .config)
+            }
+        } catch let failure as AtomicFile.Failure {
+            throw UsageError(failure.description, exitCode: .config)
         }
     }
 }

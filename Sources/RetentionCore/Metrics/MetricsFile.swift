@@ -32,7 +32,7 @@ public enum MetricsFile {
     public static func write(_ facts: RunFacts, to path: String, logger: Logger) {
         let text = render(facts, previousSuccess: previousSuccess(in: path))
         do {
-            try ManifestStore.writeAtomically(Data(text.utf8), to: path, mode: 0o644)
+            try AtomicFile.write(Data(text.utf8), to: path, mode: 0o644, naming: .replace)
         } catch {
             logger.error("cannot write the metrics file: \(String(describing: error))")
         }

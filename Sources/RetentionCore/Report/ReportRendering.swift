@@ -49,12 +49,13 @@ public enum ReportRendering {
         }
     }
 
-    /// Writes the report whole or not at all (temporary file, fsync, rename); a folder that cannot take it is 78.
+    /// Writes the report whole or not at all (`AtomicFile`), mode 0640 like the manifests; a folder
+    /// that cannot take it is 78.
     public static func write(_ text: String, to path: String) throws {
         do {
-            try ManifestStore.writeAtomically(Data(text.utf8), to: path)
-        } catch let error as RetentionError {
-            throw UsageError("cannot write the report: \(error.description)", exitCode: .config)
+            try AtomicFile.write(Data(text.utf8), to: path, mode: 0o640, naming: .replace)
+        } catch let failure as AtomicFile.Failure {
+            throw UsageError("cannot write the report: \(failure.description)", exitCode: .config)
         }
     }
 

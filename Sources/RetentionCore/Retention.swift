@@ -21,6 +21,8 @@ public enum Retention {
         }
         let connection = try Connection(conninfo: conninfo)
         logger.info("connected to \(connection.target)")
+        // No command waits for ever behind another session's lock (`run` and `plan` set their own).
+        try connection.query("SELECT pg_catalog.set_config('lock_timeout', '10s', false)")
         return connection
     }
 

@@ -185,4 +185,112 @@ import Testing
         let config = try db.retention(["config"])
         #expect(config.stdout.contains("Target:      database \(db.name) as "), "\(config.stdout)")
     }
+
+    /// A declared cascade never deletes a row a hold on another policy keeps: while the hold is
+    /// active the loan it points to stays (`referenced`); released, the cascade goes on as declared.
+    @Test func aCascadeDoesNotDeleteARowAnotherPolicysHoldKeeps() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE loans (id int PRIMARY KEY, returned date, patron int);
+            CREATE TABLE fines (id int PRIMARY KEY, loan_id int REFERENCES loans ON DELETE CASCADE, assessed date, patron int);
+            CREATE INDEX ON fines (loan_id);
+            INSERT INTO loans VALUES (1, '2020-01-01', 7), (2, '2020-01-01', 8), (3, '2020-01-01', 9);
+            INSERT INTO fines VALUES (10, 1, current_date, 7), (11, 2, current_date, 8);
+            """)
+        let folder = try PolicyFolder([
+            "loans.yaml": "name: loans\nversion: 1\ndescription: d\ntable: public.loans\nkey: id\nage: returned\nretain: 30 days\n"
+                + "action: delete\ncascade: [public.fines]\n",
+            "fines.yaml": "name: fines\nversion: 1\ndescription: d\ntable: public.fines\nkey: id\nage: assessed\nretain: 5 years\n"
+                + "action: delete\npatron: patron\n",
+        ])
+        for only in [["--only", "loans"], []] {
+            try db.sql("DELETE FROM retention.holds")
+            let place = try db.retention(["hold", "place", "--reference", "CV", "--reason", "order", "--policy", "fines", "--patron", "7",
+                                          "--policies", folder.url.path])
+            #expect(place.status == 0, "\(place.stderr)")
+            #expect(try db.retention(["run", "--policies", folder.url.path] + only).status == 0)
+            #expect(try db.int("SELECT count(*) FROM fines WHERE id = 10") == 1, "\(only)")
+            #expect(try db.int("SELECT count(*) FROM loans WHERE id = 1") == 1)
+        }
+        // Loan 3 has no fine: it went at once; loan 2's fine is not held, but while any hold may cover
+        // the fines, the cascade waits (a court order wins where the tool cannot tell rows apart).
+        #expect(try db.int("SELECT count(*) FROM loans WHERE id = 3") == 0)
+        try db.sql("UPDATE retention.holds SET released_by = 'x', released_at = now()")
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM loans") == 0 && db.int("SELECT count(*) FROM fines") == 0)
+    }
+
+    /// A numeric patron column holds `4711.0` and `4711.00` with a hold on `4711`, as the column says
+    /// they are one patron; a consent view over a table with row-level security is refused (78).
+    @Test func numericPatronsCompareAsNumbersAndConsentViewsOverRowSecurityAreRefused() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, patron numeric);
+            INSERT INTO visits VALUES (1, now() - interval '100 days', 4711), (2, now() - interval '100 days', 4711.0),
+                                      (3, now() - interval '100 days', 4711.00), (4, now() - interval '100 days', 4712);
+            CREATE TABLE prefs (patron numeric PRIMARY KEY, keep boolean);
+            """)
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\npatron: patron\n"])
+        #expect(try db.retention(["hold", "place", "--reference", "CV", "--reason", "order", "--patron", "4711",
+                                  "--policies", folder.url.path]).status == 0)
+        // Another policy's hold on a text patron must not break the numeric cast.
+        try db.sql("INSERT INTO retention.holds (reference, patron) VALUES ('other', 'LIB-X')")
+        #expect(try db.plan(folder.url).policies[0].counts[.hold] == 3)
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM visits") == 3)
+
+        try db.sql("ALTER TABLE prefs ENABLE ROW LEVEL SECURITY; CREATE VIEW consent AS SELECT patron, keep FROM prefs")
+        try folder.write("v.yaml", "name: v\nversion: 2\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                         + "retain: 30 days\naction: delete\npatron: patron\nconsent: {table: public.consent, key: patron, keep_if: keep}\n")
+        let refused = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(refused.status == 78 && refused.stderr.contains("consent view public.consent reads public.prefs, which has row-level security"),
+                "\(refused.stderr)")
+    }
+
+    /// An anonymize that a BEFORE UPDATE trigger undoes is not counted as done: the batch rolls back
+    /// and the run fails (1), instead of signing "anonymized" for rows still linked every night.
+    @Test func anAnonymizeATriggerUndoesFailsTheBatch() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE loans (id int PRIMARY KEY, returned timestamptz, patron int);
+            INSERT INTO loans SELECT g, now() - interval '100 days', g FROM generate_series(1, 50) g;
+            CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.patron := OLD.patron; RETURN NEW; END$$;
+            CREATE TRIGGER keep BEFORE UPDATE ON loans FOR EACH ROW EXECUTE FUNCTION keep();
+            """)
+        let folder = try PolicyFolder(["l.yaml": "name: l\nversion: 1\ndescription: d\ntable: public.loans\nkey: id\nage: returned\n"
+                                       + "retain: 30 days\naction: anonymize\nset: {patron: null}\npatron: patron\n"])
+        let run = try db.retention(["run", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("still hold what it clears") && run.stderr.contains("BEFORE UPDATE trigger"), "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM loans WHERE patron IS NOT NULL") == 50)
+        #expect(try db.int("SELECT coalesce(sum(rows), 0) FROM retention.batches") == 0)
+    }
+
+    /// Small things a hostile pass found: a hold scoped to a renamed policy is named by `check
+    /// --catalog`; a renamed database is not a restore; a forged manifest's text cannot move the
+    /// terminal's cursor; a connection the server ended never quotes a trigger's statement.
+    @Test func renamedPoliciesAndDatabasesForgedTextAndEndedConnections() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try visitsTable(db, canary: "RENAME-CANARY-")
+        try db.sql("INSERT INTO retention.holds (reference, policy) VALUES ('CV', 'old-name')")
+        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(check.stderr.contains("names policy old-name, which no policy file defines"), "\(check.stderr)")
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+
+        let here = ManifestDatabase(name: "library", systemIdentifier: "7", oid: "16384")
+        #expect(!here.differs(from: ManifestDatabase(name: "library_2026", systemIdentifier: "7", oid: "16384")))
+        #expect(here.differs(from: ManifestDatabase(name: "library", systemIdentifier: "7", oid: "16999")))
+        #expect(here.differs(from: ManifestDatabase(name: "other", systemIdentifier: nil)))
+
+        let file = try #require(try db.manifestFiles().first)
+        var manifest = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file))).payload)
+        manifest.status = "completed\u{1B}[1A\u{1B}[2KSignature:  verified"
+        manifest.policies[0].name = "v\nSignature:  verified"
+        let shown = ManifestRendering.text(manifest, path: file, signature: .failed("bad signature"))
+        #expect(!shown.contains("\u{1B}") && !shown.contains("\nSignature:  verified"), "\(shown)")
+
+        let ended = "FATAL:  terminating connection due to administrator command\nCONTEXT:  SQL statement \"INSERT INTO log SELECT 'Jane Doe'\"\nPL/pgSQL function f() line 3"
+        #expect(Connection.libpqMessage(ended) == "FATAL:  terminating connection due to administrator command")
+    }
 }

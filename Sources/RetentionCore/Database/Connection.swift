@@ -62,7 +62,7 @@ public final class Connection {
             throw DatabaseError(kind: .connection, sqlState: nil, message: "out of memory")
         }
         if PQstatus(conn) != CONNECTION_OK {
-            let message = Connection.oneLine(String(cString: PQerrorMessage(conn)))
+            let message = Connection.libpqMessage(String(cString: PQerrorMessage(conn)))
             PQfinish(conn)
             throw DatabaseError(kind: .connection, sqlState: nil, message: message)
         }
@@ -323,7 +323,7 @@ public final class Connection {
     private func consume(_ result: OpaquePointer?) throws -> QueryResult {
         guard let result else {
             throw DatabaseError(kind: .connection, sqlState: nil,
-                                message: Connection.oneLine(String(cString: PQerrorMessage(conn))))
+                                message: Connection.libpqMessage(String(cString: PQerrorMessage(conn))))
         }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
@@ -362,7 +362,21 @@ public final class Connection {
         }
         // No server message: libpq lost the connection (server restart, network).
         return DatabaseError(kind: .connection, sqlState: sqlState ?? "08006",
-                             message: Connection.oneLine(String(cString: PQerrorMessage(conn))))
+                             message: Connection.libpqMessage(String(cString: PQerrorMessage(conn))))
+    }
+
+    /// libpq's own message (a failed login, a connection the server ended) on one line, without the
+    /// server's CONTEXT, DETAIL, QUERY or LINE sections, which can quote a statement a trigger ran
+    /// with row values in it (a backend terminated inside a PL/pgSQL function).
+    static func libpqMessage(_ text: String) -> String {
+        let sections = ["CONTEXT:", "DETAIL:", "HINT:", "QUERY:", "STATEMENT:", "LINE ", "WHERE:"]
+        var kept: [Substring] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if sections.contains(where: { trimmed.hasPrefix($0) }) { break }
+            kept.append(line)
+        }
+        return oneLine(kept.joined(separator: "\n"))
     }
 
     static func oneLine(_ text: String) -> String {

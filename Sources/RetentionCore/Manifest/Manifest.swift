@@ -195,12 +195,13 @@ public struct ManifestDatabase: Codable, Sendable, Equatable {
         }
     }
 
-    /// Whether `other` is known to be another database: another name, or another cluster or oid
-    /// where both sides know it (a manifest before version 4 has no oid; a role without the
-    /// privilege reads no system identifier).
+    /// Whether `other` is known to be another database: another cluster or oid where both sides
+    /// know them (a renamed database keeps its oid), else another name (a manifest before version 4
+    /// has no oid; a role without the privilege reads no system identifier).
     public func differs(from other: ManifestDatabase) -> Bool {
         func known(_ a: String?, _ b: String?) -> Bool { a != nil && b != nil && a != b }
-        return name != other.name || known(systemIdentifier, other.systemIdentifier) || known(oid, other.oid)
+        if oid != nil && other.oid != nil { return known(systemIdentifier, other.systemIdentifier) || oid != other.oid }
+        return name != other.name || known(systemIdentifier, other.systemIdentifier)
     }
 
     /// The database for messages: `library (oid 16384, cluster 7300000000000000000)`.

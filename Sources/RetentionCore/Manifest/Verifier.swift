@@ -28,7 +28,7 @@ public struct VerificationReport: Sendable {
     /// One line per file (`OK` or `FAIL` and what is wrong), then the general problems and a summary.
     public var text: String {
         var lines = files.map { verdict -> String in
-            let what = verdict.manifest.map { "sequence \($0.sequence), run \($0.runID), \($0.status)" }
+            let what = verdict.manifest.map { "sequence \($0.sequence), run \($0.runID), \(visible($0.status))" }
                 ?? verdict.claimed.map { "not verified; it claims sequence \($0.sequence), run \($0.runID)" } ?? "unreadable"
             // File names are shown escaped: a name with a newline could otherwise print a forged `OK` line.
             if verdict.problems.isEmpty { return "OK    \(visible(verdict.path)) (\(what))" }
@@ -167,8 +167,8 @@ public enum Verifier {
             // Times come from the database clock: a run cannot start before the one before it ended.
             guard verdicts[before].manifest != nil else { continue }
             if manifest.startedAt < prior.finishedAt {
-                verdicts[index].problems.append("starts (\(manifest.startedAt)) before the manifest before it finished "
-                                                + "(\(prior.finishedAt)): the database clock was set back")
+                verdicts[index].problems.append("starts (\(visible(manifest.startedAt))) before the manifest before it finished "
+                                                + "(\(visible(prior.finishedAt))): the database clock was set back")
             }
             // One chain is one database; only a `restored` manifest may record that it changed.
             if manifest.database.differs(from: prior.database), manifest.gap == nil {
@@ -216,7 +216,7 @@ public enum Verifier {
             var ledger: [String: Int64] = [:]
             for row in sums.rows { ledger[try row.string("policy")] = try row.int64("rows") }
             for policy in manifest.policies where policy.rows != (ledger[policy.name] ?? 0) {
-                report.files[index].problems.append("count mismatch: policy \(policy.name) purged \(policy.rows) rows "
+                report.files[index].problems.append("count mismatch: policy \(visible(policy.name)) purged \(policy.rows) rows "
                                                     + "by the manifest, \(ledger[policy.name] ?? 0) by the ledger")
             }
             for name in ledger.keys where !manifest.policies.contains(where: { $0.name == name }) {

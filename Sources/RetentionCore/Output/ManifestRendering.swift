@@ -16,21 +16,21 @@ public enum ManifestRendering {
         case .failed(let reason): out += "Signature:  NOT VERIFIED: \(reason)\n"
         case .notChecked: out += "Signature:  not checked (give --public-key FILE, RETENTION_PUBLIC_KEY or public_key in the config file)\n"
         }
-        out += "Run:        \(manifest.runID), sequence \(manifest.sequence), status \(manifest.status)"
+        out += "Run:        \(manifest.runID), sequence \(manifest.sequence), status \(visible(manifest.status))"
             + " (\(statusMeaning(manifest.status)))\n"
         out += "Database:   \(visible(manifest.databaseName))"
             + (manifest.database.oid.map { " (oid \($0))" } ?? "")
             + (manifest.systemIdentifier.map { " (system identifier \($0))" } ?? "") + "\n"
         if let error = manifest.error { out += "Error:      \(visible(error))\n" }
-        out += "Started:    \(manifest.startedAt) (database clock)\n"
-        out += "Finished:   \(manifest.finishedAt)\n"
+        out += "Started:    \(visible(manifest.startedAt)) (database clock)\n"
+        out += "Finished:   \(visible(manifest.finishedAt))\n"
         out += "Tool:       retention \(visible(manifest.toolVersion))\n"
-        out += "Previous:   " + (manifest.previousSHA256.map { "SHA-256 \($0)" } ?? "none (first manifest of this database)") + "\n"
+        out += "Previous:   " + (manifest.previousSHA256.map { "SHA-256 \(visible($0))" } ?? "none (first manifest of this database)") + "\n"
         for policy in manifest.policies {
             let verb = policy.action == "anonymize" ? "anonymized" : "deleted"
-            out += "\n\(policy.name) v\(policy.version): \(policy.action) \(visible(policy.table)), "
-                + "retain \(policy.retain), cutoff \(policy.cutoff)\n"
-            out += "  policy file SHA-256 \(policy.fileSHA256)\n"
+            out += "\n\(visible(policy.name)) v\(policy.version): \(visible(policy.action)) \(visible(policy.table)), "
+                + "retain \(visible(policy.retain)), cutoff \(visible(policy.cutoff))\n"
+            out += "  policy file SHA-256 \(visible(policy.fileSHA256))\n"
             let counts = policy.counts
             out += "  \(TextTable.grouped(counts.rows)) rows \(verb) in \(policy.batches) "
                 + "\(policy.batches == 1 ? "batch" : "batches"); kept: "
@@ -42,12 +42,13 @@ public enum ManifestRendering {
                 out += "  still due after the run: not counted (unknown, not 0)\n"
             }
             if let maintenance = policy.maintenance {
-                out += "  afterwards: \(maintenance.method) (\(maintenance.ms) ms)\n"
+                out += "  afterwards: \(visible(maintenance.method)) (\(maintenance.ms) ms)\n"
             }
             if policy.libraries.count > 1 || policy.libraries.first?.library != nil {
                 let header = ["library", "retain", "cutoff", verb] + KeptReason.allCases.map(\.heading) + ["batches"]
                 let rows = policy.libraries.map { library in
-                    [library.library.map(visible) ?? "(none)", library.period.retain, library.period.cutoff, TextTable.grouped(library.counts.rows)]
+                    [library.library.map(visible) ?? "(none)", visible(library.period.retain), visible(library.period.cutoff),
+                     TextTable.grouped(library.counts.rows)]
                         + KeptReason.allCases.map { TextTable.grouped(library.counts[$0]) } + ["\(library.batches)"]
                 }
                 out += TextTable.render(header: header, rows: rows, rightAligned: Set(3..<header.count))
@@ -56,7 +57,7 @@ public enum ManifestRendering {
         if let gap = manifest.gap {
             out += "\nThe database was restored from a backup: its ledger had written manifests up to sequence "
                 + (gap.ledgerSequence.map(String.init) ?? "none") + ", the chain had reached sequence \(gap.chainSequence) "
-                + "(SHA-256 \(gap.chainSHA256)), so \(gap.runsLost) \(gap.runsLost == 1 ? "run is" : "runs are") in the "
+                + "(SHA-256 \(visible(gap.chainSHA256))), so \(gap.runsLost) \(gap.runsLost == 1 ? "run is" : "runs are") in the "
                 + "manifests but no longer in the database. Before the restore the chain named database "
                 + "\(gap.previousDatabase.described). The chain goes on from here.\n"
         } else if manifest.policies.isEmpty {

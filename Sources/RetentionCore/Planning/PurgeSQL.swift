@@ -123,7 +123,7 @@ struct PurgeSQL {
 
     /// Active holds naming the row's patron that cover the row (found by `holds_active_patron`).
     private func patronHolds(_ patron: String, _ params: inout Parameters) -> String {
-        let matches = resolved.patronTextType.map { "h.patron::\($0) = \(column(patron))" } ?? "h.patron = \(column(patron))::text"
+        let matches = heldAs(resolved.patronTextType, &params).map { "\($0) = \(column(patron))" } ?? "h.patron = \(column(patron))::text"
         return "SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params)) AND \(matches) AND \(holdScope)"
     }
 
@@ -135,8 +135,9 @@ struct PurgeSQL {
     private func heldPatrons(_ params: inout Parameters) -> String {
         let holds = "FROM retention.holds h WHERE \(policyHolds(&params)) AND h.patron IS NOT NULL"
         guard let type = resolved.patronType, let (digits, range) = Self.integerTypes[type] else {
-            // A text-like column compares by its own type's equality (citext, a domain over it).
-            return "SELECT h.patron\(resolved.patronTextType.map { "::" + $0 } ?? "") AS p \(holds)"
+            // A text-like or numeric column compares by its own type's equality (citext, 4711.0).
+            guard let held = heldAs(resolved.patronTextType, &params) else { return "SELECT h.patron AS p \(holds)" }
+            return "SELECT v.p FROM (SELECT \(held) AS p \(holds)) v WHERE v.p IS NOT NULL"
         }
         // Shorter numbers always fit; only those of the longest length need the range check.
         return "SELECT v.p FROM (SELECT CASE WHEN h.patron ~ '^(0|-?[1-9][0-9]{0,\(digits - 1)})$' THEN h.patron::\(type)"
@@ -147,6 +148,14 @@ struct PurgeSQL {
     /// The integer types a held patron's text is read back as: digits that always fit, and range.
     private static let integerTypes = ["smallint": (4, "-32768 AND 32767"), "integer": (9, "-2147483648 AND 2147483647"),
                                        "bigint": (18, "-9223372036854775808 AND 9223372036854775807")]
+
+    /// A hold's patron read as `reading`'s type, NULL where it does not match its pattern (a hold
+    /// for another policy's column must not fail the statement); `nil` without a reading.
+    private func heldAs(_ reading: ResolvedPolicy.PatronReading?, _ params: inout Parameters) -> String? {
+        guard let reading else { return nil }
+        guard let pattern = reading.guardPattern else { return "h.patron::\(reading.type)" }
+        return "CASE WHEN h.patron ~ \(params.bind(pattern)) THEN h.patron::\(reading.type) END"
+    }
 
     /// The patron column as `heldPatrons` compares it: itself for an integer or text-like type (then
     /// with the type's own equality: case-insensitive for citext), else as text.
@@ -272,6 +281,13 @@ struct PurgeSQL {
         return "NOT (" + done.joined(separator: " AND ") + ")"
     }
 
+    /// For anonymize, in a `RETURNING` list (which reads the rows as updated): true when a row still
+    /// lacks the `set` values, because something (a `BEFORE UPDATE` trigger) undid the change; the
+    /// batch then fails rather than count it as anonymized. `false` for delete.
+    private func undone(_ params: inout Parameters) -> String {
+        pending(&params) ?? "false"
+    }
+
     /// The rows the policy looks at: older than the cutoff and, for anonymize, not yet anonymized.
     private func candidates(_ cutoffs: Cutoffs, _ params: inout Parameters) -> String {
         [older(cutoffs, &params), pending(&params)].compactMap { $0 }.joined(separator: " AND ")
@@ -291,7 +307,12 @@ struct PurgeSQL {
     }
 
     /// Whether a foreign key can keep a due row.
-    var hasReferences: Bool { !blockingReferences.isEmpty || !selfReferences.isEmpty }
+    var hasReferences: Bool { !blockingReferences.isEmpty || !selfReferences.isEmpty || !heldCascades.isEmpty }
+
+    /// Declared cascades from tables a hold of another policy may cover (`ResolvedPolicy.heldCascades`).
+    private var heldCascades: [ResolvedPolicy.HeldCascade] {
+        policy.action == .delete ? resolved.heldCascades : []
+    }
 
     /// The condition that row `from` points to row `to` (table aliases) through foreign key `ref`.
     private func points(_ ref: ForeignKeyRef, from: String, to: String) -> String {
@@ -313,10 +334,21 @@ struct PurgeSQL {
 
     /// True when a row of another table still points to the row `t` (found by that table's index
     /// on its pointing columns, which `check --catalog` asks for).
+    ///
+    /// A row a declared cascade would reach counts too while a hold that may cover the cascade's
+    /// table is active (one of the policies that purge that table, or none; for a table no policy of
+    /// the run names, any policy outside the run): deleting the row would delete the held one. The
+    /// hold test runs once per statement; without such a hold the cascade goes on as declared.
     private func pointedToFromOutside(_ params: inout Parameters) -> String {
-        guard !blockingReferences.isEmpty else { return "false" }
-        let tests = blockingReferences.map { ref in
+        guard !blockingReferences.isEmpty || !heldCascades.isEmpty else { return "false" }
+        var tests = blockingReferences.map { ref in
             "EXISTS (SELECT 1 FROM \(ref.referencing.sql) r WHERE \(points(ref, from: "r", to: "t")))"
+        }
+        for cascade in heldCascades {
+            let scope = cascade.policies.map { "h.policy = ANY (\(params.bind(array: $0)))" }
+                ?? "NOT h.policy = ANY (\(params.bind(array: cascade.resolvedTogether)))"
+            tests.append("((SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL AND (h.policy IS NULL OR \(scope))))"
+                         + " AND EXISTS (SELECT 1 FROM \(cascade.reference.referencing.sql) r WHERE \(points(cascade.reference, from: "r", to: "t"))))")
         }
         return "(" + tests.joined(separator: " OR ") + ")"
     }
@@ -608,9 +640,9 @@ struct PurgeSQL {
                 WITH purged AS (
                     \(purge)
                     WHERE \(keyRange) AND \(due)
-                    RETURNING \(library(&params)) AS lib
+                    RETURNING \(library(&params)) AS lib, \(undone(&params)) AS undone
                 )
-                SELECT lib AS library, count(*) AS rows FROM purged GROUP BY lib
+                SELECT lib AS library, count(*) AS rows, count(*) FILTER (WHERE undone) AS undone FROM purged GROUP BY lib
                 """, params.values)
         }
         // With foreign keys into the table: the range's due rows that no other table points to, each
@@ -652,9 +684,9 @@ struct PurgeSQL {
                 -- now (a chain link that stopped being due then fails the batch on its foreign key,
                 -- and the batch is tried again).
                 WHERE t.\(key) = ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
-                RETURNING \(library(&params)) AS lib
+                RETURNING \(library(&params)) AS lib, \(undone(&params)) AS undone
             )
-            SELECT lib AS library, count(*) AS rows FROM purged GROUP BY lib
+            SELECT lib AS library, count(*) AS rows, count(*) FILTER (WHERE undone) AS undone FROM purged GROUP BY lib
             """
         return Statement(unsafeSQL: sql, params.values)
     }

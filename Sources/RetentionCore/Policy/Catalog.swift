@@ -15,11 +15,19 @@ public struct ResolvedPolicy: Sendable {
     public var partitionedByAge = false
     /// The patron column's type as `format_type` writes it, when the policy has one.
     public var patronType: String?
-    /// The patron column's type, schema-qualified without a modifier (`public.citext`,
-    /// `pg_catalog.bpchar`), when it is text-like (string category, domains by their base): a hold's
-    /// patron is read as this type and compared with the type's own equality, so a hold on
-    /// `LIB0042X` keeps the rows of `lib0042x` in a citext column. `nil` for other types.
-    public var patronTextType: String?
+    /// How a hold's patron is read to compare with the column by the column type's own equality,
+    /// for a text-like column (`public.citext`, `pg_catalog.bpchar`: a hold on `LIB0042X` keeps the
+    /// rows of `lib0042x` in a citext column) or a numeric one (`4711` holds `4711.0`); `nil` for
+    /// other types (compared as text; integers have their own path).
+    public var patronTextType: PatronReading?
+
+    /// A type, schema-qualified and without a modifier (a domain's base type, whose cast cannot fail
+    /// on the domain's checks), and the pattern a hold's text must match before it is cast to it
+    /// (`nil`: every text casts).
+    public struct PatronReading: Sendable, Equatable {
+        public let type: String
+        public let guardPattern: String?
+    }
     /// Whether an index of the consent table leads with the consent key (whole, or partial on the
     /// `keep_if` column alone): a patron's consent can then be looked up per row instead of hashing
     /// every consenting patron.
@@ -28,6 +36,20 @@ public struct ResolvedPolicy: Sendable {
     public var references: [ForeignKeyRef] = []
     /// The tables a declared cascade changes (delete policies), whose changed rows each batch counts.
     public var cascades: [CascadeTable] = []
+    /// Declared cascades whose rows a legal hold of another policy may cover: while such a hold is
+    /// active, a due row that one of their rows points to stays (`referenced`), since deleting it
+    /// would delete or change the held row.
+    public var heldCascades: [HeldCascade] = []
+
+    /// A declared `ON DELETE CASCADE`/`SET NULL`/`SET DEFAULT` foreign key into the table, from a
+    /// table other policies purge (`policies`) or that no policy of this set names (`policies` nil:
+    /// a hold on any policy outside the set may cover it).
+    public struct HeldCascade: Sendable, Equatable {
+        public let reference: ForeignKeyRef
+        public let policies: [String]?
+        /// The names of the policies resolved together, for `policies == nil`.
+        public let resolvedTogether: [String]
+    }
 
     public enum AgeType: String, Sendable {
         case date
@@ -90,6 +112,16 @@ public enum Catalog {
             problems += check.problems
         }
         if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .config) }
+        // A cascade must not delete what a hold on another policy keeps.
+        let names = resolved.map(\.policy.name)
+        for index in resolved.indices where resolved[index].policy.action == .delete {
+            let declared = Set(resolved[index].cascades.map(\.table))
+            for ref in resolved[index].references where !ref.isSelf && ref.onDelete.changesReferencingRows && declared.contains(ref.referencing) {
+                let purgers = resolved.filter { $0.policy.table == ref.referencing }.map(\.policy.name)
+                resolved[index].heldCascades.append(ResolvedPolicy.HeldCascade(reference: ref, policies: purgers.isEmpty ? nil : purgers,
+                                                                               resolvedTogether: names))
+            }
+        }
         return resolved
     }
 
@@ -242,6 +274,14 @@ public enum Catalog {
                 for problem in try concealments(of: consentTable.oid, named: consent.table, rules: false, on: connection) {
                     check.fail(problem + " (policy \(policy.name), its consent table)", at: "consent.table")
                 }
+                if ["v", "m"].contains(consentTable.kind) {
+                    for secured in try rowSecuredTables(under: consentTable.oid, on: connection) {
+                        check.fail("consent view \(consent.table) reads \(visible(secured)), which has row-level security: the "
+                                   + "view may hide consents from the purge (as its owner, or as the purging role), and patrons "
+                                   + "who chose to keep their history would lose it; point consent at a table or a view over "
+                                   + "tables without row-level security (policy \(policy.name))", at: "consent.table")
+                    }
+                }
                 if consentTable.columns[consent.key] == nil {
                     check.fail("consent key column \(visible(consent.key)) does not exist in \(consent.table)", at: "consent.key")
                 }
@@ -344,18 +384,42 @@ public enum Catalog {
         return problems
     }
 
-    /// The column's type, schema-qualified and without a modifier, when it is text-like (the string
-    /// category, a domain by its base type's); else `nil`.
-    static func textType(_ column: Column, on connection: Connection) throws -> String? {
+    /// How holds read a patron to compare with this column by its type's equality: text-like types
+    /// (the string category) and numeric, by the base type of a domain; else `nil`.
+    static func textType(_ column: Column, on connection: Connection) throws -> ResolvedPolicy.PatronReading? {
         let row = try connection.query("""
-            SELECT pg_catalog.format('%I.%I', n.nspname, t.typname) AS name,
-                   coalesce(b.typcategory, t.typcategory)::text AS category
+            SELECT pg_catalog.format('%I.%I', n.nspname, b.typname) AS name, b.typcategory::text AS category,
+                   b.oid = 'pg_catalog.numeric'::pg_catalog.regtype AS is_numeric
             FROM pg_catalog.pg_type t
-            JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-            LEFT JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype AND t.typtype = 'd'
+            JOIN pg_catalog.pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+            JOIN pg_catalog.pg_namespace n ON n.oid = b.typnamespace
             WHERE t.oid = $1::oid
             """, [String(column.typeOID)]).single()
-        return try row.string("category") == "S" ? try row.string("name") : nil
+        if try row.string("category") == "S" { return .init(type: try row.string("name"), guardPattern: nil) }
+        if try row.bool("is_numeric") {
+            return .init(type: "pg_catalog.numeric", guardPattern: #"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?\s*$"#)
+        }
+        return nil
+    }
+
+    /// The tables with row-level security enabled that a view reads, through other views too.
+    static func rowSecuredTables(under view: String, on connection: Connection) throws -> [String] {
+        try connection.query("""
+            WITH RECURSIVE reads(oid) AS (
+                SELECT $1::oid
+                UNION
+                SELECT d.refobjid FROM reads
+                JOIN pg_catalog.pg_rewrite r ON r.ev_class = reads.oid
+                JOIN pg_catalog.pg_depend d ON d.objid = r.oid AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+                                           AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                WHERE d.refobjid <> reads.oid
+            )
+            SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name
+            FROM reads JOIN pg_catalog.pg_class c ON c.oid = reads.oid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relrowsecurity
+            ORDER BY 1
+            """, [view]).rows.map { try $0.string("name") }
     }
 
     /// The relation's oid, kind and columns, or `nil` when there is no such relation.

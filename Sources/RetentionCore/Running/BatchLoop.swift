@@ -35,10 +35,10 @@ extension Runner {
                     let before = try changedRows(in: sql.resolved.cascades, on: connection)
                     let countersBefore = try TableCounters.read(sql.resolved.tableOID, on: connection)
                     let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
-                    let purged = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
-                        .map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
+                    let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
+                    let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
                     // The claim against what the server counted, before anything of it is recorded.
-                    try prove(purged.reduce(0) { $0 + $1.rows },
+                    try prove(purged.reduce(0) { $0 + $1.rows }, undone: try result.reduce(0) { $0 + (try $1.int64("undone")) },
                               counted: try TableCounters.read(sql.resolved.tableOID, on: connection) - countersBefore,
                               sql: sql, batch: batch)
                     var cascaded: [String: Int64] = [:]

@@ -48,11 +48,18 @@ struct CountNotProven: RetentionError {
     let action: Policy.Action
     let claimed: Int64
     let counted: TableCounters
+    /// Anonymized rows that still lack the `set` values after the update.
+    var undone: Int64 = 0
 
     var exitCode: ExitStatus { .failure }
 
     var description: String {
-        "batch \(batch) of policy \(policy): the purge statement reported \(claimed) rows \(action.rawValue)d, but the server "
+        if undone > 0 {
+            return "batch \(batch) of policy \(policy): \(undone) of the \(claimed) rows the update anonymized in \(table) still "
+                + "hold what it clears, as updated; something in the database (a BEFORE UPDATE trigger) undid the change, so the "
+                + "batch was rolled back and the run stopped without claiming it"
+        }
+        return "batch \(batch) of policy \(policy): the purge statement reported \(claimed) rows \(action.rawValue)d, but the server "
             + "counted \(counted.deleted) deleted, \(counted.updated) updated and \(counted.inserted) inserted in \(table) "
             + "in that transaction; something in the database (a rule, a trigger, row-level security) changed what the "
             + "purge did, so the batch was rolled back and the run stopped without claiming it"
@@ -65,8 +72,13 @@ extension Runner {
     /// A declared cascade that reaches the policy's own table (a self-referencing `ON DELETE CASCADE`
     /// or `SET NULL`) changes rows there besides the claimed ones; then only "at least the claimed
     /// rows deleted" can be proven, which still keeps a manifest from claiming more than happened.
-    static func prove(_ claimed: Int64, counted: TableCounters, sql: PurgeSQL, batch: Int) throws {
+    /// For anonymize, `undone` rows (updated but still lacking the `set` values) fail it too.
+    static func prove(_ claimed: Int64, undone: Int64 = 0, counted: TableCounters, sql: PurgeSQL, batch: Int) throws {
         let resolved = sql.resolved
+        guard undone == 0 else {
+            throw CountNotProven(policy: resolved.policy.name, batch: batch, table: resolved.policy.table,
+                                 action: resolved.policy.action, claimed: claimed, counted: counted, undone: undone)
+        }
         let expected = TableCounters.expected(claimed, action: resolved.policy.action)
         let cascadesIntoItself = resolved.cascades.contains { $0.table == resolved.policy.table }
         let proven = cascadesIntoItself ? counted.deleted >= claimed && counted.inserted == 0 : counted == expected

@@ -293,4 +293,26 @@ import Testing
         let ended = "FATAL:  terminating connection due to administrator command\nCONTEXT:  SQL statement \"INSERT INTO log SELECT 'Jane Doe'\"\nPL/pgSQL function f() line 3"
         #expect(Connection.libpqMessage(ended) == "FATAL:  terminating connection due to administrator command")
     }
+
+    /// A citext library column: a library hold on `BANGOR` keeps `Bangor`'s rows, `Bangor` takes
+    /// BANGOR's period and is counted under that name, not as another library.
+    @Test func aCitextLibraryColumnComparesAsItsColumnCompares() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE EXTENSION IF NOT EXISTS citext;
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, branch citext);
+            INSERT INTO visits SELECT g, now() - interval '100 days', (ARRAY['BANGOR', 'Bangor', 'ORONO', 'orono'])[1 + g % 4]
+            FROM generate_series(1, 80) g;
+            """)
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\nlibraries:\n  column: branch\n  retain:\n    ORONO: 7000 days\n"
+                                       + "  names: [BANGOR]\n"])
+        #expect(try db.retention(["hold", "place", "--reference", "CV", "--reason", "order", "--library", "BANGOR",
+                                  "--policies", folder.url.path]).status == 0)
+        let plan = try db.plan(folder.url)
+        #expect(plan.policies[0].libraries.compactMap(\.period.library).sorted() == ["BANGOR", "ORONO"], "\(plan.policies[0].libraries)")
+        #expect(plan.policies[0].counts[.hold] == 40 && plan.policies[0].due == 0)
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM visits") == 80)
+    }
 }

@@ -68,6 +68,15 @@ struct PurgeSQL {
     /// typed there) leaves the database. `NULL::text` for a policy without libraries.
     private func library(_ params: inout Parameters) -> String {
         guard let libraries = policy.libraries else { return "NULL::text" }
+        if let reading = resolved.libraryReading {
+            // By the column type's equality (citext: `Bangor` is BANGOR), counted under the name the policy gives.
+            let named = libraries.named.map { name -> String in
+                let value = params.bind(name)
+                return "WHEN \(column(libraries.column)) = \(value)::\(reading.type) THEN \(value)::text"
+            }
+            return "CASE WHEN \(column(libraries.column)) IS NULL THEN NULL::text \(named.joined(separator: " ")) "
+                + "ELSE \(params.bind(Policy.Libraries.otherLabel))::text END"
+        }
         return "CASE WHEN \(libraryValue) IS NULL THEN NULL::text "
             + "WHEN \(libraryValue) = ANY (\(params.bind(array: libraries.named))) THEN \(libraryValue) "
             + "ELSE \(params.bind(Policy.Libraries.otherLabel))::text END"
@@ -78,9 +87,12 @@ struct PurgeSQL {
         let type = resolved.ageType.sql
         let age = column(policy.age)
         guard !cutoffs.libraries.isEmpty else { return "\(age) < \(params.bind(cutoffs.standard))::\(type)" }
-        var sql = "\(age) < CASE \(libraryValue)"
+        var sql = "\(age) < CASE"
         for (library, cutoff) in cutoffs.libraries {
-            sql += " WHEN \(params.bind(library)) THEN \(params.bind(cutoff))::\(type)"
+            // By the column type's equality where it has one of its own (citext), else as text.
+            let test = resolved.libraryReading.map { "\(column(policy.libraries!.column)) = \(params.bind(library))::\($0.type)" }
+                ?? "\(libraryValue) = \(params.bind(library))"
+            sql += " WHEN \(test) THEN \(params.bind(cutoff))::\(type)"
         }
         return sql + " ELSE \(params.bind(cutoffs.standard))::\(type) END"
     }
@@ -96,7 +108,7 @@ struct PurgeSQL {
     /// the instants, a timestamp column with that zone's wall time, a date column with the days
     /// themselves, so neither the clerk's nor the run's session time zone moves a day. (A hold
     /// placed before zones were recorded reads in the run's zone, as it did then.)
-    private var holdScope: String {
+    private func holdScope(_ params: inout Parameters) -> String {
         let age = column(policy.age)
         func bound(_ name: String) -> String {
             let local = "(h.\(name) AT TIME ZONE coalesce(h.time_zone, pg_catalog.current_setting('TimeZone')))"
@@ -106,7 +118,11 @@ struct PurgeSQL {
             case .date: return local + "::date"
             }
         }
-        let library = policy.libraries.map { " AND (h.library IS NULL OR h.library = \(column($0.column))::text)" } ?? ""
+        let library = policy.libraries.map { libraries in
+            let matches = heldAs(resolved.libraryReading, &params, field: "h.library").map { "\($0) = \(column(libraries.column))" }
+                ?? "h.library = \(column(libraries.column))::text"
+            return " AND (h.library IS NULL OR \(matches))"
+        } ?? ""
         return "(h.held_from IS NULL OR \(age) >= \(bound("held_from"))) AND (h.held_until IS NULL OR \(age) < \(bound("held_until")))"
             + library
     }
@@ -118,13 +134,13 @@ struct PurgeSQL {
     /// rows apart.
     private func sharedHolds(_ params: inout Parameters) -> String {
         let patronFree = policy.patron == nil ? "" : " AND h.patron IS NULL"
-        return "SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params))\(patronFree) AND \(holdScope)"
+        return "SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params))\(patronFree) AND \(holdScope(&params))"
     }
 
     /// Active holds naming the row's patron that cover the row (found by `holds_active_patron`).
     private func patronHolds(_ patron: String, _ params: inout Parameters) -> String {
         let matches = heldAs(resolved.patronTextType, &params).map { "\($0) = \(column(patron))" } ?? "h.patron = \(column(patron))::text"
-        return "SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params)) AND \(matches) AND \(holdScope)"
+        return "SELECT 1 FROM retention.holds h WHERE \(policyHolds(&params)) AND \(matches) AND \(holdScope(&params))"
     }
 
     /// The patrons of the policy's active holds, in the patron column's type where that is an
@@ -151,10 +167,10 @@ struct PurgeSQL {
 
     /// A hold's patron read as `reading`'s type, NULL where it does not match its pattern (a hold
     /// for another policy's column must not fail the statement); `nil` without a reading.
-    private func heldAs(_ reading: ResolvedPolicy.PatronReading?, _ params: inout Parameters) -> String? {
+    private func heldAs(_ reading: ResolvedPolicy.ValueReading?, _ params: inout Parameters, field: String = "h.patron") -> String? {
         guard let reading else { return nil }
-        guard let pattern = reading.guardPattern else { return "h.patron::\(reading.type)" }
-        return "CASE WHEN h.patron ~ \(params.bind(pattern)) THEN h.patron::\(reading.type) END"
+        guard let pattern = reading.guardPattern else { return "\(field)::\(reading.type)" }
+        return "CASE WHEN \(field) ~ \(params.bind(pattern)) THEN \(field)::\(reading.type) END"
     }
 
     /// The patron column as `heldPatrons` compares it: itself for an integer or text-like type (then

@@ -19,12 +19,16 @@ public struct ResolvedPolicy: Sendable {
     /// for a text-like column (`public.citext`, `pg_catalog.bpchar`: a hold on `LIB0042X` keeps the
     /// rows of `lib0042x` in a citext column) or a numeric one (`4711` holds `4711.0`); `nil` for
     /// other types (compared as text; integers have their own path).
-    public var patronTextType: PatronReading?
+    public var patronTextType: ValueReading?
+    /// How library keys and holds' libraries are compared with the library column when its type has
+    /// an equality of its own (citext, a domain over it: `Bangor` is BANGOR; numeric: `4.0` is 4);
+    /// `nil` for plain text types and others, compared as text.
+    public var libraryReading: ValueReading?
 
     /// A type, schema-qualified and without a modifier (a domain's base type, whose cast cannot fail
     /// on the domain's checks), and the pattern a hold's text must match before it is cast to it
     /// (`nil`: every text casts).
-    public struct PatronReading: Sendable, Equatable {
+    public struct ValueReading: Sendable, Equatable {
         public let type: String
         public let guardPattern: String?
     }
@@ -234,6 +238,7 @@ public enum Catalog {
         // Library keys are values of the column: read as its type (`"04"` is 4 in a smallint column)
         // and written back as the column writes them, so the run compares them as the column does.
         var libraries = policy.libraries
+        var libraryReading: ResolvedPolicy.ValueReading?
         if let named = policy.libraries, let target = column(named.column, "libraries.column", at: "libraries.column") {
             var canonical: [String: String] = [:]
             var meaning: [String: String] = [:]
@@ -254,6 +259,9 @@ public enum Catalog {
                 }
             }
             libraries = named.canonicalized(canonical)
+            libraryReading = try textType(target, on: connection).flatMap { reading in
+                Self.plainTextTypes.contains(reading.type) ? nil : reading
+            }
         }
 
         var consentIndexed = false
@@ -319,7 +327,8 @@ public enum Catalog {
         policy.libraries = libraries
         return ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
                               partitionedByAge: partitionedByAge,
-                              patronType: patronColumn?.fullTypeName, patronTextType: patronTextType, consentIndexed: consentIndexed,
+                              patronType: patronColumn?.fullTypeName, patronTextType: patronTextType, libraryReading: libraryReading,
+                              consentIndexed: consentIndexed,
                               references: references, cascades: cascades)
     }
 
@@ -384,9 +393,13 @@ public enum Catalog {
         return problems
     }
 
+    /// The text types whose equality is text's (with the column's collation): library columns of
+    /// these compare as text, which keeps the count's `= ANY` a hashed lookup.
+    static let plainTextTypes: Set<String> = ["pg_catalog.text", "pg_catalog.\"varchar\"", "pg_catalog.bpchar", "pg_catalog.name"]
+
     /// How holds read a patron to compare with this column by its type's equality: text-like types
     /// (the string category) and numeric, by the base type of a domain; else `nil`.
-    static func textType(_ column: Column, on connection: Connection) throws -> ResolvedPolicy.PatronReading? {
+    static func textType(_ column: Column, on connection: Connection) throws -> ResolvedPolicy.ValueReading? {
         let row = try connection.query("""
             SELECT pg_catalog.format('%I.%I', n.nspname, b.typname) AS name, b.typcategory::text AS category,
                    b.oid = 'pg_catalog.numeric'::pg_catalog.regtype AS is_numeric

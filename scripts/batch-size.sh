@@ -31,6 +31,8 @@ echo "| batch size | run seconds | batches | longest batch ms | median batch ms 
 echo "|---:|---:|---:|---:|---:|"
 for size in "${sizes[@]}"; do
   psql -q -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench TEMPLATE template_demo"
+  # A fresh copy is another database (another oid), and a manifest folder holds one database's chain.
+  rm -f "$work/manifests"/*.manifest.json
   start=$(date +%s.%N)
   args=(); [[ $size == auto ]] || args=(--batch-size "$size")
   PGDATABASE=bench "$retention" run --quiet "${args[@]}"

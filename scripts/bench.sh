@@ -117,6 +117,8 @@ fresh() {  # fresh DB [holds|refs]: a new copy of the template; holds: 1,000 pat
            # refs: 5% of loans renew the loan before them (an indexed, deferred self-reference) and a
            # fines table (indexed) points to 1% of loans
   psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 TEMPLATE template_bench"
+  # A fresh copy is another database (another oid), and a manifest folder holds one database's chain.
+  rm -f "$work/manifests"/*.manifest.json
   if [[ ${2:-} == refs ]]; then
     psql_db "$1" <<'SQL'
 ALTER TABLE loans ADD COLUMN renewal_of bigint REFERENCES loans DEFERRABLE INITIALLY DEFERRED;

@@ -315,4 +315,41 @@ import Testing
         #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
         #expect(try db.int("SELECT count(*) FROM visits") == 80)
     }
+
+    /// The hostile pass's smaller finds: a table with inheritance children and an array patron column
+    /// are refused (78); a patron with a trailing space is held as written; a POSIX offset as the
+    /// hold zone is refused (78); a report period over ten years is refused (64) at once.
+    @Test func inheritanceArraysSpacesOffsetsAndLongPeriodsAreRefusedOrKeptExactly() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, patron text);
+            CREATE TABLE visits_2025 () INHERITS (visits);
+            CREATE TABLE listed (id int PRIMARY KEY, seen timestamptz, patrons bigint[]);
+            CREATE TABLE cards (id int PRIMARY KEY, seen timestamptz, patron text);
+            INSERT INTO cards VALUES (1, now() - interval '100 days', 'A4711 '), (2, now() - interval '100 days', 'A4711');
+            """)
+        let folder = try PolicyFolder([
+            "v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 30 days\naction: delete\n",
+            "l.yaml": "name: l\nversion: 1\ndescription: d\ntable: public.listed\nkey: id\nage: seen\nretain: 30 days\naction: delete\n"
+                + "patron: patrons\n",
+        ])
+        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(check.status == 78)
+        #expect(check.stderr.contains("public.visits has inheritance children (public.visits_2025)"), "\(check.stderr)")
+        #expect(check.stderr.contains("patron column patrons of public.listed is an array (bigint[])"), "\(check.stderr)")
+
+        let cards = try PolicyFolder(["c.yaml": "name: c\nversion: 1\ndescription: d\ntable: public.cards\nkey: id\nage: seen\n"
+                                      + "retain: 30 days\naction: delete\npatron: patron\n"])
+        #expect(try db.retention(["hold", "place", "--reference", "CV", "--reason", "order", "--patron", "A4711 ",
+                                  "--policies", cards.url.path]).status == 0)
+        #expect(try db.retention(["run", "--policies", cards.url.path]).status == 0)
+        #expect(try db.strings("SELECT patron FROM cards") == ["A4711 "])
+        let offset = try db.retention(["hold", "place", "--reference", "CV", "--reason", "order", "--from", "2026-01-01",
+                                       "--log-format", "text"], environment: ["RETENTION_TIMEZONE": "UTC+5"])
+        #expect(offset.status == 78 && offset.stderr.contains("not a zone name the server knows"), "\(offset.stderr)")
+
+        let report = try db.retention(["report", "--manifests", db.manifestFolder, "--since", "0001-01-01", "--until", "9999-12-31",
+                                       "--format", "json", "--out", db.files.appendingPathComponent("r.json").path, "--log-format", "text"])
+        #expect(report.status == 64 && report.stderr.contains("more than ten years"), "\(report.stderr)")
+    }
 }

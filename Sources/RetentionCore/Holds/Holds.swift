@@ -165,10 +165,11 @@ public enum Holds {
     /// `value` read as the type of each column; the one text they agree on, or a usage error (64).
     private static func canonical(_ value: String, option: String, what: String, columns: [(Policy, String)],
                                   on connection: Connection) throws -> String {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        // Not trimmed: `A4711 ` is a card of its own in a text column (an integer column reads ` 4711` as 4711 itself).
+        let trimmed = value
         // A patron identifier is personal data: messages name the option, not the value.
         let shown = what == "patron" ? option : "\(option) \(visible(trimmed))"
-        guard !trimmed.isEmpty else { throw UsageError("\(option) is empty", exitCode: .usage) }
+        guard !trimmed.trimmingCharacters(in: .whitespaces).isEmpty else { throw UsageError("\(option) is empty", exitCode: .usage) }
         guard !columns.isEmpty else {
             throw UsageError("\(shown): no policy in the hold's scope has a \(what) "
                              + "column (`\(what == "patron" ? "patron:" : "libraries:")` in its file), so the hold could not tell "
@@ -219,6 +220,12 @@ public enum Holds {
             }
         }
         var scope = scope
+        if let zone = scope.timeZone, scope.from != nil || scope.until != nil,
+           try !connection.query("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name = $1) AS known", [zone])
+            .single().bool("known") {
+            throw UsageError("time zone \(visible(zone)) (the timezone setting) is not a zone name the server knows, like "
+                             + "America/New_York (an offset such as UTC+5 reads the POSIX way, the other way round)", exitCode: .config)
+        }
         if scope.from != nil || scope.until != nil, scope.timeZone == nil {
             scope.timeZone = try connection.query("SELECT pg_catalog.current_setting('TimeZone') AS zone").single().string("zone")
         } else if scope.from == nil && scope.until == nil {

@@ -153,6 +153,19 @@ public enum Catalog {
         for problem in try concealments(of: table.oid, named: policy.table, rules: true, on: connection) {
             check.fail(problem + " (policy \(policy.name))", at: "table")
         }
+        if table.kind == "r" {
+            // Old-style inheritance: a DELETE or UPDATE of the parent reaches the children's rows too.
+            let children = try connection.query("""
+                SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name FROM pg_catalog.pg_inherits i
+                JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE i.inhparent = $1::oid ORDER BY 1
+                """, [table.oid]).rows.map { visible(try $0.string("name")) }
+            if !children.isEmpty {
+                check.fail("\(policy.table) has inheritance children (\(children.joined(separator: ", "))): purging it would also "
+                           + "purge their rows, which its counts do not prove; give each child a policy of its own and the parent "
+                           + "none, or make it a partitioned table (policy \(policy.name))", at: "table")
+            }
+        }
         func column(_ name: String, _ role: String, at key: String) -> Column? {
             guard let column = table.columns[name] else {
                 check.fail("column \(visible(name)) (\(role)) does not exist in \(policy.table)", at: key)
@@ -223,6 +236,11 @@ public enum Catalog {
         }
 
         let patronColumn = policy.patron.flatMap { column($0, "patron", at: "patron") }
+        if let patronColumn, patronColumn.fullTypeName.hasSuffix("]") {
+            check.fail("patron column \(visible(patronColumn.name)) of \(policy.table) is an array (\(patronColumn.fullTypeName)): a hold "
+                       + "names one patron, and could not keep a row that lists several; name a column of one patron each",
+                       at: "patron")
+        }
         let patronTextType = try patronColumn.flatMap { try textType($0, on: connection) }
 
         for (index, condition) in policy.keepWhen.enumerated() {

@@ -31,10 +31,15 @@ public enum ReportBuilder {
                 : "--since \(since) is after --until \(until)"
             throw UsageError(problem, exitCode: .usage)
         }
+        // A report's pages grow with its days: ten years is a board's longest look back.
+        let period = dates(from: since, to: until, atMost: Self.longestPeriod + 1)
+        guard period.count <= Self.longestPeriod else {
+            throw UsageError("--since \(since) to --until \(until) is more than ten years; a report covers at most "
+                             + "\(Self.longestPeriod) days: report a shorter period", exitCode: .usage)
+        }
         let inPeriod = placed.filter { (since...until).contains(day(of: $0.1)) }
             .sorted { $0.1.sequence < $1.1.sequence }
         let counted = inPeriod.filter { key == nil || $0.0.manifest != nil }
-        let period = dates(from: since, to: until)
 
         // Nights: the last run that started on each day.
         var byDay: [String: [(FileVerdict, Manifest)]] = [:]
@@ -224,11 +229,15 @@ public enum ReportBuilder {
     static func fileName(_ path: String) -> String { (path as NSString).lastPathComponent }
 
     /// Every day from `since` to `until`, as `YYYY-MM-DD`.
-    static func dates(from since: String, to until: String) -> [String] {
+    /// The days of a report: at most `ten years and a day` (`longestPeriod`), so the checks fit in memory.
+    static let longestPeriod = 3_653
+
+    /// Every day from `since` to `until`, at most `limit` of them.
+    static func dates(from since: String, to until: String, atMost limit: Int = Int.max) -> [String] {
         guard var date = ReportRequest.day(since), let end = ReportRequest.day(until) else { return [] }
         let formatter = ReportRequest.utcDays
         var days: [String] = []
-        while date <= end {
+        while date <= end, days.count < limit {
             days.append(formatter.string(from: date))
             date += 86_400
         }

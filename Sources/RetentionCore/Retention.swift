@@ -22,7 +22,11 @@ public enum Retention {
         let connection = try Connection(conninfo: conninfo)
         logger.info("connected to \(connection.target)")
         // No command waits for ever behind another session's lock (`run` and `plan` set their own).
-        try connection.query("SELECT pg_catalog.set_config('lock_timeout', '10s', false)")
+        // Values are read and stored as text (a hold's patron): in one form, whatever a role's settings say.
+        try connection.query("""
+            SELECT pg_catalog.set_config('lock_timeout', '10s', false), pg_catalog.set_config('bytea_output', 'hex', false),
+                   pg_catalog.set_config('DateStyle', 'ISO, MDY', false), pg_catalog.set_config('IntervalStyle', 'postgres', false)
+            """)
         return connection
     }
 

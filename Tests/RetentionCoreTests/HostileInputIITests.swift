@@ -352,4 +352,58 @@ import Testing
                                        "--format", "json", "--out", db.files.appendingPathComponent("r.json").path, "--log-format", "text"])
         #expect(report.status == 64 && report.stderr.contains("more than ten years"), "\(report.stderr)")
     }
+
+    /// The second hostile pass: two policies reading the patron from different columns of one table
+    /// are refused (65); a hold scoped to a policy reached through two declared cascades keeps it; a
+    /// window's first day starts at its first midnight where the clocks go back at midnight
+    /// (America/Havana, 2025-11-02); a clerk's bytea_output does not change how a hold is stored.
+    @Test func secondPassHoldsProtectWhatTheyName() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, patron_id int, guarantor_id int);
+            CREATE TABLE events (id int PRIMARY KEY, held date);
+            CREATE TABLE sessions (id int PRIMARY KEY, event_id int REFERENCES events ON DELETE CASCADE);
+            CREATE TABLE attendance (id int PRIMARY KEY, session_id int REFERENCES sessions ON DELETE CASCADE, patron int, at date);
+            CREATE INDEX ON sessions (event_id); CREATE INDEX ON attendance (session_id);
+            INSERT INTO events VALUES (1, current_date - 400), (2, current_date - 400);
+            INSERT INTO sessions VALUES (10, 1), (20, 2);
+            INSERT INTO attendance VALUES (100, 10, 3, current_date - 400), (200, 20, 4, current_date - 400);
+            CREATE TABLE stamped (id int PRIMARY KEY, at timestamptz);
+            INSERT INTO stamped VALUES (1, '2025-11-02 04:10+00'), (2, '2025-11-02 04:50+00'), (3, '2025-11-02 12:00+00'),
+                                       (4, '2025-11-01 12:00+00');
+            CREATE TABLE tokens (id int PRIMARY KEY, seen timestamptz, patron bytea);
+            INSERT INTO tokens VALUES (1, now() - interval '100 days', '\\xdeadbeef');
+            """)
+        let twice = try PolicyFolder([
+            "a.yaml": "name: a\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 30 days\naction: delete\npatron: patron_id\n",
+            "b.yaml": "name: b\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 60 days\naction: delete\npatron: guarantor_id\n",
+        ])
+        let refused = try db.retention(["check", "--policies", twice.url.path, "--log-format", "text"])
+        #expect(refused.status == 65 && refused.stderr.contains("policies a and b both purge public.visits but read the patron from different columns"),
+                "\(refused.stderr)")
+
+        let cascades = try PolicyFolder([
+            "events.yaml": "name: events\nversion: 1\ndescription: d\ntable: public.events\nkey: id\nage: held\nretain: 1 year\n"
+                + "action: delete\ncascade: [public.sessions, public.attendance]\n",
+            "attendance.yaml": "name: attendance\nversion: 1\ndescription: d\ntable: public.attendance\nkey: id\nage: at\n"
+                + "retain: 5 years\naction: delete\npatron: patron\n",
+            "stamped.yaml": "name: stamped\nversion: 1\ndescription: d\ntable: public.stamped\nkey: id\nage: at\nretain: 30 days\naction: delete\n",
+            "tokens.yaml": "name: tokens\nversion: 1\ndescription: d\ntable: public.tokens\nkey: id\nage: seen\nretain: 30 days\n"
+                + "action: delete\npatron: patron\n",
+        ])
+        #expect(try db.retention(["hold", "place", "--reference", "CV", "--reason", "order", "--policy", "attendance", "--patron", "3",
+                                  "--policies", cascades.url.path]).status == 0)
+        let havana = try db.retention(["hold", "place", "--reference", "CV2", "--reason", "order", "--policy", "stamped", "--from", "2025-11-02",
+                                       "--until", "2025-11-03", "--policies", cascades.url.path],
+                                      environment: ["RETENTION_TIMEZONE": "America/Havana"])
+        #expect(havana.status == 0, "\(havana.stderr)")
+        try db.sql("ALTER DATABASE \(quoteIdentifier(db.name)) SET bytea_output = 'escape'")
+        let bytes = try db.retention(["hold", "place", "--reference", "CV3", "--reason", "order", "--policy", "tokens", "--patron", "\\xdeadbeef",
+                                      "--policies", cascades.url.path])
+        #expect(bytes.status == 0, "\(bytes.stderr)")
+        #expect(try db.retention(["run", "--policies", cascades.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM attendance WHERE patron = 3") == 1)
+        #expect(try db.strings("SELECT id::text FROM stamped ORDER BY id") == ["1", "2", "3"])
+        #expect(try db.int("SELECT count(*) FROM tokens") == 1)
+    }
 }

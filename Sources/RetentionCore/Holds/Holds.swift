@@ -235,7 +235,11 @@ public enum Holds {
         do {
             let id = try connection.query("""
                 INSERT INTO retention.holds (reference, reason, patron, policy, library, held_from, held_until, time_zone)
-                VALUES ($1, $2, $3, $4, $5, $6::date::timestamp AT TIME ZONE $8, $7::date::timestamp AT TIME ZONE $8,
+                VALUES ($1, $2, $3, $4, $5,
+                        -- A day's first instant: where midnight happens twice (clocks back at midnight), the
+                        -- earlier one, reached from the hour before it.
+                        least($6::date::timestamp AT TIME ZONE $8, ($6::date::timestamp - interval '1 hour') AT TIME ZONE $8 + interval '1 hour'),
+                        least($7::date::timestamp AT TIME ZONE $8, ($7::date::timestamp - interval '1 hour') AT TIME ZONE $8 + interval '1 hour'),
                         CASE WHEN $6 IS NULL AND $7 IS NULL THEN NULL ELSE $8 END)
                 RETURNING id
                 """, [reference, reason, scope.patron, scope.policy, scope.library, scope.from, scope.until, zone]).single().int64("id")

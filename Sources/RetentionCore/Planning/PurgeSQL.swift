@@ -361,8 +361,10 @@ struct PurgeSQL {
             "EXISTS (SELECT 1 FROM \(ref.referencing.sql) r WHERE \(points(ref, from: "r", to: "t")))"
         }
         for cascade in heldCascades {
+            // A table no policy of the run purges may cascade further, into any policy's table: every
+            // hold but one on this policy alone may cover what it reaches.
             let scope = cascade.policies.map { "h.policy = ANY (\(params.bind(array: $0)))" }
-                ?? "NOT h.policy = ANY (\(params.bind(array: cascade.resolvedTogether)))"
+                ?? "h.policy <> \(params.bind(policy.name))"
             tests.append("((SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL AND (h.policy IS NULL OR \(scope))))"
                          + " AND EXISTS (SELECT 1 FROM \(cascade.reference.referencing.sql) r WHERE \(points(cascade.reference, from: "r", to: "t"))))")
         }

@@ -87,6 +87,21 @@ public enum PolicyLoader {
                 firstFile[policy.name] = policy.file
             }
         }
+        // A hold names a patron or library once; two policies reading them from different columns of
+        // one table would each keep only its own column's rows, and purge the other's.
+        for (index, policy) in policies.enumerated() {
+            for other in policies[..<index] where other.table == policy.table {
+                for (what, key, mine, theirs) in [("patron", "patron", policy.patron, other.patron),
+                                                  ("library", "libraries.column", policy.libraries?.column, other.libraries?.column)]
+                where mine != nil && theirs != nil && mine != theirs {
+                    let position = policy.position(key)
+                    problems.append(PolicyProblem(file: policy.file, line: position?.line, column: position?.column, message:
+                        "policies \(other.name) and \(policy.name) both purge \(policy.table) but read the \(what) from different "
+                        + "columns (\(visible(theirs!)), \(visible(mine!))): a hold on a \(what) would keep the rows of one and "
+                        + "let the other purge them; give both the same \(what) column"))
+                }
+            }
+        }
         if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .dataError) }
         return policies
     }

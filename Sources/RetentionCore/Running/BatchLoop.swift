@@ -33,13 +33,13 @@ extension Runner {
                     // Before and after: the counters can still hold earlier transactions' changes that the
                     // session has not yet reported to the statistics system.
                     let before = try changedRows(in: sql.resolved.cascades, on: connection)
-                    let countersBefore = try TableCounters.read(sql.resolved.tableOID, on: connection)
+                    let countersBefore = try TableCounters.read([sql.resolved.tableOID], on: connection)
                     let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
                     let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
                     let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
                     // The claim against what the server counted, before anything of it is recorded.
                     try prove(purged.reduce(0) { $0 + $1.rows }, undone: try result.reduce(0) { $0 + (try $1.int64("undone")) },
-                              counted: try TableCounters.read(sql.resolved.tableOID, on: connection) - countersBefore,
+                              counted: try TableCounters.read([sql.resolved.tableOID], on: connection) - countersBefore,
                               sql: sql, batch: batch)
                     var cascaded: [String: Int64] = [:]
                     for (table, count) in try changedRows(in: sql.resolved.cascades, on: connection)
@@ -74,11 +74,7 @@ extension Runner {
     static func changedRows(in tables: [CascadeTable], on connection: Connection) throws -> [String: Int64] {
         var counts: [String: Int64] = [:]
         for table in tables {
-            counts[table.table.description] = try connection.query("""
-                SELECT coalesce(sum(pg_catalog.pg_stat_get_xact_tuples_deleted(o::oid)
-                                    + pg_catalog.pg_stat_get_xact_tuples_updated(o::oid)), 0)::int8 AS changed
-                FROM unnest($1::text[]) o
-                """, ["{" + table.leafOIDs.joined(separator: ",") + "}"]).single().int64("changed")
+            counts[table.table.description] = try TableCounters.read(table.leafOIDs, on: connection).changed
         }
         return counts
     }

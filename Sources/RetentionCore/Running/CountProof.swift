@@ -13,17 +13,22 @@ struct TableCounters: Equatable {
     var updated: Int64 = 0
     var inserted: Int64 = 0
 
-    /// The counters of the table `oid` and of every partition below it, as the transaction sees them.
+    /// Rows deleted or updated: what a declared cascade (`ON DELETE CASCADE` / `SET NULL`) changed.
+    var changed: Int64 { deleted + updated }
+
+    /// The counters of the tables `oids` and of every partition below them, summed, as the
+    /// transaction sees them: counts only, no row is read.
     ///
     /// They may still hold earlier transactions' changes that the session has not yet reported to the
     /// statistics system, so callers take the difference of two reads.
-    static func read(_ oid: String, on connection: Connection) throws -> TableCounters {
+    static func read(_ oids: [String], on connection: Connection) throws -> TableCounters {
         let row = try connection.query("""
             SELECT coalesce(sum(pg_catalog.pg_stat_get_xact_tuples_deleted(r.o)), 0)::int8 AS deleted,
                    coalesce(sum(pg_catalog.pg_stat_get_xact_tuples_updated(r.o)), 0)::int8 AS updated,
                    coalesce(sum(pg_catalog.pg_stat_get_xact_tuples_inserted(r.o)), 0)::int8 AS inserted
-            FROM (SELECT $1::oid AS o UNION SELECT p.relid FROM pg_catalog.pg_partition_tree($1::oid) p) r
-            """, [oid]).single()
+            FROM (SELECT t.o FROM pg_catalog.unnest($1::oid[]) t(o)
+                  UNION SELECT p.relid FROM pg_catalog.unnest($1::oid[]) t(o), pg_catalog.pg_partition_tree(t.o) p) r
+            """, ["{" + oids.joined(separator: ",") + "}"]).single()
         return TableCounters(deleted: try row.int64("deleted"), updated: try row.int64("updated"),
                              inserted: try row.int64("inserted"))
     }

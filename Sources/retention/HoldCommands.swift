@@ -82,7 +82,9 @@ struct HoldCommand: ParsableCommand {
                 try RetentionSchema.requireInstalled(on: connection)
                 var scope = try Holds.canonicalScope(scope, policies: policies, on: connection)
                 scope.timeZone = settings.timezone
+                let warnings = try Holds.patronWarnings(scope, policies: policies, on: connection)
                 let (id, placed) = try Holds.place(reference: reference, reason: reason, scope: scope, on: connection)
+                for warning in warnings { logger.warning("\(warning)") }
                 scope = placed
                 print("placed hold \(id): \(visible(reference))")
                 print("  covers: \(HoldRendering.scope(scope))")

@@ -56,9 +56,35 @@ public struct DatabaseError: RetentionError {
 public final class Connection {
     private let conn: OpaquePointer
 
+    /// How long a statement may go without a word from the server before the connection is given up
+    /// (`nil`: as long as the server takes). Follows the session's statement timeout
+    /// (`setStatementTimeout`): the server ends a statement at its timeout, so a server silent well
+    /// past it has stopped answering (a stopped process, a link that drops every packet).
+    public private(set) var patience: Duration?
+
+    /// Asked about ten times a second while a statement waits for the server: when it says so, the
+    /// statement is cancelled (it fails with SQLSTATE 57014), and if the server does not answer the
+    /// cancel within `cancelGrace` either, the connection is given up.
+    public var interruption: (@Sendable () -> Bool)?
+
+    /// How long a cancelled statement may take to end before the connection is given up.
+    public static let cancelGrace: Duration = .seconds(5)
+
     /// Connects with libpq's conventions: a conninfo string or URI, or libpq's environment when `nil`.
-    public init(conninfo: String?) throws {
-        guard let conn = PQconnectdb(conninfo ?? "") else {
+    ///
+    /// Where neither the connection string, `PGCONNECT_TIMEOUT` nor a service file says otherwise,
+    /// connecting waits at most 15 s (libpq would wait for ever on a server that accepts and never
+    /// answers) and TCP keepalives find a dropped link within about a minute, not two hours.
+    public init(conninfo: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        // The defaults come before the connection string (libpq expands it as `dbname`), so its own values win.
+        let parameters = Connection.protectiveDefaults(for: conninfo, environment: environment) + [("dbname", conninfo ?? "")]
+        // Both arrays end with a NULL entry.
+        let made: OpaquePointer? = withCStrings(parameters.map(\.0) + [nil]) { keywords in
+            withCStrings(parameters.map(\.1) + [nil]) { values in
+                PQconnectdbParams(keywords, values, 1)
+            }
+        }
+        guard let conn = made else {
             throw DatabaseError(kind: .connection, sqlState: nil, message: "out of memory")
         }
         if PQstatus(conn) != CONNECTION_OK {
@@ -71,60 +97,25 @@ public final class Connection {
         self.conn = conn
     }
 
-    deinit { PQfinish(conn) }
-
-    /// Why libpq cannot parse a conninfo string or URI (`dbname='x` with its quote open), or `nil`
-    /// when it can: a bad command line (64), told before anything connects.
-    public static func conninfoProblem(_ conninfo: String) -> String? {
-        var errmsg: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(conninfo, &errmsg) else {
-            defer { if let errmsg { PQfreemem(errmsg) } }
-            return errmsg.map { oneLine(String(cString: $0)) } ?? "not a connection string"
-        }
-        PQconninfoFree(options)
-        return nil
-    }
-
-    /// Whether a conninfo string or URI carries a password or sslpassword (which belong in a .pgpass file
-    /// or a service file instead).
-    public static func conninfoHasPassword(_ conninfo: String) -> Bool {
-        parsed(conninfo) { text(of: $0, password: .mask) != text(of: $0, password: .drop) } ?? false
-    }
-
-    /// A conninfo string or URI as `keyword='value'` pairs with any password masked, for showing to a person.
-    public static func maskingPassword(_ conninfo: String) -> String {
-        parsed(conninfo) { text(of: $0, password: .mask) } ?? "(not a connection string)"
-    }
-
-    private static func parsed<T>(_ conninfo: String, _ body: (UnsafeMutablePointer<PQconninfoOption>) -> T) -> T? {
-        var errmsg: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(conninfo, &errmsg) else {
-            if let errmsg { PQfreemem(errmsg) }
-            return nil
-        }
-        defer { PQconninfoFree(options) }
-        return body(options)
-    }
-
-    private enum PasswordText { case keep, drop, mask }
-
-    /// The options that are set, as a conninfo string of quoted values.
-    private static func text(of options: UnsafeMutablePointer<PQconninfoOption>, password: PasswordText) -> String {
-        var parts: [String] = []
-        var option = options
-        while let keyword = option.pointee.keyword {
-            let name = String(cString: keyword)
-            // sslpassword unlocks the client key: as secret as the password.
-            let secret = name == "password" || name == "sslpassword"
-            if let value = option.pointee.val, value.pointee != 0, !(secret && password == .drop) {
-                let text = secret && password == .mask ? "********" : String(cString: value)
-                let quoted = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
-                parts.append("\(name)='\(quoted)'")
+    /// The tool's defaults for the waits libpq leaves unbounded, as keyword and value: none when a
+    /// service file is named (libpq would let these win over the file's own values).
+    static func protectiveDefaults(for conninfo: String?, environment: [String: String]) -> [(String, String)] {
+        let named = conninfo.flatMap { parsed($0) { options -> Bool in
+            var option = options
+            while let keyword = option.pointee.keyword {
+                if String(cString: keyword) == "service", let value = option.pointee.val, value.pointee != 0 { return true }
+                option += 1
             }
-            option += 1
-        }
-        return parts.joined(separator: " ")
+            return false
+        } } ?? false
+        if named || !(environment["PGSERVICE"] ?? "").isEmpty { return [] }
+        var defaults: [(String, String)] = []
+        if (environment["PGCONNECT_TIMEOUT"] ?? "").isEmpty { defaults.append(("connect_timeout", "15")) }
+        defaults += [("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3")]
+        return defaults
     }
+
+    deinit { PQfinish(conn) }
 
     /// The database's name and the cluster's system identifier, which together name the database in manifests.
     public var databaseName: String { String(cString: PQdb(conn)) }
@@ -136,47 +127,6 @@ public final class Connection {
         let port = PQport(conn).map { String(cString: $0) } ?? ""
         let user = PQuser(conn).map { String(cString: $0) } ?? ""
         return "database \(visible(databaseName)) as \(visible(user)) on \(visible(host.isEmpty ? "localhost" : host)) port \(visible(port))"
-    }
-
-    /// Where a connection with `conninfo` (and libpq's environment and defaults) would go, without
-    /// connecting: database, user, host and port as libpq resolves them; never a password.
-    public static func target(of conninfo: String?) -> String {
-        var values: [String: String] = [:]
-        func collect(_ options: UnsafeMutablePointer<PQconninfoOption>) {
-            var option = options
-            while let keyword = option.pointee.keyword {
-                let name = String(cString: keyword)
-                if values[name] == nil, let value = option.pointee.val, value.pointee != 0 { values[name] = String(cString: value) }
-                option += 1
-            }
-        }
-        // The string's own values first, then the environment's and libpq's defaults.
-        if let conninfo { _ = parsed(conninfo) { collect($0) } }
-        if let defaults = PQconndefaults() {
-            collect(defaults)
-            PQconninfoFree(defaults)
-        }
-        let host = values["host"] ?? values["hostaddr"] ?? "localhost"
-        return "database \(visible(values["dbname"] ?? values["user"] ?? "?")) as \(visible(values["user"] ?? "?")) "
-            + "on \(visible(host)) port \(visible(values["port"] ?? "5432"))"
-    }
-
-    /// The libpq environment variables a conninfo string sets again (with a value of its own), so
-    /// the environment's value is not the one used: `PGHOST` when the string names `host`, and so
-    /// on. Names only, never values.
-    public static func overriddenEnvironment(by conninfo: String, environment: [String: String]) -> [String] {
-        let variables = ["host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "dbname": "PGDATABASE",
-                         "user": "PGUSER", "service": "PGSERVICE"]
-        let set = parsed(conninfo) { options -> Set<String> in
-            var names = Set<String>()
-            var option = options
-            while let keyword = option.pointee.keyword {
-                if let value = option.pointee.val, value.pointee != 0 { names.insert(String(cString: keyword)) }
-                option += 1
-            }
-            return names
-        } ?? []
-        return variables.filter { set.contains($0.key) && !(environment[$0.value] ?? "").isEmpty }.map(\.value).sorted()
     }
 
     /// The parameters this connection was made with, as a conninfo string without the password,
@@ -204,16 +154,16 @@ public final class Connection {
     @discardableResult
     public func query(_ statement: Statement) throws -> QueryResult {
         let params = statement.params
-        let result = withCStrings(params) { values in
+        let sent = withCStrings(params) { values in
             if let types = statement.types {
                 precondition(types.count == params.count)
                 return types.withUnsafeBufferPointer { oids in
-                    PQexecParams(conn, statement.sql, Int32(params.count), oids.baseAddress, values, nil, nil, 0)
+                    PQsendQueryParams(conn, statement.sql, Int32(params.count), oids.baseAddress, values, nil, nil, 0)
                 }
             }
-            return PQexecParams(conn, statement.sql, Int32(params.count), nil, values, nil, nil, 0)
+            return PQsendQueryParams(conn, statement.sql, Int32(params.count), nil, values, nil, nil, 0)
         }
-        return try consume(result)
+        return try consume(try awaitResult(sent: sent))
     }
 
     /// Runs one fixed statement with bound parameters (`$1`, `$2`, ...; `nil` is SQL NULL).
@@ -230,15 +180,14 @@ public final class Connection {
 
     /// Checks a statement on the server without running it: names, types and operators are resolved.
     public func prepareCheck(_ statement: Statement) throws {
-        let result = PQprepare(conn, "", statement.sql, 0, nil)
-        _ = try consume(result)
+        _ = try consume(try awaitResult(sent: PQsendPrepare(conn, "", statement.sql, 0, nil)))
     }
 
     /// Runs a fixed script of the program's own (several statements, no parameters).
     ///
     /// Named so that a reader sees the risk: nothing from a user or a policy may ever reach `unsafeSQL`.
     public func execute(unsafeSQL sql: String) throws {
-        _ = try consume(PQexec(conn, sql))
+        _ = try consume(try awaitResult(sent: PQsendQuery(conn, sql)))
     }
 
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
@@ -304,21 +253,90 @@ public final class Connection {
         return false
     }
 
-    /// Runs `body`, and cancels the statement it is running on the server (`PQcancel`) as soon as
-    /// `shouldCancel` says so; the statement then fails with SQLSTATE 57014.
+    /// Runs `body`, and cancels the statement it is running on the server as soon as `shouldCancel`
+    /// says so; the statement then fails with SQLSTATE 57014.
     ///
-    /// For statements that may run long and cannot be split (VACUUM, VACUUM FULL): a watcher thread
-    /// asks `shouldCancel` every 50 ms while `body` runs.
+    /// For statements that may run long and cannot be split (VACUUM, VACUUM FULL).
     public func cancelling<T>(when shouldCancel: @escaping @Sendable () -> Bool, _ body: () throws -> T) throws -> T {
-        guard let handle = PQgetCancel(conn) else { return try body() }
-        let watcher = CancelWatcher(handle)
-        Thread.detachNewThread { watcher.watch(shouldCancel) }
-        defer { watcher.stop() }
+        let before = interruption
+        interruption = shouldCancel
+        defer { interruption = before }
         return try body()
+    }
+
+    /// Sets the session's `statement_timeout` (PostgreSQL's syntax: `60s`, `5min`; `0` for none)
+    /// and waits for a statement's answer at most half as long again and 5 s more (`patience`).
+    public func setStatementTimeout(_ timeout: String) throws {
+        try query("SELECT pg_catalog.set_config('statement_timeout', $1, false)", [timeout])
+        patience = PostgresDuration.seconds(timeout).map { .seconds($0 + max(5, $0 / 2)) }
     }
 
     /// Whether the connection to the server is still up.
     public var isAlive: Bool { PQstatus(conn) == CONNECTION_OK }
+
+    /// Waits for the answer to the statement just sent (`sent`: what the `PQsend...` call returned),
+    /// never longer than `patience` without a word from the server, and cancels it when
+    /// `interruption` says so; returns the last result, or the first error.
+    ///
+    /// A connection given up is shut down, so libpq sees it broken and a later `reset()` connects anew.
+    private func awaitResult(sent: Int32) throws -> OpaquePointer? {
+        guard sent == 1 else { return nil }
+        let clock = ContinuousClock()
+        var lastWord = clock.now
+        var cancelledAt: ContinuousClock.Instant?
+        var gaveUp: String?
+        // Sends what libpq could not send at once (a long statement), then reads until the answer is whole.
+        func wait(for events: Int16) {
+            var descriptor = pollfd(fd: PQsocket(conn), events: events, revents: 0)
+            if poll(&descriptor, 1, 100) > 0 { lastWord = clock.now }
+            if let interruption, cancelledAt == nil, interruption() {
+                cancelledAt = clock.now
+                sendCancel()
+            }
+            let silence = clock.now - lastWord
+            if let cancelledAt, clock.now - cancelledAt > Connection.cancelGrace {
+                gaveUp = "the server did not end a cancelled statement within \(seconds(Connection.cancelGrace)) s; the connection was given up"
+            } else if let patience, silence > patience {
+                gaveUp = "the server did not answer for \(seconds(silence)) s (statement timeout plus a margin); the connection was given up"
+            }
+            // libpq then reads end of file and marks the connection broken, as after a server's crash.
+            if gaveUp != nil { shutdown(PQsocket(conn), Int32(SHUT_RDWR)) }
+        }
+        var flushing = PQflush(conn)
+        while flushing == 1 && gaveUp == nil {
+            wait(for: Int16(POLLOUT | POLLIN))
+            if PQconsumeInput(conn) == 0 { break }
+            flushing = PQflush(conn)
+        }
+        var kept: OpaquePointer?
+        while true {
+            while PQisBusy(conn) == 1 {
+                wait(for: Int16(POLLIN))
+                if PQconsumeInput(conn) == 0 { break }
+            }
+            guard let result = PQgetResult(conn) else { break }
+            // As PQexec does: the last result, unless one failed (a script stops at its first error).
+            if let held = kept, PQresultStatus(held) == PGRES_FATAL_ERROR {
+                PQclear(result)
+            } else {
+                if let held = kept { PQclear(held) }
+                kept = result
+            }
+        }
+        if let gaveUp {
+            if let kept { PQclear(kept) }
+            throw DatabaseError(kind: .connection, sqlState: "08006", message: gaveUp)
+        }
+        return kept
+    }
+
+    /// Asks the server to cancel the running statement, from a thread of its own: a server that does
+    /// not answer would hold the caller in `PQcancel` for ever.
+    private func sendCancel() {
+        guard let handle = PQgetCancel(conn) else { return }
+        let cancel = CancelRequest(handle)
+        Thread.detachNewThread { cancel.send() }
+    }
 
     private func consume(_ result: OpaquePointer?) throws -> QueryResult {
         guard let result else {
@@ -387,34 +405,25 @@ public final class Connection {
     }
 }
 
-/// Sends a cancel request for a connection's running statement when asked to, from its own thread.
+/// One cancel request, sent from a thread of its own, which then frees it.
 ///
 /// Unchecked `Sendable`: the `PGcancel` object is made for use from another thread (libpq documents
-/// `PQcancel` as safe there), and it is freed only after the watching thread has ended.
-private final class CancelWatcher: @unchecked Sendable {
+/// `PQcancel` as safe there), and only that thread touches it.
+private final class CancelRequest: @unchecked Sendable {
     private let handle: OpaquePointer
-    private let done = Atomic<Bool>(false)
-    private let ended = DispatchSemaphore(value: 0)
 
     init(_ handle: OpaquePointer) { self.handle = handle }
 
-    func watch(_ shouldCancel: @Sendable () -> Bool) {
-        defer { ended.signal() }
-        while !done.load(ordering: .acquiring) {
-            if shouldCancel() {
-                var message = [CChar](repeating: 0, count: 256)
-                _ = PQcancel(handle, &message, Int32(message.count))
-                return
-            }
-            usleep(50_000)
-        }
-    }
-
-    func stop() {
-        done.store(true, ordering: .releasing)
-        ended.wait()
+    func send() {
+        var message = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(handle, &message, Int32(message.count))
         PQfreeCancel(handle)
     }
+}
+
+/// Whole seconds of a duration, rounded up, for a message.
+private func seconds(_ duration: Duration) -> Int64 {
+    duration.components.seconds + (duration.components.attoseconds > 0 ? 1 : 0)
 }
 
 /// Calls `body` with C strings for `values` that live through the call (`nil` stays a NULL pointer).

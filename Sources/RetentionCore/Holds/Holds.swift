@@ -155,8 +155,8 @@ public enum Holds {
                 }
             } catch is UsageError {
                 // The reason would show the patron; a log line never does.
-                lines.append("hold \(id): its patron or library is no value of its policies' columns, "
-                             + "so it holds nothing; `retention hold list` shows it")
+                lines.append("hold \(id): its patron or library is no value of some of its policies' columns, "
+                             + "so it holds nothing there; `retention hold list` shows it")
             }
         }
         return lines
@@ -175,7 +175,7 @@ public enum Holds {
                              + "column (`\(what == "patron" ? "patron:" : "libraries:")` in its file), so the hold could not tell "
                              + "these records apart; scope it with --policy instead", exitCode: .usage)
         }
-        var readings: [(policy: String, text: String)] = []
+        var readings: [(policy: String, text: String, column: Catalog.Column, numeric: Bool)] = []
         var refusals: [String] = []
         for (policy, column) in columns {
             guard let relation = try Catalog.relation(policy.table, on: connection), let target = relation.columns[column] else {
@@ -184,13 +184,32 @@ public enum Holds {
             }
             // As an assignment reads it: a value longer than a varchar(5) is refused, never cut to another card.
             switch try Catalog.fitting(trimmed, to: target, on: connection) {
-            case .fits(let text?): readings.append((policy.name, text))
+            case .fits(let text?):
+                let numeric = try Catalog.textType(target, on: connection)?.type == "pg_catalog.numeric"
+                readings.append((policy.name, text, target, numeric))
             case .fits(nil): break
             case .refused: refusals.append("\(policy.name): not a value of \(policy.table).\(visible(column)) (\(target.fullTypeName))")
             }
         }
         guard let first = readings.first else {
             throw UsageError("\(shown) matches no record: " + refusals.joined(separator: "; "), exitCode: .usage)
+        }
+        // A hold that some of its policies cannot read would hold nothing there (`4711.0` in a bigint column).
+        if !refusals.isEmpty {
+            throw UsageError("\(shown) would hold nothing in some of the policies it covers: " + refusals.joined(separator: "; ")
+                             + "; place one hold per policy with --policy, in each column's own form", exitCode: .usage)
+        }
+        // A numeric column compares as numbers (`4711` holds `4711.0`): one text that every other
+        // column writes alike and every numeric one reads as its own value serves them all.
+        var texts: [String] = []
+        for reading in readings where !texts.contains(reading.text) { texts.append(reading.text) }
+        for text in texts where texts.count > 1 {
+            let servesAll = try readings.allSatisfy { reading in
+                if reading.text == text { return true }
+                guard reading.numeric, case .fits(let read?) = try Catalog.fitting(text, to: reading.column, on: connection) else { return false }
+                return read == reading.text
+            }
+            if servesAll { return text }
         }
         if let other = readings.first(where: { $0.text != first.text }) {
             let readings = what == "patron" ? "two different values" : "\(visible(first.text)) and \(visible(other.text))"
@@ -199,6 +218,41 @@ public enum Holds {
                              exitCode: .usage)
         }
         return first.text
+    }
+
+    /// Warnings for a hold's patron that no row of its policies' tables holds (yet), naming the
+    /// characters a person cannot see in it (a no-break space, a zero-width space, a byte order
+    /// mark) or a decomposed form (`é` as `e` and an accent): such a hold most likely protects
+    /// nothing. Never the value itself; tables this user may not read are not looked at.
+    public static func patronWarnings(_ scope: HoldScope, policies: [Policy], on connection: Connection) throws -> [String] {
+        guard let patron = scope.patron else { return [] }
+        var looked: [String] = []
+        for policy in policies where scope.policy == nil || policy.name == scope.policy {
+            guard let column = policy.patron else { continue }
+            let readable = try connection.query("""
+                SELECT coalesce(pg_catalog.has_column_privilege(pg_catalog.to_regclass($1), $2, 'SELECT'), false) AS readable
+                """, [policy.table.sql, column]).single().bool("readable")
+            guard readable else { continue }
+            // The column's own equality (an unknown-typed parameter takes the column's type), as the run compares.
+            let found = try connection.query(unsafeSQL: """
+                SELECT EXISTS (SELECT 1 FROM \(policy.table.sql) WHERE \(quoteIdentifier(column)) = $1) AS found
+                """, [patron]).single().bool("found")
+            if found { return [] }
+            looked.append("\(policy.table).\(visible(column))")
+        }
+        guard !looked.isEmpty else { return [] }
+        var unseen: [String] = []
+        for (offset, scalar) in patron.unicodeScalars.enumerated()
+        where scalar.properties.generalCategory == .format || (scalar.properties.isWhitespace && scalar != " ") {
+            unseen.append(String(format: "U+%04X", scalar.value) + " \(scalar.properties.name ?? "") at character \(offset + 1)")
+        }
+        var line = "--patron matches no row of \(looked.joined(separator: ", ")) yet; the hold is placed, but check the value"
+        if !unseen.isEmpty {
+            line += ": it holds characters one cannot see (\(unseen.joined(separator: ", ")))"
+        } else if !patron.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(patron.unicodeScalars) {
+            line += ": it is in decomposed form (a letter and its accent as two characters), which a column rarely holds"
+        }
+        return [line]
     }
 
     /// Places a hold and returns its id. Throws 64 for an empty reference or a window that is not a
@@ -227,7 +281,17 @@ public enum Holds {
                              + "America/New_York (an offset such as UTC+5 reads the POSIX way, the other way round)", exitCode: .config)
         }
         if scope.from != nil || scope.until != nil, scope.timeZone == nil {
-            scope.timeZone = try connection.query("SELECT pg_catalog.current_setting('TimeZone') AS zone").single().string("zone")
+            // The server's zone (its configuration, the database's or the role's setting), not one the
+            // clerk's own environment sent along (PGOPTIONS="-c TimeZone=..."): that would move the days.
+            let zone = try connection.query("""
+                SELECT setting, source FROM pg_catalog.pg_settings WHERE name = 'TimeZone'
+                """).single()
+            guard try zone.string("source") != "client" else {
+                throw UsageError("the session's time zone was set by this client (PGOPTIONS or PGTZ), so it may not be the "
+                                 + "server's; set the timezone setting (RETENTION_TIMEZONE or timezone in the config file) to "
+                                 + "the zone whose days the hold means", exitCode: .config)
+            }
+            scope.timeZone = try zone.string("setting")
         } else if scope.from == nil && scope.until == nil {
             scope.timeZone = nil
         }

@@ -70,6 +70,8 @@ public struct DSSEEnvelope: Sendable, Equatable {
         guard let list = members["signatures"]?.array, !list.isEmpty else {
             throw JSONFormatError("signatures is not a non-empty array")
         }
+        // DSSE sets no limit; a reader must, or a forged file of many signatures costs seconds to refuse.
+        guard list.count <= 16 else { throw JSONFormatError("signatures holds \(list.count) entries; at most 16 are read") }
         let signatures = try list.map { element -> Signature in
             guard let signature = element.object else { throw JSONFormatError("a signature is not a JSON object") }
             try Self.requireKeys(signature, ["keyid", "sig"], in: "a signature")

@@ -107,6 +107,10 @@ public enum Verifier {
         guard envelope.payloadType == Manifest.payloadType else {
             return fail("unknown payloadType \(visible(envelope.payloadType)); expected \(Manifest.payloadType)")
         }
+        // Checked before any signature is: a forged file with thousands of them would take seconds each.
+        guard envelope.signatures.count == 1 else {
+            return fail("the envelope holds \(envelope.signatures.count) signatures; a manifest is signed exactly once")
+        }
         guard key.verify(envelope) else {
             let other = envelope.signatures.allSatisfy { $0.keyid != key.keyID }
             var verdict = fail(other
@@ -119,10 +123,7 @@ public enum Verifier {
         do { manifest = try Manifest(payload: envelope.payload) } catch { return fail("signed payload is not a valid manifest: \(error)") }
         var problems: [String] = []
         // The signature covers the payload only; the rest of the envelope is checked here, so that no
-        // byte of the file can change unnoticed: one signature, made by this key, named by its id.
-        if envelope.signatures.count != 1 {
-            problems.append("the envelope holds \(envelope.signatures.count) signatures; a manifest is signed exactly once")
-        }
+        // byte of the file can change unnoticed: one signature (above), made by this key, named by its id.
         if let keyid = envelope.signatures.first?.keyid, keyid != key.keyID {
             problems.append("the signature's keyid was altered (\(visible(String(keyid.prefix(16))))...; the key's id is "
                             + "\(key.keyID.prefix(16))...)")

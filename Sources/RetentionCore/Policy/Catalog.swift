@@ -240,6 +240,8 @@ public enum Catalog {
             check.fail("patron column \(visible(patronColumn.name)) of \(policy.table) is an array (\(patronColumn.fullTypeName)): a hold "
                        + "names one patron, and could not keep a row that lists several; name a column of one patron each",
                        at: "patron")
+        } else if let patronColumn, let problem = try holdComparisonProblem(patronColumn, on: connection) {
+            check.fail("patron column \(visible(patronColumn.name)) of \(policy.table): \(problem)", at: "patron")
         }
         let patronTextType = try patronColumn.flatMap { try textType($0, on: connection) }
 
@@ -258,6 +260,9 @@ public enum Catalog {
         var libraries = policy.libraries
         var libraryReading: ResolvedPolicy.ValueReading?
         if let named = policy.libraries, let target = column(named.column, "libraries.column", at: "libraries.column") {
+            if let problem = try holdComparisonProblem(target, on: connection) {
+                check.fail("library column \(visible(named.column)) of \(policy.table): \(problem)", at: "libraries.column")
+            }
             var canonical: [String: String] = [:]
             var meaning: [String: String] = [:]
             for library in named.named {
@@ -415,6 +420,33 @@ public enum Catalog {
     /// these compare as text, which keeps the count's `= ANY` a hashed lookup.
     static let plainTextTypes: Set<String> = ["pg_catalog.text", "pg_catalog.\"varchar\"", "pg_catalog.bpchar", "pg_catalog.name"]
 
+    /// Why a hold could miss rows of this patron or library column, or `nil` for the types whose
+    /// values a hold can name: integers, numeric, uuid, bytea (a hashed card token, read in one
+    /// output form) and the string types (through domains).
+    ///
+    /// A hold stores a value's text and compares it by the column type's equality where the text
+    /// alone would miss: of other types, equal values are written differently (float `-0` and `0`,
+    /// interval `1 day` and `24 hours`) or by the session (timestamptz by its time zone, money by
+    /// its locale).
+    static func holdComparisonProblem(_ column: Column, on connection: Connection) throws -> String? {
+        let row = try connection.query("""
+            WITH RECURSIVE chain(oid, typtype, typbasetype, typcategory) AS (
+                SELECT t.oid, t.typtype, t.typbasetype, t.typcategory FROM pg_catalog.pg_type t WHERE t.oid = $1::oid
+                UNION ALL
+                SELECT t.oid, t.typtype, t.typbasetype, t.typcategory FROM pg_catalog.pg_type t
+                JOIN chain c ON t.oid = c.typbasetype WHERE c.typtype = 'd')
+            SELECT c.typcategory::text AS category,
+                   c.oid IN ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype,
+                             'pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.numeric'::pg_catalog.regtype,
+                             'pg_catalog.uuid'::pg_catalog.regtype, 'pg_catalog.bytea'::pg_catalog.regtype) AS named
+            FROM chain c WHERE c.typtype <> 'd'
+            """, [String(column.typeOID)]).single()
+        if try row.string("category") == "S" || row.bool("named") { return nil }
+        return "its type \(column.fullTypeName) writes equal values in different ways (float -0 and 0, interval '1 day' and "
+            + "'24 hours', timestamps by the session's time zone), so a hold could miss rows; name a column of an integer, "
+            + "numeric, uuid, bytea or text type"
+    }
+
     /// How holds read a patron to compare with this column by its type's equality: text-like types
     /// (the string category) and numeric, by the base type of a domain; else `nil`.
     static func textType(_ column: Column, on connection: Connection) throws -> ResolvedPolicy.ValueReading? {
@@ -516,7 +548,12 @@ public enum Catalog {
         // The value read by the type's input alone, without the modifier's cut (a parameter of the
         // column's type oid: `format_type` without a modifier writes `character`, which is char(1)).
         let whole = try connection.query("SELECT $1::text AS value", [value], types: [column.typeOID]).single().optional("value")
-        guard whole == text else {
+        // A numeric column's scale writes 4711 as 4711.0, the same number: only a rounding changes it.
+        var same = whole == text
+        if !same, try textType(column, on: connection)?.type == "pg_catalog.numeric" {
+            same = try connection.query("SELECT $1::numeric = $2::numeric AS same", [whole, text]).single().bool("same")
+        }
+        guard same else {
             return .refused("it does not fit \(column.fullTypeName) without being cut or rounded")
         }
         return cast

@@ -23,35 +23,16 @@ extension Runner {
             }
             batch += workers
             let began = clock.now
-            let (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, logger: logger,
+            let spanned: Int64, ledgerRows: [LedgerRow]
+            do {
+                (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, logger: logger,
                                                         waitedFor: { LockWaits.holders(of: [sql.resolved.policy.table], on: connection) }) {
-                try connection.transaction { () -> (Int64, [LedgerRow]) in
-                    let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: worker.slice,
-                                                                        cutoffs: state.cutoffs))
-                        .single().int64("keys")
-                    guard spanned > 0 else { return (0, []) }
-                    // Before and after: the counters can still hold earlier transactions' changes that the
-                    // session has not yet reported to the statistics system.
-                    let before = try changedRows(in: sql.resolved.cascades, on: connection)
-                    let countersBefore = try TableCounters.read([sql.resolved.tableOID], on: connection)
-                    let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
-                    let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
-                    let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
-                    // The claim against what the server counted, before anything of it is recorded.
-                    try prove(purged.reduce(0) { $0 + $1.rows }, undone: try result.reduce(0) { $0 + (try $1.int64("undone")) },
-                              counted: try TableCounters.read([sql.resolved.tableOID], on: connection) - countersBefore,
-                              sql: sql, batch: batch)
-                    var cascaded: [String: Int64] = [:]
-                    for (table, count) in try changedRows(in: sql.resolved.cascades, on: connection)
-                    where count > before[table, default: 0] {
-                        cascaded[table] = count - before[table, default: 0]
-                    }
-                    let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged,
-                                                     cascaded: cascaded)
-                    let rows = try connection.query(ledger).decode(LedgerRow.self)
-                    try connection.query(PurgeSQL.advanceStatement)
-                    return (spanned, rows)
+                    try purgeBatch(sql, size: size, first: first, slice: worker.slice, state: state, runID: runID,
+                                   batch: batch, on: connection)
                 }
+            } catch let error as DatabaseError where error.sqlState == "57014" && options.stopRequested?() != nil {
+                // Cancelled 10 s after a stop signal (`Runner.lateStop`): rolled back whole, ledger and all.
+                return .signal(options.stopRequested?() ?? SIGTERM)
             }
             first = false
             guard spanned > 0 else { break }
@@ -66,6 +47,39 @@ extension Runner {
             if options.batchSize == nil { size = BatchSizing.next(after: size, took: clock.now - began, target: options.batchTarget) }
         }
         return .finished
+    }
+
+    /// One batch in one transaction: the key range, the purge proven against the server's counters,
+    /// the cascades' counts and the ledger rows; returns the keys spanned (0: the slice is done).
+    static func purgeBatch(_ sql: PurgeSQL, size: Int, first: Bool, slice: PurgeSQL.Slice, state: WalkState, runID: Int64,
+                           batch: Int, on connection: Connection) throws -> (Int64, [LedgerRow]) {
+        try connection.transaction { () -> (Int64, [LedgerRow]) in
+            let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: slice,
+                                                                cutoffs: state.cutoffs))
+                .single().int64("keys")
+            guard spanned > 0 else { return (0, []) }
+            // Before and after: the counters can still hold earlier transactions' changes that the
+            // session has not yet reported to the statistics system.
+            let before = try changedRows(in: sql.resolved.cascades, on: connection)
+            let countersBefore = try TableCounters.read([sql.resolved.tableOID], on: connection)
+            let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
+            let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
+            let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
+            // The claim against what the server counted, before anything of it is recorded.
+            try prove(purged.reduce(0) { $0 + $1.rows }, undone: try result.reduce(0) { $0 + (try $1.int64("undone")) },
+                      counted: try TableCounters.read([sql.resolved.tableOID], on: connection) - countersBefore,
+                      sql: sql, batch: batch)
+            var cascaded: [String: Int64] = [:]
+            for (table, count) in try changedRows(in: sql.resolved.cascades, on: connection)
+            where count > before[table, default: 0] {
+                cascaded[table] = count - before[table, default: 0]
+            }
+            let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged,
+                                             cascaded: cascaded)
+            let rows = try connection.query(ledger).decode(LedgerRow.self)
+            try connection.query(PurgeSQL.advanceStatement)
+            return (spanned, rows)
+        }
     }
 
     /// Rows deleted or changed in each declared cascade table by the server's transaction counters
@@ -90,7 +104,8 @@ extension Runner {
             do {
                 return try body()
             } catch let error as DatabaseError where error.kind == .server
-                && ["55P03", "57014", "40P01", "23503"].contains(error.sqlState ?? "") && attempt < options.retries {
+                && ["55P03", "57014", "40P01", "23503"].contains(error.sqlState ?? "") && attempt < options.retries
+                && options.stopRequested?() == nil {
                 let wait = options.retryDelay * Double(1 << attempt)
                 attempt += 1
                 var metadata: Logger.Metadata = [

@@ -41,8 +41,8 @@ extension Runner {
                           stopRequested: @escaping @Sendable () -> Int32?,
                           _ work: (QualifiedName) throws -> Void) throws -> Int32? {
         // Maintenance of a large table may take longer than a batch may take.
-        try connection.query("SELECT set_config('statement_timeout', '0', false)")
-        defer { _ = try? connection.query("SELECT set_config('statement_timeout', $1, false)", [statementTimeout]) }
+        try connection.setStatementTimeout("0")
+        defer { try? connection.setStatementTimeout(statementTimeout) }
         var done = Set<String>()
         for (resolved, outcome) in zip(policies, summary.policies) where outcome.rows > 0 {
             if let signal = stopRequested() { return signal }

@@ -58,8 +58,8 @@ extension Runner {
     func recordRemaining(_ policies: [ResolvedPolicy], summary: inout RunSummary, within limit: String) {
         do {
             // Counting a large table may take longer than a batch may take.
-            try connection.query("SELECT set_config('statement_timeout', $1, false)", [limit])
-            defer { _ = try? connection.query("SELECT set_config('statement_timeout', $1, false)", [statementTimeout]) }
+            try connection.setStatementTimeout(limit)
+            defer { try? connection.setStatementTimeout(statementTimeout) }
             var counted: [[LibraryCounts]] = []
             try connection.transaction(readOnly: true) {
                 counted = try zip(policies, summary.policies).map { try LibraryCounts.count($0, cutoffs: $1.cutoffs, on: connection) }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Applies policies to the database in batches and writes the run's signed manifest.
 ///
@@ -43,7 +44,7 @@ public final class Runner {
             }
             summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil, pacing: options.pacing)
         } catch let error as RetentionError {
-            recordFailure(error, of: &summary, policies: policies, store: store, pacing: options.pacing)
+            recordFailure(error, of: &summary, policies: policies, store: store, options: options)
             throw PurgeFailed(summary: summary, cause: error)
         }
         do {
@@ -111,9 +112,10 @@ public final class Runner {
 
     /// Records a failed run and writes its manifest when the database can still be reached.
     private func recordFailure(_ error: RetentionError, of summary: inout RunSummary, policies: [ResolvedPolicy],
-                               store: ManifestStore, pacing: Pacing?) {
+                               store: ManifestStore, options: RunOptions) {
         summary.status = .failed
-        guard connection.isAlive || reconnect() else {
+        // After a stop signal a service manager is waiting: no reconnecting to a server that went silent.
+        guard connection.isAlive || (options.stopRequested?() == nil && reconnect()) else {
             logger.warning("the database is out of reach; the next run finds this run and recovers it from the ledger")
             return
         }
@@ -121,7 +123,7 @@ public final class Runner {
             // A reconnected session has lost the lock: finalize only if no other run took it since.
             try RunLock.acquire(on: connection)
             recordRemaining(policies, summary: &summary, within: "5s")
-            _ = try finish(summary.runID, status: .failed, error: error.description, pacing: pacing)
+            _ = try finish(summary.runID, status: .failed, error: error.description, pacing: options.pacing)
             summary.manifestPath = try store.write(runID: summary.runID)
         } catch {
             logger.warning("could not record the failure; the next run finds this run and recovers it from the ledger")
@@ -137,23 +139,41 @@ public final class Runner {
         // for each batch; a plain range scan of the key reads only the batch.
         do {
             try session.query("""
-                SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+                SELECT set_config('lock_timeout', $1, false),
                        set_config('idle_in_transaction_session_timeout', '60s', false), set_config('jit', 'off', false),
                        set_config('enable_bitmapscan', 'off', false)
-                """, [options.lockTimeout, options.statementTimeout])
+                """, [options.lockTimeout])
+            try session.setStatementTimeout(options.statementTimeout)
         } catch let error as DatabaseError where error.sqlState == "22023" {
             // The server's parser is the judge of its own settings' syntax; nothing has changed yet.
             throw UsageError("--lock-timeout \(visible(options.lockTimeout)) / --statement-timeout "
                              + "\(visible(options.statementTimeout)): \(error.message)", exitCode: .usage)
         }
+        session.interruption = Runner.lateStop(options.stopRequested)
     }
 
-    /// Tries to reach the server again after the connection broke (a restart), for a few seconds.
+    /// After a stop signal the batch in flight may finish for 10 s; then its statement is cancelled
+    /// (and the connection given up if the server does not answer that either), so a service
+    /// manager's stop ends a run whose server went silent.
+    static func lateStop(_ stopRequested: (@Sendable () -> Int32?)?) -> (@Sendable () -> Bool)? {
+        guard let stopRequested else { return nil }
+        let firstSeen = Mutex<ContinuousClock.Instant?>(nil)
+        return {
+            guard stopRequested() != nil else { return false }
+            let now = ContinuousClock.now
+            return firstSeen.withLock { seen in
+                if seen == nil { seen = now }
+                return now - seen! >= .seconds(10)
+            }
+        }
+    }
+
+    /// Tries to reach the server again after the connection broke (a restart), for about 20 s.
     func reconnect() -> Bool {
-        var attempts = 1
+        let clock = ContinuousClock()
+        let began = clock.now
         while !connection.reset() {
-            guard attempts < 5 else { return false }
-            attempts += 1
+            guard clock.now - began < .seconds(20) else { return false }
             Thread.sleep(forTimeInterval: 1)
         }
         return true

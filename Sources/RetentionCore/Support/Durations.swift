@@ -42,14 +42,17 @@ public enum DurationText {
 /// a plain number of milliseconds), as `lock_timeout` and `statement_timeout` take it.
 public enum PostgresDuration {
     /// Whether `text` is a positive time in PostgreSQL's units (us, ms, s, min, h, d) of at most a day.
-    public static func isValid(_ text: String) -> Bool {
+    public static func isValid(_ text: String) -> Bool { seconds(text) != nil }
+
+    /// The time in seconds when `text` is a positive time of at most a day in PostgreSQL's units, else `nil`.
+    public static func seconds(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let digits = trimmed.prefix { ($0.isASCII && $0.isNumber) || $0 == "." }
         let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
         let scale: [String: Double] = ["": 0.001, "us": 0.000001, "ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400]
-        guard let number = Double(digits), let factor = scale[unit] else { return false }
+        guard let number = Double(digits), let factor = scale[unit] else { return nil }
         let seconds = number * factor
-        return seconds.isFinite && seconds >= 0.001 && seconds <= 86400
+        return seconds.isFinite && seconds >= 0.001 && seconds <= 86400 ? seconds : nil
     }
 }
 

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+@testable import RetentionCore
+
+/// Holds whose value or window could protect less than the clerk meant: a value only some of the
+/// covered policies can read, a value with characters nobody sees, column types whose equal values
+/// are written differently, a window's zone sent by the clerk's own environment.
+@Suite struct HoldValueTests {
+    let place = ["hold", "place", "--reference", "Case 9", "--reason", "court order", "--log-format", "text"]
+
+    /// Two policies, patron 4711 in a bigint column and in a numeric(12,1) one, every row due.
+    func twoPatronTypes(_ db: TestDatabase) throws -> PolicyFolder {
+        try db.sql("""
+            CREATE TABLE a (id int PRIMARY KEY, seen timestamptz, patron bigint);
+            CREATE TABLE b (id int PRIMARY KEY, seen timestamptz, patron numeric(12,1));
+            INSERT INTO a SELECT g, now() - interval '100 days', 4711 + g % 2 FROM generate_series(1, 10) g;
+            INSERT INTO b SELECT g, now() - interval '100 days', 4711 + g % 2 FROM generate_series(1, 10) g;
+            """)
+        func policy(_ name: String) -> String {
+            "name: \(name)\nversion: 1\ndescription: d\ntable: public.\(name)\nkey: id\nage: seen\nretain: 30 days\naction: delete\npatron: patron\n"
+        }
+        return try PolicyFolder(["a.yaml": policy("a"), "b.yaml": policy("b")])
+    }
+
+    /// `4711.0` reads as patron 4711 in the numeric column but is no value of the bigint one: a hold
+    /// over both would have held nothing in `a`, so it is refused (64) naming that policy, and
+    /// nothing is stored; `4711` is held in both, and the run keeps both patrons' rows.
+    @Test func aHoldSomeCoveredPoliciesCannotReadIsRefused() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try twoPatronTypes(db)
+        let refused = try db.retention(place + ["--patron", "4711.0", "--policies", folder.url.path])
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("would hold nothing in some of the policies it covers: a: not a value of public.a.patron (bigint)"),
+                "\(refused.stderr)")
+        #expect(!refused.output.contains("4711"))
+        #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
+        let placed = try db.retention(place + ["--patron", "4711", "--policies", folder.url.path])
+        #expect(placed.status == 0, "\(placed.stderr)")
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM a") == 5 && db.int("SELECT count(*) FROM b") == 5)
+        #expect(try db.int("SELECT count(*) FROM a WHERE patron <> 4711") == 0)
+    }
+
+    /// A patron no row holds gets a warning (the hold is still placed: records may come), naming the
+    /// invisible characters by code point or the decomposed form, never the value; a patron that
+    /// rows hold gets none.
+    @Test(arguments: [("CNRY\u{00A0}4711", "U+00A0 NO-BREAK SPACE at character 5"),
+                      ("CNRY4711\u{200B}", "U+200B ZERO WIDTH SPACE at character 9"),
+                      ("\u{FEFF}CNRY4711", "U+FEFF ZERO WIDTH NO-BREAK SPACE at character 1"),
+                      ("CNRY4711-Jose\u{0301}", "decomposed form"),
+                      ("CNRY4799", "check the value")])
+    func aPatronNoRowHoldsIsWarnedAbout(patron: String, warning: String) throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, card text);
+            INSERT INTO visits VALUES (1, now() - interval '100 days', 'CNRY4711'), (2, now() - interval '100 days', 'CNRY4711-José');
+            """)
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\npatron: card\n"])
+        let placed = try db.retention(place + ["--patron", patron, "--policies", folder.url.path])
+        #expect(placed.status == 0, "\(placed.stderr)")
+        #expect(placed.stderr.contains("--patron matches no row of public.visits.card yet") && placed.stderr.contains(warning),
+                "\(placed.stderr)")
+        // `hold place` shows the clerk what was placed; the warning (a log line) never holds the value.
+        #expect(!placed.stderr.contains("CNRY"), "\(placed.stderr)")
+        #expect(try db.int("SELECT count(*) FROM retention.holds") == 1)
+        let seen = try db.retention(place + ["--patron", "CNRY4711", "--policies", folder.url.path])
+        #expect(seen.status == 0 && !seen.stderr.contains("matches no row"), "\(seen.stderr)")
+    }
+
+    /// Patron and library columns of types whose equal values are written differently are refused
+    /// (78) by check, plan and run: float -0 and 0, interval '1 day' and '24 hours', timestamptz by
+    /// the session's zone; a domain over bigint is accepted.
+    @Test(arguments: ["float8", "interval", "timestamptz", "money"])
+    func patronColumnsAHoldCannotNameAreRefused(type: String) throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE DOMAIN card AS bigint;
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, patron \(type), branch \(type));
+            CREATE TABLE tokens (id int PRIMARY KEY, seen timestamptz, patron card);
+            INSERT INTO tokens VALUES (1, now() - interval '100 days', 4711);
+            """)
+        let folder = try PolicyFolder([
+            "v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 30 days\naction: delete\n"
+                + "patron: patron\nlibraries:\n  column: branch\n  names: ['\(["float8": "1", "interval": "1 day", "timestamptz": "2026-01-01"][type] ?? "1")']\n",
+        ])
+        for command in [["check", "--catalog"], ["plan"], ["run"]] {
+            let result = try db.retention(command + ["--policies", folder.url.path, "--log-format", "text"])
+            #expect(result.status == 78, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("patron column patron of public.visits: its type") &&
+                    result.stderr.contains("library column branch of public.visits: its type"), "\(result.stderr)")
+        }
+        #expect(try db.int("SELECT count(*) FROM retention.runs") == 0)
+        // A domain over bigint names its values as bigint does.
+        let domain = try PolicyFolder(["t.yaml": "name: t\nversion: 1\ndescription: d\ntable: public.tokens\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\npatron: patron\n"])
+        #expect(try db.retention(place + ["--patron", "4711", "--policies", domain.url.path]).status == 0)
+        let run = try db.retention(["run", "--policies", domain.url.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM tokens") == 1)
+    }
+
+    /// A window placed without the timezone setting takes the server's zone, never one the clerk's
+    /// own environment sent (PGOPTIONS): that is refused (78) and nothing is stored; with the
+    /// setting, the window is placed in the declared zone.
+    @Test func aWindowsZoneIsNeverTheClerksEnvironment() throws {
+        let db = try TestDatabase(reference: false)
+        let window = place + ["--policy", "v", "--from", "2026-03-01", "--until", "2026-03-02"]
+        try db.sql("CREATE TABLE visits (id int PRIMARY KEY, seen date)")
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\n"])
+        let refused = try db.retention(window + ["--policies", folder.url.path], environment: ["PGOPTIONS": "-c TimeZone=Asia/Tokyo"])
+        #expect(refused.status == 78 && refused.stderr.contains("set by this client (PGOPTIONS or PGTZ)"), "\(refused.stderr)")
+        #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
+        let declared = try db.retention(window + ["--policies", folder.url.path],
+                                        environment: ["PGOPTIONS": "-c TimeZone=Asia/Tokyo", "RETENTION_TIMEZONE": "America/New_York"])
+        #expect(declared.status == 0, "\(declared.stderr)")
+        #expect(try db.strings("SELECT time_zone FROM retention.holds") == ["America/New_York"])
+        let plain = try db.retention(window + ["--policies", folder.url.path])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let serverZone = try db.strings("SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'")
+        #expect(try db.strings("SELECT time_zone FROM retention.holds ORDER BY id").last == serverZone.first)
+    }
+
+    /// An envelope of many signatures is refused at once, before any signature is checked.
+    @Test func anEnvelopeOfManySignaturesIsRefusedAtOnce() throws {
+        func envelope(_ count: Int) -> Data {
+            DSSEEnvelope(payloadType: Manifest.payloadType, payload: Data("{}".utf8),
+                         signatures: Array(repeating: .init(keyid: "ab", sig: Data([1, 2, 3])), count: count)).fileData()
+        }
+        #expect(throws: JSONFormatError.self) { try DSSEEnvelope(fileData: envelope(17)) }
+        #expect(try DSSEEnvelope(fileData: envelope(16)).signatures.count == 16)
+    }
+}

@@ -207,19 +207,19 @@ public enum Audit {
         try connection.execute(unsafeSQL: "SAVEPOINT retention_audit_table")
         do {
             let estimate = try estimatedRows(from: from, on: connection)
-            var params = Parameters()
-            let pattern = params.bind(AuditRules.ssnPattern)
             var percent: Double?
-            var sample = ""
+            var sample: SQL = ""
             if estimate > Int64(sampleRows) {
                 let value = max(100 * Double(sampleRows) / Double(estimate), 0.000_001)
                 percent = value
-                sample = " TABLESAMPLE SYSTEM (\(params.bind(String(value)))::pg_catalog.float4)"
+                sample = " TABLESAMPLE SYSTEM (\(bind: String(value))::pg_catalog.float4)"
             }
-            let counts = columns.enumerated().map { "count(*) FILTER (WHERE \(quoteIdentifier($1)) ~* \(pattern)) AS c\($0)" }
-            // Names are quoted by `quoteIdentifier`; the pattern and sample size are bound.
-            let result = try connection.query(unsafeSQL: "SELECT count(*) AS examined, \(counts.joined(separator: ", ")) FROM \(from)\(sample)",
-                                              params.values).single()
+            let counts = columns.enumerated().map { index, column -> SQL in
+                "count(*) FILTER (WHERE \(name: column) ~* \(bind: AuditRules.ssnPattern)) AS c\(index)"
+            }
+            // Names are quoted (`from` by `quoteIdentifier`); the pattern and sample size are bound.
+            let result = try connection.query(SQL("SELECT count(*) AS examined, \(counts.joined(separator: ", ")) FROM \(unsafe: from)\(sample)")
+                .statement).single()
             let examined = try result.int64("examined")
             let matches = try columns.indices.map { try result.int64("c\($0)") }
             try connection.execute(unsafeSQL: "RELEASE SAVEPOINT retention_audit_table")

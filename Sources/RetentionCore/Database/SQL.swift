@@ -45,24 +45,6 @@ extension Unicode.Scalar {
     public var isControlCharacter: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
 }
 
-/// Collects the bound parameters of one statement and hands out their `$n` placeholders.
-struct Parameters {
-    private(set) var values: [String?] = []
-
-    /// Adds a value and returns its placeholder.
-    mutating func bind(_ value: String?) -> String {
-        values.append(value)
-        return "$\(values.count)"
-    }
-
-    /// Adds a list of texts as one `text[]` value and returns its placeholder, cast.
-    mutating func bind(array: [String]) -> String {
-        // Every element double-quoted, with `\` and `"` escaped: the array input's own quoting rules.
-        let elements = array.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-        return bind("{" + elements.joined(separator: ",") + "}") + "::text[]"
-    }
-}
-
 extension QualifiedName {
     /// Whether the name is in the tool's own schema or PostgreSQL's catalogs, which no policy may
     /// purge, read consent from or cascade into: a policy on `retention.holds` would delete the

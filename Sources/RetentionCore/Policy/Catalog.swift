@@ -580,17 +580,17 @@ public enum Catalog {
             let (name, expression, used) = (try constraint.string("name"), try constraint.string("expression"),
                                             try constraint.strings("columns"))
             guard !used.isEmpty, used.allSatisfy({ names.contains($0) }) else { continue }
-            var params = Parameters()
-            let values = settable.map { assignment, column in
-                "CAST(\(params.bind(assignment.value))::text AS \(column.fullTypeName)) AS \(quoteIdentifier(assignment.column))"
+            // The type names are the server's own `format_type` text.
+            let values = settable.map { assignment, column -> SQL in
+                "CAST(\(bind: assignment.value)::text AS \(unsafe: column.fullTypeName)) AS \(name: assignment.column)"
             }
             // The expression is the server's own text of a constraint on this table; it reads the
             // columns by name, which the subquery provides with the `set` values.
+            let check = SQL("SELECT ((\(unsafe: expression)) IS NOT FALSE)::text AS holds FROM (SELECT \(values.joined(separator: ", "))) AS t")
             let holds: String?
             do {
                 holds = try connection.transaction(readOnly: true) {
-                    try connection.query(unsafeSQL: "SELECT ((\(expression)) IS NOT FALSE)::text AS holds FROM (SELECT \(values.joined(separator: ", "))) AS t",
-                                         params.values).single().optional("holds")
+                    try connection.query(check.statement).single().optional("holds")
                 }
             } catch let error as DatabaseError where error.kind == .server {
                 problems.append("set values cannot be checked against constraint \(visible(name)) (\(error.message))")
@@ -622,13 +622,12 @@ extension Catalog {
         var lines: [String] = []
         for resolved in policies {
             guard let libraries = resolved.policy.libraries else { continue }
-            var params = Parameters()
-            let value = "t.\(quoteIdentifier(libraries.column))"
+            let value: SQL = "t.\(name: libraries.column)"
             // The names are the catalog-checked policy's, quoted; the named values are bound.
-            let rows = try connection.query(unsafeSQL: """
-                SELECT count(*) AS rows FROM \(resolved.policy.table.sql) AS t
-                WHERE \(value) IS NOT NULL AND NOT (\(value)::text = ANY (\(params.bind(array: libraries.named))))
-                """, params.values).single().int64("rows")
+            let rows = try connection.query(SQL("""
+                SELECT count(*) AS rows FROM \(resolved.policy.table) AS t
+                WHERE \(value) IS NOT NULL AND NOT (\(value)::text = ANY (\(bind: libraries.named)))
+                """).statement).single().int64("rows")
             guard rows > 0 else { continue }
             lines.append("policy \(resolved.policy.name): \(rows) rows of \(resolved.policy.table) have a value of "
                          + "\(visible(libraries.column)) that the policy does not name; they take the policy's own period and "

@@ -18,18 +18,16 @@ enum LockWaits {
     /// The sessions other than this one that hold a lock on any of `tables` (or, with none found,
     /// that block this session), in words; never a row value.
     static func holders(of tables: [QualifiedName], on connection: Connection) -> String {
-        var params = Parameters()
-        let names = params.bind(array: tables.map(\.sql))
         // The names are bound; the statement's text is the program's own.
-        let rows = (try? connection.query(unsafeSQL: """
+        let rows = (try? connection.query(SQL("""
             SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS relation, l.pid::text AS pid, l.mode
             FROM pg_catalog.pg_locks l
             JOIN pg_catalog.pg_class c ON c.oid = l.relation
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND l.mode <> 'AccessShareLock'
-              AND c.oid IN (SELECT pg_catalog.to_regclass(x) FROM pg_catalog.unnest(\(names)) x)
+              AND c.oid IN (SELECT pg_catalog.to_regclass(x) FROM pg_catalog.unnest(\(bind: tables.map(\.sql))) x)
             ORDER BY 1, 2
-            """, params.values).rows) ?? []
+            """).statement).rows) ?? []
         let described = rows.compactMap { row -> String? in
             guard let relation = try? row.string("relation"), let pid = try? row.string("pid"), let mode = try? row.string("mode")
             else { return nil }

@@ -54,7 +54,7 @@ eval "$(bash scripts/pg.sh start "$work/pg")"
 # occurring too frequently" in its log), for the raw statements and retention alike. And durable, as
 # a production server is (pg.sh's throwaway servers run with fsync off): with fsync off the server
 # also skips its *_flush_after writeback hints, the kernel lets gigabytes of WAL pile up dirty and
-# then stalls whoever writes next, which made batches of 60 ms take up to 160 ms (README).
+# then stalls whoever writes next, which made batches of 60 ms take up to 160 ms (docs/performance.md).
 psql -X -q -d postgres -c "ALTER SYSTEM SET max_wal_size = '8GB'" -c "ALTER SYSTEM SET wal_buffers = '16MB'" \
                        -c "ALTER SYSTEM SET fsync = on"
 eval "$(bash scripts/pg.sh restart "$work/pg")"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian package on this machine and walks the README's "Install" section to a first
+# Installs the Debian package on this machine and walks docs/administrator.md's "Install" section to a first
 # night, as root; then removes and purges the package and leaves the machine as it was.
 #   scripts/package-test.sh [retention_X_amd64.deb]    (default: builds it with package-deb.sh)
 # Checks: --version, man -w, completions, the user and group, folder modes, the key pair,
@@ -63,6 +63,7 @@ check "zsh completion" test -s /usr/share/zsh/vendor-completions/_retention
 check "fish completion" test -s /usr/share/fish/vendor_completions.d/retention.fish
 check "systemd unit and timer" test -s /lib/systemd/system/retention.service -a -s /lib/systemd/system/retention.timer
 check "manifest JSON Schema" test -s /usr/share/doc/retention/manifest.schema.json
+check "the guides" test -s /usr/share/doc/retention/docs/administrator.md -a -s /usr/share/doc/retention/docs/compliance.md
 check "user retention, group retention-readers" sh -c "getent passwd retention && getent group retention-readers"
 check "manifest folder 2750 retention:retention-readers" is "$(mode /var/lib/retention/manifests)" "2750 retention:retention-readers"
 check "private key 0600 retention" is "$(stat -c '%a %U' /etc/retention/keys/retention-signing.pem)" "600 retention"

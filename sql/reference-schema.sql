@@ -73,7 +73,7 @@ CREATE INDEX computer_signups_started_at_idx  ON computer_signups (started_at);
 CREATE INDEX computer_signups_patron_id_idx   ON computer_signups (patron_id);
 CREATE INDEX loans_returned_at_idx            ON loans (returned_at);
 CREATE INDEX loans_patron_id_idx              ON loans (patron_id);
--- The consenting patrons: hashed per purge statement or looked up per row (README, Performance).
+-- The consenting patrons: hashed per purge statement or looked up per row (docs/performance.md).
 CREATE INDEX patrons_keep_history_idx         ON patrons (id) WHERE keep_history;
 
 COMMENT ON TABLE libraries        IS 'Member libraries of the consortium.';

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import RetentionCore
 
-/// What a purge leaves in the table's files, read straight from the heap (README, "What erasure means").
+/// What a purge leaves in the table's files, read straight from the heap (docs/operations.md, "What erasure means on disk").
 @Suite struct DiskTests {
     /// How many of `canaries` occur in the table's main heap file (all its 1 GB segments).
     func copiesInHeap(_ db: TestDatabase, table: String, canaries: [String]) throws -> Int {

@@ -234,7 +234,7 @@ public struct ManifestStore {
     }
 
     /// Writes a manifest that may never replace a file (`AtomicFile`, `.exclusive`): mode 0640
-    /// whatever the umask, which the compliance officer reads through the folder's group (README,
+    /// whatever the umask, which the compliance officer reads through the folder's group (docs/administrator.md,
     /// the retention-readers group). A file already there with the same bytes is the same manifest
     /// written again (a run that died before recording it); any other is refused (78).
     static func writeExclusively(_ data: Data, to path: String) throws {

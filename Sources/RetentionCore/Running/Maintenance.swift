@@ -33,7 +33,7 @@ extension Runner {
     /// Runs `VACUUM` or the erasure rewrite on each table the run purged, and records it per policy.
     ///
     /// Plain VACUUM marks the space of purged rows free but does not overwrite it; only a rewrite
-    /// (`--erase`) removes their bytes from the table's files (README, "What erasure means").
+    /// (`--erase`) removes their bytes from the table's files (docs/operations.md, "What erasure means on disk").
     ///
     /// A SIGTERM or SIGINT cancels the statement (or pg_repack) at once and ends the maintenance;
     /// returns that signal, or `nil` when every table was done.

@@ -47,7 +47,7 @@ public struct RunOptions: Sendable {
     var partitionGroupRows: Int64 = 500_000
 
     /// Two sessions: one purge statement keeps one core busy, so two use a small server's two cores;
-    /// more sessions than the server's cores only wait on each other (README, "Performance").
+    /// more sessions than the server's cores only wait on each other (docs/performance.md).
     public static let defaultJobs = 2
 
     public init(batchSize: Int? = nil, maxRuntime: Double? = nil,
@@ -65,7 +65,7 @@ public struct RunOptions: Sendable {
 /// No one size fits: a batch pays a fixed cost (finding its range, hashing the consenting patrons,
 /// which grows with the patron table) and a cost per row that is five times higher for an
 /// anonymizing `UPDATE` (a new entry in every index) than for a `DELETE`, so a size that suits one
-/// policy makes another's batches ten times longer (README, "Batch size"). So, like
+/// policy makes another's batches ten times longer (docs/performance.md, "Batch size"). So, like
 /// pt-archiver's or gh-ost's chunk sizing, each session starts small and scales its next batch
 /// by target / last time, growing it by half at most (a doubling overshot: 137 ms batches at 1M
 /// loans) and halving it at most.

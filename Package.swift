@@ -39,7 +39,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             resources: [.embedInCode("SQL/retention-schema.sql"), .embedInCode("Manifest/manifest.schema.json"),
-                        .embedInCode("Report/report.mustache")]
+                        .embedInCode("Output/report.mustache")]
         ),
         .executableTarget(
             name: "retention",

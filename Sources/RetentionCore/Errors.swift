@@ -18,8 +18,8 @@ public protocol RetentionError: Error, CustomStringConvertible, Sendable {
 }
 
 /// An error with a message of the program's own words and the exit status it maps to: a bad
-/// command line, configuration or file, found before anything changed (64, 65, 77, 78), or a
-/// problem after the purge began (1, 78), which the message then says.
+/// command line, configuration, file or value, found before anything changed (64, 65, 77, 78).
+/// (A failure after the purge began is `WorkFailed`.)
 public struct UsageError: RetentionError {
     public let description: String
     public let exitCode: ExitStatus
@@ -28,4 +28,13 @@ public struct UsageError: RetentionError {
         self.description = description
         self.exitCode = exitCode
     }
+}
+
+/// A failure after the purge began, in the program's own words (exit 1): the table maintenance
+/// that follows a run (`--erase`), a run the ledger lacks. What was purged is recorded.
+public struct WorkFailed: RetentionError {
+    public let description: String
+    public var exitCode: ExitStatus { .failure }
+
+    public init(_ description: String) { self.description = description }
 }

@@ -102,11 +102,11 @@ public enum Erasure {
                 """, [horizon])
             guard let row = older.rows.first else { return }
             if let signal = stopRequested() {
-                throw UsageError("--erase: stopped by signal \(signal) before VACUUM FULL", exitCode: .failure)
+                throw WorkFailed("--erase: stopped by signal \(signal) before VACUUM FULL")
             }
             if Date() >= deadline {
-                throw UsageError("--erase: server process \(try row.optional("pid") ?? "?") still has a snapshot from before the purge, "
-                                 + "so VACUUM FULL would keep the purged rows; run again when it has finished", exitCode: .failure)
+                throw WorkFailed("--erase: server process \(try row.optional("pid") ?? "?") still has a snapshot from before the purge, "
+                                 + "so VACUUM FULL would keep the purged rows; run again when it has finished")
             }
             Thread.sleep(forTimeInterval: 0.1)
         }
@@ -148,7 +148,7 @@ public enum Erasure {
         read.wait()
         let data = collected.withLock { $0 }
         if let interrupted {
-            throw UsageError("pg_repack on \(table) stopped by signal \(interrupted)", exitCode: .failure)
+            throw WorkFailed("pg_repack on \(table) stopped by signal \(interrupted)")
         }
         guard process.terminationStatus == 0 else {
             // pg_repack passes on the server's errors, whose DETAIL lines can quote key values: keep
@@ -156,8 +156,7 @@ public enum Erasure {
             let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
             let error = lines.first { $0.contains("ERROR") } ?? "no error message"
             let summary = error.components(separatedBy: "DETAIL").first ?? ""
-            throw UsageError("pg_repack failed on \(table) (exit \(process.terminationStatus)): \(visible(summary))",
-                             exitCode: .failure)
+            throw WorkFailed("pg_repack failed on \(table) (exit \(process.terminationStatus)): \(visible(summary))")
         }
     }
 

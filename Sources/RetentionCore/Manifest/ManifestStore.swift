@@ -143,7 +143,7 @@ public struct ManifestStore {
                     WHERE p.sequence = (SELECT max(sequence) FROM retention.runs)) AS newest_sha256
             FROM retention.runs r WHERE r.id = $1::int8
             """, [String(runID)]).decode(RunRecord.self).first else {
-            throw UsageError("run \(runID) is not in the ledger", exitCode: .failure)
+            throw WorkFailed("run \(runID) is not in the ledger")
         }
         // A run that already has a sequence keeps it (writing its file again); otherwise it is the next
         // one, and a restore continues the chain from the folder's newest manifest, which the ledger lost.

@@ -52,53 +52,6 @@ public enum MetricsFile {
         write(RunFacts(summary: refused, finished: Date(), seconds: 0, batchSecondsMax: [:], replicaLagPauses: 0), to: path, logger: logger)
     }
 
-    /// The text of the file; `previousSuccess` is kept when this run did not succeed.
-    static func render(_ facts: RunFacts, previousSuccess: Double?) -> String {
-        let registry = PrometheusCollectorRegistry()
-        // `retention_` + name + `_` + unit, as Prometheus names them.
-        func gauge(_ name: String, unit: String = "", _ help: String, _ labels: [(String, String)] = []) -> Gauge {
-            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "retention", metricName: name, unitName: unit, helpText: help),
-                               labels: labels)
-        }
-        let summary = facts.summary
-        let finished = facts.finished.timeIntervalSince1970
-        gauge("last_run_timestamp", unit: "seconds", "When the last run ended (Unix time).").set(to: finished)
-        let succeeded = summary.status == .completed || summary.status == .stopped
-        if let success = succeeded ? finished : previousSuccess {
-            gauge("last_success_timestamp", unit: "seconds", "When the last completed or stopped run ended (Unix time).")
-                .set(to: success)
-        }
-        for status in RunStatus.allCases where status != .running && status != .restored {
-            gauge("run_status", "1 for how the last run ended, 0 for the others.", [("status", status.rawValue)])
-                .set(to: status == summary.status ? 1 : 0)
-        }
-        gauge("run_duration", unit: "seconds", "How long the last run took.").set(to: facts.seconds)
-        for policy in summary.policies {
-            for library in policy.libraries {
-                let labels = [("policy", policy.name), ("library", library.library ?? "")]
-                gauge("rows", unit: "total", "Rows the last run deleted or anonymized.", labels + [("action", policy.action.rawValue)])
-                    .set(to: Double(library.counts.rows))
-                for reason in KeptReason.allCases {
-                    gauge("rows_kept", "Rows past their period the last run kept, by reason.", labels + [("reason", reason.metricName)])
-                        .set(to: Double(library.counts[reason]))
-                }
-            }
-            if let stillDue = policy.stillDue {
-                gauge("rows_still_due", "Rows still due after the last run (0 when healthy; absent when it could not count them).", [("policy", policy.name)])
-                    .set(to: Double(stillDue))
-            }
-            if let longest = facts.batchSecondsMax[policy.name] {
-                gauge("batch_seconds", unit: "max", "The longest batch of the last run.", [("policy", policy.name)]).set(to: longest)
-            }
-        }
-        if let sequence = summary.manifestPath.flatMap(sequence(ofManifest:)) {
-            gauge("manifest_sequence", "Sequence number of the last manifest written.").set(to: Double(sequence))
-        }
-        gauge("replica_lag_pauses", unit: "total", "Times the last run waited for a lagging replica.")
-            .set(to: Double(facts.replicaLagPauses))
-        return registry.emitToString()
-    }
-
     /// The last success time of an earlier file, so that a failed run does not erase it.
     static func previousSuccess(in path: String) -> Double? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
@@ -126,9 +79,4 @@ public enum MetricsFile {
         }
         return longest
     }
-}
-
-extension KeptReason {
-    /// The `reason` label: `hold`, `consent`, `keep_when`, `reference`.
-    var metricName: String { String(rawValue.dropFirst("kept_by_".count)) }
 }

@@ -57,6 +57,18 @@ import Testing
         #expect(unnamed.isEmpty, "docs/architecture.md does not name \(unnamed)")
     }
 
+    /// No source file grows past 400 lines: a file that does has become two jobs.
+    @Test func noSourceFileIsOver400Lines() throws {
+        let enumerator = FileManager.default.enumerator(atPath: repositoryRoot.appendingPathComponent("Sources").path)
+        var long: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            guard path.hasSuffix(".swift") else { continue }
+            let text = try String(contentsOf: repositoryRoot.appendingPathComponent("Sources/\(path)"), encoding: .utf8)
+            if text.split(separator: "\n", omittingEmptySubsequences: false).count > 401 { long.append(path) }
+        }
+        #expect(long.isEmpty, "over 400 lines: \(long)")
+    }
+
     @Test func theReadmeSaysWhatItIsFirstAndStaysShort() throws {
         let lines = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
             .split(separator: "\n", omittingEmptySubsequences: false)

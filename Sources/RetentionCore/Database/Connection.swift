@@ -2,53 +2,6 @@ import CLibPQ
 import Foundation
 import Synchronization
 
-/// An error from libpq or the server, carrying the SQLSTATE and the server's primary message only.
-///
-/// The server's DETAIL and CONTEXT fields can quote row values ("Key (id)=(42) already exists",
-/// "Failing row contains (...)"), so they are never read; the primary message names objects, not rows.
-public struct DatabaseError: RetentionError {
-    public enum Kind: Sendable {
-        /// The server could not be reached, or refused the login.
-        case connection
-        /// The server rejected a statement.
-        case server
-    }
-
-    public let kind: Kind
-    /// The five-character SQLSTATE, when the server sent one.
-    public let sqlState: String?
-    /// The server's primary message (or libpq's connection message), on one line.
-    public let message: String
-
-    public init(kind: Kind, sqlState: String?, message: String) {
-        self.kind = kind
-        self.sqlState = sqlState
-        self.message = message
-    }
-
-    public var description: String {
-        if let sqlState { return "database error \(sqlState): \(message)" }
-        return "database error: \(message)"
-    }
-
-    public var exitCode: ExitStatus {
-        switch kind {
-        case .connection: return .unavailable
-        case .server:
-            switch sqlState {
-            case "42501": return .noPermission
-            case "28000", "28P01": return .unavailable
-            case let s? where s.hasPrefix("08") || s.hasPrefix("57P"): return .unavailable
-            case let s? where s.hasPrefix("42"): return .config
-            default: return .failure
-            }
-        }
-    }
-
-    /// Whether the server refused a privilege (SQLSTATE 42501).
-    public var isPermissionDenied: Bool { sqlState == "42501" }
-}
-
 /// One libpq connection: the only place in the program that calls libpq.
 ///
 /// Not `Sendable`: use it from one task at a time. Every value goes to the server as a bound

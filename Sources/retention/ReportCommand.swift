@@ -78,7 +78,7 @@ struct Report: ParsableCommand {
             try ReportRendering.write(text, to: out)
             print("\(report.verdict.state): \(report.verdict.summary)")
             print("report written to \(visible(out))")
-            if report.verdict.state == "failed" { throw ExitCode(ExitStatus.failure.rawValue) }
+            if report.verdict.state == .failed { throw ExitCode(ExitStatus.failure.rawValue) }
         }
     }
 }

@@ -80,11 +80,11 @@ public enum ReportRendering {
 
         init(_ report: ComplianceReport) {
             self.report = report
-            verdictClass = report.verdict.state == "verified" ? "ok" : report.verdict.state == "failed" ? "bad" : "unknown"
+            verdictClass = report.verdict.state == .verified ? "ok" : report.verdict.state == .failed ? "bad" : "unknown"
             keyFingerprint = report.keyID ?? "no public key given"
             nights = report.nights.map(NightCell.init)
-            exceptions = report.nights.filter { $0.status != "completed" }
-            legend = NightCell.symbols.map { Legend(status: $0.key, symbol: $0.value.symbol, meaning: $0.value.meaning) }
+            exceptions = report.nights.filter { $0.status != .completed }
+            legend = NightCell.symbols.map { Legend(status: $0.key.rawValue, symbol: $0.value.symbol, meaning: $0.value.meaning) }
                 .sorted { $0.status < $1.status }
             policies = report.policies.map { PolicyView($0, dates: report.nights.map(\.date)) }
             register = report.register.map(RegisterRow.init)
@@ -118,15 +118,15 @@ public enum ReportRendering {
 
     /// One day of the nights strip: a letter and a colour class, never colour alone.
     struct NightCell {
-        static let symbols: [String: (symbol: String, meaning: String)] = [
-            "completed": ("C", "completed"), "stopped": ("S", "stopped at its time limit"),
-            "interrupted": ("I", "interrupted by a signal"), "recovered": ("R", "died; recovered from the ledger"),
-            "failed": ("F", "failed"), "missing": ("M", "missing: no run that day"),
+        static let symbols: [ComplianceReport.NightStatus: (symbol: String, meaning: String)] = [
+            .completed: ("C", "completed"), .stopped: ("S", "stopped at its time limit"),
+            .interrupted: ("I", "interrupted by a signal"), .recovered: ("R", "died; recovered from the ledger"),
+            .failed: ("F", "failed"), .missing: ("M", "missing: no run that day"),
         ]
         let date, status, symbol: String
         init(_ night: ComplianceReport.Night) {
             date = night.date
-            status = night.status
+            status = night.status.rawValue
             symbol = Self.symbols[night.status]?.symbol ?? "?"
         }
     }

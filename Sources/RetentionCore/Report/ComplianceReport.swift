@@ -7,17 +7,35 @@ import Foundation
 /// descriptions, and with the ledger the holds table without patron values: no personal data.
 public struct ComplianceReport: Encodable, Sendable {
     public struct Verdict: Encodable, Sendable {
-        /// `verified`, `failed` or `could not check`.
-        public var state: String
+        public enum State: String, Encodable, Sendable, CustomStringConvertible {
+            case verified, failed
+            /// No public key was given, so no signature was verified.
+            case couldNotCheck = "could not check"
+            public var description: String { rawValue }
+        }
+
+        public var state: State
         public var summary: String
         public var problems: [String]
+    }
+
+    /// How a night's run ended: the status of the last run that started that day, `missing` (no
+    /// run), or `unknown` (a status this version does not know, from a newer manifest).
+    public enum NightStatus: String, Encodable, Sendable, CaseIterable, CustomStringConvertible {
+        case completed, stopped, interrupted, recovered, failed, running, restored, missing, unknown
+
+        /// The night status of a manifest's `status` text.
+        init(manifestStatus: String) {
+            self = RunStatus(rawValue: manifestStatus).flatMap { NightStatus(rawValue: $0.rawValue) } ?? .unknown
+        }
+
+        public var description: String { rawValue }
     }
 
     /// One day of the period and how its run (the last that started that day, UTC) ended.
     public struct Night: Encodable, Sendable {
         public var date: String
-        /// `completed`, `stopped`, `interrupted`, `recovered`, `failed` or `missing`.
-        public var status: String
+        public var status: NightStatus
         public var sequences: [Int64]
     }
 

@@ -45,7 +45,7 @@ public enum ReportBuilder {
         var byDay: [String: [(FileVerdict, Manifest)]] = [:]
         for entry in counted { byDay[day(of: entry.1), default: []].append(entry) }
         let nights = period.map { date in
-            ComplianceReport.Night(date: date, status: byDay[date]?.last.map { knownStatus($0.1.status) } ?? "missing",
+            ComplianceReport.Night(date: date, status: byDay[date]?.last.map { .init(manifestStatus: $0.1.status) } ?? .missing,
                                    sequences: byDay[date]?.map(\.1.sequence) ?? [])
         }
 
@@ -57,22 +57,22 @@ public enum ReportBuilder {
             problems.append("\(fileName(verdict.path)): \(verdict.problems.joined(separator: "; "))")
         }
         problems += verification.general
-        for night in nights where night.status == "missing" { problems.append("no run on \(night.date)") }
-        for (_, manifest) in counted where manifest.status == "failed" {
+        for night in nights where night.status == .missing { problems.append("no run on \(night.date)") }
+        for (_, manifest) in counted where manifest.status == RunStatus.failed.rawValue {
             problems.append("run \(manifest.runID) (sequence \(manifest.sequence)) on \(day(of: manifest)) failed")
         }
-        let present = nights.filter { $0.status != "missing" }.count
+        let present = nights.filter { $0.status != .missing }.count
         let runs = "\(present) of \(nights.count) nights from \(since) to \(until) have a run (\(counted.count) "
             + "\(counted.count == 1 ? "manifest" : "manifests"))"
         let verdict: ComplianceReport.Verdict
         if key == nil {
-            verdict = .init(state: "could not check", summary: "no public key was given, so no signature was verified; \(runs).",
+            verdict = .init(state: .couldNotCheck, summary: "no public key was given, so no signature was verified; \(runs).",
                             problems: problems)
         } else if problems.isEmpty {
-            verdict = .init(state: "verified", summary: "\(runs), every one signed by key \(key!.keyID.prefix(16))… "
+            verdict = .init(state: .verified, summary: "\(runs), every one signed by key \(key!.keyID.prefix(16))… "
                             + "and chained to the one before without a gap.", problems: [])
         } else {
-            verdict = .init(state: "failed", summary: "\(problems.count) \(problems.count == 1 ? "problem" : "problems") "
+            verdict = .init(state: .failed, summary: "\(problems.count) \(problems.count == 1 ? "problem" : "problems") "
                             + "from \(since) to \(until); the first: \(problems[0]).", problems: problems)
         }
 

@@ -22,11 +22,17 @@ public enum Retention {
         let connection = try Connection(conninfo: conninfo)
         logger.info("connected to \(connection.target)")
         // No command waits for ever behind another session's lock (`run` and `plan` set their own).
-        // Values are read and stored as text (a hold's patron): in one form, whatever a role's settings say.
-        try connection.query("""
-            SELECT pg_catalog.set_config('lock_timeout', '10s', false), pg_catalog.set_config('bytea_output', 'hex', false),
-                   pg_catalog.set_config('DateStyle', 'ISO, MDY', false), pg_catalog.set_config('IntervalStyle', 'postgres', false)
-            """)
+        try connection.query("SELECT pg_catalog.set_config('lock_timeout', '10s', false)")
+        return connection
+    }
+
+    /// Connects as `connect(_:logger:)` does with the settings' connection string, and bounds every
+    /// statement by the `statement_timeout` setting (60s by default): no command waits for ever on a
+    /// statement the server never finishes (a consent view that sleeps) or on a server that stopped
+    /// answering after the login (the connection is then given up, `Connection.patience`).
+    public static func connect(_ settings: Settings, logger: Logger) throws -> Connection {
+        let connection = try connect(settings.db, logger: logger)
+        try connection.setStatementTimeout(settings.statementTimeout)
         return connection
     }
 

@@ -41,7 +41,7 @@ struct AuditCommand: ParsableCommand {
         var found = false
         try perform(logger) {
             let policies = try Retention.loadPolicies(directory: settings.policies)
-            let connection = try Retention.connect(settings.db, logger: logger)
+            let connection = try Retention.connect(settings, logger: logger)
             let report = try Audit.run(policies: policies, on: connection, sampleRows: sampleRows)
             print(json ? AuditRendering.json(report) : AuditRendering.text(report), terminator: "")
             found = report.hasFindings

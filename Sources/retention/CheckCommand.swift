@@ -26,7 +26,7 @@ struct Check: ParsableCommand {
             let policies = try Retention.loadPolicies(directory: settings.policies)
             var erasureNotes: [String] = []
             if catalog {
-                let connection = try Retention.connect(settings.db, logger: logger)
+                let connection = try Retention.connect(settings, logger: logger)
                 let resolved = try Retention.resolve(policies, on: connection, lockTimeout: settings.lockTimeout)
                 erasureNotes = try Erasure.plan(resolved, allowExclusiveLock: false, on: connection).notes
                 let references = ForeignKeys.notes(for: resolved)

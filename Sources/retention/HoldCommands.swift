@@ -78,7 +78,7 @@ struct HoldCommand: ParsableCommand {
                     throw UsageError("--policy \(visible(policy)): no policy of that name in \(settings.policies) "
                                      + "(there are: \(policies.map(\.name).joined(separator: ", ")))", exitCode: .usage)
                 }
-                let connection = try Retention.connect(settings.db, logger: logger)
+                let connection = try Retention.connect(settings, logger: logger)
                 try RetentionSchema.requireInstalled(on: connection)
                 var scope = try Holds.canonicalScope(scope, policies: policies, on: connection)
                 scope.timeZone = settings.timezone
@@ -114,7 +114,7 @@ struct HoldCommand: ParsableCommand {
         func run() throws {
             let (settings, logger) = try global.begin(database)
             try perform(logger) {
-                let connection = try Retention.connect(settings.db, logger: logger)
+                let connection = try Retention.connect(settings, logger: logger)
                 try RetentionSchema.requireInstalled(on: connection)
                 let holds = try Holds.list(includeReleased: all, on: connection)
                 print(json ? HoldRendering.json(holds) : HoldRendering.text(holds, includeReleased: all), terminator: "")
@@ -136,7 +136,7 @@ struct HoldCommand: ParsableCommand {
         func run() throws {
             let (settings, logger) = try global.begin(database)
             try perform(logger) {
-                let connection = try Retention.connect(settings.db, logger: logger)
+                let connection = try Retention.connect(settings, logger: logger)
                 try RetentionSchema.requireInstalled(on: connection)
                 try Holds.release(id: id, on: connection)
                 print("released hold \(id)")

@@ -22,7 +22,7 @@ struct Plan: ParsableCommand {
         let (settings, logger) = try global.begin(policyFolder, database)
         try perform(logger) {
             let policies = try Retention.loadPolicies(directory: settings.policies, only: only)
-            let connection = try Retention.connect(settings.db, logger: logger)
+            let connection = try Retention.connect(settings, logger: logger)
             let resolved = try Retention.resolve(policies, on: connection, for: .plan, lockTimeout: settings.lockTimeout)
             let report = try Planner.plan(resolved, on: connection, logger: logger)
             print(json ? PlanRendering.json(report) : PlanRendering.text(report), terminator: "")

@@ -72,7 +72,7 @@ struct Report: ParsableCommand {
                 + ["--format", format.rawValue, "--out", out]).map(shellQuoted).joined(separator: " ")
             let request = ReportRequest(manifestFolder: manifests, publicKeyPath: settings.publicKey, since: since, until: until,
                                         backupRetention: backupRetention, policies: policies, command: command)
-            let connection = ledger ? try Retention.connect(settings.db, logger: logger) : nil
+            let connection = ledger ? try Retention.connect(settings, logger: logger) : nil
             let report = try ReportBuilder.build(request, connection: connection)
             let text = format == .html ? try ReportRendering.html(report) : ReportRendering.json(report)
             try ReportRendering.write(text, to: out)

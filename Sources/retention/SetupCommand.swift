@@ -27,7 +27,7 @@ struct Setup: ParsableCommand {
             if afterRestore {
                 // Deliberate: the key and the folder are required, and the gap is signed.
                 let manifests = try ManifestSettings(directory: settings.manifests, signingKeyPath: settings.signingKey)
-                let connection = try Retention.connect(settings.db, logger: logger)
+                let connection = try Retention.connect(settings, logger: logger)
                 try RetentionSchema.install(on: connection, logger: logger)
                 if let path = try AfterRestore.continueChain(on: connection, settings: manifests, logger: logger) {
                     print("the chain goes on after the restore: \(visible(path)) records the gap")
@@ -47,7 +47,7 @@ struct Setup: ParsableCommand {
                     logger.notice("not finalizing runs that died (\(error.description)); the next run does")
                 }
             }
-            let connection = try Retention.connect(settings.db, logger: logger)
+            let connection = try Retention.connect(settings, logger: logger)
             try RetentionSchema.install(on: connection, logger: logger)
             try Retention.finalizeDeadRuns(on: connection, settings: manifests, logger: logger)
         }

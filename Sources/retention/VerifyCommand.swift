@@ -37,7 +37,7 @@ struct Verify: ParsableCommand {
         let (settings, logger) = try global.begin(key, database)
         try perform(logger) {
             let verifying = try SigningKeys.loadPublicKey(path: try requirePublicKey(settings.publicKey))
-            let connection = ledger ? try Retention.connect(settings.db, logger: logger) : nil
+            let connection = ledger ? try Retention.connect(settings, logger: logger) : nil
             var report = try Verifier.verify(paths: paths, key: verifying, connection: connection)
             if expectDaily { Verifier.expectDaily(&report) }
             print(report.text, terminator: "")

@@ -131,4 +131,79 @@ import Testing
         #expect(throws: JSONFormatError.self) { try DSSEEnvelope(fileData: envelope(17)) }
         #expect(try DSSEEnvelope(fileData: envelope(16)).signatures.count == 16)
     }
+
+    /// A bytea patron read by a run's parallel sessions, in a database whose sessions write bytea in
+    /// `escape` form: every session reads it in one form, and the hold keeps all of its rows.
+    @Test func everySessionOfARunReadsBytesInOneForm() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE visits (id bigint PRIMARY KEY, card bytea, seen timestamptz NOT NULL);
+            INSERT INTO visits SELECT g, decode(lpad(to_hex(g % 50), 4, '0'), 'hex'), now() - interval '400 days'
+            FROM generate_series(1, 2000) g;
+            ANALYZE visits;
+            ALTER DATABASE \(quoteIdentifier(db.name)) SET bytea_output = 'escape';
+            """)
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\npatron: card\n"])
+        #expect(try db.retention(place + ["--patron", "\\x0007", "--policies", folder.url.path]).status == 0)
+        let run = try db.retention(["run", "--policies", folder.url.path, "--jobs", "2", "--batch-size", "100"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM visits") == 40)
+    }
+
+    /// A hold scoped to one of two policies on one table keeps its rows from the other too (an
+    /// anonymize that would clear the patron, then a delete); a NaN numeric patron is held.
+    @Test func aHoldOnOnePolicyKeepsItsRowsFromTheOthersOnTheSameTable() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE loans (id int PRIMARY KEY, patron_id bigint, notes text, returned_at timestamptz);
+            INSERT INTO loans SELECT g, g % 10, 'n', now() - interval '400 days' FROM generate_series(1, 200) g;
+            CREATE TABLE tokens (id int PRIMARY KEY, patron numeric, seen timestamptz);
+            INSERT INTO tokens SELECT g, CASE WHEN g <= 10 THEN 'NaN'::numeric ELSE g END, now() - interval '400 days'
+            FROM generate_series(1, 20) g;
+            """)
+        let folder = try PolicyFolder([
+            "anon.yaml": "name: loans-anon\nversion: 1\ndescription: d\ntable: public.loans\nkey: id\nage: returned_at\n"
+                + "retain: 30 days\naction: anonymize\nset: {patron_id: null, notes: null}\npatron: patron_id\n",
+            "delete.yaml": "name: loans-delete\nversion: 1\ndescription: d\ntable: public.loans\nkey: id\nage: returned_at\n"
+                + "retain: 60 days\naction: delete\npatron: patron_id\n",
+            "tokens.yaml": "name: tokens\nversion: 1\ndescription: d\ntable: public.tokens\nkey: id\nage: seen\n"
+                + "retain: 30 days\naction: delete\npatron: patron\n",
+        ])
+        #expect(try db.retention(place + ["--policy", "loans-delete", "--patron", "7", "--policies", folder.url.path]).status == 0)
+        #expect(try db.retention(place + ["--policy", "tokens", "--patron", "NaN", "--policies", folder.url.path]).status == 0)
+        let run = try db.retention(["run", "--policies", folder.url.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM loans WHERE patron_id = 7 AND notes = 'n'") == 20)
+        #expect(try db.int("SELECT count(*) FROM loans") == 20)
+        #expect(try db.int("SELECT count(*) FROM tokens") == 10)
+    }
+
+    /// A policy on a partition and one on its partitioned table read the same rows: reading the
+    /// patron from different columns is refused (78); with one column, a hold on either keeps the rows.
+    @Test func policiesOnAPartitionAndItsTableShareTheirHolds() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE v (id bigint PRIMARY KEY, seen date NOT NULL, patron bigint, card bigint) PARTITION BY RANGE (id);
+            CREATE TABLE v_lo PARTITION OF v FOR VALUES FROM (0) TO (100);
+            CREATE TABLE v_hi PARTITION OF v FOR VALUES FROM (100) TO (MAXVALUE);
+            INSERT INTO v VALUES (1, '2024-01-10', 7, 900), (2, '2024-01-11', 8, 901), (101, '2024-06-01', 7, 900);
+            """)
+        func policies(_ loColumn: String) throws -> PolicyFolder {
+            try PolicyFolder([
+                "v.yaml": "name: visits\nversion: 1\ndescription: d\ntable: public.v\nkey: id\nage: seen\nretain: 30 days\n"
+                    + "action: delete\npatron: patron\n",
+                "lo.yaml": "name: visits-lo\nversion: 1\ndescription: d\ntable: public.v_lo\nkey: id\nage: seen\nretain: 30 days\n"
+                    + "action: delete\npatron: \(loColumn)\n",
+            ])
+        }
+        let apart = try policies("card")
+        let refused = try db.retention(["check", "--catalog", "--policies", apart.url.path, "--log-format", "text"])
+        #expect(refused.status == 78 && refused.stderr.contains("purge rows of one partitioned table"), "\(refused.stderr)")
+        let together = try policies("patron")
+        #expect(try db.retention(place + ["--policy", "visits", "--patron", "7", "--policies", together.url.path]).status == 0)
+        let run = try db.retention(["run", "--only", "visits-lo", "--policies", together.url.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try db.strings("SELECT id::text FROM v ORDER BY id") == ["1", "101"])
+    }
 }

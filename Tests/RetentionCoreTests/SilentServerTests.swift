@@ -81,9 +81,10 @@ import Testing
 
     /// Stops every process of `server` (`SIGSTOP`) once a batch is inside its delete; returns the
     /// process ids to continue.
-    func freezeDuringDelete(_ server: OwnServer, watching db: TestDatabase) throws -> [String] {
+    func freezeDuringDelete(_ server: OwnServer, watching db: TestDatabase,
+                            when waiting: String = "wait_event = 'PgSleep'") throws -> [String] {
         let deadline = Date().addingTimeInterval(60)
-        while try db.int("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()") == 0 {
+        while try db.int("SELECT count(*) FROM pg_stat_activity WHERE \(waiting) AND datname = current_database() AND pid <> pg_backend_pid()") == 0 {
             guard Date() < deadline else { throw UsageError("the run never reached its delete", exitCode: .failure) }
             usleep(50_000)
         }
@@ -146,6 +147,52 @@ import Testing
         #expect(result.status != 0, "\(result.stderr)")
         #expect(result.stderr.contains("did not end a cancelled statement"), "\(result.stderr)")
         #expect((14...30).contains(took), "took \(took) s after SIGTERM")
+        #expect(try db.int("SELECT count(*) FROM visits") == 100)
+    }
+
+    /// Every command's statements are bounded, not only a run's batches: `plan` over a consent view
+    /// that sleeps, its server stopped mid-count, gives up after its statement timeout and a margin
+    /// (2 s + 5 s) instead of waiting for ever.
+    @Test func planGivesUpOnAServerThatStoppedAnswering() throws {
+        let server = try OwnServer()
+        let db = try TestDatabase(reference: false, server: server)
+        try db.sql("""
+            CREATE TABLE patrons (id int PRIMARY KEY, keep boolean);
+            INSERT INTO patrons VALUES (1, true);
+            CREATE VIEW consenting AS SELECT id, keep FROM patrons WHERE pg_sleep(3) IS NOT NULL;
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, patron int);
+            INSERT INTO visits SELECT g, now() - interval '100 days', 1 FROM generate_series(1, 10) g;
+            """)
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 10 days\naction: delete\npatron: patron\n"
+                                       + "consent: {table: public.consenting, key: id, keep_if: keep}\n"])
+        let plan = try db.startRetention(["plan", "--policies", folder.url.path, "--log-format", "text"],
+                                         environment: ["RETENTION_STATEMENT_TIMEOUT": "2s"])
+        let frozen = try freezeDuringDelete(server, watching: db)
+        let (result, took) = waitBounded(plan, seconds: 120)
+        _ = runShell("kill -CONT \(frozen.joined(separator: " "))")
+        #expect(result.status == 69 && result.stderr.contains("the server did not answer for"), "\(result.stderr)")
+        #expect(took < 30, "took \(took) s")
+    }
+
+    /// SIGTERM to a run that waits for a table lock before its first batch, its server stopped:
+    /// the wait is cancelled 10 s after the signal, the cancel goes unanswered, and the run ends.
+    @Test func aStopSignalEndsARunWaitingForALockOnASilentServer() throws {
+        let server = try OwnServer()
+        let db = try TestDatabase(reference: false, server: server)
+        let folder = try sleepyTable(db)
+        let holder = try Connection(conninfo: db.conninfo)
+        try holder.execute(unsafeSQL: "BEGIN; LOCK TABLE visits IN ACCESS EXCLUSIVE MODE")
+        let run = try db.startRetention(["run", "--policies", folder.url.path, "--lock-timeout", "10min", "--log-format", "text"])
+        let frozen = try freezeDuringDelete(server, watching: db, when: "wait_event_type = 'Lock'")
+        let signalled = Date()
+        run.process.terminate()
+        let (result, _) = waitBounded(run, seconds: 120)
+        let took = Date().timeIntervalSince(signalled)
+        _ = runShell("kill -CONT \(frozen.joined(separator: " "))")
+        try holder.execute(unsafeSQL: "ROLLBACK")
+        #expect(result.status != 0, "\(result.stderr)")
+        #expect((9...40).contains(took), "took \(took) s after SIGTERM")
         #expect(try db.int("SELECT count(*) FROM visits") == 100)
     }
 }

@@ -48,6 +48,18 @@ public final class Connection {
         // NOTICEs would go straight to stderr; they can quote values from PL/pgSQL code, so drop them.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
         self.conn = conn
+        try fixOutputForms()
+    }
+
+    /// Values are read and stored as text (a hold's patron, a cutoff), and compared as text where a
+    /// type has no equality of its own: every session, a run's parallel ones and a reconnected one
+    /// included, writes them in one form whatever a database's, role's or PGOPTIONS' settings say
+    /// (a bytea patron as `\x...`, never in `escape` form).
+    private func fixOutputForms() throws {
+        try query("""
+            SELECT pg_catalog.set_config('bytea_output', 'hex', false), pg_catalog.set_config('DateStyle', 'ISO, MDY', false),
+                   pg_catalog.set_config('IntervalStyle', 'postgres', false)
+            """)
     }
 
     /// The tool's defaults for the waits libpq leaves unbounded, as keyword and value: none when a
@@ -143,57 +155,6 @@ public final class Connection {
         _ = try consume(try awaitResult(sent: PQsendQuery(conn, sql)))
     }
 
-    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
-    public func transaction<T>(readOnly: Bool = false, _ body: () throws -> T) throws -> T {
-        try transaction(begin: readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", body)
-    }
-
-    /// Runs `body` in a `REPEATABLE READ` transaction that may write: every query sees the data as
-    /// of the transaction's first one (a `LOCK TABLE` before it takes no snapshot, so the data the
-    /// body reads is what was committed when its locks were granted).
-    public func repeatableReadTransaction<T>(_ body: () throws -> T) throws -> T {
-        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", body)
-    }
-
-    /// How a read-only transaction shares its snapshot with other sessions.
-    public enum SharedSnapshot {
-        /// Export the transaction's snapshot; the body gets its name.
-        case export
-        /// See the data exactly as the transaction that exported this snapshot sees it.
-        case importing(String)
-    }
-
-    /// Runs `body` in a `REPEATABLE READ READ ONLY` transaction that exports or imports a snapshot,
-    /// so several sessions see the same data; `body` gets the snapshot's name.
-    public func transaction<T>(snapshot: SharedSnapshot, _ body: (String) throws -> T) throws -> T {
-        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
-            switch snapshot {
-            case .export:
-                return try body(try query("SELECT pg_export_snapshot() AS snapshot").single().string("snapshot"))
-            case .importing(let name):
-                // `SET TRANSACTION SNAPSHOT` takes no parameter; a name from `pg_export_snapshot()` is hex and dashes.
-                guard !name.isEmpty, name.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
-                    throw DatabaseError(kind: .connection, sqlState: nil, message: "not a snapshot name")
-                }
-                try execute(unsafeSQL: "SET TRANSACTION SNAPSHOT '\(name)'")
-                return try body(name)
-            }
-        }
-    }
-
-    private func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
-        try execute(unsafeSQL: begin)
-        do {
-            let value = try body()
-            try execute(unsafeSQL: "COMMIT")
-            return value
-        } catch {
-            // A broken connection cannot roll back; the server does it when the session ends.
-            if PQstatus(conn) == CONNECTION_OK { _ = try? execute(unsafeSQL: "ROLLBACK") }
-            throw error
-        }
-    }
-
     /// Connects again with the same parameters after the connection broke; true when it is back.
     ///
     /// Session state (settings, advisory locks) is gone with the old session.
@@ -201,7 +162,7 @@ public final class Connection {
         PQreset(conn)
         if PQstatus(conn) == CONNECTION_OK {
             PQsetNoticeProcessor(conn, { _, _ in }, nil)
-            return true
+            return (try? fixOutputForms()) != nil
         }
         return false
     }

@@ -30,9 +30,12 @@ extension PurgeSQL {
 
     // MARK: - Legal holds
 
-    /// Holds `h` that are active and name this policy or none: the ones that may keep its rows.
+    /// Holds `h` that are active and name this policy, another policy on the same table (or on a
+    /// partition of it, or on the table it is a partition of), or none: the ones that may keep its rows.
     var policyHolds: SQL {
-        "h.released_at IS NULL AND (h.policy IS NULL OR h.policy = \(bind: policy.name))"
+        let names = [policy.name] + resolved.sameRows
+        guard names.count > 1 else { return "h.released_at IS NULL AND (h.policy IS NULL OR h.policy = \(bind: policy.name))" }
+        return "h.released_at IS NULL AND (h.policy IS NULL OR h.policy = ANY (\(bind: names)))"
     }
 
     /// The conditions a hold's library and window put on a row.

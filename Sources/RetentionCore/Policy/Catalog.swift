@@ -35,6 +35,7 @@ public enum Catalog {
             problems += check.problems
         }
         if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .config) }
+        try relateSameRows(&resolved, on: connection)
         // A cascade must not delete what a hold on another policy keeps.
         let names = resolved.map(\.policy.name)
         for index in resolved.indices where resolved[index].policy.action == .delete {
@@ -46,6 +47,44 @@ public enum Catalog {
             }
         }
         return resolved
+    }
+
+    /// Tells each policy which others of its folder purge its rows: those on the same table, and
+    /// those on a partition of its table or on the table it is a partition of. Two such policies
+    /// that read the patron or the library from different columns of a partitioned table are
+    /// refused (78), as two on one table are (65): a hold would keep the rows of one and let the
+    /// other purge them.
+    static func relateSameRows(_ resolved: inout [ResolvedPolicy], on connection: Connection) throws {
+        var roots: [QualifiedName: String?] = [:]
+        func root(of table: QualifiedName) throws -> String? {
+            if let known = roots[table] { return known }
+            let found = try connection.query("""
+                SELECT (SELECT coalesce(pg_catalog.pg_partition_root(c), c)::oid::text FROM pg_catalog.to_regclass($1) c) AS root
+                """, [table.sql]).single().optional("root")
+            roots[table] = .some(found)
+            return found
+        }
+        var problems: [PolicyProblem] = []
+        for index in resolved.indices {
+            let policy = resolved[index].policy
+            guard let mine = try root(of: policy.table) else { continue }
+            var names: [String] = []
+            for other in policy.companions {
+                if other.table == policy.table {
+                    names.append(other.name)
+                    continue
+                }
+                guard try root(of: other.table) == mine else { continue }
+                names.append(other.name)
+                let purging = "purge rows of one partitioned table (\(other.table), \(policy.table))"
+                for (key, message) in policy.columnConflicts(with: other, purging: purging) {
+                    let position = policy.position(key)
+                    problems.append(PolicyProblem(file: policy.file, line: position?.line, column: position?.column, message: message))
+                }
+            }
+            resolved[index].sameRows = names.sorted()
+        }
+        if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .config) }
     }
 
     /// The problems found in one policy, each placed at the key it is about.

@@ -47,7 +47,7 @@ extension Catalog {
             """, [String(column.typeOID)]).single()
         if try row.string("category") == "S" { return .init(type: try row.string("name"), guardPattern: nil) }
         if try row.bool("is_numeric") {
-            return .init(type: "pg_catalog.numeric", guardPattern: #"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?\s*$"#)
+            return .init(type: "pg_catalog.numeric", guardPattern: #"^\s*([+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?|NaN|[+-]?Infinity)\s*$"#)
         }
         return nil
     }

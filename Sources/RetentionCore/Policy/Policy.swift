@@ -78,6 +78,37 @@ public struct Policy: Sendable, Equatable {
     /// Where each part of the policy stands in its file, for messages found later (against the
     /// catalog): keys like `table`, `set.notes`, `keep_when.0`, `libraries.retain.BANGOR`.
     public var positions: [String: SourcePosition] = [:]
+    /// The other policies of the folder (with or without `--only`), for the holds they share: a
+    /// hold scoped to one that purges the same rows keeps this policy's rows too, since a row the
+    /// hold keeps from one would else be purged by the other (an anonymize and a later delete of
+    /// the same loans; a policy on a partition and one on its table).
+    public var companions: [Companion] = []
+
+    /// What a policy's companions need to know of it.
+    public struct Companion: Sendable, Equatable {
+        public let name: String
+        public let table: QualifiedName
+        public let patron: String?
+        public let libraryColumn: String?
+    }
+
+    /// This policy as its companions see it.
+    public var companion: Companion {
+        Companion(name: name, table: table, patron: patron, libraryColumn: libraries?.column)
+    }
+
+    /// Where this policy and `other`, which purge the same rows, read the patron or the library
+    /// from different columns: a hold on a patron would keep the rows of one and let the other
+    /// purge them. One message each, placed at this policy's key.
+    func columnConflicts(with other: Companion, purging what: String) -> [(key: String, message: String)] {
+        [("patron", "patron", patron, other.patron), ("library", "libraries.column", libraries?.column, other.libraryColumn)]
+            .compactMap { field, key, mine, theirs in
+                guard let mine, let theirs, mine != theirs else { return nil }
+                return (key, "policies \(other.name) and \(name) \(what) but read the \(field) from different columns "
+                        + "(\(visible(theirs)), \(visible(mine))): a hold on a \(field) would keep the rows of one and let the "
+                        + "other purge them; give both the same \(field) column")
+            }
+    }
 
     /// The position of `key`, or of the first key of the file when it has none.
     public func position(_ key: String) -> SourcePosition? { positions[key] }

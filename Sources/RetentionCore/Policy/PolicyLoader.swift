@@ -91,18 +91,17 @@ public enum PolicyLoader {
         // one table would each keep only its own column's rows, and purge the other's.
         for (index, policy) in policies.enumerated() {
             for other in policies[..<index] where other.table == policy.table {
-                for (what, key, mine, theirs) in [("patron", "patron", policy.patron, other.patron),
-                                                  ("library", "libraries.column", policy.libraries?.column, other.libraries?.column)]
-                where mine != nil && theirs != nil && mine != theirs {
+                for (key, message) in policy.columnConflicts(with: other.companion, purging: "both purge \(policy.table)") {
                     let position = policy.position(key)
-                    problems.append(PolicyProblem(file: policy.file, line: position?.line, column: position?.column, message:
-                        "policies \(other.name) and \(policy.name) both purge \(policy.table) but read the \(what) from different "
-                        + "columns (\(visible(theirs!)), \(visible(mine!))): a hold on a \(what) would keep the rows of one and "
-                        + "let the other purge them; give both the same \(what) column"))
+                    problems.append(PolicyProblem(file: policy.file, line: position?.line, column: position?.column, message: message))
                 }
             }
         }
         if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .dataError) }
+        let companions = policies.map(\.companion)
+        for index in policies.indices {
+            policies[index].companions = companions.filter { $0.name != policies[index].name }
+        }
         return policies
     }
 

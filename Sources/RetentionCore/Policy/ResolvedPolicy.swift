@@ -36,6 +36,9 @@ public struct ResolvedPolicy: Sendable {
     /// `keep_if` column alone): a patron's consent can then be looked up per row instead of hashing
     /// every consenting patron.
     public var consentIndexed = false
+    /// The other policies of the folder whose tables hold this policy's rows: on the same table, or
+    /// on a partition of it or the partitioned table it belongs to. Their holds keep its rows.
+    public var sameRows: [String] = []
     /// The foreign keys that point into the table.
     public var references: [ForeignKeyRef] = []
     /// The tables a declared cascade changes (delete policies), whose changed rows each batch counts.

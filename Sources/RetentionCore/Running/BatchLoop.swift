@@ -25,7 +25,7 @@ extension Runner {
             let began = clock.now
             let spanned: Int64, ledgerRows: [LedgerRow]
             do {
-                (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, logger: logger,
+                (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, deadline: deadline, logger: logger,
                                                         waitedFor: { LockWaits.holders(of: [sql.resolved.policy.table], on: connection) }) {
                     try purgeBatch(sql, size: size, first: first, slice: worker.slice, state: state, runID: runID,
                                    batch: batch, on: connection)
@@ -33,6 +33,10 @@ extension Runner {
             } catch let error as DatabaseError where error.sqlState == "57014" && options.stopRequested?() != nil {
                 // Cancelled 10 s after a stop signal (`Runner.lateStop`): rolled back whole, ledger and all.
                 return .signal(options.stopRequested?() ?? SIGTERM)
+            } catch let error as DatabaseError where Self.retried.contains(error.sqlState ?? "") && deadline.map({ clock.now >= $0 }) == true {
+                // A batch that timed out once more after `--max-runtime` passed: rolled back whole; the
+                // run stops as at any other batch past the deadline.
+                return .deadline
             }
             first = false
             guard spanned > 0 else { break }
@@ -97,15 +101,19 @@ extension Runner {
     /// that a concurrent insert made point to a row being purged (the batch rolled back whole,
     /// cursor included), with a doubling wait, up to `options.retries` times.
     /// `waitedFor` says, after a lock timeout, who holds the locks the batch waited for.
-    static func withRetries<T>(_ options: RunOptions, policy: String, batch: Int, logger: Logger,
-                               waitedFor: () -> String = { "" }, _ body: () throws -> T) throws -> T {
+    /// The SQLSTATEs of a batch that is tried again: lock and statement timeouts, a deadlock, a
+    /// foreign key a concurrent insert made point to a purged row.
+    static let retried: Set<String> = ["55P03", "57014", "40P01", "23503"]
+
+    static func withRetries<T>(_ options: RunOptions, policy: String, batch: Int, deadline: ContinuousClock.Instant? = nil,
+                               logger: Logger, waitedFor: () -> String = { "" }, _ body: () throws -> T) throws -> T {
         var attempt = 0
         while true {
             do {
                 return try body()
             } catch let error as DatabaseError where error.kind == .server
-                && ["55P03", "57014", "40P01", "23503"].contains(error.sqlState ?? "") && attempt < options.retries
-                && options.stopRequested?() == nil {
+                && retried.contains(error.sqlState ?? "") && attempt < options.retries
+                && options.stopRequested?() == nil && deadline.map({ ContinuousClock.now < $0 }) != false {
                 let wait = options.retryDelay * Double(1 << attempt)
                 attempt += 1
                 var metadata: Logger.Metadata = [

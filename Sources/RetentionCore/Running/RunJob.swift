@@ -37,7 +37,9 @@ public struct RunJob {
         let manifests = try ManifestSettings(directory: settings.manifests, signingKeyPath: settings.signingKey,
                                              policies: policies)
         if let path = settings.metricsFile { try MetricsFile.checkWritable(path) }
-        let connection = try Retention.connect(settings.db, logger: logger)
+        let connection = try Retention.connect(settings, logger: logger)
+        // A stop signal ends a statement that waits too long from the first catalog read on.
+        connection.interruption = Runner.lateStop(stopRequested)
         let options = runOptions()
         let clock = ContinuousClock()
         let began = clock.now

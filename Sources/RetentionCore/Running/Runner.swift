@@ -36,6 +36,8 @@ public final class Runner {
         var summary = try start(policies, options: options)
         do {
             try purge(policies, into: &summary, options: options)
+            // From here on the run records itself: a stop signal no longer cancels its statements.
+            connection.interruption = nil
             recordRemaining(policies, summary: &summary, within: remainingLimit(summary.status, options: options))
             if summary.status != .interrupted, let signal = try maintain(policies, summary: summary, options: options, erasure: erasure) {
                 summary.status = .interrupted
@@ -44,6 +46,7 @@ public final class Runner {
             }
             summary.finishedAt = try finish(summary.runID, status: summary.status, error: nil, pacing: options.pacing)
         } catch let error as RetentionError {
+            connection.interruption = nil
             recordFailure(error, of: &summary, policies: policies, store: store, options: options)
             throw PurgeFailed(summary: summary, cause: error)
         }
@@ -98,13 +101,14 @@ public final class Runner {
         summary.status = .completed
     }
 
-    /// How long counting what a run left due may take: unbounded after a completed run (the nightly
+    /// How long counting what a run left due may take: an hour after a completed run (the nightly
     /// figure), the statement timeout after one stopped at `--max-runtime`, a few seconds after a
     /// signal or a failure (a service manager waits only so long). A count that runs out of time
     /// leaves the run "not counted", which the manifest says.
     func remainingLimit(_ status: RunStatus, options: RunOptions) -> String {
         switch status {
-        case .completed: return "0"
+        // Bounded even so: a server that stops answering must not hold the finished run for ever.
+        case .completed: return "1h"
         case .stopped: return options.statementTimeout
         default: return "5s"
         }

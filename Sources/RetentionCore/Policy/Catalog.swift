@@ -40,8 +40,13 @@ public enum Catalog {
         let names = resolved.map(\.policy.name)
         for index in resolved.indices where resolved[index].policy.action == .delete {
             let declared = Set(resolved[index].cascades.map(\.table))
+            let companions = resolved[index].policy.companions
             for ref in resolved[index].references where !ref.isSelf && ref.onDelete.changesReferencingRows && declared.contains(ref.referencing) {
-                let purgers = resolved.filter { $0.policy.table == ref.referencing }.map(\.policy.name)
+                // The policies of the folder that purge the table the cascade reaches first, and, as the
+                // cascade may go on from there, those that purge any other table it declares.
+                let direct = companions.filter { $0.table == ref.referencing }.map(\.name)
+                let deeper = companions.filter { declared.contains($0.table) && $0.table != ref.referencing }.map(\.name)
+                let purgers = direct.isEmpty ? [] : direct + deeper
                 resolved[index].heldCascades.append(ResolvedPolicy.HeldCascade(reference: ref, policies: purgers.isEmpty ? nil : purgers,
                                                                                resolvedTogether: names))
             }

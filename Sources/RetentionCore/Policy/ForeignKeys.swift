@@ -51,7 +51,8 @@ public struct CascadeTable: Sendable, Equatable {
 /// table under `cascade` (and counts those rows). An anonymizing update may not change a column a
 /// foreign key points to.
 public enum ForeignKeys {
-    /// The foreign keys that point into the table `oid` (not the copies PostgreSQL makes per partition).
+    /// The foreign keys that point into the table `oid` or into one of its partitions (a foreign key
+    /// may name a leaf partition), not the copies PostgreSQL makes per partition.
     static func into(_ oid: String, on connection: Connection) throws -> [ForeignKeyRef] {
         let rows = try connection.query("""
             SELECT c.oid::text AS oid, c.conname::text AS name, n.nspname::text AS schema, r.relname::text AS table_name,
@@ -70,7 +71,8 @@ public enum ForeignKeys {
             FROM pg_catalog.pg_constraint c
             JOIN pg_catalog.pg_class r ON r.oid = c.conrelid
             JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
-            WHERE c.contype = 'f' AND c.confrelid = $1::oid AND c.conparentid = 0
+            WHERE c.contype = 'f' AND c.conparentid = 0
+              AND (c.confrelid = $1::oid OR c.confrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1::oid) t))
             ORDER BY c.conname, c.oid
             """, [oid]).rows
         return try rows.map { row in

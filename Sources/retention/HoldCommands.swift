@@ -11,14 +11,14 @@ struct HoldCommand: ParsableCommand {
             A hold matches a row when every scope it sets matches (patron, policy, library, time window over \
             the policy's age column); a hold with no scope freezes all purging and needs --all. A hold placed \
             during a run takes effect from its next batch. Holds are never deleted. Needs the retention_holds \
-            role (sql/roles.sql). Exit: 0, 64 bad arguments or no such hold, 69, 77, 78.
+            role (sql/roles.sql). Exit: 0, 64 bad arguments or no such hold, 69, 75 a lock another session holds, 77, 78.
             """,
         subcommands: [Place.self, List.self, Release.self])
 
     struct Place: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Places a legal hold.",
-            discussion: "Exit: 0 placed, 64 bad arguments (no scope without --all, unknown policy, bad date), 69, 77, 78.")
+            discussion: "Exit: 0 placed, 64 bad arguments (no scope without --all, unknown policy, bad date), 69, 75, 77, 78.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var policyFolder: PolicyOptions
@@ -100,7 +100,7 @@ struct HoldCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Lists active legal holds (with --all, released ones too).",
-            discussion: "The patron identifier is shown to retention_holds members only. Exit: 0, 69, 77, 78.")
+            discussion: "The patron identifier is shown to retention_holds members only. Exit: 0, 69, 75, 77, 78.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var database: ConnectionOptions
@@ -125,7 +125,7 @@ struct HoldCommand: ParsableCommand {
     struct Release: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Releases a legal hold; the next run may purge what it held. The record stays.",
-            discussion: "Exit: 0 released, 64 no such active hold, 69, 77, 78.")
+            discussion: "Exit: 0 released, 64 no such active hold, 69, 75, 77, 78.")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var database: ConnectionOptions

@@ -244,4 +244,24 @@ import Testing
         let check = try db.retention(["check", "--catalog", "--policies", partitioned.url.path, "--log-format", "text"])
         #expect(check.status == 78 && check.stderr.contains("public.visit_notes"), "\(check.stderr)")
     }
+
+    /// A hold placed from a session whose PGCLIENTENCODING is LATIN1 is stored as typed (the tool's
+    /// sessions speak UTF-8); a hold that waits past the lock timeout for a lock another session
+    /// holds ends with 75 (nothing done, try again) and stores nothing.
+    @Test func aHoldIsStoredAsTypedAndALockedHoldsTableSaysTryAgain() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, card text)")
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\npatron: card\n"])
+        let placed = try db.retention(place + ["--patron", "ZOË-4711", "--policies", folder.url.path],
+                                      environment: ["PGCLIENTENCODING": "LATIN1"])
+        #expect(placed.status == 0, "\(placed.stderr)")
+        #expect(try db.strings("SELECT patron FROM retention.holds") == ["ZOË-4711"])
+        let holder = try Connection(conninfo: db.conninfo)
+        try holder.execute(unsafeSQL: "BEGIN; LOCK TABLE retention.holds IN ACCESS EXCLUSIVE MODE")
+        let locked = try db.retention(place + ["--patron", "4712", "--policies", folder.url.path])
+        try holder.execute(unsafeSQL: "ROLLBACK")
+        #expect(locked.status == 75, "\(locked.stderr)")
+        #expect(try db.int("SELECT count(*) FROM retention.holds") == 1)
+    }
 }

@@ -54,11 +54,12 @@ public final class Connection {
     /// Values are read and stored as text (a hold's patron, a cutoff), and compared as text where a
     /// type has no equality of its own: every session, a run's parallel ones and a reconnected one
     /// included, writes them in one form whatever a database's, role's or PGOPTIONS' settings say
-    /// (a bytea patron as `\x...`, never in `escape` form).
+    /// (a bytea patron as `\x...`, never in `escape` form), and in UTF-8, as the program's strings are,
+    /// whatever PGCLIENTENCODING says.
     private func fixOutputForms() throws {
         try query("""
             SELECT pg_catalog.set_config('bytea_output', 'hex', false), pg_catalog.set_config('DateStyle', 'ISO, MDY', false),
-                   pg_catalog.set_config('IntervalStyle', 'postgres', false)
+                   pg_catalog.set_config('IntervalStyle', 'postgres', false), pg_catalog.set_config('client_encoding', 'UTF8', false)
             """)
     }
 

@@ -34,6 +34,8 @@ public struct DatabaseError: RetentionError {
             switch sqlState {
             case "42501": return .noPermission
             case "28000", "28P01": return .unavailable
+            // Another session held a lock past lock_timeout: nothing was done, try again.
+            case "55P03": return .tempFail
             case let s? where s.hasPrefix("08") || s.hasPrefix("57P"): return .unavailable
             case let s? where s.hasPrefix("42"): return .config
             default: return .failure

@@ -66,14 +66,7 @@ public final class Connection {
     /// The tool's defaults for the waits libpq leaves unbounded, as keyword and value: none when a
     /// service file is named (libpq would let these win over the file's own values).
     static func protectiveDefaults(for conninfo: String?, environment: [String: String]) -> [(String, String)] {
-        let named = conninfo.flatMap { parsed($0) { options -> Bool in
-            var option = options
-            while let keyword = option.pointee.keyword {
-                if String(cString: keyword) == "service", let value = option.pointee.val, value.pointee != 0 { return true }
-                option += 1
-            }
-            return false
-        } } ?? false
+        let named = conninfo.map { keywords(setIn: $0).contains("service") } ?? false
         if named || !(environment["PGSERVICE"] ?? "").isEmpty { return [] }
         var defaults: [(String, String)] = []
         if (environment["PGCONNECT_TIMEOUT"] ?? "").isEmpty { defaults.append(("connect_timeout", "15")) }

@@ -84,7 +84,13 @@ extension Connection {
     public static func overriddenEnvironment(by conninfo: String, environment: [String: String]) -> [String] {
         let variables = ["host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "dbname": "PGDATABASE",
                          "user": "PGUSER", "service": "PGSERVICE"]
-        let set = parsed(conninfo) { options -> Set<String> in
+        let set = keywords(setIn: conninfo)
+        return variables.filter { set.contains($0.key) && !(environment[$0.value] ?? "").isEmpty }.map(\.value).sorted()
+    }
+
+    /// The keywords a conninfo string or URI gives a value of its own (none when libpq cannot parse it).
+    static func keywords(setIn conninfo: String) -> Set<String> {
+        parsed(conninfo) { options -> Set<String> in
             var names = Set<String>()
             var option = options
             while let keyword = option.pointee.keyword {
@@ -93,6 +99,5 @@ extension Connection {
             }
             return names
         } ?? []
-        return variables.filter { set.contains($0.key) && !(environment[$0.value] ?? "").isEmpty }.map(\.value).sorted()
     }
 }

@@ -95,10 +95,7 @@ public enum Holds {
         var read: [String] = [], unchecked: [String] = []
         for (policy, column) in columns {
             let name = "\(policy.table).\(visible(column))"
-            let readable = try connection.query("""
-                SELECT coalesce(has_column_privilege(to_regclass($1), $2, 'SELECT'), false) AS readable
-                """, [policy.table.sql, column]).single().bool("readable")
-            guard readable else {
+            guard try mayRead(column, of: policy.table, on: connection) else {
                 unchecked.append(name)
                 continue
             }
@@ -113,6 +110,13 @@ public enum Holds {
         if !read.isEmpty { reason += ", no row of \(read.joined(separator: ", ")) holds it" }
         if !unchecked.isEmpty { reason += ", and this user may not read \(unchecked.joined(separator: ", ")) to look further" }
         throw UsageError("--library \(visible(library)): \(reason); check the value", exitCode: .usage)
+    }
+
+    /// Whether this user may read `column` of `table`: where not, a hold's checks do not look, and say so.
+    static func mayRead(_ column: String, of table: QualifiedName, on connection: Connection) throws -> Bool {
+        try connection.query("""
+            SELECT coalesce(pg_catalog.has_column_privilege(pg_catalog.to_regclass($1), $2, 'SELECT'), false) AS readable
+            """, [table.sql, column]).single().bool("readable")
     }
 
     /// The policies a hold keeps whole because they cannot test one of its fields: a patron hold
@@ -185,7 +189,7 @@ public enum Holds {
             // As an assignment reads it: a value longer than a varchar(5) is refused, never cut to another card.
             switch try Catalog.fitting(trimmed, to: target, on: connection) {
             case .fits(let text?):
-                let numeric = try Catalog.textType(target, on: connection)?.type == "pg_catalog.numeric"
+                let numeric = try Catalog.comparesAsNumber(target, on: connection)
                 readings.append((policy.name, text, target, numeric))
             case .fits(nil): break
             case .refused: refusals.append("\(policy.name): not a value of \(policy.table).\(visible(column)) (\(target.fullTypeName))")
@@ -229,10 +233,7 @@ public enum Holds {
         var looked: [String] = []
         for policy in policies where scope.policy == nil || policy.name == scope.policy {
             guard let column = policy.patron else { continue }
-            let readable = try connection.query("""
-                SELECT coalesce(pg_catalog.has_column_privilege(pg_catalog.to_regclass($1), $2, 'SELECT'), false) AS readable
-                """, [policy.table.sql, column]).single().bool("readable")
-            guard readable else { continue }
+            guard try mayRead(column, of: policy.table, on: connection) else { continue }
             // The column's own equality (an unknown-typed parameter takes the column's type), as the run compares.
             let found = try connection.query(unsafeSQL: """
                 SELECT EXISTS (SELECT 1 FROM \(policy.table.sql) WHERE \(quoteIdentifier(column)) = $1) AS found

@@ -45,12 +45,13 @@ extension PurgeSQL {
     /// consenting patrons took 1.37x: a join's per-row cost outgrew the lookups'.) Columns:
     /// `library`, `rows` (due), one per `KeptReason`, `oldest_due_days`.
     func countQuery(cutoffs: Cutoffs, holds: HoldShape = .scoped) -> Statement {
-        var tests = self.tests(referenced: hasReferences ? "st.k IS NOT NULL" : "false")
-        if holds == .patronsOnly, let patron = policy.patron, let index = tests.firstIndex(where: { $0.reason == .hold }) {
-            tests[index].test = "COALESCE(\(patronKey(patron)) IN (\(heldPatrons)), false)"
-        } else if let index = tests.firstIndex(where: { $0.reason == .hold }) {
-            tests[index].test = held(holds)
+        let held: SQL
+        if holds == .patronsOnly, let patron = policy.patron {
+            held = "COALESCE(\(patronKey(patron)) IN (\(heldPatrons)), false)"
+        } else {
+            held = self.held(holds)
         }
+        let tests = self.tests(held: held, referenced: hasReferences ? "st.k IS NOT NULL" : "false")
         // With foreign keys into the table, the rows that must stay because a row that stays points
         // to them (`staying`); otherwise nothing is referenced and the count stays as cheap as it was.
         // A join, not `IN (SELECT ...)`: the recursive query's row estimate is far too high for the

@@ -5,13 +5,15 @@
 /// Adding a reason is a case of `KeptReason` (with its ledger column and manifest version) and its
 /// test in `tests`; the statements here follow.
 extension PurgeSQL {
-    /// Each reason's test for a row `t`, in `KeptReason.allCases` order. `fewRows`: the statement
-    /// tests few rows, so consent is looked up per row (`consentedPerRow`); `referenced`: the test
-    /// of the reference reason where the statement has one (it needs the walk of the foreign keys).
-    func tests(fewRows: Bool = false, referenced: SQL?) -> [(reason: KeptReason, test: SQL)] {
+    /// Each reason's test for a row `t`, in `KeptReason.allCases` order. `held`: the hold test, when
+    /// the statement knows the holds' shape (else every kind of hold is tested); `fewRows`: the
+    /// statement tests few rows, so consent is looked up per row (`consentedPerRow`); `referenced`:
+    /// the test of the reference reason where the statement has one (it needs the walk of the
+    /// foreign keys).
+    func tests(held: SQL? = nil, fewRows: Bool = false, referenced: SQL?) -> [(reason: KeptReason, test: SQL)] {
         KeptReason.allCases.compactMap { reason in
             switch reason {
-            case .hold: return (reason, held(.scoped))
+            case .hold: return (reason, held ?? self.held(.scoped))
             case .consent: return (reason, fewRows ? consentedPerRow : consented)
             case .keepWhen: return (reason, keptByRule)
             case .reference: return referenced.map { (reason, $0) }

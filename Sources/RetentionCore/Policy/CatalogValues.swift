@@ -34,6 +34,12 @@ extension Catalog {
     /// these compare as text, which keeps the count's `= ANY` a hashed lookup.
     static let plainTextTypes: Set<String> = ["pg_catalog.text", "pg_catalog.\"varchar\"", "pg_catalog.bpchar", "pg_catalog.name"]
 
+    /// Whether the column (or the type a domain is over) is numeric, whose equality is the numbers'
+    /// (`4711` is `4711.0`), not their text's.
+    static func comparesAsNumber(_ column: Column, on connection: Connection) throws -> Bool {
+        try textType(column, on: connection)?.type == "pg_catalog.numeric"
+    }
+
     /// How holds read a patron to compare with this column by its type's equality: text-like types
     /// (the string category) and numeric, by the base type of a domain; else `nil`.
     static func textType(_ column: Column, on connection: Connection) throws -> ResolvedPolicy.ValueReading? {
@@ -90,7 +96,7 @@ extension Catalog {
         let whole = try connection.query("SELECT $1::text AS value", [value], types: [column.typeOID]).single().optional("value")
         // A numeric column's scale writes 4711 as 4711.0, the same number: only a rounding changes it.
         var same = whole == text
-        if !same, try textType(column, on: connection)?.type == "pg_catalog.numeric" {
+        if !same, try comparesAsNumber(column, on: connection) {
             same = try connection.query("SELECT $1::numeric = $2::numeric AS same", [whole, text]).single().bool("same")
         }
         guard same else {

@@ -67,10 +67,11 @@ public struct RunJob {
             throw failure
         }
         recordMetrics(summary)
-        let (level, line) = RunSummaryRendering.line(summary, seconds: Double(milliseconds(clock.now - began)) / 1000)
+        let seconds = Double(milliseconds(clock.now - began)) / 1000
+        let (level, line) = RunSummaryRendering.line(summary, seconds: seconds)
         logger.log(level: level, "\(line)", metadata: [
             "run.id": "\(summary.runID)", "run.status": "\(summary.status.rawValue)",
-            "run.seconds": "\(String(format: "%.1f", Double(milliseconds(clock.now - began)) / 1000))",
+            "run.seconds": "\(String(format: "%.1f", seconds))",
             "manifest.path": "\(summary.manifestPath ?? "-")",
         ])
         if let error = summary.manifestError { return error.exitCode }

@@ -116,7 +116,7 @@ import Testing
     @Test func twoRunsAtOnceOneExits75AndNothingIsDoubleCounted() throws {
         let (db, policies) = try prepared()
         // A clerk's open transaction locks a due loan, so the first run waits inside its first batch.
-        let clerk = try Connection(conninfo: db.conninfo)
+        let clerk = try db.session()
         try clerk.execute(unsafeSQL: "BEGIN; SELECT * FROM loans WHERE id = 1 FOR UPDATE;")
         let first = try db.startRetention(["run", "--policies", policies.url.path, "--only", "loan-history"])
         var waiting = false

@@ -57,7 +57,7 @@ import Testing
         let (db, folder) = try prepared(extensions: ["pg_dirtyread"])
         // A reader whose snapshot predates the purge (a report, a backup) keeps the server from pruning
         // the dead versions, as happens on any busy database; pg_dirtyread can then read every one.
-        let reader = try Connection(conninfo: db.conninfo)
+        let reader = try db.session()
         try reader.execute(unsafeSQL: "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM visits;")
         let summary = try db.run(folder.url)
         #expect(summary.policies[0].rows == 200)

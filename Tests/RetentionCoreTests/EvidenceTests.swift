@@ -44,8 +44,8 @@ import Testing
         let db = try TestDatabase(reference: false)
         let folder = try visitsTable(db, canary: "EVIDENCE-CANARY-")
         let body = trigger == "reinsert"
-            ? "INSERT INTO visits VALUES ((OLD).*)"
-            : "DELETE FROM visits WHERE id = OLD.id + 100000"
+            ? "INSERT INTO public.visits VALUES ((OLD).*)"
+            : "DELETE FROM public.visits WHERE id = OLD.id + 100000"
         try db.sql("""
             INSERT INTO visits SELECT g + 100000, now(), 'KEEP' FROM generate_series(1, 30000) g;
             CREATE FUNCTION behind() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN \(body); RETURN OLD; END$$;

@@ -117,10 +117,10 @@ import Testing
     /// The partitions' files, to tell a truncated partition (new file) from a purged one (same file).
     func files(_ db: TestDatabase, _ table: String) throws -> [String: String] {
         var files: [String: String] = [:]
-        for row in try db.connection.query("""
+        for row in try db.inPublic({ try db.connection.query("""
             SELECT c.relname, c.relfilenode::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = $1::regclass
-            """, [table]).rows {
+            """, [table]).rows }) {
             files[row[0]!] = row[1]!
         }
         return files
@@ -171,7 +171,7 @@ import Testing
         try db.sql(Self.visits + Self.partitioned("parts") + """
             CREATE TABLE deletions (n int);
             CREATE FUNCTION count_deletion() RETURNS trigger LANGUAGE plpgsql AS $$
-              BEGIN INSERT INTO deletions VALUES (1); RETURN OLD; END $$;
+              BEGIN INSERT INTO public.deletions VALUES (1); RETURN OLD; END $$;
             CREATE TRIGGER audit AFTER DELETE ON parts FOR EACH ROW EXECUTE FUNCTION count_deletion();
             INSERT INTO parts SELECT * FROM source WHERE patron % 10 <> 0 AND patron <> 7 AND NOT flag;
             ANALYZE parts;
@@ -276,7 +276,7 @@ import Testing
         let folder = try PolicyFolder(["parts.yaml": Self.policy("parts", table: "parts")])
         let before = try files(db, "parts")
         // A session writing to month 8 holds the truncation at its lock, after it chose its partitions.
-        let writer = try Connection(conninfo: db.conninfo)
+        let writer = try db.session()
         try writer.execute(unsafeSQL: "BEGIN; LOCK TABLE parts_m8 IN ROW EXCLUSIVE MODE")
         let run = try db.startRetention(["run", "--policies", folder.url.path, "--lock-timeout", "60s", "--jobs", "2"])
         var waited = 0

@@ -154,7 +154,7 @@ import Testing
     @Test func holdPlacedDuringARunTakesEffectFromTheNextBatch() throws {
         let (db, policies) = try prepared()
         // A clerk locks the first visit, so the run waits inside its first batch; the hold comes meanwhile.
-        let clerk = try Connection(conninfo: db.conninfo)
+        let clerk = try db.session()
         try clerk.execute(unsafeSQL: "BEGIN; SELECT * FROM visits WHERE id = 11 FOR UPDATE;")
         let child = try db.startRetention(["run", "--policies", policies.url.path, "--only", "visits", "--batch-size", "1"])
         var waiting = false

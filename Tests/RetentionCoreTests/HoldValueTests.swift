@@ -257,7 +257,7 @@ import Testing
                                       environment: ["PGCLIENTENCODING": "LATIN1"])
         #expect(placed.status == 0, "\(placed.stderr)")
         #expect(try db.strings("SELECT patron FROM retention.holds") == ["ZOË-4711"])
-        let holder = try Connection(conninfo: db.conninfo)
+        let holder = try db.session()
         try holder.execute(unsafeSQL: "BEGIN; LOCK TABLE retention.holds IN ACCESS EXCLUSIVE MODE")
         let locked = try db.retention(place + ["--patron", "4712", "--policies", folder.url.path])
         try holder.execute(unsafeSQL: "ROLLBACK")

@@ -145,7 +145,7 @@ import Testing
     @Test func aLockedTableEndsTheRunBeforeItsFirstBatchAndTheRunIsRecorded() throws {
         let db = try TestDatabase(reference: false)
         let folder = try visitsTable(db, canary: "LOCK-CANARY-")
-        let holder = try Connection(conninfo: db.conninfo)
+        let holder = try db.session()
         try holder.execute(unsafeSQL: "BEGIN; LOCK TABLE visits IN ACCESS EXCLUSIVE MODE")
         let pid = try holder.query("SELECT pg_backend_pid()::text AS pid").single().string("pid")
         let metrics = db.files.appendingPathComponent("retention.prom").path
@@ -405,5 +405,115 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM attendance WHERE patron = 3") == 1)
         #expect(try db.strings("SELECT id::text FROM stamped ORDER BY id") == ["1", "2", "3"])
         #expect(try db.int("SELECT count(*) FROM tokens") == 1)
+    }
+
+    /// An `=` of a user's own cannot make a hold's test false: one in `public` for varchar (an
+    /// exact match of the argument types wins over pg_catalog's text equality), one for (text,
+    /// varchar), and a database search path that puts a schema with `=(bigint, bigint)` ahead of
+    /// pg_catalog. Nor does a `now()` of its own there (which would move every cutoff and note its
+    /// call), nor `intarray`'s array operators (which make pg_catalog's `smallint[] @> smallint[]`
+    /// ambiguous in the foreign-key query). The tool's sessions search pg_catalog alone: every held
+    /// row stays, in plan and run, and no decoy is ever called.
+    @Test func operatorsAUserCreatesCannotVoidAHold() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE EXTENSION intarray;
+            CREATE TABLE public.decoy_calls (at timestamptz);
+            CREATE FUNCTION public.never(varchar, varchar) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT false';
+            CREATE OPERATOR public.= (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.never);
+            CREATE FUNCTION public.never(text, varchar) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT false';
+            CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = varchar, FUNCTION = public.never);
+            CREATE SCHEMA evil;
+            CREATE FUNCTION evil.never(bigint, bigint) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT false';
+            CREATE OPERATOR evil.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.never);
+            CREATE FUNCTION evil.now() RETURNS timestamptz LANGUAGE sql VOLATILE
+                AS 'INSERT INTO public.decoy_calls VALUES (pg_catalog.now()) RETURNING at + interval ''1000 years''';
+            ALTER DATABASE \(quoteIdentifier(db.name)) SET search_path = evil, pg_catalog, public;
+            CREATE TABLE cards (id int PRIMARY KEY, seen timestamptz, patron varchar(20));
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, patron bigint);
+            INSERT INTO cards SELECT g, now() - interval '100 days', 'CNRY' || (4711 + g % 2) FROM generate_series(1, 10) g;
+            INSERT INTO visits SELECT g, now() - interval '100 days', 4711 + g % 2 FROM generate_series(1, 10) g;
+            INSERT INTO visits VALUES (11, now(), 4712);
+            CREATE TABLE notes (id int PRIMARY KEY, visit int REFERENCES visits (id));
+            CREATE INDEX ON notes (visit);
+            """)
+        func policy(_ name: String) -> String {
+            "name: \(name)\nversion: 1\ndescription: d\ntable: public.\(name)\nkey: id\nage: seen\nretain: 30 days\naction: delete\npatron: patron\n"
+        }
+        let folder = try PolicyFolder(["cards.yaml": policy("cards"), "visits.yaml": policy("visits")])
+        for (policy, patron) in [("cards", "CNRY4711"), ("visits", "4711")] {
+            let placed = try db.retention(["hold", "place", "--reference", "Case 5", "--reason", "order", "--patron", patron,
+                                           "--policy", policy, "--policies", folder.url.path])
+            #expect(placed.status == 0, "\(placed.stderr)")
+        }
+        let plan = try db.plan(folder.url)
+        #expect(plan.policies.map { $0.counts[.hold] } == [5, 5] && plan.policies.map(\.due) == [5, 5], "\(plan.policies)")
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM cards WHERE patron::text = 'CNRY4711'") == 5 && db.int("SELECT count(*) FROM cards") == 5)
+        #expect(try db.int("SELECT count(*) FROM visits WHERE patron = 4711") == 5 && db.int("SELECT count(*) FROM visits") == 6)
+        #expect(try db.retention(["check", "--catalog", "--policies", folder.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM public.decoy_calls") == 0)
+    }
+
+    /// A trigger whose function names a table without its schema cannot find it under the tool's
+    /// search path: the batch rolls back, and the run fails (1) saying why and what to change.
+    @Test func aTriggerRelyingOnTheSearchPathFailsTheRunWithItsCause() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz);
+            CREATE TABLE gone (id int);
+            INSERT INTO visits SELECT g, now() - interval '100 days' FROM generate_series(1, 10) g;
+            CREATE FUNCTION note_gone() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN INSERT INTO gone VALUES (OLD.id); RETURN OLD; END$$;
+            CREATE TRIGGER note_gone AFTER DELETE ON visits FOR EACH ROW EXECUTE FUNCTION note_gone();
+            """)
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\n"])
+        let run = try db.retention(["run", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("(function public.note_gone); it names something the session cannot find: "
+                                    + "retention's sessions search pg_catalog alone"), "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM visits") == 10 && db.int("SELECT count(*) FROM gone") == 0)
+        // With a search path of its own, the same trigger runs.
+        try db.sql("ALTER FUNCTION note_gone() SET search_path = public")
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM visits") == 0 && db.int("SELECT count(*) FROM gone") == 10)
+    }
+
+    /// With the sessions searching pg_catalog alone, a citext column still compares as citext in
+    /// every test: a mixed-case citext key walked in batches of 3 (no row skipped), `keep_when` with
+    /// `in` and `=`, and a consent table whose key is text (`anna` consents for `ANNA`).
+    @Test func citextColumnsCompareAsCitextInEveryTest() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE EXTENSION IF NOT EXISTS citext;
+            CREATE TABLE members (card text PRIMARY KEY, keep boolean);
+            INSERT INTO members VALUES ('anna', true), ('bob', false);
+            CREATE TABLE visits (code citext PRIMARY KEY, seen timestamptz, card citext, kind citext);
+            INSERT INTO visits SELECT (ARRAY['a', 'B', 'c', 'D', 'e'])[1 + g % 5] || g, now() - interval '100 days',
+                                      (ARRAY['ANNA', 'bob', 'Carl'])[1 + g % 3], (ARRAY['Fine', 'NOTE', 'loan', 'x'])[1 + g % 4]
+            FROM generate_series(1, 24) g;
+            """)
+        let folder = try PolicyFolder(["v.yaml": """
+            name: v
+            version: 1
+            description: d
+            table: public.visits
+            key: code
+            age: seen
+            retain: 30 days
+            action: delete
+            patron: card
+            consent: {table: public.members, key: card, keep_if: keep}
+            keep_when:
+              - {column: kind, op: in, value: [fine, note]}
+              - {column: kind, op: "=", value: LOAN}
+            """])
+        // Of 24 rows: 8 of ANNA (consent), then 8 fine or note and 4 loan (keep_when), 4 others due.
+        let plan = try db.plan(folder.url)
+        #expect(plan.policies[0].counts[.consent] == 8 && plan.policies[0].counts[.keepWhen] == 12 && plan.policies[0].due == 4,
+                "\(plan.policies[0].counts)")
+        #expect(try db.retention(["run", "--policies", folder.url.path, "--batch-size", "3"]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM visits") == 20)
+        #expect(try db.int("SELECT count(*) FROM visits WHERE lower(kind::text) = 'x' AND lower(card::text) <> 'anna'") == 0)
     }
 }

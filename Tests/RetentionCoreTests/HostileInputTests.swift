@@ -347,7 +347,7 @@ import Testing
     func signalDuringVacuumCancelsItAndRecordsInterrupted(signal: Int32, exit: Int32) throws {
         let (db, folder) = try loans()
         // A session holding a lock VACUUM needs (and the batches do not) keeps it waiting.
-        let blocker = try Connection(conninfo: db.conninfo)
+        let blocker = try db.session()
         try blocker.execute(unsafeSQL: "BEGIN; LOCK TABLE loans IN SHARE UPDATE EXCLUSIVE MODE;")
         let child = try db.startRetention(["run", "--vacuum", "--policies", folder.url.path, "--lock-timeout", "30s"])
         var waiting = false

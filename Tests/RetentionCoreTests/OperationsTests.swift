@@ -109,7 +109,7 @@ import Testing
     @Test func lockedRowTimesOutIsRetriedAndNothingIsDoubleCounted() throws {
         let db = try TestDatabase(reference: false)
         let folder = try bigTable(db)
-        let clerk = try Connection(conninfo: db.conninfo)
+        let clerk = try db.session()
         try clerk.execute(unsafeSQL: "BEGIN; SELECT * FROM visits WHERE id = 15000 FOR UPDATE;")
         let child = try db.startRetention(["run", "--policies", folder.url.path, "--batch-size", "1000",
                                            "--lock-timeout", "100ms", "--log-format", "text"])
@@ -133,7 +133,7 @@ import Testing
     @Test(arguments: [1, 2]) func lockHeldThroughEveryRetryFailsCleanly(jobs: Int) throws {
         let db = try TestDatabase(reference: false)
         let folder = try bigTable(db)
-        let clerk = try Connection(conninfo: db.conninfo)
+        let clerk = try db.session()
         try clerk.execute(unsafeSQL: "BEGIN; SELECT * FROM visits WHERE id = 15000 FOR UPDATE;")
         let result = try db.retention(["run", "--policies", folder.url.path, "--batch-size", "1000",
                                        "--lock-timeout", "50ms", "--log-format", "text", "--jobs", String(jobs)])
@@ -172,8 +172,8 @@ import Testing
         let conninfo = "host=\(environment["PGHOST"]!) port=\(environment["PGPORT"]!) user=postgres dbname=postgres"
         let db = try Connection(conninfo: conninfo)
         try db.execute(unsafeSQL: """
-            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz);
-            INSERT INTO visits SELECT g, now() - interval '100 days' FROM generate_series(1, 30000) g;
+            CREATE TABLE public.visits (id int PRIMARY KEY, seen timestamptz);
+            INSERT INTO public.visits SELECT g, now() - interval '100 days' FROM generate_series(1, 30000) g;
             """)
         try RetentionSchema.install(on: db, logger: quietLogger)
         let files = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\n"])
@@ -202,7 +202,7 @@ import Testing
         #expect(result.status == 1, "\(result.stderr)")
 
         let after = try Connection(conninfo: conninfo)
-        let gone = 30000 - (Int64(try after.query("SELECT count(*) FROM visits").rows[0][0] ?? "") ?? 0)
+        let gone = 30000 - (Int64(try after.query("SELECT count(*) FROM public.visits").rows[0][0] ?? "") ?? 0)
         #expect(gone > 0 && gone < 30000)
         let next = try runProcess(retentionBinary, arguments, environment: environment)
         #expect(next.status == 0, "\(next.stderr)")

@@ -63,7 +63,7 @@ import Testing
         let place = try db.retention(["hold", "place", "--reference", "CV-10", "--reason", "court order", "--patron", "555",
                                       "--policies", folder.url.path])
         #expect(place.status == 0, "\(place.stderr)")
-        let files = "SELECT c.relname, c.relfilenode::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'visits'::regclass"
+        let files = "SELECT c.relname, c.relfilenode::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.visits'::regclass"
         let before = Dictionary(uniqueKeysWithValues: try db.connection.query(unsafeSQL: files).rows.map { ($0[0]!, $0[1]!) })
         let held = try #require(try db.strings("SELECT tableoid::regclass::text FROM visits WHERE patron_id = 555").first ?? nil)
         let due = try db.int("SELECT count(*) FROM visits WHERE seen < now() - interval '6 months' AND patron_id <> 555")

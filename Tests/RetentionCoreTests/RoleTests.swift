@@ -48,9 +48,9 @@ import Testing
         #expect(try db.retention(["verify", "--ledger", db.manifestFolder], environment: asPurger).status == 0)
 
         let purger = try Connection(conninfo: "dbname=\(db.name) user=nightly_job")
-        for query in ["SELECT first_name FROM patrons LIMIT 1", "SELECT email FROM patrons LIMIT 1",
-                      "SELECT notes FROM loans LIMIT 1", "SELECT attendee_name FROM event_attendance LIMIT 1",
-                      "SELECT guest_name FROM computer_signups LIMIT 1", "SELECT * FROM loans LIMIT 1"] {
+        for query in ["SELECT first_name FROM public.patrons LIMIT 1", "SELECT email FROM public.patrons LIMIT 1",
+                      "SELECT notes FROM public.loans LIMIT 1", "SELECT attendee_name FROM public.event_attendance LIMIT 1",
+                      "SELECT guest_name FROM public.computer_signups LIMIT 1", "SELECT * FROM public.loans LIMIT 1"] {
             let error = try #require(throws: DatabaseError.self) { try purger.query(unsafeSQL: query) }
             #expect(error.sqlState == "42501", "\(query)")
             #expect(error.exitCode == .noPermission)

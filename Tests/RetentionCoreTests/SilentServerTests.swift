@@ -181,7 +181,7 @@ import Testing
         let server = try OwnServer()
         let db = try TestDatabase(reference: false, server: server)
         let folder = try sleepyTable(db)
-        let holder = try Connection(conninfo: db.conninfo)
+        let holder = try db.session()
         try holder.execute(unsafeSQL: "BEGIN; LOCK TABLE visits IN ACCESS EXCLUSIVE MODE")
         let run = try db.startRetention(["run", "--policies", folder.url.path, "--lock-timeout", "10min", "--log-format", "text"])
         let frozen = try freezeDuringDelete(server, watching: db, when: "wait_event_type = 'Lock'")

@@ -48,7 +48,7 @@ public final class Connection {
         // NOTICEs would go straight to stderr; they can quote values from PL/pgSQL code, so drop them.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
         self.conn = conn
-        try fixOutputForms()
+        try fixSessionSettings()
     }
 
     /// Values are read and stored as text (a hold's patron, a cutoff), and compared as text where a
@@ -56,9 +56,16 @@ public final class Connection {
     /// included, writes them in one form whatever a database's, role's or PGOPTIONS' settings say
     /// (a bytea patron as `\x...`, never in `escape` form), and in UTF-8, as the program's strings are,
     /// whatever PGCLIENTENCODING says.
-    private func fixOutputForms() throws {
+    ///
+    /// The search path is `pg_catalog, pg_temp`, whatever the database's or role's: the tool's SQL
+    /// names every table by its schema, so a function or an operator (`=`) that a user with CREATE
+    /// on a schema placed ahead of `pg_catalog`'s cannot stand in for the built-in one and make a
+    /// hold's test false. (A type's own operators outside `pg_catalog`, citext's, are named with
+    /// their schema: `Catalog.operatorSchemas`.)
+    private func fixSessionSettings() throws {
         try query("""
-            SELECT pg_catalog.set_config('bytea_output', 'hex', false), pg_catalog.set_config('DateStyle', 'ISO, MDY', false),
+            SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false),
+                   pg_catalog.set_config('bytea_output', 'hex', false), pg_catalog.set_config('DateStyle', 'ISO, MDY', false),
                    pg_catalog.set_config('IntervalStyle', 'postgres', false), pg_catalog.set_config('client_encoding', 'UTF8', false)
             """)
     }
@@ -156,7 +163,7 @@ public final class Connection {
         PQreset(conn)
         if PQstatus(conn) == CONNECTION_OK {
             PQsetNoticeProcessor(conn, { _, _ in }, nil)
-            return (try? fixOutputForms()) != nil
+            return (try? fixSessionSettings()) != nil
         }
         return false
     }

@@ -58,6 +58,13 @@ struct SQL: Sendable, Equatable, ExpressibleByStringInterpolation {
         mutating func appendInterpolation(unsafe text: String) { parts.append(.text(text)) }
     }
 
+    /// A comparison operator (`=`, `<`, ...): bare, found in `pg_catalog` by the session's search
+    /// path, or from `schema` as `OPERATOR(schema.=)` (a type's own, like citext's).
+    static func op(_ symbol: String, in schema: String?) -> SQL {
+        guard let schema else { return "\(unsafe: symbol)" }
+        return "OPERATOR(\(name: schema).\(unsafe: symbol))"
+    }
+
     /// Whether the fragment is exactly `text` with no value in it (a constant like `false`).
     func isText(_ text: String) -> Bool { self == SQL(parts: [.text(text)]) }
 

@@ -58,12 +58,20 @@ struct ServerErrorFields {
         return name.isEmpty || name.contains(" ") ? nil : name
     }
 
+    /// For a table, function or type that database code could not find: the likely cause.
+    private var searchPathHint: String {
+        guard let sqlState, ["42P01", "42883", "42704"].contains(sqlState) else { return "" }
+        return "; it names something the session cannot find: retention's sessions search pg_catalog "
+            + "alone (search_path pg_catalog, pg_temp), so code in the database must name tables and functions with their "
+            + "schema or carry a search path of its own (ALTER FUNCTION ... SET search_path = ...)"
+    }
+
     /// The message as it may be logged and stored: never a value from a row.
     func safeMessage(_ primary: String) -> String {
         if raisedByDatabaseCode {
             let named = names
             return "an error raised by code in the database (a trigger, rule or function); its message is not shown"
-                + " as it may quote row values" + (named.isEmpty ? "" : " (\(named))")
+                + " as it may quote row values" + (named.isEmpty ? "" : " (\(named))") + searchPathHint
         }
         if let sqlState, Self.nameOnlyClasses.contains(String(sqlState.prefix(2))) { return primary }
         let kept = Set([schema, table, column, dataType, constraint].compactMap { $0 })

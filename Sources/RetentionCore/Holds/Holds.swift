@@ -235,9 +235,11 @@ public enum Holds {
             guard let column = policy.patron else { continue }
             guard try mayRead(column, of: policy.table, on: connection) else { continue }
             // The column's own equality (an unknown-typed parameter takes the column's type), as the run compares.
-            let found = try connection.query(unsafeSQL: """
-                SELECT EXISTS (SELECT 1 FROM \(policy.table.sql) WHERE \(quoteIdentifier(column)) = $1) AS found
-                """, [patron]).single().bool("found")
+            let table = try connection.query("SELECT pg_catalog.to_regclass($1)::oid::text AS oid", [policy.table.sql]).single()
+            let schema = try table.optional("oid").flatMap { try Catalog.operatorSchemas(of: $0, on: connection)[column] }
+            let found = try connection.query(SQL("""
+                SELECT EXISTS (SELECT 1 FROM \(policy.table) WHERE \(name: column) \(SQL.op("=", in: schema)) \(bind: patron)) AS found
+                """).statement).single().bool("found")
             if found { return [] }
             looked.append("\(policy.table).\(visible(column))")
         }

@@ -26,7 +26,7 @@ extension PurgeSQL {
         let direct = resolved.references.filter { !$0.isSelf && $0.onDelete.changesReferencingRows && declared.contains($0.referencing) }
         guard policy.action == .delete, !direct.isEmpty else { return nil }
         let purged = dueByTests(cutoffs)
-            + (hasReferences ? " AND NOT EXISTS (SELECT 1 FROM staying s WHERE s.k = \(column(policy.key)))" : "")
+            + (hasReferences ? " AND NOT EXISTS (SELECT 1 FROM staying s WHERE s.k \(op("=", for: policy.key)) \(column(policy.key)))" : "")
         let counts = direct.map { ref -> SQL in
             let pointing = ref.columns.map { column -> SQL in "r.\(name: column)" }.joined(separator: ", ")
             let pointed = ref.referencedColumns.map(column).joined(separator: ", ")
@@ -47,7 +47,7 @@ extension PurgeSQL {
     func countQuery(cutoffs: Cutoffs, holds: HoldShape = .scoped) -> Statement {
         let held: SQL
         if holds == .patronsOnly, let patron = policy.patron {
-            held = "COALESCE(\(patronKey(patron)) IN (\(heldPatrons)), false)"
+            held = "COALESCE(\(among(patronKey(patron), heldPatrons, by: patron)), false)"
         } else {
             held = self.held(holds)
         }
@@ -56,7 +56,8 @@ extension PurgeSQL {
         // to them (`staying`); otherwise nothing is referenced and the count stays as cheap as it was.
         // A join, not `IN (SELECT ...)`: the recursive query's row estimate is far too high for the
         // server to hash it as a subplan, and an unhashed one is scanned again for every row.
-        let joinStaying: SQL = hasReferences ? "LEFT JOIN (SELECT DISTINCT k FROM staying) st ON st.k = \(column(policy.key))" : ""
+        let joinStaying: SQL = hasReferences
+            ? "LEFT JOIN (SELECT DISTINCT k FROM staying) st ON st.k \(op("=", for: policy.key)) \(column(policy.key))" : ""
         let keys = [(column: "lib", value: library)] + tests.map { (column: $0.reason.ledgerColumn, value: $0.test) }
         // A test that cannot keep a row of this policy (no holds, no consent, ...) is the constant
         // `false`, and a policy without libraries has the constant NULL: no grouping key, as every
@@ -119,7 +120,8 @@ extension PurgeSQL {
     /// row, and the server may count in parallel); otherwise `held`.
     func heldTest(_ holds: HoldShape) -> (test: SQL, join: SQL) {
         guard holds == .patronsOnly, let patron = policy.patron else { return (held(holds), "") }
-        return ("hp.p IS NOT NULL", "LEFT JOIN (SELECT DISTINCT p FROM (\(heldPatrons)) held) hp ON hp.p = \(patronKey(patron))")
+        return ("hp.p IS NOT NULL",
+                "LEFT JOIN (SELECT DISTINCT p FROM (\(heldPatrons)) held) hp ON hp.p \(op("=", for: patron)) \(patronKey(patron))")
     }
 
     /// The consent test of the partitions' count and the join it needs: the consenting patrons
@@ -127,8 +129,8 @@ extension PurgeSQL {
     var consentTest: (test: SQL, join: SQL) {
         guard let consent = policy.consent, let patron = policy.patron else { return ("false", "") }
         return ("cp.k IS NOT NULL",
-                "LEFT JOIN (SELECT DISTINCT c.\(name: consent.key) AS k FROM \(consent.table) c"
-                    + " WHERE c.\(name: consent.keepIf)) cp ON cp.k = \(column(patron))")
+                "LEFT JOIN (SELECT DISTINCT \(consentKey(consent, patron: patron)) AS k FROM \(consent.table) c"
+                    + " WHERE c.\(name: consent.keepIf)) cp ON cp.k \(op("=", for: patron)) \(column(patron))")
     }
 
     /// Counts the rows of every partition with ages from `lower` (an age, `nil`: from the first)

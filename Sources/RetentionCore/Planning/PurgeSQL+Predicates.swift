@@ -10,7 +10,8 @@ extension PurgeSQL {
         for (library, cutoff) in cutoffs.libraries {
             // By the column type's equality where it has one of its own (citext), else as text.
             let test: SQL = resolved.libraryReading.map { reading -> SQL in
-                "\(column(policy.libraries!.column)) = \(bind: library)::\(unsafe: reading.type)"
+                let name = policy.libraries!.column
+                return "\(column(name)) \(op("=", for: name)) \(bind: library)::\(unsafe: reading.type)"
             } ?? "\(libraryValue) = \(bind: library)"
             sql += " WHEN \(test) THEN \(bind: cutoff)::\(unsafe: type)"
         }
@@ -56,7 +57,7 @@ extension PurgeSQL {
         }
         let library: SQL = policy.libraries.map { libraries -> SQL in
             let matches: SQL = heldAs(resolved.libraryReading, field: "h.library").map { held -> SQL in
-                "\(held) = \(column(libraries.column))"
+                "\(held) \(op("=", for: libraries.column)) \(column(libraries.column))"
             } ?? "h.library = \(column(libraries.column))::text"
             return " AND (h.library IS NULL OR \(matches))"
         } ?? ""
@@ -76,7 +77,7 @@ extension PurgeSQL {
 
     /// Active holds naming the row's patron that cover the row (found by `holds_active_patron`).
     func patronHolds(_ patron: String) -> SQL {
-        let matches: SQL = heldAs(resolved.patronTextType).map { held -> SQL in "\(held) = \(column(patron))" }
+        let matches: SQL = heldAs(resolved.patronTextType).map { held -> SQL in "\(held) \(op("=", for: patron)) \(column(patron))" }
             ?? "h.patron = \(column(patron))::text"
         return "SELECT 1 FROM retention.holds h WHERE \(policyHolds) AND \(matches) AND \(holdScope)"
     }
@@ -133,7 +134,7 @@ extension PurgeSQL {
         return "CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds))) THEN"
             + " CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds) AND h.patron IS NULL))"
             + " THEN EXISTS (\(sharedHolds)) ELSE false END"
-            + " OR CASE WHEN \(patronKey(patron)) IN (\(heldPatrons))"
+            + " OR CASE WHEN \(among(patronKey(patron), heldPatrons, by: patron))"
             + " THEN EXISTS (\(patronHolds(patron))) ELSE false END"
             + " ELSE false END"
     }
@@ -148,8 +149,16 @@ extension PurgeSQL {
     var consented: SQL {
         guard let consent = policy.consent, let patron = policy.patron else { return "false" }
         // The bare boolean (not `IS TRUE`, same rows) lets a partial index `WHERE keep_if` serve it.
-        return "COALESCE(\(column(patron)) IN (SELECT c.\(name: consent.key) FROM \(consent.table) c"
-            + " WHERE c.\(name: consent.keepIf)), false)"
+        return "COALESCE(" + among(column(patron), "SELECT \(consentKey(consent, patron: patron)) FROM \(consent.table) c"
+                                   + " WHERE c.\(name: consent.keepIf)", by: patron) + ", false)"
+    }
+
+    /// The consent table's key (alias `c`) as it compares with the patron column: cast to the
+    /// patron type where that compares by operators of its own (citext's take only citext).
+    func consentKey(_ consent: Policy.Consent, patron: String) -> SQL {
+        let key: SQL = "c.\(name: consent.key)"
+        guard resolved.operatorSchemas[patron] != nil, let reading = resolved.patronTextType else { return key }
+        return "\(key)::\(unsafe: reading.type)"
     }
 
     /// True when the row's patron chose to keep their history, looked up in the consent table's
@@ -160,7 +169,7 @@ extension PurgeSQL {
     /// subquery, because the server turns an `IN` or `EXISTS` into that hash again.
     var consentedPerRow: SQL {
         guard resolved.consentIndexed, let consent = policy.consent, let patron = policy.patron else { return consented }
-        return "COALESCE((SELECT true FROM \(consent.table) c WHERE c.\(name: consent.key) = \(column(patron))"
+        return "COALESCE((SELECT true FROM \(consent.table) c WHERE \(consentKey(consent, patron: patron)) \(op("=", for: patron)) \(column(patron))"
             + " AND c.\(name: consent.keepIf) LIMIT 1), false)"
     }
 
@@ -184,11 +193,18 @@ extension PurgeSQL {
             case .isNull: return "\(target) IS NULL"
             case .isNotNull: return "\(target) IS NOT NULL"
             case .in, .notIn:
+                if resolved.operatorSchemas[condition.column] != nil {
+                    // `x NOT IN (a, b)` is `NOT (x = a OR x = b)`, NULLs included.
+                    let equal = op("=", for: condition.column)
+                    let any = condition.values.map { value -> SQL in "\(target) \(equal) \(bind: value)" }.joined(separator: " OR ")
+                    return "\(unsafe: condition.op == .in ? "" : "NOT ")(\(any))"
+                }
                 let list = condition.values.map { value -> SQL in "\(bind: value)" }.joined(separator: ", ")
                 return "\(target) \(unsafe: condition.op == .in ? "IN" : "NOT IN") (\(list))"
             default:
                 // The operator is one of the policy format's fixed words, checked when the file was read.
-                return "\(target) \(unsafe: condition.op == .notEqual ? "<>" : condition.op.rawValue) \(bind: condition.values[0])"
+                let symbol = condition.op == .notEqual ? "<>" : condition.op.rawValue
+                return "\(target) \(op(symbol, for: condition.column)) \(bind: condition.values[0])"
             }
         }
         return "COALESCE((" + conditions.joined(separator: ") OR (") + "), false)"

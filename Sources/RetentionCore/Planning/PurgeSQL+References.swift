@@ -23,7 +23,7 @@ extension PurgeSQL {
     /// The condition that row `from` points to row `to` (table aliases) through foreign key `ref`.
     func points(_ ref: ForeignKeyRef, from: String, to: String) -> SQL {
         zip(ref.columns, ref.referencedColumns).map { pointing, pointed -> SQL in
-            "\(unsafe: from).\(name: pointing) = \(unsafe: to).\(name: pointed)"
+            "\(unsafe: from).\(name: pointing) \(op("=", for: pointed)) \(unsafe: to).\(name: pointed)"
         }.joined(separator: " AND ")
     }
 
@@ -56,9 +56,10 @@ extension PurgeSQL {
         let table = policy.table, own = policy.key
         return selfReferences.map { ref -> SQL in
             if ref.referencedColumns == [policy.key], ref.columns.count == 1 {
-                return "SELECT x.\(name: own) AS k FROM \(table) x WHERE x.\(name: ref.columns[0]) = \(key)"
+                return "SELECT x.\(name: own) AS k FROM \(table) x WHERE x.\(name: ref.columns[0]) \(op("=", for: own)) \(key)"
             }
-            return "SELECT x.\(name: own) AS k FROM \(table) x JOIN \(table) p ON \(points(ref, from: "x", to: "p")) WHERE p.\(name: own) = \(key)"
+            return "SELECT x.\(name: own) AS k FROM \(table) x JOIN \(table) p ON \(points(ref, from: "x", to: "p"))"
+                + " WHERE p.\(name: own) \(op("=", for: own)) \(key)"
         }.joined(separator: " UNION ALL ") + " OFFSET 0"
     }
 
@@ -75,7 +76,7 @@ extension PurgeSQL {
         var sql = parts.joined(separator: " UNION ")
         if !selfReferences.isEmpty {
             let up = selfReferences.map { ref -> SQL in "(" + points(ref, from: "x", to: "p") + ")" }.joined(separator: " OR ")
-            sql += " UNION SELECT p.\(name: own) FROM staying s JOIN \(table) x ON x.\(name: own) = s.k JOIN \(table) p ON \(up)"
+            sql += " UNION SELECT p.\(name: own) FROM staying s JOIN \(table) x ON x.\(name: own) \(op("=", for: own)) s.k JOIN \(table) p ON \(up)"
         }
         return sql
     }

@@ -10,8 +10,8 @@ extension PurgeSQL {
         let key = column(policy.key)
         // A stable expression, not a scalar subquery: the server makes it the index scan's runtime key.
         // (As InitPlans inside the statement's CTEs, the bounds would cost a walk of the index from its start.)
-        return "\(key) >= current_setting('retention.first')::\(unsafe: resolved.keyType) "
-            + "AND \(key) <= current_setting('retention.last')::\(unsafe: resolved.keyType)"
+        return "\(key) \(op(">=", for: policy.key)) current_setting('retention.first')::\(unsafe: resolved.keyType) "
+            + "AND \(key) \(op("<=", for: policy.key)) current_setting('retention.last')::\(unsafe: resolved.keyType)"
     }
 
     /// Finds the next batch's first and last key (`size` keys after the previous batch) and keeps them
@@ -33,11 +33,11 @@ extension PurgeSQL {
             conditions.append("\(column(policy.age)) < greatest(\(everyCutoff(cutoffs)))")
         }
         if !first {
-            conditions.append("\(key) > current_setting('retention.after')::\(unsafe: keyType)")
+            conditions.append("\(key) \(op(">", for: policy.key)) current_setting('retention.after')::\(unsafe: keyType)")
         } else if slice.lower {
-            conditions.append("\(key) >= current_setting('retention.lower')::\(unsafe: keyType)")
+            conditions.append("\(key) \(op(">=", for: policy.key)) current_setting('retention.lower')::\(unsafe: keyType)")
         }
-        if slice.upper { conditions.append("\(key) < current_setting('retention.upper')::\(unsafe: keyType)") }
+        if slice.upper { conditions.append("\(key) \(op("<", for: policy.key)) current_setting('retention.upper')::\(unsafe: keyType)") }
         let keys: SQL = "FROM \(policy.table) AS t" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
         return SQL("""
             WITH o AS MATERIALIZED (SELECT \(key) AS k \(keys) ORDER BY \(key) OFFSET \(bind: String(size))::int8 - 1 LIMIT 1),
@@ -126,7 +126,7 @@ extension PurgeSQL {
                     UNION
                     SELECT ch.root, c.k FROM chain ch CROSS JOIN LATERAL (\(children(of: "ch.k"))) c
                 ), blocked AS (
-                    SELECT DISTINCT ch.root FROM chain ch JOIN \(policy.table) AS t ON t.\(name: key) = ch.k
+                    SELECT DISTINCT ch.root FROM chain ch JOIN \(policy.table) AS t ON t.\(name: key) \(op("=", for: key)) ch.k
                     WHERE NOT coalesce(\(dueByTests(cutoffs)) AND NOT \(pointedToFromOutside), false)
                 ), doomed AS (
                     SELECT d.k FROM due d WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.root = d.k)
@@ -144,7 +144,7 @@ extension PurgeSQL {
                 -- The tests again, so a row changed meanwhile by another session is tested as it is
                 -- now (a chain link that stopped being due then fails the batch on its foreign key,
                 -- and the batch is tried again).
-                WHERE t.\(name: key) = ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
+                WHERE t.\(name: key) \(op("=", for: key)) ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
                 RETURNING \(library) AS lib, \(undone) AS undone
             )
             \(counted)

@@ -57,6 +57,20 @@ struct PurgeSQL {
     /// A column of the policy's table (alias `t`).
     func column(_ name: String) -> SQL { "t.\(name: name)" }
 
+    /// The operator `symbol` (`=`, `<`, ...) that compares column `name` of the table by its type:
+    /// bare where the session's search path (`pg_catalog` alone) finds it, `OPERATOR(schema.=)`
+    /// for a type whose operators live elsewhere (citext), which `pg_catalog` would compare as text.
+    func op(_ symbol: String, for name: String) -> SQL {
+        SQL.op(symbol, in: resolved.operatorSchemas[name])
+    }
+
+    /// `value IN (subquery)` by the equality of column `name`'s type (`= ANY`, which the server
+    /// hashes as it does `IN`, where that equality is not `pg_catalog`'s).
+    func among(_ value: SQL, _ subquery: SQL, by name: String) -> SQL {
+        guard resolved.operatorSchemas[name] != nil else { return "\(value) IN (\(subquery))" }
+        return "\(value) \(op("=", for: name)) ANY (\(subquery))"
+    }
+
     /// `SELECT` of every cutoff: the standard one (`cutoff`), then one per library with its own
     /// period (`cutoff_0`, `cutoff_1`, ... in file order).
     func cutoffQuery() -> Statement {
@@ -82,7 +96,7 @@ struct PurgeSQL {
         if let reading = resolved.libraryReading {
             // By the column type's equality (citext: `Bangor` is BANGOR), counted under the name the policy gives.
             let named = libraries.named.map { name -> SQL in
-                "WHEN \(column(libraries.column)) = \(bind: name)::\(unsafe: reading.type) THEN \(bind: name)::text"
+                "WHEN \(column(libraries.column)) \(op("=", for: libraries.column)) \(bind: name)::\(unsafe: reading.type) THEN \(bind: name)::text"
             }
             return "CASE WHEN \(column(libraries.column)) IS NULL THEN NULL::text \(named.joined(separator: " ")) ELSE \(other) END"
         }

@@ -314,6 +314,7 @@ public enum Catalog {
         return ResolvedPolicy(policy: policy, tableOID: table.oid, keyType: keyColumn.fullTypeName, ageType: ageType,
                               partitionedByAge: partitionedByAge,
                               patronType: patronColumn?.fullTypeName, patronTextType: patronTextType, libraryReading: libraryReading,
+                              operatorSchemas: try operatorSchemas(of: table.oid, on: connection),
                               consentIndexed: consentIndexed,
                               references: references, cascades: cascades)
     }

@@ -30,6 +30,36 @@ extension Catalog {
             + "numeric, uuid, bytea or text type"
     }
 
+    /// The columns of a table whose type (or the type a domain is over) compares by operators of
+    /// its own outside `pg_catalog` (citext's, in the schema its extension went to), by name, with
+    /// that schema: the tool's sessions search `pg_catalog` alone for operators, where a citext
+    /// column would compare as text, case by case. The schema is that of the equality operator of
+    /// the type's default btree operator class, which only a superuser can create, so no user with
+    /// CREATE on a schema can put an operator of their own in its place.
+    static func operatorSchemas(of tableOID: String, on connection: Connection) throws -> [String: String] {
+        let rows = try connection.query("""
+            WITH RECURSIVE chain(name, oid, typtype, typbasetype) AS (
+                SELECT a.attname::text, t.oid, t.typtype, t.typbasetype
+                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
+                UNION ALL
+                SELECT c.name, t.oid, t.typtype, t.typbasetype FROM pg_catalog.pg_type t
+                JOIN chain c ON t.oid = c.typbasetype WHERE c.typtype = 'd')
+            SELECT c.name, n.nspname::text AS schema
+            FROM chain c
+            JOIN pg_catalog.pg_opclass oc ON oc.opcintype = c.oid AND oc.opcdefault
+            JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod AND am.amname = 'btree'
+            JOIN pg_catalog.pg_amop ao ON ao.amopfamily = oc.opcfamily AND ao.amopmethod = oc.opcmethod
+                                      AND ao.amoplefttype = c.oid AND ao.amoprighttype = c.oid AND ao.amopstrategy = 3
+            JOIN pg_catalog.pg_operator o ON o.oid = ao.amopopr AND o.oprname = '='
+            JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+            WHERE c.typtype <> 'd' AND n.nspname <> 'pg_catalog'
+            """, [tableOID]).rows
+        var schemas: [String: String] = [:]
+        for row in rows { schemas[try row.string("name")] = try row.string("schema") }
+        return schemas
+    }
+
     /// The text types whose equality is text's (with the column's collation): library columns of
     /// these compare as text, which keeps the count's `= ANY` a hashed lookup.
     static let plainTextTypes: Set<String> = ["pg_catalog.text", "pg_catalog.\"varchar\"", "pg_catalog.bpchar", "pg_catalog.name"]

@@ -25,6 +25,11 @@ public struct ResolvedPolicy: Sendable {
     /// `nil` for plain text types and others, compared as text.
     public var libraryReading: ValueReading?
 
+    /// The table's columns whose type compares by operators outside `pg_catalog` (citext), with
+    /// the schema of those operators (`Catalog.operatorSchemas`): the SQL names it in every
+    /// comparison of such a column, as the session's search path holds `pg_catalog` alone.
+    public var operatorSchemas: [String: String] = [:]
+
     /// A type, schema-qualified and without a modifier (a domain's base type, whose cast cannot fail
     /// on the domain's checks), and the pattern a hold's text must match before it is cast to it
     /// (`nil`: every text casts).

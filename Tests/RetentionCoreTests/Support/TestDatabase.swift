@@ -34,8 +34,7 @@ final class TestDatabase {
         try admin.execute(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name))")
         connection = try Connection(conninfo: (server?.conninfo ?? "") + " dbname=\(name)")
         if reference {
-            try connection.execute(unsafeSQL: String(contentsOf: repositoryRoot.appendingPathComponent("sql/reference-schema.sql"),
-                                                     encoding: .utf8))
+            try sql(String(contentsOf: repositoryRoot.appendingPathComponent("sql/reference-schema.sql"), encoding: .utf8))
         }
         if setup { try RetentionSchema.install(on: connection, logger: quietLogger) }
     }
@@ -65,18 +64,35 @@ final class TestDatabase {
     /// A libpq conninfo for this database (host, port and user come from the environment).
     var conninfo: String { (server?.conninfo ?? "") + " dbname=\(name)" }
 
+    /// Runs `body`, the test's own SQL, with `public` on the search path: it names its tables
+    /// unqualified, while the connection, as every session of the tool, searches pg_catalog alone
+    /// (the library calls a test makes on it run as the tool's would).
+    func inPublic<T>(_ body: () throws -> T) throws -> T {
+        try connection.execute(unsafeSQL: "SET search_path = public")
+        defer { _ = try? connection.execute(unsafeSQL: "SET search_path = pg_catalog, pg_temp") }
+        return try body()
+    }
+
+    /// Another session on this database for the test's own SQL (a clerk, a lock holder): with
+    /// `public` on its search path, as the test's SQL names its tables unqualified.
+    func session() throws -> Connection {
+        let session = try Connection(conninfo: conninfo)
+        try session.execute(unsafeSQL: "SET search_path = public")
+        return session
+    }
+
     /// Runs SQL of the test's own (fixtures, assertions).
-    func sql(_ text: String) throws { try connection.execute(unsafeSQL: text) }
+    func sql(_ text: String) throws { try inPublic { try connection.execute(unsafeSQL: text) } }
 
     /// The first column of the first row as an integer.
     func int(_ query: String, _ params: [String?] = []) throws -> Int64 {
-        let value = try connection.query(unsafeSQL: query, params).rows.first?[0] ?? nil
+        let value = try inPublic { try connection.query(unsafeSQL: query, params).rows.first?[0] ?? nil }
         return Int64(value ?? "") ?? -1
     }
 
     /// The first column of every row.
     func strings(_ query: String) throws -> [String?] {
-        try connection.query(unsafeSQL: query).rows.map { $0[0] }
+        try inPublic { try connection.query(unsafeSQL: query).rows.map { $0[0] } }
     }
 
     /// Loads `sql/demo-data.sql` with psql, as the demo does.

@@ -55,7 +55,7 @@ public enum Retention {
     /// `ACCESS EXCLUSIVE` mode would otherwise hold the command before its first batch for ever):
     /// past it, `TablesBusy` (75) names who holds what.
     public static func resolve(_ policies: [Policy], on connection: Connection, for purpose: Privileges.Purpose = .run,
-                               lockTimeout: String = "5s") throws -> [ResolvedPolicy] {
+                               lockTimeout: String = SettingKey.lockTimeout.builtIn) throws -> [ResolvedPolicy] {
         do {
             try connection.query("SELECT pg_catalog.set_config('lock_timeout', $1, false)", [lockTimeout])
         } catch let error as DatabaseError where error.sqlState == "22023" {

@@ -47,11 +47,10 @@ extension RetentionCommand {
 }
 
 extension ArgumentHelp {
-    /// Help for an option that is also a setting: its discussion names the setting's environment
-    /// variable and config file key (from `SettingKey`), then `more`.
-    static func setting(_ key: SettingKey, _ abstract: String, more: String = "", valueName: String? = nil) -> ArgumentHelp {
-        ArgumentHelp(abstract, discussion: "Also: \(key.environmentName), `\(key.rawValue)` in the config file\(more).",
-                     valueName: valueName)
+    /// Help for an option that is also a setting, as `SettingKey.definition` declares it: its
+    /// discussion names the setting's environment variable and config file key.
+    static func setting(_ key: SettingKey) -> ArgumentHelp {
+        ArgumentHelp(key.helpAbstract, discussion: key.helpDiscussion, valueName: key.definition.valueName)
     }
 }
 
@@ -63,10 +62,7 @@ protocol SettingOptions: ParsableArguments {
 
 /// The database to connect to.
 struct ConnectionOptions: SettingOptions {
-    @Option(name: .customLong("db"), help: .setting(.db,
-        "libpq conninfo string or postgresql:// URI.",
-        more: ". Default: libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER, PGSERVICE, PGPASSFILE, ...)",
-        valueName: "conninfo"))
+    @Option(name: .customLong("db"), help: .setting(.db))
     var conninfo: String?
 
     var given: [SettingKey: String] { [.db: conninfo].compactMapValues { $0 } }
@@ -100,7 +96,7 @@ enum RenamedOptions {
 
 /// The manifest folder.
 struct ManifestFolderOptions: SettingOptions {
-    @Option(help: .setting(.manifests, "Folder of the signed manifests.", valueName: "dir"))
+    @Option(help: .setting(.manifests))
     var manifests: String?
 
     var given: [SettingKey: String] { [.manifests: manifests].compactMapValues { $0 } }
@@ -110,7 +106,7 @@ struct ManifestFolderOptions: SettingOptions {
 struct SigningOptions: SettingOptions {
     @OptionGroup var folder: ManifestFolderOptions
 
-    @Option(help: .setting(.signingKey, "Ed25519 private key (PKCS#8 PEM, mode 0600) that signs manifests.", valueName: "file"))
+    @Option(help: .setting(.signingKey))
     var signingKey: String?
 
     var given: [SettingKey: String] { folder.given.merging([.signingKey: signingKey].compactMapValues { $0 }) { $1 } }
@@ -118,7 +114,7 @@ struct SigningOptions: SettingOptions {
 
 /// The public key that verifies manifests.
 struct PublicKeyOptions: SettingOptions {
-    @Option(help: .setting(.publicKey, "Ed25519 public key (SPKI PEM) that verifies manifests.", valueName: "file"))
+    @Option(help: .setting(.publicKey))
     var publicKey: String?
 
     var given: [SettingKey: String] { [.publicKey: publicKey].compactMapValues { $0 } }
@@ -126,8 +122,7 @@ struct PublicKeyOptions: SettingOptions {
 
 /// The policy folder, for the commands that read policies.
 struct PolicyOptions: SettingOptions {
-    @Option(help: .setting(.policies, "Folder of policy files (default: policies).", more: " (relative to the file's folder)",
-                                   valueName: "dir"))
+    @Option(help: .setting(.policies))
     var policies: String?
 
     var given: [SettingKey: String] { [.policies: policies].compactMapValues { $0 } }
@@ -135,36 +130,31 @@ struct PolicyOptions: SettingOptions {
 
 /// How `run` sizes, spreads, bounds and times its batches.
 struct BatchOptions: SettingOptions {
-    @Option(help: .setting(.batchSize, "How many rows (keys) each batch spans; it purges the due ones among them "
-                                   + "(default: sized so each batch takes about 60 ms)."))
+    @Option(help: .setting(.batchSize))
     var batchSize: Int?
 
-    @Option(help: .setting(.jobs, "How many sessions purge a table at once, each in its own part of the key space (default: 2)."))
+    @Option(help: .setting(.jobs))
     var jobs: Int?
 
-    @Option(help: .setting(.maxRuntime, "Stop cleanly after the batch that passes this duration, like 30m, 2h or 90s."))
+    @Option(help: .setting(.maxRuntime))
     var maxRuntime: String?
 
-    @Option(help: .setting(.lockTimeout, "How long a batch waits for a row lock before it is tried again, like 5s, 500ms or 2min (default: 5s)."))
+    @Option(help: .setting(.lockTimeout))
     var lockTimeout: String?
 
-    @Option(help: .setting(.statementTimeout, "How long one batch statement may take before it is tried again, like 5s, 500ms or 2min (default: 60s)."))
+    @Option(help: .setting(.statementTimeout))
     var statementTimeout: String?
 
-    @Option(help: .setting(.metricsFile, "Write a node_exporter textfile-collector file with the run's outcome at its end, whatever the status.",
-                                   valueName: "file"))
+    @Option(help: .setting(.metricsFile))
     var metricsFile: String?
 
-    @Option(help: .setting(.maxReplicaLag, "Before each batch, wait while a streaming replica's replay lag is above this, like 30s, until it is under half.",
-                                   more: ". Needs pg_monitor", valueName: "duration"))
+    @Option(help: .setting(.maxReplicaLag))
     var maxReplicaLag: String?
 
-    @Option(help: .setting(.maxWALRate, "Hold batches while the server writes more than this many MB of WAL per second (all of its WAL), for servers whose WAL archiving is the bottleneck.",
-                                   valueName: "MB/s"))
+    @Option(help: .setting(.maxWALRate))
     var maxWalRate: Int?
 
-    @Option(help: .setting(.maxClockSkew, "Refuse to start when the database clock and this machine's differ by more than this, like 5m or 90s, or off (default: 5m).",
-                                   valueName: "duration"))
+    @Option(help: .setting(.maxClockSkew))
     var maxClockSkew: String?
 
     var given: [SettingKey: String] {
@@ -182,10 +172,10 @@ struct GlobalOptions: ParsableArguments {
                                valueName: "file"))
     var config: String?
 
-    @Option(help: .setting(.logFormat, "Log format on stderr: text or json (default: json when stderr is not a terminal)."))
+    @Option(help: .setting(.logFormat))
     var logFormat: LogFormat?
 
-    @Option(help: .setting(.logLevel, "Lowest log level (default: info)."))
+    @Option(help: .setting(.logLevel))
     var logLevel: Logger.Level?
 
     @Flag(help: "Warnings and errors only (for cron).")

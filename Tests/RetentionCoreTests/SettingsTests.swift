@@ -39,6 +39,31 @@ import Testing
         #expect(settings.policies == "policies")
     }
 
+    /// A default is written once, in the setting's declaration: the help says it, an unset setting
+    /// takes it, and the run's own defaults are it; a bad value of every checked setting is refused.
+    @Test func eachDefaultIsDeclaredOnceAndUsedEverywhere() throws {
+        let unset = try Settings(commandLine: [:], configOption: nil, environment: ["RETENTION_CONFIG": "/dev/null"])
+        for key in SettingKey.allCases {
+            let definition = key.definition
+            if let builtIn = definition.builtIn {
+                #expect(key.helpAbstract.hasSuffix(" (default: \(builtIn)).") && unset.setting(key)?.value == builtIn, "\(key)")
+                #expect(unset.setting(key)?.source == .builtIn)
+            } else {
+                #expect(unset.setting(key) == nil, "\(key)")
+            }
+            #expect(key.helpDiscussion.hasPrefix("Also: \(key.environmentName), `\(key.rawValue)` in the config file"))
+        }
+        let options = RunOptions()
+        #expect(options.lockTimeout == unset.lockTimeout && options.statementTimeout == unset.statementTimeout)
+        #expect(options.jobs == unset.jobs && options.maxClockSkew == unset.maxClockSkew)
+        for key in [SettingKey.logFormat, .logLevel, .batchSize, .jobs, .maxRuntime, .lockTimeout, .statementTimeout,
+                    .maxReplicaLag, .maxWALRate, .maxClockSkew] {
+            let refused = refusal { try Settings(commandLine: [:], configOption: nil, environment: [key.environmentName: "x9"]) }
+            #expect(refused?.exitCode == .config && refused?.description.hasPrefix("\(key.environmentName) must be") == true,
+                    "\(key): \(String(describing: refused?.description))")
+        }
+    }
+
     @Test func relativePathsInTheFileAreReadFromItsFolder() throws {
         let file = try configFile("policies: policies\nmanifests: ../manifests\nsigning_key: keys/signing.pem\npublic_key: /srv/public.pem\n")
         let folder = file.deletingLastPathComponent()

@@ -3,52 +3,9 @@ import Foundation
 import Synchronization
 import Yams
 
-/// One option the commands share, settable on the command line, in the environment and in the config file.
-///
-/// The config file's key is the raw value (`signing_key`), the environment variable is
-/// `RETENTION_` and the key in capitals (`RETENTION_SIGNING_KEY`), the option is `--signing-key`.
-public enum SettingKey: String, CaseIterable, Sendable {
-    case db, policies, manifests
-    case signingKey = "signing_key", publicKey = "public_key"
-    case logFormat = "log_format", logLevel = "log_level"
-    case batchSize = "batch_size", jobs, maxRuntime = "max_runtime"
-    case lockTimeout = "lock_timeout", statementTimeout = "statement_timeout"
-    case metricsFile = "metrics_file"
-    case maxReplicaLag = "max_replica_lag", maxWALRate = "max_wal_rate"
-    case maxClockSkew = "max_clock_skew"
-    case timezone
-
-    public var environmentName: String { "RETENTION_" + rawValue.uppercased() }
-    public var option: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
-
-    /// A path in the config file is read from the file's folder, as a person reading the file expects.
-    var isPath: Bool { [.policies, .manifests, .signingKey, .publicKey, .metricsFile].contains(self) }
-
+extension SettingKey {
     /// The key's name for swift-configuration; its environment provider spells it `environmentName`.
     var configKey: ConfigKey { ConfigKey(["retention", rawValue]) }
-
-    /// The value when no source sets one, and what that means in words (for `retention config`).
-    var fallback: (value: String?, meaning: String) {
-        switch self {
-        case .db: (nil, "libpq's environment (PGHOST, PGDATABASE, PGUSER, PGSERVICE, ...)")
-        case .policies: ("policies", "the folder `policies` of the current folder")
-        case .manifests: (nil, "none: `run` refuses to start without it")
-        case .signingKey: (nil, "none: `run` refuses to start without it")
-        case .publicKey: (nil, "none: `verify` refuses, `show` does not check the signature")
-        case .logFormat: (nil, "text on a terminal, json otherwise")
-        case .logLevel: ("info", "info")
-        case .batchSize: (nil, "sized so each batch takes about 60 ms")
-        case .jobs: (String(RunOptions.defaultJobs), String(RunOptions.defaultJobs))
-        case .maxRuntime: (nil, "no limit")
-        case .lockTimeout: ("5s", "5s")
-        case .statementTimeout: ("60s", "60s")
-        case .metricsFile: (nil, "none: no metrics file is written")
-        case .maxReplicaLag: (nil, "off: no waiting for replicas (30s is a good start)")
-        case .maxWALRate: (nil, "off: WAL as fast as the batches write it")
-        case .maxClockSkew: ("5m", "5m")
-        case .timezone: (nil, "the server's TimeZone setting")
-        }
-    }
 }
 
 /// Where an effective setting came from.
@@ -146,12 +103,12 @@ public struct Settings: Sendable {
     /// The value in effect and where it came from; nil when no source sets it and it has no default.
     public func setting(_ key: SettingKey) -> (value: String, source: SettingSource)? {
         if let given = values[key] { return given }
-        return key.fallback.value.map { ($0, .builtIn) }
+        return key.definition.builtIn.map { ($0, .builtIn) }
     }
 
     public func string(_ key: SettingKey) -> String? { setting(key)?.value }
 
-    /// The value of a setting that has a default (`SettingKey.fallback`), so always one.
+    /// The value of a setting that has a default (`SettingDefinition.builtIn`), so always one.
     private func defaulted(_ key: SettingKey) -> String {
         guard let value = string(key) else { preconditionFailure("setting \(key.rawValue) has no default") }
         return value
@@ -180,41 +137,16 @@ public struct Settings: Sendable {
         return value == "off" ? nil : DurationText.seconds(value) ?? RunOptions.defaultMaxClockSkew
     }
 
-    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-
     /// Checks every value that is set, whatever its source, before any command uses one.
     private func validate() throws {
         for (key, (value, source)) in values {
-            var problem: String?
-            switch key {
-            case .db:
-                if let parse = Connection.conninfoProblem(value) {
-                    // libpq quotes the token it could not read, which may be a password: left out.
-                    let quoteless = parse.replacingOccurrences(of: #""[^"]*""#, with: "\"...\"", options: .regularExpression)
-                    problem = "is not a libpq connection string or URI: \(quoteless)"
-                } else if case .file = source, Connection.conninfoHasPassword(value) {
+            var problem = key.definition.check(value)
+            if key == .db {
+                if problem == nil, case .file = source, Connection.conninfoHasPassword(value) {
                     problem = "holds a password; put it in the .pgpass file (PGPASSFILE) or a service file of the user that runs retention"
                 }
-            case .logFormat where !["text", "json"].contains(value):
-                problem = "must be text or json; found '\(visible(value))'"
-            case .logLevel where !Self.logLevels.contains(value):
-                problem = "must be one of \(Self.logLevels.joined(separator: ", ")); found '\(visible(value))'"
-            case .batchSize where (Int(value) ?? 0) < 1:
-                problem = "must be a whole number, 1 or more; found '\(visible(value))'"
-            case .jobs where !(1...16).contains(Int(value) ?? 0):
-                problem = "must be between 1 and 16; found '\(visible(value))'"
-            case .maxReplicaLag where DurationText.seconds(value) == nil:
-                problem = "must be a duration like 30s or 2m, at most a week; found '\(visible(value))'"
-            case .maxWALRate where (Int(value) ?? 0) < 1:
-                problem = "must be a whole number of MB per second, 1 or more; found '\(visible(value))'"
-            case .maxClockSkew where DurationText.seconds(value) == nil && value != "off":
-                problem = "must be a duration like 5m, 90s or 1h, at most a week, or off; found '\(visible(value))'"
-            case .maxRuntime where DurationText.seconds(value) == nil:
-                problem = "must be a duration like 90s, 30m or 2h, at most a week; found '\(visible(value))'"
-            case .lockTimeout where !PostgresDuration.isValid(value), .statementTimeout where !PostgresDuration.isValid(value):
-                problem = "must be a PostgreSQL time like 5s, 500ms or 2min (at most 1d); found '\(visible(value))'"
-            default:
-                break
+            } else if let found = problem {
+                problem = found + "; found '\(visible(value))'"
             }
             if let problem {
                 throw UsageError("\(source.naming(key)) \(problem)", exitCode: source.exitCode)
@@ -224,6 +156,9 @@ public struct Settings: Sendable {
 }
 
 /// Records which provider answered each lookup, so `retention config` can say where a value came from.
+///
+/// An access reporter is swift-configuration's own way to watch lookups (its `AccessLogger` is
+/// one); the reader's merge stays the library's, and this only notes which provider won.
 private final class AnsweringProviders: AccessReporter, Sendable {
     private let answers = Mutex<[AbsoluteConfigKey: String]>([:])
 
@@ -245,6 +180,12 @@ private final class AnsweringProviders: AccessReporter, Sendable {
 ///
 /// Unknown keys are refused (a misspelt `manifest:` must not be ignored); a relative path is read from
 /// the file's folder; an empty value counts as not set.
+///
+/// Read here rather than by swift-configuration's YAML file provider, whose values reach
+/// `Settings` through an `InMemoryProvider` instead: the provider reports neither the line a value
+/// is on (every message about a bad value names it) nor keys nobody asks for (which must be
+/// refused), resolves no path against the file's folder, and reads any file whole, where this one
+/// refuses aliases and anything but a regular file under 1 MiB before it parses (`BoundedFile`).
 struct ConfigFile {
     var values: [SettingKey: (value: String, line: Int)] = [:]
 

@@ -35,8 +35,9 @@ public struct RunOptions: Sendable {
     /// start; `nil`: not compared (a test server on a fake clock).
     public var maxClockSkew: Double? = RunOptions.defaultMaxClockSkew
 
-    /// Five minutes: far more than NTP lets two hosts drift, far less than a day of purging early.
-    public static let defaultMaxClockSkew: Double = 300
+    /// Five minutes (`SettingKey.maxClockSkew`): far more than NTP lets two hosts drift, far less
+    /// than a day of purging early.
+    public static let defaultMaxClockSkew: Double = DurationText.seconds(SettingKey.maxClockSkew.builtIn)!
 
     /// How long a batch should take when its size is not fixed: 60 ms, so that with the spikes a
     /// busy server adds (a checkpoint, autovacuum, the other session) 99% stay under 100 ms.
@@ -46,12 +47,13 @@ public struct RunOptions: Sendable {
     /// transaction may hold: their count runs while writers to them wait, so about a tenth of a second.
     var partitionGroupRows: Int64 = 500_000
 
-    /// Two sessions: one purge statement keeps one core busy, so two use a small server's two cores;
-    /// more sessions than the server's cores only wait on each other (docs/performance.md).
-    public static let defaultJobs = 2
+    /// Two sessions (`SettingKey.jobs`): one purge statement keeps one core busy, so two use a small
+    /// server's two cores; more sessions than the server's cores only wait on each other (docs/performance.md).
+    public static let defaultJobs = Int(SettingKey.jobs.builtIn)!
 
     public init(batchSize: Int? = nil, maxRuntime: Double? = nil,
-                lockTimeout: String = "5s", statementTimeout: String = "60s", toolVersion: String = RetentionVersion.current) {
+                lockTimeout: String = SettingKey.lockTimeout.builtIn, statementTimeout: String = SettingKey.statementTimeout.builtIn,
+                toolVersion: String = RetentionVersion.current) {
         self.batchSize = batchSize
         self.maxRuntime = maxRuntime
         self.lockTimeout = lockTimeout

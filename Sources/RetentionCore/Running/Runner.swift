@@ -17,7 +17,7 @@ import Synchronization
 public final class Runner {
     let connection: Connection
     let logger: Logger
-    var statementTimeout = "60s"
+    var statementTimeout = SettingKey.statementTimeout.builtIn
 
     public init(connection: Connection, logger: Logger) {
         self.connection = connection
@@ -105,12 +105,15 @@ public final class Runner {
     /// figure), the statement timeout after one stopped at `--max-runtime`, a few seconds after a
     /// signal or a failure (a service manager waits only so long). A count that runs out of time
     /// leaves the run "not counted", which the manifest says.
+    /// How long counting what remains due may take after a signal or a failure: a few seconds.
+    static let briefCount = "5s"
+
     func remainingLimit(_ status: RunStatus, options: RunOptions) -> String {
         switch status {
         // Bounded even so: a server that stops answering must not hold the finished run for ever.
         case .completed: return "1h"
         case .stopped: return options.statementTimeout
-        default: return "5s"
+        default: return Self.briefCount
         }
     }
 
@@ -126,7 +129,7 @@ public final class Runner {
         do {
             // A reconnected session has lost the lock: finalize only if no other run took it since.
             try RunLock.acquire(on: connection)
-            recordRemaining(policies, summary: &summary, within: "5s")
+            recordRemaining(policies, summary: &summary, within: Self.briefCount)
             _ = try finish(summary.runID, status: .failed, error: error.description, pacing: options.pacing)
             summary.manifestPath = try store.write(runID: summary.runID)
         } catch {

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Adding a reason is this case (its name in manifests, plan JSON and SQL result columns, its
 /// column in the ledger, its words for people) plus the SQL that tests it in `PurgeSQL`.
-public enum KeptReason: String, CaseIterable, Sendable, CodingKey {
+public enum KeptReason: String, CaseIterable, Sendable, CodingKey, CodingKeyRepresentable, Codable {
     case hold = "kept_by_hold"
     case consent = "kept_by_consent"
     case keepWhen = "kept_by_keep_when"

@@ -59,14 +59,14 @@ import Yams
         var samples = try Self.parse(text)
         #expect(Self.value(samples, "retention_run_status", ["status": "completed"]) == 1)
         #expect(Self.value(samples, "retention_run_status", ["status": "failed"]) == 0)
-        #expect(Self.value(samples, "retention_rows_total", ["policy": "v", "library": "", "action": "delete"]) == 30000)
+        #expect(Self.value(samples, "retention_rows_purged", ["policy": "v", "library": "", "action": "delete"]) == 30000)
         #expect(Double(try db.int("SELECT sum(rows) FROM retention.batches")) == 30000)
         #expect(Self.value(samples, "retention_rows_kept", ["policy": "v", "reason": "hold"]) == 0)
         #expect(Self.value(samples, "retention_rows_still_due", ["policy": "v"]) == 0)
         #expect(Self.value(samples, "retention_manifest_sequence") == 1)
         #expect((Self.value(samples, "retention_batch_seconds_max", ["policy": "v"]) ?? 0) > 0)
         #expect((Self.value(samples, "retention_run_duration_seconds") ?? 0) > 0)
-        #expect(Self.value(samples, "retention_replica_lag_pauses_total") == 0)
+        #expect(Self.value(samples, "retention_replica_lag_pauses") == 0)
         let success = try #require(Self.value(samples, "retention_last_success_timestamp_seconds"))
         #expect(success == Self.value(samples, "retention_last_run_timestamp_seconds"))
         #expect(abs(success - Date().timeIntervalSince1970) < 120)
@@ -102,7 +102,7 @@ import Yams
         #expect(Self.value(samples, "retention_run_status", ["status": "interrupted"]) == 1)
         #expect(Self.value(samples, "retention_last_success_timestamp_seconds") == success)
         let purged = try db.int("SELECT sum(rows) FROM retention.batches WHERE run_id = (SELECT max(id) FROM retention.runs)")
-        #expect(Self.value(samples, "retention_rows_total", ["policy": "v"]) == Double(purged))
+        #expect(Self.value(samples, "retention_rows_purged", ["policy": "v"]) == Double(purged))
 
         // Killed: no metrics are written, and the file is still the last whole one.
         let killed = try db.startRetention(run + ["--batch-size", "20"])
@@ -237,7 +237,7 @@ import Yams
         #expect(manifest.options["max_replica_lag_seconds"] == .int(1))
         #expect((manifest.options["paused_ms"]?.int ?? 0) > 1000)
         let samples = try MonitoringTests.parse(try String(contentsOfFile: metrics, encoding: .utf8))
-        #expect((MonitoringTests.value(samples, "retention_replica_lag_pauses_total") ?? 0) >= 1)
+        #expect((MonitoringTests.value(samples, "retention_replica_lag_pauses") ?? 0) >= 1)
 
         // Without the limit a paused replica holds nothing.
         try db.sql("INSERT INTO visits SELECT g, now() - interval '100 days', 'x' FROM generate_series(1, 3000) g")

@@ -6,7 +6,8 @@ extension MetricsFile {
     /// The text of the file; `previousSuccess` is kept when this run did not succeed.
     static func render(_ facts: RunFacts, previousSuccess: Double?) -> String {
         let registry = PrometheusCollectorRegistry()
-        // `retention_` + name + `_` + unit, as Prometheus names them.
+        // `retention_` + name + `_` + unit, as Prometheus names them. Every metric is a gauge of the
+        // last run, so none ends in `_total`, which Prometheus keeps for counters.
         func gauge(_ name: String, unit: String = "", _ help: String, _ labels: [(String, String)] = []) -> Gauge {
             registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "retention", metricName: name, unitName: unit, helpText: help),
                                labels: labels)
@@ -27,7 +28,7 @@ extension MetricsFile {
         for policy in summary.policies {
             for library in policy.libraries {
                 let labels = [("policy", policy.name), ("library", library.library ?? "")]
-                gauge("rows", unit: "total", "Rows the last run deleted or anonymized.", labels + [("action", policy.action.rawValue)])
+                gauge("rows_purged", "Rows the last run deleted or anonymized.", labels + [("action", policy.action.rawValue)])
                     .set(to: Double(library.counts.rows))
                 for reason in KeptReason.allCases {
                     gauge("rows_kept", "Rows past their period the last run kept, by reason.", labels + [("reason", reason.metricName)])
@@ -45,7 +46,7 @@ extension MetricsFile {
         if let sequence = summary.manifestPath.flatMap(sequence(ofManifest:)) {
             gauge("manifest_sequence", "Sequence number of the last manifest written.").set(to: Double(sequence))
         }
-        gauge("replica_lag_pauses", unit: "total", "Times the last run waited for a lagging replica.")
+        gauge("replica_lag_pauses", "Times the last run waited for a lagging replica.")
             .set(to: Double(facts.replicaLagPauses))
         return registry.emitToString()
     }

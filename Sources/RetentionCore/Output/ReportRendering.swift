@@ -96,9 +96,8 @@ public enum ReportRendering {
             holds = report.holds ?? []
             holdsRead = report.holds != nil
             keptByHold = report.policies.map { policy in
-                let hold = KeptReason.hold.rawValue
-                return NamedCount(name: policy.name, count: TextTable.grouped(policy.kept[hold] ?? 0),
-                                  most: TextTable.grouped(policy.keptMost[hold] ?? 0))
+                NamedCount(name: policy.name, count: TextTable.grouped(policy.kept[.hold] ?? 0),
+                           most: TextTable.grouped(policy.keptMost[.hold] ?? 0))
             }
             backupRetention = report.backupRetention ?? "not stated (give --backup-retention, as the library's backup policy says)"
             files = report.files.map(FileRow.init)
@@ -178,9 +177,9 @@ public enum ReportRendering {
                                lastCutoff: library.lastCutoff, stillDue: library.stillDue.map(TextTable.grouped) ?? "not counted",
                                oldestDueDays: library.oldestDueDays.map { "\($0) days" } ?? "none", evidence: evidence,
                                kept: KeptReason.allCases.map { reason in
-                                   let count = library.kept[reason.rawValue] ?? 0
+                                   let count = library.kept[reason] ?? 0
                                    return KeptBar(reason: reason.heading, count: TextTable.grouped(count),
-                                                  most: TextTable.grouped(library.keptMost[reason.rawValue] ?? 0),
+                                                  most: TextTable.grouped(library.keptMost[reason] ?? 0),
                                                   width: String(format: "%.1f", 300 * Double(count) / Double(top)))
                                })
             }

@@ -21,7 +21,7 @@ enum StatementProof {
             } catch let error as DatabaseError where error.kind == .server && !error.isPermissionDenied
                                                     && error.sqlState != "3F000" && error.sqlState != "55P03" {
                 // (A lock timeout is a busy table, not a policy that cannot apply: the caller names who holds it.)
-                let position = policy.position("table")
+                let position = policy.position(.table)
                 problems.append(PolicyProblem(
                     file: policy.file, line: position?.line, column: position?.column,
                     message: "policy \(policy.name) cannot be applied to \(policy.table): \(error.message) "

@@ -97,7 +97,7 @@ public enum Catalog {
         let policy: Policy
         var problems: [PolicyProblem] = []
 
-        mutating func fail(_ message: String, at key: String) {
+        mutating func fail(_ message: String, at key: PolicyKeyPath) {
             let position = policy.position(key)
             problems.append(PolicyProblem(file: policy.file, line: position?.line, column: position?.column, message: message))
         }
@@ -105,16 +105,16 @@ public enum Catalog {
 
     private static func resolve(_ policy: Policy, on connection: Connection, check: inout PolicyCheck) throws -> ResolvedPolicy? {
         guard let table = try relation(policy.table, on: connection) else {
-            check.fail("table \(policy.table) does not exist (policy \(policy.name))", at: "table")
+            check.fail("table \(policy.table) does not exist (policy \(policy.name))", at: .table)
             return nil
         }
         guard table.kind == "r" || table.kind == "p" else {
             check.fail("\(policy.table) is not a table (policy \(policy.name)); a policy purges a table or a partitioned table",
-                       at: "table")
+                       at: .table)
             return nil
         }
         for problem in try concealments(of: table.oid, named: policy.table, rules: true, on: connection) {
-            check.fail(problem + " (policy \(policy.name))", at: "table")
+            check.fail(problem + " (policy \(policy.name))", at: .table)
         }
         if table.kind == "r" {
             // Old-style inheritance: a DELETE or UPDATE of the parent reaches the children's rows too.
@@ -126,10 +126,10 @@ public enum Catalog {
             if !children.isEmpty {
                 check.fail("\(policy.table) has inheritance children (\(children.joined(separator: ", "))): purging it would also "
                            + "purge their rows, which its counts do not prove; give each child a policy of its own and the parent "
-                           + "none, or make it a partitioned table (policy \(policy.name))", at: "table")
+                           + "none, or make it a partitioned table (policy \(policy.name))", at: .table)
             }
         }
-        func column(_ name: String, _ role: String, at key: String) -> Column? {
+        func column(_ name: String, _ role: String, at key: PolicyKeyPath) -> Column? {
             guard let column = table.columns[name] else {
                 check.fail("column \(visible(name)) (\(role)) does not exist in \(policy.table)", at: key)
                 return nil
@@ -137,7 +137,7 @@ public enum Catalog {
             return column
         }
 
-        let keyColumn = column(policy.key, "key", at: "key")
+        let keyColumn = column(policy.key, "key", at: .key)
         var partitionedByAge = false
         if keyColumn != nil {
             let primaryKey = try connection.query("""
@@ -159,25 +159,25 @@ public enum Catalog {
                 // A partitioned table's primary key must hold the partition key, so a table partitioned
                 // by age cannot have a one-column key; its leading column orders the walk as well.
                 if primaryKey.first != policy.key {
-                    check.fail("key \(visible(policy.key)) does not lead the primary key of \(policy.table); \(found); key must be the first column of a partitioned table's primary key", at: "key")
+                    check.fail("key \(visible(policy.key)) does not lead the primary key of \(policy.table); \(found); key must be the first column of a partitioned table's primary key", at: .key)
                 }
             } else if primaryKey != [policy.key] {
-                check.fail("key \(visible(policy.key)) is not the primary key of \(policy.table); \(found); key must be its one-column primary key", at: "key")
+                check.fail("key \(visible(policy.key)) is not the primary key of \(policy.table); \(found); key must be its one-column primary key", at: .key)
             }
         }
 
         var ageType: ResolvedPolicy.AgeType?
-        if let age = column(policy.age, "age", at: "age") {
+        if let age = column(policy.age, "age", at: .age) {
             ageType = ResolvedPolicy.AgeType(rawValue: age.typeName)
             if ageType == nil {
                 check.fail("age column \(visible(policy.age)) of \(policy.table) is \(age.typeName); expected date, timestamp or timestamptz",
-                           at: "age")
+                           at: .age)
             }
         }
 
         var settable: [(Assignment, Column)] = []
         for assignment in policy.set {
-            let key = "set.\(assignment.column)"
+            let key = PolicyKeyPath.setColumn(assignment.column)
             guard let target = column(assignment.column, "set", at: key) else { continue }
             if assignment.column == policy.key || assignment.column == policy.libraries?.column {
                 check.fail("set may not change \(visible(assignment.column)): it is the policy's key or library column", at: key)
@@ -195,25 +195,25 @@ public enum Catalog {
             settable.append((assignment, target))
         }
         if !settable.isEmpty, check.problems.isEmpty {
-            for problem in try checkConstraintProblems(settable, table: table, on: connection) { check.fail(problem, at: "set") }
+            for problem in try checkConstraintProblems(settable, table: table, on: connection) { check.fail(problem, at: .set) }
         }
 
-        let patronColumn = policy.patron.flatMap { column($0, "patron", at: "patron") }
+        let patronColumn = policy.patron.flatMap { column($0, "patron", at: .patron) }
         if let patronColumn, patronColumn.fullTypeName.hasSuffix("]") {
             check.fail("patron column \(visible(patronColumn.name)) of \(policy.table) is an array (\(patronColumn.fullTypeName)): a hold "
                        + "names one patron, and could not keep a row that lists several; name a column of one patron each",
-                       at: "patron")
+                       at: .patron)
         } else if let patronColumn, let problem = try holdComparisonProblem(patronColumn, on: connection) {
-            check.fail("patron column \(visible(patronColumn.name)) of \(policy.table): \(problem)", at: "patron")
+            check.fail("patron column \(visible(patronColumn.name)) of \(policy.table): \(problem)", at: .patron)
         }
         let patronTextType = try patronColumn.flatMap { try textType($0, on: connection) }
 
         for (index, condition) in policy.keepWhen.enumerated() {
-            guard let target = column(condition.column, "keep_when", at: "keep_when.\(index)") else { continue }
+            guard let target = column(condition.column, "keep_when", at: .keepWhenCondition(index)) else { continue }
             for value in condition.values {
                 if let problem = try literalProblem(value, for: target, on: connection) {
                     check.fail("keep_when \(visible(condition.column)) \(condition.op.rawValue): '\(visible(value))' does not fit its type \(target.typeName) (\(problem))",
-                               at: "keep_when.\(index)")
+                               at: .keepWhenCondition(index))
                 }
             }
         }
@@ -222,14 +222,14 @@ public enum Catalog {
         // and written back as the column writes them, so the run compares them as the column does.
         var libraries = policy.libraries
         var libraryReading: ResolvedPolicy.ValueReading?
-        if let named = policy.libraries, let target = column(named.column, "libraries.column", at: "libraries.column") {
+        if let named = policy.libraries, let target = column(named.column, "libraries.column", at: .librariesColumn) {
             if let problem = try holdComparisonProblem(target, on: connection) {
-                check.fail("library column \(visible(named.column)) of \(policy.table): \(problem)", at: "libraries.column")
+                check.fail("library column \(visible(named.column)) of \(policy.table): \(problem)", at: .librariesColumn)
             }
             var canonical: [String: String] = [:]
             var meaning: [String: String] = [:]
             for library in named.named {
-                let key = named.retain.contains { $0.library == library } ? "libraries.retain.\(library)" : "libraries.names.\(library)"
+                let key: PolicyKeyPath = named.retain.contains { $0.library == library } ? .libraryRetain(library) : .libraryName(library)
                 switch try fitting(library, to: target, on: connection) {
                 case .refused(let problem):
                     check.fail("library '\(visible(library))' does not fit the type \(target.fullTypeName) of "
@@ -262,41 +262,41 @@ public enum Catalog {
                            AS indexed
                     """, [consentTable.oid, consent.key, consent.keepIf]).single().bool("indexed")
                 if !["r", "p", "v", "m", "f"].contains(consentTable.kind) {
-                    check.fail("consent table \(consent.table) is not a table or view", at: "consent.table")
+                    check.fail("consent table \(consent.table) is not a table or view", at: .consentTable)
                 }
                 // Hidden consents would purge what a patron chose to keep.
                 for problem in try concealments(of: consentTable.oid, named: consent.table, rules: false, on: connection) {
-                    check.fail(problem + " (policy \(policy.name), its consent table)", at: "consent.table")
+                    check.fail(problem + " (policy \(policy.name), its consent table)", at: .consentTable)
                 }
                 if ["v", "m"].contains(consentTable.kind) {
                     for secured in try rowSecuredTables(under: consentTable.oid, on: connection) {
                         check.fail("consent view \(consent.table) reads \(visible(secured)), which has row-level security: the "
                                    + "view may hide consents from the purge (as its owner, or as the purging role), and patrons "
                                    + "who chose to keep their history would lose it; point consent at a table or a view over "
-                                   + "tables without row-level security (policy \(policy.name))", at: "consent.table")
+                                   + "tables without row-level security (policy \(policy.name))", at: .consentTable)
                     }
                 }
                 if consentTable.columns[consent.key] == nil {
-                    check.fail("consent key column \(visible(consent.key)) does not exist in \(consent.table)", at: "consent.key")
+                    check.fail("consent key column \(visible(consent.key)) does not exist in \(consent.table)", at: .consentKey)
                 }
                 if let keepIf = consentTable.columns[consent.keepIf] {
                     if keepIf.typeName != "boolean" {
                         check.fail("consent keep_if column \(visible(consent.keepIf)) of \(consent.table) is \(keepIf.typeName); expected boolean",
-                                   at: "consent.keep_if")
+                                   at: .consentKeepIf)
                     }
                 } else {
-                    check.fail("consent keep_if column \(visible(consent.keepIf)) does not exist in \(consent.table)", at: "consent.keep_if")
+                    check.fail("consent keep_if column \(visible(consent.keepIf)) does not exist in \(consent.table)", at: .consentKeepIf)
                 }
             } else {
-                check.fail("consent table \(consent.table) does not exist (policy \(policy.name))", at: "consent.table")
+                check.fail("consent table \(consent.table) does not exist (policy \(policy.name))", at: .consentTable)
             }
         }
 
         guard check.problems.isEmpty, let ageType, let keyColumn else { return nil }
         // Every period as the run will use it: its cutoff on the database clock, in the age column's
         // type (`7000 years` ago is before the first date PostgreSQL can hold).
-        var periods = [("retain", "retain", policy.retain)]
-        periods += policy.libraries?.retain.map { ("library '\(visible($0.library))'", "libraries.retain.\($0.library)", $0.period) } ?? []
+        var periods = [("retain", PolicyKeyPath.retain, policy.retain)]
+        periods += policy.libraries?.retain.map { ("library '\(visible($0.library))'", .libraryRetain($0.library), $0.period) } ?? []
         for (what, key, period) in periods {
             do {
                 // The type is one of three fixed words (`AgeType.sql`).
@@ -329,7 +329,7 @@ public enum Catalog {
             for assignment in policy.set {
                 if let ref = references.first(where: { $0.referencedColumns.contains(assignment.column) }) {
                     check.fail("set may not change \(visible(assignment.column)): foreign key \(visible(ref.name)) of "
-                               + "\(ref.referencing) points to it", at: "set.\(assignment.column)")
+                               + "\(ref.referencing) points to it", at: .setColumn(assignment.column))
                 }
             }
             return []
@@ -339,11 +339,11 @@ public enum Catalog {
             let ref = target.constraint
             check.fail("foreign key \(visible(ref.name)) of \(ref.referencing) is ON DELETE \(ref.onDelete.words): deleting rows of "
                        + "\(policy.table) would change \(target.table), which the ledger would not count; list \(target.table) "
-                       + "under cascade: to let the run change and count those rows, or change the constraint", at: "table")
+                       + "under cascade: to let the run change and count those rows, or change the constraint", at: .table)
         }
         for declared in policy.cascade where !targets.contains(where: { $0.table == declared }) {
             check.fail("cascade lists \(declared), but no foreign key ON DELETE CASCADE, SET NULL or SET DEFAULT from it "
-                       + "reaches \(policy.table)", at: "cascade.\(declared.schema).\(declared.name)")
+                       + "reaches \(policy.table)", at: .cascadeTable(declared))
         }
         return try targets.filter { policy.cascade.contains($0.table) }
             .map { CascadeTable(table: $0.table, leafOIDs: try ForeignKeys.leaves(of: $0.oid, on: connection)) }

@@ -22,7 +22,7 @@ extension NodeReader {
                 problem(at: value, "set value for '\(visible(column))' must be null or a single literal")
                 continue
             }
-            remember("set.\(column)", keyNode)
+            remember(.setColumn(column), keyNode)
             assignments.append(Assignment(column: column, value: value.isNullValue ? nil : scalar.string))
         }
         return assignments
@@ -46,7 +46,7 @@ extension NodeReader {
                 problem(at: element, "cascade lists \(table) twice")
                 continue
             }
-            remember("cascade.\(table.schema).\(table.name)", element)
+            remember(.cascadeTable(table), element)
             tables.append(table)
         }
         return tables
@@ -55,7 +55,9 @@ extension NodeReader {
     mutating func consent(_ node: Node?) -> Policy.Consent? {
         guard let node else { return nil }
         guard let map = mapping(node, "consent", keys: ["table", "key", "keep_if"]) else { return nil }
-        for key in ["table", "key", "keep_if"] { remember("consent.\(key)", map[key]) }
+        for (key, path) in [("table", PolicyKeyPath.consentTable), ("key", .consentKey), ("keep_if", .consentKeepIf)] {
+            remember(path, map[key])
+        }
         let table = qualifiedName(map, "table")
         let key = identifier(map, "key", required: true)
         let keepIf = identifier(map, "keep_if", required: true)
@@ -72,7 +74,7 @@ extension NodeReader {
         var conditions: [Condition] = []
         for item in sequence {
             guard let map = mapping(item, "a keep_when condition", keys: ["column", "op", "value"]) else { continue }
-            remember("keep_when.\(conditions.count)", item)
+            remember(.keepWhenCondition(conditions.count), item)
             guard let column = identifier(map, "column", required: true),
                   let opText = string(map, "op", required: true) else { continue }
             let normalized = opText.lowercased().split(separator: " ").joined(separator: " ")
@@ -117,7 +119,7 @@ extension NodeReader {
     mutating func libraries(_ node: Node?) -> Policy.Libraries? {
         guard let node else { return nil }
         guard let map = mapping(node, "libraries", keys: ["column", "retain", "names"]) else { return nil }
-        remember("libraries.column", map["column"])
+        remember(.librariesColumn, map["column"])
         let column = identifier(map, "column", required: true)
         guard map["retain"] != nil || map["names"] != nil else {
             problem(at: node, "libraries needs retain (a period per library, like BANGOR: 14 days) or names (the member "
@@ -140,7 +142,7 @@ extension NodeReader {
                 problem(at: keyNode, "library '\(visible(key.string))' appears twice in libraries")
                 return nil
             }
-            remember("libraries.\(field).\(key.string)", keyNode)
+            remember(field == "retain" ? .libraryRetain(key.string) : .libraryName(key.string), keyNode)
             return key.string
         }
         var retain: [(String, Period)] = []

@@ -6,14 +6,13 @@ struct NodeReader {
     let file: String
     var problems: [PolicyProblem] = []
     /// Where each part of the policy stands, for `Policy.positions`.
-    var positions: [String: SourcePosition] = [:]
+    var positions: [PolicyKeyPath: SourcePosition] = [:]
 
-    mutating func remember(_ key: String, _ node: Node?) {
+    mutating func remember(_ key: PolicyKeyPath, _ node: Node?) {
         if let mark = node?.mark { positions[key] = SourcePosition(line: mark.line, column: mark.column) }
     }
 
-    static let topKeys = ["name", "version", "description", "table", "key", "age", "retain", "action", "cascade",
-                          "set", "patron", "consent", "keep_when", "libraries"]
+    static let topKeys = PolicyKeyPath.topLevel.map(\.description)
 
     mutating func problem(at node: Node?, _ message: String, mark: Mark? = nil) {
         let mark = mark ?? node?.mark
@@ -48,7 +47,7 @@ struct NodeReader {
 
     mutating func policy(_ root: Node, sha256: String) -> Policy? {
         guard let map = mapping(root, "the policy", keys: Self.topKeys) else { return nil }
-        for key in Self.topKeys { remember(key, map[key]) }
+        for key in PolicyKeyPath.topLevel { remember(key, map[key.description]) }
         let name = string(map, "name", required: true)
         if let name, let node = map["name"], !isPolicyName(name) {
             problem(at: node, "name '\(visible(name))' must be lowercase letters, digits and '-' (at most 63), like loan-history")

@@ -77,7 +77,7 @@ public struct Policy: Sendable, Equatable {
 
     /// Where each part of the policy stands in its file, for messages found later (against the
     /// catalog): keys like `table`, `set.notes`, `keep_when.0`, `libraries.retain.BANGOR`.
-    public var positions: [String: SourcePosition] = [:]
+    public var positions: [PolicyKeyPath: SourcePosition] = [:]
     /// The other policies of the folder (with or without `--only`), for the holds they share: a
     /// hold scoped to one that purges the same rows keeps this policy's rows too, since a row the
     /// hold keeps from one would else be purged by the other (an anonymize and a later delete of
@@ -100,8 +100,8 @@ public struct Policy: Sendable, Equatable {
     /// Where this policy and `other`, which purge the same rows, read the patron or the library
     /// from different columns: a hold on a patron would keep the rows of one and let the other
     /// purge them. One message each, placed at this policy's key.
-    func columnConflicts(with other: Companion, purging what: String) -> [(key: String, message: String)] {
-        [("patron", "patron", patron, other.patron), ("library", "libraries.column", libraries?.column, other.libraryColumn)]
+    func columnConflicts(with other: Companion, purging what: String) -> [(key: PolicyKeyPath, message: String)] {
+        [("patron", PolicyKeyPath.patron, patron, other.patron), ("library", .librariesColumn, libraries?.column, other.libraryColumn)]
             .compactMap { field, key, mine, theirs in
                 guard let mine, let theirs, mine != theirs else { return nil }
                 return (key, "policies \(other.name) and \(name) \(what) but read the \(field) from different columns "
@@ -111,7 +111,7 @@ public struct Policy: Sendable, Equatable {
     }
 
     /// The position of `key`, or of the first key of the file when it has none.
-    public func position(_ key: String) -> SourcePosition? { positions[key] }
+    public func position(_ key: PolicyKeyPath) -> SourcePosition? { positions[key] }
 
     /// The file the policy came from, as given.
     public let file: String

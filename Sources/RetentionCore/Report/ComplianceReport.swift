@@ -49,8 +49,8 @@ public struct ComplianceReport: Encodable, Sendable {
         public var rows: Int64
         /// Rows kept by each reason at the last run of the period (a run counts every kept row again, so
         /// nights do not add up), and the most any one night's run kept.
-        public var kept: [String: Int64]
-        public var keptMost: [String: Int64]
+        public var kept: [KeptReason: Int64]
+        public var keptMost: [KeptReason: Int64]
         public var libraries: [LibrarySummary]
         public var methods: [String]
     }
@@ -59,8 +59,8 @@ public struct ComplianceReport: Encodable, Sendable {
         /// The library value, or nil for all rows of a policy without libraries.
         public var library: String?
         public var rows: Int64
-        public var kept: [String: Int64]
-        public var keptMost: [String: Int64]
+        public var kept: [KeptReason: Int64]
+        public var keptMost: [KeptReason: Int64]
         public var retain: String
         /// The last run's cutoff, and what its last completed run left due.
         public var lastCutoff: String

@@ -113,7 +113,7 @@ public enum ReportBuilder {
         return order.map { name in
             var perNight = Array(repeating: Int64(0), count: period.count)
             var rows: Int64 = 0
-            var keptMost: [String: Int64] = [:]
+            var keptMost: [KeptReason: Int64] = [:]
             var libraries: [String?: ComplianceReport.LibrarySummary] = [:]
             var libraryOrder: [String?] = []
             var methods: [String] = []
@@ -128,7 +128,7 @@ public enum ReportBuilder {
                 let completed = manifest.status == RunStatus.completed.rawValue
                 if let night = index[day(of: manifest)] { perNight[night] += policy.rows }
                 rows += policy.rows
-                for reason in KeptReason.allCases { keptMost[reason.rawValue] = max(keptMost[reason.rawValue] ?? 0, policy.counts[reason]) }
+                for reason in KeptReason.allCases { keptMost[reason] = max(keptMost[reason] ?? 0, policy.counts[reason]) }
                 for method in [policy.action] + [policy.maintenance?.method].compactMap({ $0 }) where !methods.contains(method) {
                     methods.append(method)
                 }
@@ -146,11 +146,11 @@ public enum ReportBuilder {
                         summary.retain = entry.period.retain
                         summary.lastCutoff = entry.period.cutoff
                         for reason in KeptReason.allCases {
-                            summary.keptMost[reason.rawValue] = max(summary.keptMost[reason.rawValue] ?? 0, entry.counts[reason])
+                            summary.keptMost[reason] = max(summary.keptMost[reason] ?? 0, entry.counts[reason])
                         }
                     }
                     if takesKept {
-                        for reason in KeptReason.allCases { summary.kept[reason.rawValue] = entry?.counts[reason] ?? 0 }
+                        for reason in KeptReason.allCases { summary.kept[reason] = entry?.counts[reason] ?? 0 }
                     }
                     // What remains due is the latest run's figure, whatever its status: a stopped night's
                     // backlog must not hide behind an earlier completed run's 0; not counted stays unknown.
@@ -163,7 +163,7 @@ public enum ReportBuilder {
             }
             let lastKept = (completedPolicy ?? last)?.counts ?? Counts()
             return .init(name: name, action: last?.action ?? "", table: last?.table ?? "", perNight: perNight, rows: rows,
-                         kept: Dictionary(uniqueKeysWithValues: KeptReason.allCases.map { ($0.rawValue, lastKept[$0]) }),
+                         kept: Dictionary(uniqueKeysWithValues: KeptReason.allCases.map { ($0, lastKept[$0]) }),
                          keptMost: keptMost, libraries: libraryOrder.compactMap { libraries[$0] }, methods: methods)
         }
     }

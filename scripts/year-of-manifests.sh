@@ -4,7 +4,8 @@
 # A throwaway PostgreSQL runs under libfaketime (Debian package `faketime`) with its clock set to
 # 02:15 UTC of each night in turn, from 2026-01-01; each night `retention run` purges the rows that
 # became due. Some nights are special (their dates are printed as `special NAME DATE`):
-#   night 40  failed     a trigger refuses deletes that night (the run fails, exit 1)
+#   night 40  failed     a trigger refuses the ledger's rows that night (each batch rolls back, the run fails, exit 1);
+#                        on the ledger, not on visits, whose triggers a policy must declare
 #   night 100 missing    no run at all
 #   night 150 recovered  the run is killed (SIGKILL) after three batches; night 151's run writes
 #                        its `recovered` manifest before its own
@@ -111,10 +112,10 @@ for (( night = 0; night < nights; night++ )); do
   case $night in
     40)
       psql -q -v ON_ERROR_STOP=1 -c "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'not tonight'; END\$\$" \
-           -c "CREATE TRIGGER refuse BEFORE DELETE ON public.visits FOR EACH ROW EXECUTE FUNCTION refuse()"
+           -c "CREATE TRIGGER refuse BEFORE INSERT ON retention.batches FOR EACH ROW EXECUTE FUNCTION refuse()"
       status=0; "$retention" run --quiet --jobs 1 2>/dev/null || status=$?
       [[ $status == 1 ]] || { echo "year-of-manifests.sh: night $night should have failed, exit $status" >&2; exit 1; }
-      psql -q -c "DROP TRIGGER refuse ON public.visits" -c "DROP FUNCTION refuse()"
+      psql -q -c "DROP TRIGGER refuse ON retention.batches" -c "DROP FUNCTION refuse()"
       echo "special failed $date" ;;
     150)
       psql -q -c "INSERT INTO public.visits (seen, patron_id, branch, name) SELECT now() - interval '100 days', 900001, 'NORTH', 'LATE-CANARY' FROM generate_series(1, 20000)"

@@ -65,6 +65,8 @@ public enum Retention {
             try Privileges.requireSchemaUsage(on: connection)
             try RetentionSchema.requireInstalled(on: connection)
             let resolved = try Catalog.resolve(policies, on: connection)
+            let blind = try Holds.blindSpots(resolved, on: connection)
+            if !blind.isEmpty { throw UsageError(blind.joined(separator: "; "), exitCode: .config) }
             try StatementProof.prove(resolved, on: connection)
             try Privileges.require(resolved, for: purpose, on: connection)
             return resolved

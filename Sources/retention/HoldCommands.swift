@@ -73,6 +73,9 @@ struct HoldCommand: ParsableCommand {
                 var policies: [Policy] = []
                 if scope.policy != nil || scope.patron != nil || scope.library != nil {
                     policies = try PolicyLoader.load(directory: settings.policies)
+                } else if scope.from != nil {
+                    // Only for the window's warning: a window alone needs no policy files.
+                    policies = (try? PolicyLoader.load(directory: settings.policies)) ?? []
                 }
                 if let policy = scope.policy, !policies.contains(where: { $0.name == policy }) {
                     throw UsageError("--policy \(visible(policy)): no policy of that name in \(settings.policies) "
@@ -84,7 +87,10 @@ struct HoldCommand: ParsableCommand {
                 scope.timeZone = settings.timezone
                 let warnings = try Holds.patronWarnings(scope, policies: policies, on: connection)
                 let (id, placed) = try Holds.place(reference: reference, reason: reason, scope: scope, on: connection)
-                for warning in warnings { logger.warning("\(warning)") }
+                // The window's days are checked by `place`.
+                for warning in try warnings + Holds.windowWarnings(placed, policies: policies, on: connection) {
+                    logger.warning("\(warning)")
+                }
                 scope = placed
                 print("placed hold \(id): \(visible(reference))")
                 print("  covers: \(HoldRendering.scope(scope))")

@@ -51,6 +51,8 @@ import Testing
             CREATE FUNCTION behind() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN \(body); RETURN OLD; END$$;
             CREATE TRIGGER behind AFTER DELETE ON visits FOR EACH ROW EXECUTE FUNCTION behind();
             """)
+        try folder.write("v.yaml", "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\n"
+                         + "action: delete\npatron: id\ntriggers: [public.behind]\n")
         let before = try db.fingerprint().filter { !$0.hasPrefix("retention.") }
         let result = try db.retention(["run", "--policies", folder.url.path, "--log-format", "text", "--jobs", "1"])
         #expect(result.status == 1, "\(result.stderr)")

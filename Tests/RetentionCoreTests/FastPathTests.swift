@@ -176,7 +176,7 @@ import Testing
             INSERT INTO parts SELECT * FROM source WHERE patron % 10 <> 0 AND patron <> 7 AND NOT flag;
             ANALYZE parts;
             """)
-        let folder = try PolicyFolder(["parts.yaml": Self.policy("parts", table: "parts")])
+        let folder = try PolicyFolder(["parts.yaml": Self.policy("parts", table: "parts") + "\ntriggers: [public.count_deletion]\n"])
         let before = try files(db, "parts")
         let summary = try db.run(folder.url, options: RunOptions(batchSize: 500))
         // A TRUNCATE would not fire the table's DELETE trigger: every row goes through a DELETE instead.

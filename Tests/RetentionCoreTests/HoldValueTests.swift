@@ -245,6 +245,144 @@ import Testing
         #expect(check.status == 78 && check.stderr.contains("public.visit_notes"), "\(check.stderr)")
     }
 
+    /// A hold placed while the patron column was text, on `0001`, still holds patron 1 once the
+    /// column is a bigint: the run reads a hold as the column reads it (as assigning `0001` would
+    /// store 1), and `check --catalog` says the hold is not written as the column writes it, never
+    /// the patron.
+    @Test func aHoldPlacedBeforeTheColumnBecameAnIntegerHoldsItsValue() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE loans (id int PRIMARY KEY, patron_id varchar(10), returned_at date);
+            INSERT INTO loans SELECT g, '000' || (g % 3), current_date - 100 FROM generate_series(1, 9) g;
+            """)
+        let folder = try PolicyFolder(["l.yaml": "name: loans\nversion: 1\ndescription: d\ntable: public.loans\nkey: id\n"
+                                       + "age: returned_at\nretain: 30 days\naction: delete\npatron: patron_id\n"])
+        #expect(try db.retention(place + ["--patron", "0001", "--policies", folder.url.path]).status == 0)
+        try db.sql("ALTER TABLE loans ALTER patron_id TYPE bigint USING patron_id::bigint")
+        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(check.status == 0 && check.stderr.contains("hold 1: its patron is not written as"), "\(check.stderr)")
+        #expect(!check.output.contains("0001"))
+        #expect(try db.plan(folder.url).policies[0].counts[.hold] == 3)
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM loans") == 3 && db.int("SELECT count(*) FROM loans WHERE patron_id = 1") == 3)
+    }
+
+    /// An enum library column names each library by its label: accepted, its library periods and
+    /// a library hold apply as to text.
+    @Test func anEnumLibraryColumnIsHeldByItsLabels() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TYPE library AS ENUM ('BANGOR', 'ORONO', 'AUGUSTA');
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, branch library);
+            INSERT INTO visits SELECT g, now() - interval '100 days', (ARRAY['BANGOR', 'ORONO', 'AUGUSTA'])[1 + g % 3]::library
+            FROM generate_series(1, 9) g;
+            """)
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\nlibraries:\n  column: branch\n  retain:\n    ORONO: 1 year\n"])
+        #expect(try db.retention(place + ["--library", "BANGOR", "--policies", folder.url.path]).status == 0)
+        let run = try db.retention(["run", "--policies", folder.url.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try db.strings("SELECT DISTINCT branch::text FROM visits ORDER BY 1") == ["BANGOR", "ORONO"])
+    }
+
+    /// A window that starts on or after today's cutoff of every covered policy keeps nothing due
+    /// now (a clerk who read --from/--until as how long the hold lasts): placed, with a warning that
+    /// says so; a window over records that exist now gets none.
+    @Test func aWindowThatHoldsNothingDueNowIsWarnedAbout() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, card text)")
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\npatron: card\n"])
+        let today = try #require(try db.strings("SELECT current_date::text").first ?? nil)
+        let late = try db.retention(place + ["--patron", "A1", "--from", today, "--until", "2099-06-30", "--policies", folder.url.path])
+        #expect(late.status == 0 && late.stderr.contains("keeps no record that is due now"), "\(late.stderr)")
+        let early = try db.retention(place + ["--patron", "A1", "--from", "2020-01-01", "--until", "2099-06-30",
+                                              "--policies", folder.url.path])
+        #expect(early.status == 0 && !early.stderr.contains("due now"), "\(early.stderr)")
+        #expect(try db.int("SELECT count(*) FROM retention.holds") == 2)
+    }
+
+    /// A trigger that deletes another policy's rows when a loan is deleted: undeclared, check, plan
+    /// and run refuse (78) naming it; declared (`triggers:`), a batch whose trigger deleted rows of
+    /// another table while a hold on another policy is active rolls back and the run fails (1),
+    /// keeping the held notes; with no such hold the run goes on and counts what the trigger
+    /// deleted, per table, in the ledger. A declared function no trigger runs is refused too.
+    @Test func aTriggerThatDeletesHeldRowsElsewhereIsDeclaredCountedAndStopped() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE loans (id int PRIMARY KEY, patron_id int, returned_at date);
+            CREATE TABLE loan_notes (id int PRIMARY KEY, loan_id int, patron_id int, written_at date);
+            INSERT INTO loans SELECT g, g % 3, current_date - 100 FROM generate_series(1, 9) g;
+            INSERT INTO loan_notes SELECT g, g, g % 3, current_date - 1 FROM generate_series(1, 9) g;
+            CREATE FUNCTION public.del_notes() RETURNS trigger LANGUAGE plpgsql
+                AS $$BEGIN DELETE FROM public.loan_notes WHERE loan_id = OLD.id; RETURN OLD; END$$;
+            CREATE TRIGGER loans_del AFTER DELETE ON loans FOR EACH ROW EXECUTE FUNCTION public.del_notes();
+            """)
+        func policies(_ triggers: String) throws -> PolicyFolder {
+            func policy(_ name: String, _ table: String, _ age: String, _ extra: String = "") -> String {
+                "name: \(name)\nversion: 1\ndescription: d\ntable: public.\(table)\nkey: id\nage: \(age)\nretain: 30 days\n"
+                    + "action: delete\npatron: patron_id\n" + extra
+            }
+            return try PolicyFolder(["loans.yaml": policy("loans", "loans", "returned_at", triggers),
+                                     "notes.yaml": policy("notes", "loan_notes", "written_at")])
+        }
+        let undeclared = try policies("")
+        #expect(try db.retention(place + ["--policy", "notes", "--patron", "1", "--policies", undeclared.url.path]).status == 0)
+        for command in [["check", "--catalog"], ["plan"], ["run"]] {
+            let refused = try db.retention(command + ["--policies", undeclared.url.path, "--log-format", "text"])
+            #expect(refused.status == 78 && refused.stderr.contains("trigger loans_del on public.loans runs public.del_notes()"),
+                    "\(refused.stderr)")
+        }
+        let wrong = try policies("triggers: [public.del_notes, public.nothing]\n")
+        let check = try db.retention(["check", "--catalog", "--policies", wrong.url.path, "--log-format", "text"])
+        #expect(check.status == 78 && check.stderr.contains("triggers lists public.nothing, but no enabled trigger runs it"),
+                "\(check.stderr)")
+
+        let declared = try policies("triggers: [public.del_notes]\n")
+        let stopped = try db.retention(["run", "--policies", declared.url.path, "--only", "loans", "--log-format", "text"])
+        #expect(stopped.status == 1 && stopped.stderr.contains("its declared triggers deleted or changed rows of public.loan_notes"),
+                "\(stopped.stderr)")
+        #expect(try db.int("SELECT count(*) FROM loans") == 9 && db.int("SELECT count(*) FROM loan_notes") == 9)
+        #expect(try db.retention(["hold", "release", "1"]).status == 0)
+        let run = try db.retention(["run", "--policies", declared.url.path, "--only", "loans"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM loans") == 0 && db.int("SELECT count(*) FROM loan_notes") == 0)
+        #expect(try db.int("SELECT sum((cascaded->>'public.loan_notes')::int8) FROM retention.batches") == 9)
+    }
+
+    /// A declared cascade into a partitioned table stays kept by a hold on the policy of one of its
+    /// partitions, and a cascade declared on a leaf partition by a hold on the policy of the
+    /// partitioned table: the policies that purge those rows are found by partition tree, not name.
+    @Test(arguments: [(cascade: "public.loan_notes", fk: "loan_notes", held: "notes-a"),
+                      (cascade: "public.ln_a", fk: "ln_a", held: "notes")])
+    func aCascadeIntoAPartitionTreeHonoursHoldsOnAnyOfItsPolicies(cascade: String, fk: String, held: String) throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE loans (id int PRIMARY KEY, patron_id int, returned_at date);
+            CREATE TABLE loan_notes (id int, loan_id int, patron_id int, written_at date, PRIMARY KEY (id)) PARTITION BY RANGE (id);
+            CREATE TABLE ln_a PARTITION OF loan_notes FOR VALUES FROM (0) TO (100);
+            CREATE TABLE ln_b PARTITION OF loan_notes FOR VALUES FROM (100) TO (200);
+            ALTER TABLE \(fk) ADD FOREIGN KEY (loan_id) REFERENCES loans ON DELETE CASCADE;
+            CREATE INDEX ON loan_notes (loan_id);
+            INSERT INTO loans SELECT g, g % 3, current_date - 100 FROM generate_series(1, 9) g;
+            INSERT INTO loan_notes SELECT g, g, g % 3, current_date - 1 FROM generate_series(1, 9) g;
+            """)
+        func policy(_ name: String, _ table: String, _ age: String, _ extra: String = "") -> String {
+            "name: \(name)\nversion: 1\ndescription: d\ntable: public.\(table)\nkey: id\nage: \(age)\nretain: 30 days\naction: delete\n"
+                + "patron: patron_id\n" + extra
+        }
+        let folder = try PolicyFolder([
+            "loans.yaml": policy("loans", "loans", "returned_at", "cascade: [\(cascade)]\n"),
+            "notes.yaml": policy("notes", "loan_notes", "written_at"),
+            "notes-a.yaml": policy("notes-a", "ln_a", "written_at"),
+        ])
+        #expect(try db.retention(place + ["--policy", held, "--patron", "1", "--policies", folder.url.path]).status == 0)
+        let run = try db.retention(["run", "--policies", folder.url.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM loan_notes WHERE patron_id = 1") == 3)
+        #expect(try db.int("SELECT count(*) FROM loans") == 9)
+    }
+
     /// A hold placed from a session whose PGCLIENTENCODING is LATIN1 is stored as typed (the tool's
     /// sessions speak UTF-8); a hold that waits past the lock timeout for a lock another session
     /// holds ends with 75 (nothing done, try again) and stores nothing.

@@ -259,7 +259,7 @@ import Testing
             CREATE TRIGGER keep BEFORE UPDATE ON loans FOR EACH ROW EXECUTE FUNCTION keep();
             """)
         let folder = try PolicyFolder(["l.yaml": "name: l\nversion: 1\ndescription: d\ntable: public.loans\nkey: id\nage: returned\n"
-                                       + "retain: 30 days\naction: anonymize\nset: {patron: null}\npatron: patron\n"])
+                                       + "retain: 30 days\naction: anonymize\nset: {patron: null}\npatron: patron\ntriggers: [public.keep]\n"])
         let run = try db.retention(["run", "--policies", folder.url.path, "--log-format", "text"])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("still hold what it clears") && run.stderr.contains("BEFORE UPDATE trigger"), "\(run.stderr)")
@@ -267,15 +267,20 @@ import Testing
         #expect(try db.int("SELECT coalesce(sum(rows), 0) FROM retention.batches") == 0)
     }
 
-    /// Small things a hostile pass found: a hold scoped to a renamed policy is named by `check
-    /// --catalog`; a renamed database is not a restore; a forged manifest's text cannot move the
+    /// Small things a hostile pass found: a hold scoped to a renamed policy keeps nothing, so check,
+    /// plan and run refuse (78) naming it until it is released; a renamed database is not a restore; a forged manifest's text cannot move the
     /// terminal's cursor; a connection the server ended never quotes a trigger's statement.
     @Test func renamedPoliciesAndDatabasesForgedTextAndEndedConnections() throws {
         let db = try TestDatabase(reference: false)
         let folder = try visitsTable(db, canary: "RENAME-CANARY-")
         try db.sql("INSERT INTO retention.holds (reference, policy) VALUES ('CV', 'old-name')")
-        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"])
-        #expect(check.stderr.contains("names policy old-name, which no policy file defines"), "\(check.stderr)")
+        for command in [["check", "--catalog"], ["plan"], ["run"]] {
+            let refused = try db.retention(command + ["--policies", folder.url.path, "--log-format", "text"])
+            #expect(refused.status == 78 && refused.stderr.contains("hold 1 names policy old-name, which no policy file of the folder defines"),
+                    "\(refused.stderr)")
+        }
+        #expect(try db.int("SELECT count(*) FROM visits") == 30000 && db.int("SELECT count(*) FROM retention.runs") == 0)
+        #expect(try db.retention(["hold", "release", "1"]).status == 0)
         #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
 
         let here = ManifestDatabase(name: "library", systemIdentifier: "7", oid: "16384")
@@ -467,7 +472,7 @@ import Testing
             CREATE TRIGGER note_gone AFTER DELETE ON visits FOR EACH ROW EXECUTE FUNCTION note_gone();
             """)
         let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
-                                       + "retain: 30 days\naction: delete\n"])
+                                       + "retain: 30 days\naction: delete\ntriggers: [public.note_gone]\n"])
         let run = try db.retention(["run", "--policies", folder.url.path, "--log-format", "text"])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("(function public.note_gone); it names something the session cannot find: "
@@ -477,6 +482,47 @@ import Testing
         try db.sql("ALTER FUNCTION note_gone() SET search_path = public")
         #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
         #expect(try db.int("SELECT count(*) FROM visits") == 0 && db.int("SELECT count(*) FROM gone") == 10)
+    }
+
+    /// A library column of a case-insensitive collation counts `bangor` and `Bangor` under the
+    /// name the policy gives, BANGOR, with its period, in plan, ledger and manifest.
+    @Test func aCaseInsensitiveLibraryColumnCountsRowsUnderTheNamedLibrary() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, lib text COLLATE ci);
+            INSERT INTO visits SELECT g, now() - interval '20 days', (ARRAY['bangor', 'BANGOR', 'Bangor'])[1 + g % 3]
+            FROM generate_series(1, 9) g;
+            """)
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\nlibraries:\n  column: lib\n  retain:\n    BANGOR: 10 days\n"])
+        let plan = try db.plan(folder.url)
+        #expect(plan.policies[0].libraries.map(\.period.library) == ["BANGOR"] && plan.policies[0].due == 9,
+                "\(plan.policies[0].libraries)")
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        #expect(try db.strings("SELECT DISTINCT library FROM retention.batches WHERE rows > 0") == ["BANGOR"])
+        #expect(try db.int("SELECT count(*) FROM visits") == 0)
+    }
+
+    /// A consent key and a patron column of different collations (`C`, a case-insensitive ICU
+    /// one) cannot be compared by PostgreSQL: check, plan and run refuse (78) at the consent key
+    /// instead of failing the first batch.
+    @Test func aConsentKeyOfAnotherCollationIsRefused() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+            CREATE TABLE prefs (card text COLLATE ci PRIMARY KEY, keep boolean);
+            CREATE TABLE visits (id int PRIMARY KEY, seen timestamptz, card text COLLATE "C");
+            INSERT INTO visits VALUES (1, now() - interval '100 days', 'A1');
+            """)
+        let folder = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                       + "retain: 30 days\naction: delete\npatron: card\n"
+                                       + "consent: {table: public.prefs, key: card, keep_if: keep}\n"])
+        for command in [["check", "--catalog"], ["plan"], ["run"]] {
+            let refused = try db.retention(command + ["--policies", folder.url.path, "--log-format", "text"])
+            #expect(refused.status == 78 && refused.stderr.contains("have different collations"), "\(refused.stderr)")
+        }
+        #expect(try db.int("SELECT count(*) FROM visits") == 1 && db.int("SELECT count(*) FROM retention.runs") == 0)
     }
 
     /// With the sessions searching pg_catalog alone, a citext column still compares as citext in

@@ -78,6 +78,7 @@ import Yams
             CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'no'; END$$;
             CREATE TRIGGER refuse BEFORE DELETE ON visits FOR EACH ROW EXECUTE FUNCTION refuse();
             """)
+        try folder.write("v.yaml", "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\npatron: id\ntriggers: [public.refuse]\n")
         #expect(try db.retention(run).status == 1)
         text = try String(contentsOfFile: path, encoding: .utf8)
         samples = try Self.parse(text)
@@ -89,6 +90,7 @@ import Yams
         #expect(Self.value(samples, "retention_rows_still_due", ["policy": "v"]) == 100)
         #expect(Self.value(samples, "retention_manifest_sequence") == 2)
         try db.sql("DROP TRIGGER refuse ON visits")
+        try folder.write("v.yaml", "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\nretain: 10 days\naction: delete\npatron: id\n")
 
         // Interrupted by SIGTERM after a few batches.
         try db.sql("INSERT INTO visits SELECT g, now() - interval '100 days', 'x' FROM generate_series(40000, 70000) g")

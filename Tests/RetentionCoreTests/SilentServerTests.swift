@@ -76,7 +76,7 @@ import Testing
             CREATE TRIGGER slow BEFORE DELETE ON visits FOR EACH STATEMENT EXECUTE FUNCTION slow();
             """)
         return try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
-                                 + "retain: 10 days\naction: delete\n"])
+                                 + "retain: 10 days\naction: delete\ntriggers: [public.slow]\n"])
     }
 
     /// Stops every process of `server` (`SIGSTOP`) once a batch is inside its delete; returns the

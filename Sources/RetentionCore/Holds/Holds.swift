@@ -130,18 +130,10 @@ public enum Holds {
 
     /// One line per active hold whose patron or library is not written as its policies' columns
     /// write it (placed by hand or by an older version), so it may hold nothing; for `check --catalog`.
-    /// Also one per active hold scoped to a policy no policy file defines (renamed or removed): it
-    /// holds nothing, and the rows it meant may be purged under the new name.
+    /// (Holds the run could not apply at all refuse every command that resolves the policies:
+    /// `blindSpots`.)
     public static func unmatched(policies: [Policy], on connection: Connection) throws -> [String] {
         var lines: [String] = []
-        for row in try connection.query("""
-            SELECT id, policy FROM retention.holds WHERE released_at IS NULL AND policy IS NOT NULL ORDER BY id
-            """).rows {
-            let policy = try row.string("policy")
-            guard !policies.contains(where: { $0.name == policy }) else { continue }
-            lines.append("hold \(try row.int64("id")) names policy \(visible(policy)), which no policy file defines (renamed or "
-                         + "removed?), so it holds nothing; place it again for the policy's current name, then release it")
-        }
         let holds = try connection.query("""
             SELECT id, patron, library, policy FROM retention.holds
             WHERE released_at IS NULL AND (patron IS NOT NULL OR library IS NOT NULL) ORDER BY id

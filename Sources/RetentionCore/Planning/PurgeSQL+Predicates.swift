@@ -75,34 +75,41 @@ extension PurgeSQL {
         return "SELECT 1 FROM retention.holds h WHERE \(policyHolds)\(patronFree) AND \(holdScope)"
     }
 
-    /// Active holds naming the row's patron that cover the row (found by `holds_active_patron`).
+    /// Active holds naming the row's patron that cover the row: by the column type's value where
+    /// it is an integer or has an equality of its own (`heldPatron`), else as text (then found by
+    /// `holds_active_patron`).
     func patronHolds(_ patron: String) -> SQL {
-        let matches: SQL = heldAs(resolved.patronTextType).map { held -> SQL in "\(held) \(op("=", for: patron)) \(column(patron))" }
-            ?? "h.patron = \(column(patron))::text"
+        let byValue = Self.integerTypes[resolved.patronType ?? ""] != nil || resolved.patronTextType != nil
+        let matches: SQL = byValue ? "\(heldPatron) \(op("=", for: patron)) \(column(patron))" : "h.patron = \(column(patron))::text"
         return "SELECT 1 FROM retention.holds h WHERE \(policyHolds) AND \(matches) AND \(holdScope)"
     }
 
-    /// The patrons of the policy's active holds, in the patron column's type where that is an
-    /// integer, so rows are looked up without turning each patron into text. Only a hold's text that
-    /// is a value's own text (no sign, no leading zero, in range) can equal a row's patron as text,
-    /// which is how holds match, so the others (`007`, `+7`, `x`, out of range) are left out.
-    /// Column: `p`.
+    /// The patrons of the policy's active holds as `heldPatron` reads them, so rows are looked up
+    /// without turning each patron into text. Column: `p`.
     var heldPatrons: SQL {
-        let holds: SQL = "FROM retention.holds h WHERE \(policyHolds) AND h.patron IS NOT NULL"
-        guard let type = resolved.patronType, let (digits, range) = Self.integerTypes[type] else {
-            // A text-like or numeric column compares by its own type's equality (citext, 4711.0).
-            guard let held = heldAs(resolved.patronTextType) else { return "SELECT h.patron AS p \(holds)" }
-            return "SELECT v.p FROM (SELECT \(held) AS p \(holds)) v WHERE v.p IS NOT NULL"
-        }
-        // Shorter numbers always fit; only those of the longest length need the range check.
-        return "SELECT v.p FROM (SELECT CASE WHEN h.patron ~ '^(0|-?[1-9][0-9]{0,\(digits - 1)})$' THEN h.patron::\(unsafe: type)"
-            + " WHEN h.patron ~ '^-?[1-9][0-9]{\(digits)}$' AND h.patron::numeric BETWEEN \(unsafe: range) THEN h.patron::\(unsafe: type)"
-            + " END AS p \(holds)) v WHERE v.p IS NOT NULL"
+        "SELECT v.p FROM (SELECT \(heldPatron) AS p FROM retention.holds h WHERE \(policyHolds) AND h.patron IS NOT NULL) v"
+            + " WHERE v.p IS NOT NULL"
     }
 
-    /// The integer types a held patron's text is read back as: digits that always fit, and range.
-    static let integerTypes = ["smallint": (4, "-32768 AND 32767"), "integer": (9, "-2147483648 AND 2147483647"),
-                               "bigint": (18, "-9223372036854775808 AND 9223372036854775807")]
+    /// A hold's patron (`h.patron`) as the run compares it with the patron column, as the column
+    /// reads it: in the column's integer type (`0001` and `+1` are patron 1, as an `UPDATE`
+    /// assigning them would store 1: a hold placed while the column was text still holds after it
+    /// became a bigint), or by its type's own equality (citext, numeric), or as text. NULL where the
+    /// text is no value of the column (`LIB-X` in an integer column), so a hold for another
+    /// policy's column never fails the statement.
+    var heldPatron: SQL {
+        guard let type = resolved.patronType, let range = Self.integerTypes[type] else {
+            // A text-like or numeric column compares by its own type's equality (citext, 4711.0).
+            return heldAs(resolved.patronTextType) ?? "h.patron"
+        }
+        // Nested, so the cast runs only on digits (the server may evaluate `AND`'s sides in any order).
+        return "CASE WHEN h.patron ~ \(bind: #"^\s*[+-]?[0-9]+\s*$"#) THEN CASE WHEN h.patron::numeric BETWEEN \(unsafe: range)"
+            + " THEN h.patron::numeric::\(unsafe: type) END END"
+    }
+
+    /// The integer types a held patron's text is read as, with their range.
+    static let integerTypes = ["smallint": "-32768 AND 32767", "integer": "-2147483648 AND 2147483647",
+                               "bigint": "-9223372036854775808 AND 9223372036854775807"]
 
     /// A hold's patron read as `reading`'s type, NULL where it does not match its pattern (a hold
     /// for another policy's column must not fail the statement); `nil` without a reading.

@@ -50,6 +50,15 @@ extension PurgeSQL {
         return "(" + tests.joined(separator: " OR ") + ")"
     }
 
+    /// Whether an active hold may cover rows outside the policy's own table: one on no policy, or
+    /// on a policy that purges other rows. Column: `active`.
+    func otherHoldsQuery() -> Statement {
+        SQL("""
+            SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL
+                           AND (h.policy IS NULL OR NOT (h.policy = ANY (\(bind: [policy.name] + resolved.sameRows))))) AS active
+            """).statement
+    }
+
     /// The keys (`k`) of the rows of the table that point to the row whose key is `key` (an SQL
     /// expression), through any self-reference; a subquery for a lateral join, one index probe each.
     func children(of key: SQL) -> SQL {

@@ -35,17 +35,24 @@ public enum Catalog {
             problems += check.problems
         }
         if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .config) }
-        try relateSameRows(&resolved, on: connection)
+        var roots = PartitionRoots(connection: connection)
+        try relateSameRows(&resolved, roots: &roots)
         // A cascade must not delete what a hold on another policy keeps.
         let names = resolved.map(\.policy.name)
         for index in resolved.indices where resolved[index].policy.action == .delete {
             let declared = Set(resolved[index].cascades.map(\.table))
+            let declaredRoots = Set(try declared.map { try roots.root(of: $0) })
             let companions = resolved[index].policy.companions
             for ref in resolved[index].references where !ref.isSelf && ref.onDelete.changesReferencingRows && declared.contains(ref.referencing) {
-                // The policies of the folder that purge the table the cascade reaches first, and, as the
-                // cascade may go on from there, those that purge any other table it declares.
-                let direct = companions.filter { $0.table == ref.referencing }.map(\.name)
-                let deeper = companions.filter { declared.contains($0.table) && $0.table != ref.referencing }.map(\.name)
+                // The policies of the folder that purge the rows the cascade reaches first (on that
+                // table, a partition of it or the table it is a partition of), and, as the cascade may
+                // go on from there, those that purge any other table it declares.
+                let first = try roots.root(of: ref.referencing)
+                let direct = try companions.filter { try roots.root(of: $0.table) == first }.map(\.name)
+                let deeper = try companions.filter {
+                    let root = try roots.root(of: $0.table)
+                    return root != first && declaredRoots.contains(root)
+                }.map(\.name)
                 let purgers = direct.isEmpty ? [] : direct + deeper
                 resolved[index].heldCascades.append(ResolvedPolicy.HeldCascade(reference: ref, policies: purgers.isEmpty ? nil : purgers,
                                                                                resolvedTogether: names))
@@ -59,16 +66,8 @@ public enum Catalog {
     /// that read the patron or the library from different columns of a partitioned table are
     /// refused (78), as two on one table are (65): a hold would keep the rows of one and let the
     /// other purge them.
-    static func relateSameRows(_ resolved: inout [ResolvedPolicy], on connection: Connection) throws {
-        var roots: [QualifiedName: String?] = [:]
-        func root(of table: QualifiedName) throws -> String? {
-            if let known = roots[table] { return known }
-            let found = try connection.query("""
-                SELECT (SELECT coalesce(pg_catalog.pg_partition_root(c), c)::oid::text FROM pg_catalog.to_regclass($1) c) AS root
-                """, [table.sql]).single().optional("root")
-            roots[table] = .some(found)
-            return found
-        }
+    static func relateSameRows(_ resolved: inout [ResolvedPolicy], roots: inout PartitionRoots) throws {
+        func root(of table: QualifiedName) throws -> String? { try roots.root(of: table) }
         var problems: [PolicyProblem] = []
         for index in resolved.indices {
             let policy = resolved[index].policy
@@ -90,6 +89,24 @@ public enum Catalog {
             resolved[index].sameRows = names.sorted()
         }
         if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .config) }
+    }
+
+    /// The table each table's rows belong to, as an oid: the root of its partition tree, or itself
+    /// (`nil`: no such table), asked once per table.
+    struct PartitionRoots {
+        let connection: Connection
+        private var known: [QualifiedName: String?] = [:]
+
+        init(connection: Connection) { self.connection = connection }
+
+        mutating func root(of table: QualifiedName) throws -> String? {
+            if let root = known[table] { return root }
+            let found = try connection.query("""
+                SELECT (SELECT coalesce(pg_catalog.pg_partition_root(c), c)::oid::text FROM pg_catalog.to_regclass($1) c) AS root
+                """, [table.sql]).single().optional("root")
+            known[table] = .some(found)
+            return found
+        }
     }
 
     /// The problems found in one policy, each placed at the key it is about.
@@ -245,8 +262,16 @@ public enum Catalog {
                 }
             }
             libraries = named.canonicalized(canonical)
+            // A plain text column compares as text, unless its collation is nondeterministic (`bangor`
+            // is BANGOR): then, as for citext, each library is tested by name, so its rows are
+            // counted under the name the policy gives.
+            let nondeterministic = try connection.query("""
+                SELECT coalesce((SELECT NOT c.collisdeterministic FROM pg_catalog.pg_attribute a
+                                 JOIN pg_catalog.pg_collation c ON c.oid = a.attcollation
+                                 WHERE a.attrelid = $1::oid AND a.attname = $2), false) AS nondeterministic
+                """, [table.oid, named.column]).single().bool("nondeterministic")
             libraryReading = try textType(target, on: connection).flatMap { reading in
-                Self.plainTextTypes.contains(reading.type) ? nil : reading
+                Self.plainTextTypes.contains(reading.type) && !nondeterministic ? nil : reading
             }
         }
 
@@ -278,6 +303,11 @@ public enum Catalog {
                 }
                 if consentTable.columns[consent.key] == nil {
                     check.fail("consent key column \(visible(consent.key)) does not exist in \(consent.table)", at: .consentKey)
+                } else if let patronColumn,
+                          let (mine, theirs) = try collationConflict(table.oid, patronColumn.name, consentTable.oid, consent.key, on: connection) {
+                    check.fail("consent key column \(visible(consent.key)) of \(consent.table) (collation \(visible(theirs))) and patron "
+                               + "column \(visible(patronColumn.name)) (collation \(visible(mine))) have different collations, so "
+                               + "PostgreSQL cannot compare them; give both the same collation", at: .consentKey)
                 }
                 if let keepIf = consentTable.columns[consent.keepIf] {
                     if keepIf.typeName != "boolean" {
@@ -308,6 +338,7 @@ public enum Catalog {
         }
         let references = try ForeignKeys.into(table.oid, on: connection)
         let cascades = try checkReferences(policy, references, check: &check, on: connection)
+        try checkTriggers(policy, tableOID: table.oid, cascades: cascades, check: &check, on: connection)
         guard check.problems.isEmpty else { return nil }
         var policy = policy
         policy.libraries = libraries

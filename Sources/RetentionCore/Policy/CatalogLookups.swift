@@ -75,6 +75,20 @@ extension Catalog {
         return Relation(oid: try first.string("oid"), kind: try first.string("kind"), columns: columns)
     }
 
+    /// The collations of two columns that PostgreSQL could not choose between when comparing them
+    /// (each the column's own, and they differ), or `nil` when they agree or either has none.
+    static func collationConflict(_ table: String, _ column: String, _ other: String, _ otherColumn: String,
+                                  on connection: Connection) throws -> (String, String)? {
+        let row = try connection.query("""
+            SELECT a.attcollation <> 0 AND b.attcollation <> 0 AND a.attcollation <> b.attcollation AS conflict,
+                   a.attcollation::pg_catalog.regcollation::text AS mine, b.attcollation::pg_catalog.regcollation::text AS theirs
+            FROM pg_catalog.pg_attribute a, pg_catalog.pg_attribute b
+            WHERE a.attrelid = $1::oid AND a.attname = $2 AND b.attrelid = $3::oid AND b.attname = $4
+            """, [table, column, other, otherColumn]).rows.first
+        guard let row, try row.bool("conflict") else { return nil }
+        return (try row.string("mine"), try row.string("theirs"))
+    }
+
     /// Whether the current user has the table owner's role (what VACUUM and VACUUM FULL require).
     static func ownsTable(_ oid: String, on connection: Connection) throws -> Bool {
         try connection.query("SELECT pg_has_role(c.relowner, 'USAGE') AS owns FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",

@@ -5,7 +5,7 @@ import Foundation
 extension Catalog {
     /// Why a hold could miss rows of this patron or library column, or `nil` for the types whose
     /// values a hold can name: integers, numeric, uuid, bytea (a hashed card token, read in one
-    /// output form) and the string types (through domains).
+    /// output form), enums and the string types (through domains).
     ///
     /// A hold stores a value's text and compares it by the column type's equality where the text
     /// alone would miss: of other types, equal values are written differently (float `-0` and `0`,
@@ -18,16 +18,17 @@ extension Catalog {
                 UNION ALL
                 SELECT t.oid, t.typtype, t.typbasetype, t.typcategory FROM pg_catalog.pg_type t
                 JOIN chain c ON t.oid = c.typbasetype WHERE c.typtype = 'd')
-            SELECT c.typcategory::text AS category,
+            SELECT c.typcategory::text AS category, c.typtype = 'e' AS enum,
                    c.oid IN ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype,
                              'pg_catalog.int8'::pg_catalog.regtype, 'pg_catalog.numeric'::pg_catalog.regtype,
                              'pg_catalog.uuid'::pg_catalog.regtype, 'pg_catalog.bytea'::pg_catalog.regtype) AS named
             FROM chain c WHERE c.typtype <> 'd'
             """, [String(column.typeOID)]).single()
-        if try row.string("category") == "S" || row.bool("named") { return nil }
-        return "its type \(column.fullTypeName) writes equal values in different ways (float -0 and 0, interval '1 day' and "
-            + "'24 hours', timestamps by the session's time zone), so a hold could miss rows; name a column of an integer, "
-            + "numeric, uuid, bytea or text type"
+        // An enum's label is its one text (a library column of `CREATE TYPE library AS ENUM (...)`).
+        if try row.string("category") == "S" || row.bool("named") || row.bool("enum") { return nil }
+        return "its type \(column.fullTypeName) is not one whose values a hold can name one way (some write equal values "
+            + "differently: float -0 and 0, interval '1 day' and '24 hours', timestamps by the session's time zone), so a hold "
+            + "could miss rows; name a column of an integer, numeric, uuid, bytea, enum or text type"
     }
 
     /// The columns of a table whose type (or the type a domain is over) compares by operators of

@@ -30,26 +30,37 @@ extension NodeReader {
 
     /// `cascade: [public.loan_notes, ...]`: schema-qualified tables, each once.
     mutating func cascade(_ node: Node?) -> [QualifiedName] {
+        names(node, "cascade", what: "tables", example: "public.loan_notes", path: PolicyKeyPath.cascadeTable)
+    }
+
+    /// `triggers: [public.note_loan_deleted, ...]`: schema-qualified trigger functions, each once.
+    mutating func triggers(_ node: Node?) -> [QualifiedName] {
+        names(node, "triggers", what: "trigger functions", example: "public.note_loan_deleted", path: PolicyKeyPath.triggerFunction)
+    }
+
+    /// A list of schema-qualified names, each once, each remembered at `path`.
+    private mutating func names(_ node: Node?, _ key: String, what: String, example: String,
+                                path: (QualifiedName) -> PolicyKeyPath) -> [QualifiedName] {
         guard let node else { return [] }
         guard case .sequence(let list) = node, !list.isEmpty else {
-            problem(at: node, "cascade must be a list of tables like [public.loan_notes]")
+            problem(at: node, "\(key) must be a list of \(what) like [\(example)]")
             return []
         }
-        var tables: [QualifiedName] = []
+        var names: [QualifiedName] = []
         for element in list {
             guard case .scalar = element else {
-                problem(at: element, "cascade must list schema-qualified table names like public.loan_notes")
+                problem(at: element, "\(key) must list schema-qualified \(what.dropLast()) names like \(example)")
                 continue
             }
-            guard let table = qualifiedName(["cascade": element], "cascade") else { continue }
-            if tables.contains(table) {
-                problem(at: element, "cascade lists \(table) twice")
+            guard let name = qualifiedName([key: element], key) else { continue }
+            if names.contains(name) {
+                problem(at: element, "\(key) lists \(name) twice")
                 continue
             }
-            remember(.cascadeTable(table), element)
-            tables.append(table)
+            remember(path(name), element)
+            names.append(name)
         }
-        return tables
+        return names
     }
 
     mutating func consent(_ node: Node?) -> Policy.Consent? {

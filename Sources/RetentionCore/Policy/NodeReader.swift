@@ -81,6 +81,7 @@ struct NodeReader {
         let keepWhen = conditions(map["keep_when"])
         let libraries = libraries(map["libraries"])
         let cascade = cascade(map["cascade"])
+        let triggers = triggers(map["triggers"])
         if action == .anonymize, map["cascade"] != nil {
             problem(at: map["cascade"], "cascade is only for action: delete (an anonymizing update changes no other table)")
         }
@@ -90,7 +91,7 @@ struct NodeReader {
         }
         return Policy(name: name, version: version, description: description, table: table, key: key, age: age,
                       retain: retain, action: action, set: assignments, patron: patron, consent: consent,
-                      keepWhen: keepWhen, libraries: libraries, cascade: cascade, positions: positions, file: file,
+                      keepWhen: keepWhen, libraries: libraries, cascade: cascade, triggers: triggers, positions: positions, file: file,
                       sha256: sha256)
     }
 

@@ -62,6 +62,11 @@ public struct Policy: Sendable, Equatable {
     /// Tables a foreign key `ON DELETE CASCADE`, `SET NULL` or `SET DEFAULT` may change when this
     /// policy deletes rows; the run counts the rows changed in each. Any other such table stops the run.
     public var cascade: [QualifiedName] = []
+    /// Trigger functions that run when this policy purges (on its table, its partitions or a
+    /// declared cascade's table) and may change rows: the run lets them, counts what they change
+    /// in every table, and stops while a hold may cover what they change. Any other such trigger
+    /// stops the run.
+    public var triggers: [QualifiedName] = []
 
     /// The `set` entries whose values mark a row as anonymized: the patron column's when `set`
     /// clears it, otherwise all of them (see `PurgeSQL.pending`).

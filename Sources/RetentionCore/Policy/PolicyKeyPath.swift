@@ -2,11 +2,13 @@
 /// folder's other policies) points to; its line and column are where the key stood
 /// (`Policy.positions`). Typed, so a misspelt place fails to compile instead of losing its position.
 public enum PolicyKeyPath: Hashable, Sendable, CustomStringConvertible {
-    case name, version, description, table, key, age, retain, action, cascade, set, patron, consent, keepWhen, libraries
+    case name, version, description, table, key, age, retain, action, cascade, triggers, set, patron, consent, keepWhen, libraries
     /// `set.notes`
     case setColumn(String)
     /// `cascade.public.loan_notes`
     case cascadeTable(QualifiedName)
+    /// `triggers.public.note_loan_deleted`
+    case triggerFunction(QualifiedName)
     /// `consent.table`, `consent.key`, `consent.keep_if`
     case consentTable, consentKey, consentKeepIf
     /// `keep_when.0`: a condition, by its place in the list.
@@ -18,7 +20,7 @@ public enum PolicyKeyPath: Hashable, Sendable, CustomStringConvertible {
 
     /// The keys of a policy's top level, in the order the format lists them.
     static let topLevel: [PolicyKeyPath] = [.name, .version, .description, .table, .key, .age, .retain, .action, .cascade,
-                                            .set, .patron, .consent, .keepWhen, .libraries]
+                                            .triggers, .set, .patron, .consent, .keepWhen, .libraries]
 
     /// The path as a dotted text of the file's keys: `keep_when.0`, `libraries.retain.BANGOR`.
     public var description: String {
@@ -32,6 +34,7 @@ public enum PolicyKeyPath: Hashable, Sendable, CustomStringConvertible {
         case .retain: "retain"
         case .action: "action"
         case .cascade: "cascade"
+        case .triggers: "triggers"
         case .set: "set"
         case .patron: "patron"
         case .consent: "consent"
@@ -39,6 +42,7 @@ public enum PolicyKeyPath: Hashable, Sendable, CustomStringConvertible {
         case .libraries: "libraries"
         case .setColumn(let column): "set.\(column)"
         case .cascadeTable(let table): "cascade.\(table.schema).\(table.name)"
+        case .triggerFunction(let function): "triggers.\(function.schema).\(function.name)"
         case .consentTable: "consent.table"
         case .consentKey: "consent.key"
         case .consentKeepIf: "consent.keep_if"

@@ -66,6 +66,10 @@ extension Runner {
             // session has not yet reported to the statistics system.
             let before = try changedRows(in: sql.resolved.cascades, on: connection)
             let countersBefore = try TableCounters.read([sql.resolved.tableOID], on: connection)
+            let triggered = !sql.policy.triggers.isEmpty
+            let cascadeLeaves = sql.resolved.cascades.flatMap(\.leafOIDs)
+            let othersBefore = triggered
+                ? try TableCounters.everyOtherTable(than: sql.resolved.tableOID, skipping: cascadeLeaves, on: connection) : [:]
             let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
             let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
             let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
@@ -77,6 +81,20 @@ extension Runner {
             for (table, count) in try changedRows(in: sql.resolved.cascades, on: connection)
             where count > before[table, default: 0] {
                 cascaded[table] = count - before[table, default: 0]
+            }
+            if triggered {
+                // What the declared triggers did to every other table, counted like a cascade.
+                var reached: [String] = []
+                for (table, after) in try TableCounters.everyOtherTable(than: sql.resolved.tableOID, skipping: cascadeLeaves,
+                                                                        on: connection) {
+                    let change = after - (othersBefore[table] ?? TableCounters())
+                    guard change.changed + change.inserted > 0 else { continue }
+                    cascaded[table, default: 0] += change.changed + change.inserted
+                    if change.changed > 0 { reached.append(table) }
+                }
+                if !reached.isEmpty, try connection.query(sql.otherHoldsQuery()).single().bool("active") {
+                    throw TriggerReachedHeldTable(policy: sql.policy.name, batch: batch, tables: reached.sorted())
+                }
             }
             let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged,
                                              cascaded: cascaded)

@@ -33,6 +33,32 @@ struct TableCounters: Equatable {
                              inserted: try row.int64("inserted"))
     }
 
+    /// The counters of every table of the database but the policy's own (with its partitions)
+    /// and `skipped` (declared cascades, counted on their own), by name, for the tables the
+    /// transaction's counters show changed: what a declared trigger may have done anywhere.
+    static func everyOtherTable(than tableOID: String, skipping skipped: [String],
+                                on connection: Connection) throws -> [String: TableCounters] {
+        let rows = try connection.query(SQL("""
+            SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name,
+                   pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) AS deleted,
+                   pg_catalog.pg_stat_get_xact_tuples_updated(c.oid) AS updated,
+                   pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) AS inserted
+            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'retention')
+              AND n.nspname !~ '^pg_toast'
+              AND c.oid <> \(bind: tableOID)::oid AND c.oid NOT IN (SELECT r.relid FROM pg_catalog.pg_partition_tree(\(bind: tableOID)::oid) r)
+              AND NOT (c.oid = ANY (\(bind: skipped)::oid[]))
+              AND pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)
+                  + pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) > 0
+            """).statement).rows
+        var counters: [String: TableCounters] = [:]
+        for row in rows {
+            counters[try row.string("name")] = TableCounters(deleted: try row.int64("deleted"), updated: try row.int64("updated"),
+                                                             inserted: try row.int64("inserted"))
+        }
+        return counters
+    }
+
     static func - (after: TableCounters, before: TableCounters) -> TableCounters {
         TableCounters(deleted: after.deleted - before.deleted, updated: after.updated - before.updated,
                       inserted: after.inserted - before.inserted)
@@ -68,6 +94,24 @@ struct CountNotProven: RetentionError {
             + "counted \(counted.deleted) deleted, \(counted.updated) updated and \(counted.inserted) inserted in \(table) "
             + "in that transaction; something in the database (a rule, a trigger, row-level security) changed what the "
             + "purge did, so the batch was rolled back and the run stopped without claiming it"
+    }
+}
+
+/// A batch whose declared triggers deleted or changed rows of another table while a hold that may
+/// cover that table is active: nothing tells which rows a trigger reached, so the batch rolled
+/// back and the run fails (1) rather than risk a held row.
+struct TriggerReachedHeldTable: RetentionError {
+    let policy: String
+    let batch: Int
+    let tables: [String]
+
+    var exitCode: ExitStatus { .failure }
+
+    var description: String {
+        "batch \(batch) of policy \(policy): its declared triggers deleted or changed rows of \(tables.joined(separator: ", ")) "
+            + "while a legal hold that may cover them is active (one on no policy, or on another policy); which rows a "
+            + "trigger reaches cannot be told, so the batch was rolled back and the run stopped; the run goes on once "
+            + "those holds are released or scoped to this policy"
     }
 }
 

@@ -1,0 +1,47 @@
+/// Active holds that a run could not apply: the checks `check --catalog`, `plan` and `run` make
+/// before anything is counted or purged.
+extension Holds {
+    /// A line when active holds are scoped to a policy no file of the folder defines (renamed or
+    /// removed): they would keep nothing although they were meant to. One query, however many holds.
+    ///
+    /// A court order wins over a purge: the commands refuse (78) while any such hold is active,
+    /// and the lines say how to place it again.
+    static func blindSpots(_ resolved: [ResolvedPolicy], on connection: Connection) throws -> [String] {
+        var lines: [String] = []
+        var names = Set(resolved.map(\.policy.name))
+        for policy in resolved { names.formUnion(policy.policy.companions.map(\.name)) }
+        let unknown = try connection.query(SQL("""
+            SELECT count(*) AS holds, min(h.id) AS first, min(h.policy) AS policy FROM retention.holds h
+            WHERE h.released_at IS NULL AND h.policy IS NOT NULL AND NOT (h.policy = ANY (\(bind: names.sorted())))
+            """).statement).single()
+        if try unknown.int64("holds") > 0 {
+            let more = try unknown.int64("holds") > 1 ? " (and \(try unknown.int64("holds") - 1) more such holds)" : ""
+            lines.append("hold \(try unknown.int64("first")) names policy \(visible(try unknown.string("policy"))), which no policy "
+                         + "file of the folder defines (renamed or removed?), so it keeps nothing\(more); place it again for the "
+                         + "policy's current name, then release it (`retention hold list` shows it)")
+        }
+        return lines
+    }
+}
+
+extension Holds {
+    /// A warning when a hold's window starts on or after today's cutoff of every policy it
+    /// covers: it keeps no record that is due now, only records dated from its first day on, as
+    /// they come due. (A clerk who read `--from`/`--until` as how long the hold lasts meant to hold
+    /// what exists now; a hold lasts until it is released.)
+    public static func windowWarnings(_ scope: HoldScope, policies: [Policy], on connection: Connection) throws -> [String] {
+        guard let from = scope.from else { return [] }
+        let covered = policies.filter { scope.policy == nil || $0.name == scope.policy }
+        let periods = covered.flatMap { policy in [policy.retain] + (policy.libraries?.retain.map(\.period) ?? []) }
+        guard !periods.isEmpty else { return [] }
+        let late = try connection.query(SQL("""
+            SELECT bool_and(\(bind: from)::date >= (now() - p::interval)::date) AS late
+            FROM pg_catalog.unnest(\(bind: periods.map(\.interval))) p
+            """).statement).single().bool("late")
+        guard late else { return [] }
+        return ["--from \(from) is on or after today's cutoff of every policy the hold covers: it keeps no record that is due "
+                + "now, only records dated from that day on as they come due. To hold the records that exist now, give an "
+                + "earlier --from (or none); --until is the day after the last record's date, not when the hold ends (a hold "
+                + "lasts until it is released)"]
+    }
+}

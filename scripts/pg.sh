@@ -129,6 +129,8 @@ unix_socket_directories = '$sock'
 # Safe against a server crash (kill -9), not against an OS crash. Commits
 # stay synchronous so crash-recovery tests see every committed batch.
 fsync = off
+# A few, for tests of a lock held by a prepared transaction.
+max_prepared_transactions = 4
 EOF
 }
 

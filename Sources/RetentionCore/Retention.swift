@@ -64,6 +64,15 @@ public enum Retention {
         do {
             try Privileges.requireSchemaUsage(on: connection)
             try RetentionSchema.requireInstalled(on: connection)
+            // With `replica`, foreign keys' cascades and user triggers do not fire: a purge would leave
+            // rows pointing nowhere that no ledger counts.
+            let role = try connection.query("SELECT pg_catalog.current_setting('session_replication_role') AS role").single()
+                .string("role")
+            guard role == "origin" else {
+                throw UsageError("session_replication_role is \(visible(role)) for this session (set on the role or the database): "
+                                 + "foreign keys' cascades and triggers would not fire, and a purge would leave rows the ledger "
+                                 + "does not count; reset it (ALTER ROLE ... RESET session_replication_role)", exitCode: .config)
+            }
             let resolved = try Catalog.resolve(policies, on: connection)
             let blind = try Holds.blindSpots(resolved, on: connection)
             if !blind.isEmpty { throw UsageError(blind.joined(separator: "; "), exitCode: .config) }

@@ -9,8 +9,8 @@ struct Check: ParsableCommand {
         discussion: """
             With --catalog it connects (--db CONNINFO, or libpq's environment) and checks tables, columns, keys, \
             types, values, periods, foreign keys and privileges. Exit: 0 valid, 64 bad command line, \
-            65 invalid policy file, 69 database unreachable, 77 permission denied, 78 policy names a missing \
-            table or column or a value its column cannot take.
+            65 invalid policy file, 69 database unreachable, 75 a table locked past the lock timeout (try again), \
+            77 permission denied, 78 policy names a missing table or column or a value its column cannot take.
             """)
 
     @OptionGroup var global: GlobalOptions

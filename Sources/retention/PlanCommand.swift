@@ -6,7 +6,7 @@ import RetentionCore
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Dry run: what tonight's run would purge, per policy and library, in a READ ONLY transaction.",
-        discussion: "Prints cutoffs and counts only, never a row value. Exit: 0, 64, 65, 69, 77, 78.")
+        discussion: "Prints cutoffs and counts only, never a row value. Exit: 0, 64, 65, 69, 75 (a table locked or a statement past its timeout: try again), 77, 78.")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var policyFolder: PolicyOptions

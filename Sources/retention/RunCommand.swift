@@ -46,6 +46,7 @@ struct Run: ParsableCommand {
             job.erase = erase
             job.allowExclusiveLock = allowExclusiveLock
             job.stopRequested = StopSignals.received
+            job.connected = StopSignals.connected
             if isatty(STDERR_FILENO) == 1 && !global.quiet { job.progress = TerminalProgress() }
             StopSignals.install()
             let status = try job.run(logger: logger)

@@ -11,7 +11,7 @@ struct Setup: ParsableCommand {
             --signing-key it also finds runs that died and writes their `recovered` manifests.
             With --after-restore, after the database was restored from a backup older than its newest \
             manifest, it writes a signed `restored` manifest that records the gap and continues the chain.
-            Exit: 0, 69, 75 (a run is going; nothing was finalized), 77, 78.
+            Exit: 0, 69, 75 (a run is going: nothing was changed), 77, 78.
             """)
 
     @OptionGroup var global: GlobalOptions

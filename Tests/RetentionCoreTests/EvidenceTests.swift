@@ -16,8 +16,7 @@ import Testing
     /// (78, naming the rule and the fix) before anything changes; so is row-level security on a
     /// consent table a purging role does not bypass (covered with roles in `RoleTests`).
     @Test func aRuleOnAPolicyTableIsRefusedBeforeAnythingChanges() throws {
-        let db = try TestDatabase()
-        try db.loadDemoData(loans: 500)
+        let db = try TestDatabase(demoLoans: 500)
         try db.sql("""
             ALTER TABLE event_attendance ADD COLUMN deleted boolean NOT NULL DEFAULT false;
             CREATE RULE soft_delete AS ON DELETE TO event_attendance
@@ -97,8 +96,7 @@ import Testing
     /// signed `restored` manifest that records the gap and continues the chain, which then verifies
     /// whole, ledger included, with no run id twice.
     @Test func aRestoredDatabaseStopsTheRunUntilTheGapIsRecorded() throws {
-        let db = try TestDatabase()
-        try db.loadDemoData(loans: 500)
+        let db = try TestDatabase(demoLoans: 500)
         let policies = try PolicyFolder.shipped()
         let run = ["run", "--policies", policies.url.path, "--log-format", "text"]
         #expect(try db.retention(run).status == 0)
@@ -144,8 +142,7 @@ import Testing
     /// An emptied manifest folder, or one that lacks the ledger's newest manifests, stops the run (78)
     /// before anything changes; `--after-restore` cannot paper over it.
     @Test func aFolderMissingTheLedgersManifestsStopsTheRun() throws {
-        let db = try TestDatabase()
-        try db.loadDemoData(loans: 500)
+        let db = try TestDatabase(demoLoans: 500)
         let policies = try PolicyFolder.shipped()
         let run = ["run", "--policies", policies.url.path, "--log-format", "text"]
         #expect(try db.retention(run).status == 0)
@@ -169,10 +166,8 @@ import Testing
     /// Two databases with one manifest folder (one config in two cron lines): the second refuses (78)
     /// and writes nothing; a manifest file is never replaced, even by one of the same name.
     @Test func twoDatabasesCannotShareAManifestFolder() throws {
-        let first = try TestDatabase()
-        let second = try TestDatabase()
-        try first.loadDemoData(loans: 300)
-        try second.loadDemoData(loans: 300)
+        let first = try TestDatabase(demoLoans: 300)
+        let second = try TestDatabase(demoLoans: 300)
         let policies = try PolicyFolder.shipped()
         #expect(try first.retention(["run", "--policies", policies.url.path]).status == 0)
         let before = try second.fingerprint()
@@ -213,16 +208,14 @@ import Testing
     /// the previous run, stops the run (78) before any change; `verify` fails a manifest that starts
     /// before its predecessor finished.
     @Test func aClockJumpStopsTheRunAndABackwardManifestFailsVerify() throws {
-        let db = try TestDatabase()
-        try db.loadDemoData(loans: 500)
+        let db = try TestDatabase(demoLoans: 500)
         let policies = try PolicyFolder.shipped()
         let run = ["run", "--policies", policies.url.path, "--log-format", "text"]
         #expect(try db.retention(run).status == 0)
         let before = try db.fingerprint().filter { !$0.hasPrefix("retention.") }
         // A database host whose clock jumped 400 days ahead (an NTP fault): refused before any change.
         if let server = try OwnServer(clockOffset: "+400d") {
-            let jumped = try TestDatabase(server: server)
-            try jumped.loadDemoData(loans: 300)
+            let jumped = try TestDatabase(demoLoans: 300, server: server)
             let untouched = try jumped.fingerprint()
             let result = try jumped.retention(run)
             #expect(result.status == 78, "\(result.stderr)")

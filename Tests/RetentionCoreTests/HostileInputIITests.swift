@@ -484,6 +484,55 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM visits") == 0 && db.int("SELECT count(*) FROM gone") == 10)
     }
 
+    /// What the fourth pass on hangs and errors found, each refused before anything changes:
+    /// `session_replication_role = replica` (cascades and triggers would not fire) is 78; a column
+    /// of the tool's own schema dropped by hand is 78 naming it, and `setup` repairs it; `setup`
+    /// while a run holds the run lock is 75; a read-only database says so (69).
+    @Test func sessionsThatWouldPurgeWronglyOrFailLateAreRefusedFirst() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try visitsTable(db, canary: "FOURTH-CANARY-")
+        try db.sql("ALTER DATABASE \(quoteIdentifier(db.name)) SET session_replication_role = replica")
+        for command in [["check", "--catalog"], ["plan"], ["run"]] {
+            let refused = try db.retention(command + ["--policies", folder.url.path, "--log-format", "text"])
+            #expect(refused.status == 78 && refused.stderr.contains("session_replication_role is replica"), "\(refused.stderr)")
+        }
+        try db.sql("ALTER DATABASE \(quoteIdentifier(db.name)) RESET session_replication_role")
+
+        try db.sql("ALTER TABLE retention.runs DROP COLUMN gap")
+        let damaged = try db.retention(["run", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(damaged.status == 78 && damaged.stderr.contains("lacks retention.runs.gap"), "\(damaged.stderr)")
+        #expect(try db.int("SELECT count(*) FROM visits") == 30000 && db.int("SELECT count(*) FROM retention.runs") == 0)
+
+        let holder = try db.session()
+        try holder.query("SELECT pg_advisory_lock($1::int4, $2::int4)", [String(RunLock.classID), String(RunLock.runID)])
+        let busy = try db.retention(["setup", "--log-format", "text"])
+        #expect(busy.status == 75 && busy.stderr.contains("a run is going"), "\(busy.stderr)")
+        try holder.query("SELECT pg_advisory_unlock_all()")
+        #expect(try db.retention(["setup"]).status == 0)
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+
+        try db.sql("ALTER DATABASE \(quoteIdentifier(db.name)) SET default_transaction_read_only = on")
+        let readOnly = try db.retention(["hold", "place", "--reference", "R", "--reason", "r", "--all", "--log-format", "text"])
+        #expect(readOnly.status == 69 && readOnly.stderr.contains("the database is read-only for this session"), "\(readOnly.stderr)")
+        try db.sql("ALTER DATABASE \(quoteIdentifier(db.name)) RESET default_transaction_read_only")
+    }
+
+    /// A table locked by a prepared transaction (two-phase commit), which no session holds and which
+    /// outlives restarts: the run gives up before its first batch (recorded, 1) naming the
+    /// transaction and what ends it, not a process to terminate.
+    @Test func aLockHeldByAPreparedTransactionIsNamedWithWhatEndsIt() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try visitsTable(db, canary: "PREPARED-CANARY-")
+        let holder = try db.session()
+        try holder.execute(unsafeSQL: "BEGIN; LOCK visits IN SHARE MODE; PREPARE TRANSACTION 'nightly-import'")
+        defer { _ = try? db.sql("ROLLBACK PREPARED 'nightly-import'") }
+        let run = try db.retention(["run", "--policies", folder.url.path, "--lock-timeout", "1s", "--log-format", "text"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("public.visits held by prepared transaction 'nightly-import' (ShareLock), which only COMMIT "
+                                    + "PREPARED or ROLLBACK PREPARED 'nightly-import' ends"), "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM visits") == 30000)
+    }
+
     /// A library column of a case-insensitive collation counts `bangor` and `Bangor` under the
     /// name the policy gives, BANGOR, with its period, in plan, ledger and manifest.
     @Test func aCaseInsensitiveLibraryColumnCountsRowsUnderTheNamedLibrary() throws {

@@ -54,8 +54,7 @@ import Testing
     }
 
     @Test func planEqualsRunEqualsIndependentCountForEveryShippedPolicy() throws {
-        let db = try TestDatabase()
-        try db.loadDemoData(loans: 4000)
+        let db = try TestDatabase(demoLoans: 4000)
         let policies = try PolicyFolder.shipped()
         let independent = [
             "loan-history": try db.int(independentLoanDueCount),
@@ -99,8 +98,7 @@ import Testing
         ("public.consent_view", "CREATE VIEW consent_view AS SELECT id, keep_history AS keep FROM patrons", false),
     ])
     func consentKeepsTheSameRowsLookedUpOrHashed(table: String, create: String, indexed: Bool) throws {
-        let db = try TestDatabase()
-        try db.loadDemoData(loans: 4000)
+        let db = try TestDatabase(demoLoans: 4000)
         if !create.isEmpty, !create.contains("VIEW") {
             try db.sql("\(create); INSERT INTO \(table) SELECT id, keep_history FROM patrons; ANALYZE \(table)")
         } else if !create.isEmpty {
@@ -217,8 +215,7 @@ import Testing
     }
 
     @Test func maxRuntimeStopsCleanlyAndTheNextRunFinishes() throws {
-        let db = try TestDatabase()
-        try db.loadDemoData(loans: 4000)
+        let db = try TestDatabase(demoLoans: 4000)
         let policies = try PolicyFolder.shipped()
         let due = try db.int(independentAttendanceDueCount)
         let stopped = try db.run(policies.url, only: ["event-attendance"],

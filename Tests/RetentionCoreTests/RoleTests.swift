@@ -8,8 +8,7 @@ import Testing
 @Suite(.serialized) struct RoleTests {
     /// The reference database with demo data, the roles applied, and a login role in retention_purger.
     func prepared() throws -> TestDatabase {
-        let db = try TestDatabase()
-        try db.loadDemoData(loans: 2000)
+        let db = try TestDatabase(demoLoans: 2000)
         try db.sql(try String(contentsOf: repositoryRoot.appendingPathComponent("sql/roles.sql"), encoding: .utf8))
         try db.sql("""
             DO $$ BEGIN

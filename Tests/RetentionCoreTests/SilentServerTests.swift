@@ -51,6 +51,35 @@ import Testing
         }
     }
 
+    /// A stop signal while `run` is still connecting (a server that accepts and never answers, with
+    /// no connect timeout: a service file's own, or `connect_timeout=0`) ends it at once with the
+    /// signal's exit status: nothing is done yet. Every session turns the database's
+    /// idle_session_timeout off, so a batch's retry wait cannot end it.
+    @Test func aStopSignalWhileConnectingEndsTheRunAtOnce() throws {
+        let mute = try MuteSocket()
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && !$0.key.hasPrefix("RETENTION_") }
+        environment["RETENTION_CONFIG"] = "/dev/null"
+        let files = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.visits\nkey: id\nage: seen\n"
+                                      + "retain: 10 days\naction: delete\n"])
+        let keys = files.url.appendingPathComponent("keys")
+        try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: files.url.appendingPathComponent("manifests"), withIntermediateDirectories: true)
+        let key = try SigningKeys.generate(in: keys.path)
+        environment["RETENTION_SIGNING_KEY"] = key.privateKeyPath
+        environment["RETENTION_MANIFESTS"] = files.url.appendingPathComponent("manifests").path
+        let child = try startProcess(retentionBinary, ["run", "--policies", files.url.path, "--db",
+                                                       "host=\(mute.folder) port=\(mute.port) dbname=library connect_timeout=0"],
+                                     environment: environment)
+        Thread.sleep(forTimeInterval: 1.5)
+        child.process.terminate()
+        let (result, took) = waitBounded(child, seconds: 20)
+        #expect(result.status == 143 && took < 5, "exit \(result.status) after \(took) s: \(result.stderr)")
+
+        let db = try TestDatabase(reference: false, setup: false)
+        try db.sql("ALTER DATABASE \(quoteIdentifier(db.name)) SET idle_session_timeout = '1500ms'")
+        #expect(try Connection(conninfo: db.conninfo).query("SELECT current_setting('idle_session_timeout') AS t").single().string("t") == "0")
+    }
+
     /// The tool's defaults yield to the connection string's own values, to `PGCONNECT_TIMEOUT`, and
     /// wholly to a service file (libpq would let them win over the file's values).
     @Test func connectionDefaultsYieldToTheUsersOwn() throws {

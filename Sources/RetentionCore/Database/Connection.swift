@@ -65,6 +65,9 @@ public final class Connection {
     private func fixSessionSettings() throws {
         try query("""
             SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false),
+                   -- A batch's retry waits idle between transactions: a database's idle_session_timeout
+                   -- must not end the session then (PostgreSQL 14 and later have it).
+                   (SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings WHERE name = 'idle_session_timeout'),
                    pg_catalog.set_config('bytea_output', 'hex', false), pg_catalog.set_config('DateStyle', 'ISO, MDY', false),
                    pg_catalog.set_config('IntervalStyle', 'postgres', false), pg_catalog.set_config('client_encoding', 'UTF8', false)
             """)

@@ -23,9 +23,18 @@ public struct DatabaseError: RetentionError {
     }
 
     public var description: String {
-        if let sqlState { return "database error \(sqlState): \(message)" }
-        return "database error: \(message)"
+        guard let sqlState else { return "database error: \(message)" }
+        return "database error \(sqlState): \(message)" + (Self.hints[sqlState].map { "; \($0)" } ?? "")
     }
+
+    /// What a person can do about errors whose server message does not say it.
+    static let hints = [
+        "25006": "the database is read-only for this session (a hot standby, or default_transaction_read_only): "
+            + "connect to the primary, or reset the setting; nothing was changed",
+        "57014": "a statement ran past statement_timeout (the statement_timeout setting, "
+            + "\(SettingKey.statementTimeout.builtIn) unless set) or was cancelled; nothing of it was done: try again, "
+            + "or raise the setting",
+    ]
 
     public var exitCode: ExitStatus {
         switch kind {
@@ -34,8 +43,10 @@ public struct DatabaseError: RetentionError {
             switch sqlState {
             case "42501": return .noPermission
             case "28000", "28P01": return .unavailable
-            // Another session held a lock past lock_timeout: nothing was done, try again.
-            case "55P03": return .tempFail
+            // Another session held a lock past lock_timeout, or a statement ran past statement_timeout:
+            // nothing was done, try again.
+            case "55P03", "57014": return .tempFail
+            case "25006": return .unavailable
             case let s? where s.hasPrefix("08") || s.hasPrefix("57P"): return .unavailable
             case let s? where s.hasPrefix("42"): return .config
             default: return .failure

@@ -12,6 +12,9 @@ public struct RunJob {
     public var allowExclusiveLock = false
     /// Which stop signal came (SIGINT, SIGTERM), asked between batches; `nil` when none came.
     public var stopRequested: (@Sendable () -> Int32?)?
+    /// Told once the run has its connection, before it changes anything (until then a stop signal
+    /// may end the process: nothing is done yet).
+    public var connected: (@Sendable () -> Void)?
     /// A display of the run's progress (a terminal), or `nil`.
     public var progress: (any RunProgress)?
 
@@ -38,6 +41,7 @@ public struct RunJob {
                                              policies: policies)
         if let path = settings.metricsFile { try MetricsFile.checkWritable(path) }
         let connection = try Retention.connect(settings, logger: logger)
+        connected?()
         // A stop signal ends a statement that waits too long from the first catalog read on.
         connection.interruption = Runner.lateStop(stopRequested)
         let options = runOptions()

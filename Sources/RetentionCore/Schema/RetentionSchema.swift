@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Installs and checks the tool's own schema (`retention`: runs, batch ledger, legal holds).
@@ -14,6 +15,13 @@ public enum RetentionSchema {
             // Two setups at once would race on CREATE ... IF NOT EXISTS; one waits for the other.
             try connection.query("SELECT pg_advisory_xact_lock($1::int4, $2::int4)",
                                  [String(RunLock.classID), String(RunLock.setupID)])
+            // Its ALTER TABLEs lock the ledger's tables whole, even when they change nothing: a run
+            // going on would deadlock with them.
+            guard try connection.query("SELECT pg_try_advisory_xact_lock($1::int4, $2::int4) AS free",
+                                       [String(RunLock.classID), String(RunLock.runID)]).single().bool("free") else {
+                throw UsageError("a run is going on database \(visible(connection.databaseName)); run setup again when it has "
+                                 + "finished (nothing was changed)", exitCode: .tempFail)
+            }
             try connection.execute(unsafeSQL: script)
         }
         logger.info("retention schema installed", metadata: ["schema.version": "\(schemaVersion)"])
@@ -34,5 +42,42 @@ public enum RetentionSchema {
             throw UsageError("the retention schema in database \(visible(connection.databaseName)) is version \(installed), "
                              + "this program needs \(schemaVersion); run `retention setup` to upgrade it", exitCode: .config)
         }
+        // A table or column dropped by hand would fail the run after its purge, when it records it.
+        let present = Set(try connection.query("""
+            SELECT c.relname::text || '.' || a.attname::text AS name
+            FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'retention' AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+            """).rows.map { try $0.string("name") })
+        let missing = expectedColumns.filter { !present.contains($0) }
+        guard missing.isEmpty else {
+            let more = missing.count > 1 ? " (and \(missing.count - 1) more)" : ""
+            throw UsageError("the retention schema in database \(visible(connection.databaseName)) lacks retention.\(missing[0])"
+                             + "\(more); run `retention setup` to repair it (nothing was changed)", exitCode: .config)
+        }
     }
+
+    /// Every `table.column` the schema script creates, read from the script itself (its `CREATE
+    /// TABLE` blocks, one column a line, and its `ADD COLUMN`s), so the check cannot drift from it.
+    static let expectedColumns: [String] = {
+        var columns: [String] = []
+        let text = script
+        let tables = try! NSRegularExpression(pattern: #"CREATE TABLE IF NOT EXISTS retention\.(\w+) \((.*?)\n\);"#,
+                                              options: [.dotMatchesLineSeparators])
+        let column = try! NSRegularExpression(pattern: #"(?m)^    ([a-z_]+) +[a-z]"#)
+        let added = try! NSRegularExpression(pattern: #"ALTER TABLE retention\.(\w+) ADD COLUMN IF NOT EXISTS (\w+)"#)
+        func group(_ match: NSTextCheckingResult, _ index: Int, in text: String) -> String {
+            String(text[Range(match.range(at: index), in: text)!])
+        }
+        for table in tables.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            let name = group(table, 1, in: text), body = group(table, 2, in: text)
+            for match in column.matches(in: body, range: NSRange(body.startIndex..., in: body)) {
+                columns.append("\(name).\(group(match, 1, in: body))")
+            }
+        }
+        for match in added.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            columns.append("\(group(match, 1, in: text)).\(group(match, 2, in: text))")
+        }
+        return columns
+    }()
 }

@@ -22,8 +22,10 @@ final class TestDatabase {
     /// The server, when not the one of the PG* environment: a test's own (`OwnServer`).
     let server: OwnServer?
 
-    /// Creates a fresh database, optionally with the reference schema and the tool's schema.
-    init(reference: Bool = true, setup: Bool = true, server: OwnServer? = nil) throws {
+    /// Creates a fresh database, optionally with the reference schema, the tool's schema and the
+    /// demo data of `demoLoans` loans: on the tests' own server a copy of a template database made
+    /// once per fixture (`Templates`), on another server loaded afresh.
+    init(reference: Bool = true, setup: Bool = true, demoLoans: Int? = nil, server: OwnServer? = nil) throws {
         self.server = server
         name = "rt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
         files = FileManager.default.temporaryDirectory.appendingPathComponent("retention-test-\(name)")
@@ -31,12 +33,15 @@ final class TestDatabase {
         try FileManager.default.createDirectory(at: files.appendingPathComponent("manifests"), withIntermediateDirectories: true)
         _ = try SigningKeys.generate(in: files.appendingPathComponent("keys").path)
         let admin = try Connection(conninfo: (server?.conninfo ?? "") + " dbname=postgres")
-        try admin.execute(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name))")
-        connection = try Connection(conninfo: (server?.conninfo ?? "") + " dbname=\(name)")
-        if reference {
-            try sql(String(contentsOf: repositoryRoot.appendingPathComponent("sql/reference-schema.sql"), encoding: .utf8))
+        if server == nil {
+            let template = try Templates.shared.template(reference: reference, setup: setup, demoLoans: demoLoans)
+            try admin.execute(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
+            connection = try Connection(conninfo: " dbname=\(name)")
+        } else {
+            try admin.execute(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name))")
+            connection = try Connection(conninfo: (server?.conninfo ?? "") + " dbname=\(name)")
+            try Templates.fill(connection, conninfo: conninfo, reference: reference, setup: setup, demoLoans: demoLoans)
         }
-        if setup { try RetentionSchema.install(on: connection, logger: quietLogger) }
     }
 
     deinit {
@@ -95,12 +100,6 @@ final class TestDatabase {
         try inPublic { try connection.query(unsafeSQL: query).rows.map { $0[0] } }
     }
 
-    /// Loads `sql/demo-data.sql` with psql, as the demo does.
-    func loadDemoData(loans: Int) throws {
-        let result = try runProcess("/usr/bin/env", ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "loans=\(loans)",
-                                                    "-d", conninfo, "-f", repositoryRoot.appendingPathComponent("sql/demo-data.sql").path])
-        guard result.status == 0 else { throw UsageError("demo data failed: \(result.stderr)", exitCode: .failure) }
-    }
 
     /// Loads the policies of a folder and resolves them against this database.
     func resolve(_ directory: URL, only: [String] = []) throws -> [ResolvedPolicy] {
@@ -204,4 +203,48 @@ extension Row {
 func serverOffers(_ extensionName: String) -> Bool {
     let query = Statement("SELECT count(*) AS offered FROM pg_available_extensions WHERE name = $1", [extensionName])
     return ((try? Connection(conninfo: "dbname=postgres").query(query).single().int64("offered")) ?? 0) > 0
+}
+
+/// The template databases of the test process, one per fixture (reference schema or not, the
+/// tool's schema or not, demo data of how many loans), each made on first use: a test's database
+/// is a copy of one (`CREATE DATABASE ... TEMPLATE`), which costs far less than loading the schemas
+/// and the demo data again. They live on the tests' throwaway server, which goes with them.
+final class Templates: @unchecked Sendable {
+    static let shared = Templates()
+    private let lock = NSLock()
+    private var made: [String: String] = [:]
+
+    /// The template database of a fixture, made now if it is the first to ask.
+    func template(reference: Bool, setup: Bool, demoLoans: Int?) throws -> String {
+        let key = "\(reference)-\(setup)-\(demoLoans ?? 0)"
+        lock.lock()
+        defer { lock.unlock() }
+        if let name = made[key] { return name }
+        let name = "rt_template_\(ProcessInfo.processInfo.processIdentifier)_\(made.count)"
+        try Connection(conninfo: "dbname=postgres").execute(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name))")
+        // Its session ends here: a database with a session cannot be copied.
+        try Self.fill(try Connection(conninfo: "dbname=\(name)"), conninfo: "dbname=\(name)", reference: reference,
+                      setup: setup, demoLoans: demoLoans)
+        made[key] = name
+        return name
+    }
+
+    /// Loads a fixture into an empty database.
+    static func fill(_ connection: Connection, conninfo: String, reference: Bool, setup: Bool, demoLoans: Int?) throws {
+        if reference {
+            // The reference schema names its tables unqualified; the tool's sessions search pg_catalog alone.
+            try connection.execute(unsafeSQL: "SET search_path = public; "
+                                   + String(contentsOf: repositoryRoot.appendingPathComponent("sql/reference-schema.sql"), encoding: .utf8)
+                                   + "; SET search_path = pg_catalog, pg_temp")
+        }
+        if setup { try RetentionSchema.install(on: connection, logger: quietLogger) }
+        if let demoLoans { try loadDemoData(loans: demoLoans, conninfo: conninfo) }
+    }
+
+    /// Loads `sql/demo-data.sql` with psql, as the demo does.
+    static func loadDemoData(loans: Int, conninfo: String) throws {
+        let result = try runProcess("/usr/bin/env", ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "loans=\(loans)",
+                                                    "-d", conninfo, "-f", repositoryRoot.appendingPathComponent("sql/demo-data.sql").path])
+        guard result.status == 0 else { throw UsageError("demo data failed: \(result.stderr)", exitCode: .failure) }
+    }
 }

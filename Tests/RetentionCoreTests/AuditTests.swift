@@ -225,6 +225,37 @@ extension AuditReport {
         #expect(report.scannedTables.first { $0.table == "loans" }?.rowsExamined == 28)
     }
 
+    /// Copies without a key back: an audit trail with every column of `patrons` (Evergreen's
+    /// `auditor.actor_usr_history` is one), and a log a trigger on `loans` fills (its function names
+    /// the table without a schema, found by the function's own search path); a table sharing three
+    /// of the patrons' eleven columns is no copy. Names only, in text and JSON.
+    @Test func findsTablesThatCopyPatronOrPolicyRows() throws {
+        let db = try TestDatabase()
+        try db.sql(loanCases)
+        try db.sql("""
+            CREATE SCHEMA auditor;
+            CREATE TABLE auditor.patrons_history (audit_id bigserial PRIMARY KEY, audit_time timestamptz NOT NULL DEFAULT now(),
+                                                  audit_action char(1), LIKE public.patrons);
+            CREATE FUNCTION auditor.audit_patrons() RETURNS trigger LANGUAGE plpgsql AS $$
+              BEGIN INSERT INTO auditor.patrons_history (audit_action, id, library_code, first_name)
+                    VALUES ('U', OLD.id, OLD.library_code, OLD.first_name); RETURN NEW; END $$;
+            CREATE TRIGGER audit_patrons AFTER UPDATE ON public.patrons FOR EACH ROW EXECUTE FUNCTION auditor.audit_patrons();
+            CREATE TABLE public.loan_log (loan_id bigint, at timestamptz);
+            CREATE FUNCTION public.log_loan() RETURNS trigger LANGUAGE plpgsql SET search_path = public AS $$
+              BEGIN INSERT INTO loan_log VALUES (NEW.id, now()); RETURN NEW; END $$;
+            CREATE TRIGGER log_loans AFTER INSERT ON public.loans FOR EACH ROW EXECUTE FUNCTION public.log_loan();
+            CREATE TABLE public.contacts (id bigint, first_name text, email text);
+            """)
+        let report = try audit(db, try PolicyFolder.shipped())
+        let copies = report.copiedTables.map { "\($0.schema).\($0.table) \($0.of) \($0.via.rawValue) \($0.detail)" }
+        #expect(copies == ["auditor.patrons_history public.patrons columns 11 of 11 columns",
+                           "public.loan_log public.loans trigger trigger log_loans on public.loans inserts into it"], "\(copies)")
+        #expect(report.hasFindings)
+        let text = AuditRendering.text(report)
+        #expect(text.contains("Tables that copy a patron or policy table's rows but no policy covers: 2"), "\(text)")
+        #expect(AuditRendering.json(report).contains("\"copied_tables\""))
+    }
+
     @Test func theReferenceSchemaWithTheShippedPoliciesIsClean() throws {
         let db = try TestDatabase()
         try db.sql(loanCases)

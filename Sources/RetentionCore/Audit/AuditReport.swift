@@ -38,6 +38,24 @@ public struct AuditReport: Codable, Sendable, Equatable {
         public let references: [PatronReference]
     }
 
+    /// A table no policy covers that holds copies of a patron or policy table's rows: it has most of
+    /// that table's columns (by name and type; an audit trail like Evergreen's
+    /// `auditor.actor_usr_history`), or a trigger on that table inserts rows into it.
+    public struct CopiedTable: Codable, Sendable, Equatable {
+        public enum Via: String, Codable, Sendable {
+            case columns
+            case trigger
+        }
+
+        public let schema: String
+        public let table: String
+        /// The patron or policy table it copies.
+        public let of: TableName
+        public let via: Via
+        /// For `columns`: how many of the original's columns it has (`12 of 14`); for `trigger`: the trigger.
+        public let detail: String
+    }
+
     /// A kind of data the privacy policy says not to collect.
     public enum Category: String, Codable, Sendable, CaseIterable {
         case socialSecurityNumber = "social_security_number"
@@ -115,6 +133,7 @@ public struct AuditReport: Codable, Sendable, Equatable {
     /// The tables the audit took for patron tables (they are never reported as uncovered).
     public let patronTables: [TableName]
     public let uncoveredTables: [UncoveredTable]
+    public let copiedTables: [CopiedTable]
     public let suspiciousColumns: [SuspiciousColumn]
     public let ssnShapedValues: [SSNShapedValues]
     public let scannedTables: [TableScan]
@@ -122,6 +141,6 @@ public struct AuditReport: Codable, Sendable, Equatable {
 
     /// Whether anything was found (tables not examined are not findings; the report lists them).
     public var hasFindings: Bool {
-        !uncoveredTables.isEmpty || !suspiciousColumns.isEmpty || !ssnShapedValues.isEmpty
+        !uncoveredTables.isEmpty || !copiedTables.isEmpty || !suspiciousColumns.isEmpty || !ssnShapedValues.isEmpty
     }
 }

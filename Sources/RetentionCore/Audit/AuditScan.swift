@@ -7,6 +7,8 @@ import Foundation
 public enum Audit {
     struct Column {
         let name: String
+        /// The type's oid, as text.
+        let type: String
         let isText: Bool
         let readable: Bool
     }
@@ -44,6 +46,7 @@ public enum Audit {
 
             let patrons = patronTables(policies: policies, tables: tables, keys: keys)
             let uncovered = uncoveredTables(policies: policies, tables: tables, keys: keys, patrons: patrons)
+            let copied = try copiedTables(policies: policies, tables: tables, patrons: patrons, on: connection)
             var suspicious: [AuditReport.SuspiciousColumn] = []
             for table in tables {
                 for column in table.columns {
@@ -83,7 +86,7 @@ public enum Audit {
             return AuditReport(
                 at: at, database: connection.databaseName, sampleRows: sampleRows,
                 patronTables: tables.map(\.name).filter(patrons.contains),
-                uncoveredTables: uncovered, suspiciousColumns: suspicious, ssnShapedValues: ssn,
+                uncoveredTables: uncovered, copiedTables: copied, suspiciousColumns: suspicious, ssnShapedValues: ssn,
                 scannedTables: scans, notExamined: notExamined)
         }
     }
@@ -95,7 +98,7 @@ public enum Audit {
     static func userTables(on connection: Connection) throws -> [Table] {
         let result = try connection.query("""
             SELECT c.oid::text AS oid, n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS kind,
-                   a.attname::text AS column,
+                   a.attname::text AS column, a.atttypid::text AS type,
                    coalesce(nullif(t.typbasetype, 0), t.oid)
                         IN ('pg_catalog.text'::pg_catalog.regtype, 'pg_catalog.varchar'::pg_catalog.regtype,
                             'pg_catalog.bpchar'::pg_catalog.regtype) AS is_text,
@@ -115,7 +118,7 @@ public enum Audit {
         var tables: [Table] = []
         for row in result.rows {
             let oid = try row.string("oid")
-            let entry = Column(name: try row.string("column"), isText: try row.bool("is_text"), readable: try row.bool("readable"))
+            let entry = Column(name: try row.string("column"), type: try row.string("type"), isText: try row.bool("is_text"), readable: try row.bool("readable"))
             if tables.last?.oid == oid {
                 tables[tables.count - 1].columns.append(entry)
             } else {

@@ -19,6 +19,14 @@ public enum AuditRendering {
             out += TextTable.render(header: ["table", "column", "how"], rows: rows, rightAligned: [])
         }
 
+        out += "\nTables that copy a patron or policy table's rows but no policy covers: \(report.copiedTables.count)\n"
+        if !report.copiedTables.isEmpty {
+            let rows = report.copiedTables.map { copy in
+                ["\(visible(copy.schema)).\(visible(copy.table))", copy.of.description, copy.detail]
+            }
+            out += TextTable.render(header: ["table", "copies", "how"], rows: rows, rightAligned: [])
+        }
+
         out += "\nColumns whose names suggest data the privacy policy says not to collect: \(report.suspiciousColumns.count)\n"
         if !report.suspiciousColumns.isEmpty {
             let rows = report.suspiciousColumns.map {
@@ -52,7 +60,8 @@ public enum AuditRendering {
                 out += "  \(visible(item.schema)).\(visible(item.table)) (\(item.columns.map(visible).joined(separator: ", "))): \(item.reason)\n"
             }
         }
-        let found = report.uncoveredTables.count + report.suspiciousColumns.count + report.ssnShapedValues.count
+        let found = report.uncoveredTables.count + report.copiedTables.count + report.suspiciousColumns.count
+            + report.ssnShapedValues.count
         if found > 0 {
             out += "\nFound \(found) \(found == 1 ? "problem" : "problems").\n"
         } else {

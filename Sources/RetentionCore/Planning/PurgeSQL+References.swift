@@ -62,6 +62,23 @@ extension PurgeSQL {
     /// The keys (`k`) of the rows of the table that point to the row whose key is `key` (an SQL
     /// expression), through any self-reference; a subquery for a lateral join, one index probe each.
     func children(of key: SQL) -> SQL {
+        childQueries(of: key).joined(separator: " UNION ALL ") + " OFFSET 0"
+    }
+
+    /// The keys (`k`) of the rows linked to the row whose key is `key` through any self-reference,
+    /// either way: those that point to it and those it points to. A chain is one unit both ways
+    /// (a renewal stays while the loan it renewed stays, and the other way round), as an ILS
+    /// keeps a circulation chain whole while any link is open.
+    func neighbours(of key: SQL) -> SQL {
+        let table = policy.table, own = policy.key
+        let parents = selfReferences.map { ref -> SQL in
+            "SELECT p.\(name: own) AS k FROM \(table) x JOIN \(table) p ON \(points(ref, from: "x", to: "p"))"
+                + " WHERE x.\(name: own) \(op("=", for: own)) \(key)"
+        }
+        return (childQueries(of: key) + parents).joined(separator: " UNION ALL ") + " OFFSET 0"
+    }
+
+    private func childQueries(of key: SQL) -> [SQL] {
         let table = policy.table, own = policy.key
         return selfReferences.map { ref -> SQL in
             if ref.referencedColumns == [policy.key], ref.columns.count == 1 {
@@ -69,23 +86,24 @@ extension PurgeSQL {
             }
             return "SELECT x.\(name: own) AS k FROM \(table) x JOIN \(table) p ON \(points(ref, from: "x", to: "p"))"
                 + " WHERE p.\(name: own) \(op("=", for: own)) \(key)"
-        }.joined(separator: " UNION ALL ") + " OFFSET 0"
+        }
     }
 
-    /// A recursive query of the keys that must stay because a row that stays points to them: rows
-    /// another table points to, rows a staying row of the table points to, and, upwards, every row
-    /// a row that must stay points to. (The batches find the same rows downwards from their due rows.)
+    /// A recursive query of the keys that must stay because a row that stays is linked to them:
+    /// rows another table points to, and every row of a chain (rows linked by the table's
+    /// self-references, either way, however far) with a link that stays. (The batches find the
+    /// same rows from their due rows.)
     func stayingReferenced(_ cutoffs: Cutoffs) -> SQL {
         let table = policy.table, own = policy.key
         var parts: [SQL] = ["SELECT t.\(name: own) FROM \(table) AS t WHERE \(pointedToFromOutside)"]
-        for ref in selfReferences {
-            parts.append("SELECT p.\(name: own) FROM \(table) AS t JOIN \(table) p ON \(points(ref, from: "t", to: "p"))"
+        if !selfReferences.isEmpty {
+            // The links of the rows that stay by their own tests: chains start there.
+            parts.append("SELECT n.k FROM \(table) AS t CROSS JOIN LATERAL (\(neighbours(of: "t.\(name: own)"))) n"
                          + " WHERE NOT coalesce(\(dueByTests(cutoffs)), false)")
         }
         var sql = parts.joined(separator: " UNION ")
         if !selfReferences.isEmpty {
-            let up = selfReferences.map { ref -> SQL in "(" + points(ref, from: "x", to: "p") + ")" }.joined(separator: " OR ")
-            sql += " UNION SELECT p.\(name: own) FROM staying s JOIN \(table) x ON x.\(name: own) \(op("=", for: own)) s.k JOIN \(table) p ON \(up)"
+            sql += " UNION SELECT n.k FROM staying s CROSS JOIN LATERAL (\(neighbours(of: "s.k"))) n"
         }
         return sql
     }

@@ -108,8 +108,8 @@ extension PurgeSQL {
                 """).statement
         }
         // With foreign keys into the table: the range's due rows that no other table points to, each
-        // with the rows of its own table that point to it (renewal chains), however far they reach
-        // and whatever batch or session they fall in; a chain with any link that must stay stays whole.
+        // with the rows of its own table linked to it either way (renewal chains), however far they
+        // reach and whatever batch or session they fall in; a chain with any link that must stay stays whole.
         let key = policy.key
         var sql: SQL = """
             WITH RECURSIVE due AS MATERIALIZED (
@@ -122,9 +122,9 @@ extension PurgeSQL {
         } else {
             sql += """
                 , chain(root, k) AS (
-                    SELECT d.k, c.k FROM due d CROSS JOIN LATERAL (\(children(of: "d.k"))) c
+                    SELECT d.k, c.k FROM due d CROSS JOIN LATERAL (\(neighbours(of: "d.k"))) c
                     UNION
-                    SELECT ch.root, c.k FROM chain ch CROSS JOIN LATERAL (\(children(of: "ch.k"))) c
+                    SELECT ch.root, c.k FROM chain ch CROSS JOIN LATERAL (\(neighbours(of: "ch.k"))) c
                 ), blocked AS (
                     SELECT DISTINCT ch.root FROM chain ch JOIN \(policy.table) AS t ON t.\(name: key) \(op("=", for: key)) ch.k
                     WHERE NOT coalesce(\(dueByTests(cutoffs)) AND NOT \(pointedToFromOutside), false)

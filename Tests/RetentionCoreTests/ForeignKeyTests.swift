@@ -204,6 +204,37 @@ import Testing
         #expect(try db.int("SELECT sum(kept_reference) FROM retention.batches") == 30)
     }
 
+    /// A cascade that leads back into the policy's own table through another one would delete rows
+    /// the policy keeps (not due, held): refused (78) even when declared. A `SET NULL` cascade whose
+    /// changed column another table points to `ON UPDATE SET NULL` changes that table too: it must be
+    /// declared like any cascade (78 naming it), and then is counted.
+    @Test func cascadesFollowedThroughCyclesAndUpdateActionsAreRefusedOrDeclared() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE loans (id bigint PRIMARY KEY, patron_id bigint, returned_at date, note_id bigint);
+            CREATE TABLE loan_notes (id bigint PRIMARY KEY, loan_id bigint REFERENCES loans ON DELETE CASCADE);
+            ALTER TABLE loans ADD FOREIGN KEY (note_id) REFERENCES loan_notes ON DELETE CASCADE;
+            CREATE TABLE visits (id bigint PRIMARY KEY, patron_id bigint, seen date);
+            CREATE TABLE visit_notes (id bigint PRIMARY KEY, visit_id bigint UNIQUE REFERENCES visits ON DELETE SET NULL);
+            CREATE TABLE disputes (id bigint PRIMARY KEY, visit_id bigint REFERENCES visit_notes (visit_id) ON UPDATE SET NULL);
+            CREATE INDEX ON loan_notes (loan_id); CREATE INDEX ON loans (note_id); CREATE INDEX ON disputes (visit_id);
+            """)
+        let policy = { (name: String, table: String, age: String, cascade: String) -> String in
+            "name: \(name)\nversion: 1\ndescription: d\ntable: public.\(table)\nkey: id\nage: \(age)\nretain: 30 days\n"
+                + "action: delete\npatron: patron_id\ncascade: [\(cascade)]\n"
+        }
+        let cycle = try PolicyFolder(["l.yaml": policy("loans", "loans", "returned_at", "public.loan_notes, public.loans")])
+        let refused = try db.retention(["check", "--catalog", "--policies", cycle.url.path, "--log-format", "text"])
+        #expect(refused.status == 78 && refused.stderr.contains("a cascade cannot lead back into the policy's table"), "\(refused.stderr)")
+
+        let undeclared = try PolicyFolder(["v.yaml": policy("visits", "visits", "seen", "public.visit_notes")])
+        let update = try db.retention(["check", "--catalog", "--policies", undeclared.url.path, "--log-format", "text"])
+        #expect(update.status == 78 && update.stderr.contains("is ON UPDATE SET NULL: deleting rows of public.visits would change "
+                                                                + "public.disputes"), "\(update.stderr)")
+        let declared = try PolicyFolder(["v.yaml": policy("visits", "visits", "seen", "public.visit_notes, public.disputes")])
+        #expect(try db.retention(["check", "--catalog", "--policies", declared.url.path]).status == 0)
+    }
+
     @Test func missingIndexIsNamedWithTheStatementThatAddsIt() throws {
         let (db, folder) = try prepared(extraSQL: """
             CREATE TABLE fines (id int PRIMARY KEY, circ_id bigint REFERENCES circulation);

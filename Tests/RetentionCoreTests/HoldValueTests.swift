@@ -350,6 +350,111 @@ import Testing
         #expect(try db.int("SELECT sum((cascaded->>'public.loan_notes')::int8) FROM retention.batches") == 9)
     }
 
+    /// Declared triggers that reach held rows by other paths are stopped too (the batch rolls back,
+    /// the run fails, 1, the held row stays): one deleting rows of a declared cascade's table, one
+    /// truncating a table (which resets the row counters), a deferred constraint trigger (which
+    /// would act at commit), and one on a partition deleting rows of a sibling partition that a hold
+    /// on the partitioned table's policy keeps.
+    @Test(arguments: ["cascade", "truncate", "deferred", "sibling"])
+    func declaredTriggersCannotReachHeldRowsByAnotherPath(path: String) throws {
+        let db = try TestDatabase(reference: false)
+        func policy(_ name: String, _ table: String, _ extra: String = "", retain: String = "30 days") -> String {
+            "name: \(name)\nversion: 1\ndescription: d\ntable: public.\(table)\nkey: id\nage: seen\nretain: \(retain)\n"
+                + "action: delete\npatron: patron_id\n" + extra
+        }
+        let files: [String: String]
+        let held: (policy: String, table: String)
+        switch path {
+        case "cascade":
+            try db.sql("""
+                CREATE TABLE loans (id bigint PRIMARY KEY, patron_id bigint, seen date);
+                CREATE TABLE notes (id bigint PRIMARY KEY, loan_id bigint REFERENCES loans ON DELETE CASCADE, patron_id bigint, seen date);
+                CREATE INDEX ON notes (loan_id);
+                CREATE FUNCTION public.forget() RETURNS trigger LANGUAGE plpgsql
+                    AS $$BEGIN DELETE FROM public.notes WHERE patron_id = OLD.patron_id; RETURN OLD; END$$;
+                CREATE TRIGGER forget AFTER DELETE ON loans FOR EACH ROW EXECUTE FUNCTION public.forget();
+                INSERT INTO loans VALUES (1, 4711, current_date - 400), (2, 4711, current_date);
+                INSERT INTO notes VALUES (10, 2, 4711, current_date - 400);
+                """)
+            files = ["loans.yaml": policy("loans", "loans", "cascade: [public.notes]\ntriggers: [public.forget]\n"),
+                     "notes.yaml": policy("notes", "notes", retain: "10 years")]
+            held = ("notes", "notes")
+        case "truncate":
+            try db.sql("""
+                CREATE TABLE loans (id bigint PRIMARY KEY, patron_id bigint, seen date);
+                CREATE TABLE notes (id bigint PRIMARY KEY, patron_id bigint, seen date);
+                CREATE FUNCTION public.forget() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN TRUNCATE public.notes; RETURN NULL; END$$;
+                CREATE TRIGGER forget AFTER DELETE ON loans FOR EACH STATEMENT EXECUTE FUNCTION public.forget();
+                INSERT INTO loans VALUES (1, 4711, current_date - 400);
+                INSERT INTO notes VALUES (10, 4711, current_date);
+                """)
+            files = ["loans.yaml": policy("loans", "loans", "triggers: [public.forget]\n"), "notes.yaml": policy("notes", "notes")]
+            held = ("notes", "notes")
+        case "deferred":
+            try db.sql("""
+                CREATE TABLE loans (id bigint PRIMARY KEY, patron_id bigint, seen date);
+                CREATE TABLE notes (id bigint PRIMARY KEY, patron_id bigint, seen date);
+                CREATE FUNCTION public.forget() RETURNS trigger LANGUAGE plpgsql
+                    AS $$BEGIN DELETE FROM public.notes WHERE patron_id = OLD.patron_id; RETURN NULL; END$$;
+                CREATE CONSTRAINT TRIGGER forget AFTER DELETE ON loans DEFERRABLE INITIALLY DEFERRED
+                    FOR EACH ROW EXECUTE FUNCTION public.forget();
+                INSERT INTO loans VALUES (1, 4711, current_date - 400);
+                INSERT INTO notes VALUES (10, 4711, current_date);
+                """)
+            files = ["loans.yaml": policy("loans", "loans", "triggers: [public.forget]\n"), "notes.yaml": policy("notes", "notes")]
+            held = ("notes", "notes")
+        default:
+            try db.sql("""
+                CREATE TABLE loans (id bigint PRIMARY KEY, patron_id bigint, item int, seen date) PARTITION BY RANGE (id);
+                CREATE TABLE loans_a PARTITION OF loans FOR VALUES FROM (0) TO (100);
+                CREATE TABLE loans_b PARTITION OF loans FOR VALUES FROM (100) TO (200);
+                CREATE FUNCTION public.forget() RETURNS trigger LANGUAGE plpgsql
+                    AS $$BEGIN DELETE FROM public.loans_b WHERE item = OLD.item; RETURN OLD; END$$;
+                CREATE TRIGGER forget AFTER DELETE ON loans_a FOR EACH ROW EXECUTE FUNCTION public.forget();
+                INSERT INTO loans VALUES (1, 4712, 9, current_date - 400), (101, 4711, 9, current_date - 20);
+                """)
+            files = ["loans-a.yaml": policy("loans-a", "loans_a", "triggers: [public.forget]\n"),
+                     "loans.yaml": policy("loans", "loans", "triggers: [public.forget]\n", retain: "10 years")]
+            held = ("loans", "loans_b")
+        }
+        let folder = try PolicyFolder(files)
+        #expect(try db.retention(place + ["--policy", held.policy, "--patron", "4711", "--policies", folder.url.path]).status == 0)
+        let run = try db.retention(["run", "--policies", folder.url.path] + (path == "sibling" ? ["--only", "loans-a"] : []))
+        #expect(run.status == 1 && run.stderr.contains("its declared triggers"), "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM \(held.table) WHERE patron_id = 4711") == 1)
+    }
+
+    /// Two policies purge the same loans but date them by different columns (an anonymize by return,
+    /// a delete by due date): a hold with a window would keep the rows of one and let the other
+    /// purge them, so check, plan and run refuse (78) while one is active; a hold without a window
+    /// does not stop them.
+    @Test func aWindowHoldOverPoliciesDatingRowsDifferentlyStopsTheRun() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE loans (id bigint PRIMARY KEY, patron_id bigint, returned_at date, due_at date, notes text);
+            INSERT INTO loans VALUES (1, 4711, '2024-03-10', '2024-02-20', 'x'), (2, 4711, '2024-03-15', '2024-03-12', 'x'),
+                                     (3, 4712, '2024-05-10', '2024-05-01', 'x');
+            """)
+        let folder = try PolicyFolder([
+            "anon.yaml": "name: loan-anon\nversion: 1\ndescription: d\ntable: public.loans\nkey: id\nage: returned_at\n"
+                + "retain: 30 days\naction: anonymize\nset: {notes: null}\npatron: patron_id\n",
+            "delete.yaml": "name: loan-delete\nversion: 1\ndescription: d\ntable: public.loans\nkey: id\nage: due_at\n"
+                + "retain: 60 days\naction: delete\npatron: patron_id\n",
+        ])
+        #expect(try db.retention(place + ["--policy", "loan-anon", "--from", "2024-03-01", "--until", "2024-04-01",
+                                          "--policies", folder.url.path]).status == 0)
+        for command in [["check", "--catalog"], ["plan"], ["run"]] {
+            let refused = try db.retention(command + ["--policies", folder.url.path, "--log-format", "text"])
+            #expect(refused.status == 78 && refused.stderr.contains("date them by different columns (returned_at, due_at)")
+                    || refused.stderr.contains("date them by different columns (due_at, returned_at)"), "\(refused.stderr)")
+        }
+        #expect(try db.int("SELECT count(*) FROM loans") == 3)
+        #expect(try db.retention(["hold", "release", "1"]).status == 0)
+        #expect(try db.retention(place + ["--policy", "loan-anon", "--patron", "4711", "--policies", folder.url.path]).status == 0)
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        #expect(try db.int("SELECT count(*) FROM loans WHERE patron_id = 4711") == 2)
+    }
+
     /// A declared cascade into a partitioned table stays kept by a hold on the policy of one of its
     /// partitions, and a cascade declared on a leaf partition by a hold on the policy of the
     /// partitioned table: the policies that purge those rows are found by partition tree, not name.

@@ -2,7 +2,10 @@
 /// before anything is counted or purged.
 extension Holds {
     /// A line when active holds are scoped to a policy no file of the folder defines (renamed or
-    /// removed): they would keep nothing although they were meant to. One query, however many holds.
+    /// removed): they would keep nothing although they were meant to. And one per policy whose rows
+    /// another policy also purges but dates by another column, while a hold with a window covers
+    /// them: each tests the window against its own column, so the rows one keeps the other may purge.
+    /// A query per check, however many holds.
     ///
     /// A court order wins over a purge: the commands refuse (78) while any such hold is active,
     /// and the lines say how to place it again.
@@ -19,6 +22,22 @@ extension Holds {
             lines.append("hold \(try unknown.int64("first")) names policy \(visible(try unknown.string("policy"))), which no policy "
                          + "file of the folder defines (renamed or removed?), so it keeps nothing\(more); place it again for the "
                          + "policy's current name, then release it (`retention hold list` shows it)")
+        }
+        var told = Set<[String]>()
+        for resolved in resolved {
+            let policy = resolved.policy
+            let differing = policy.companions.filter { resolved.sameRows.contains($0.name) && $0.age != policy.age }
+            guard !differing.isEmpty, told.insert(([policy.name] + differing.map(\.name)).sorted()).inserted else { continue }
+            let window = try connection.query(SQL("""
+                SELECT min(h.id) AS first FROM retention.holds h
+                WHERE h.released_at IS NULL AND (h.held_from IS NOT NULL OR h.held_until IS NOT NULL)
+                  AND (h.policy IS NULL OR h.policy = ANY (\(bind: [policy.name] + differing.map(\.name))))
+                """).statement).single().optionalInt64("first")
+            guard let window, let other = differing.first else { continue }
+            lines.append("hold \(window) keeps rows dated in a window, and policies \(policy.name) and \(other.name) purge the same "
+                         + "rows but date them by different columns (\(visible(policy.age)), \(visible(other.age))): the window would "
+                         + "keep the rows of one and let the other purge them; give both the same age column, or release the hold "
+                         + "and place it again without a window")
         }
         return lines
     }

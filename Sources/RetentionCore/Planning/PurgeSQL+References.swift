@@ -51,11 +51,11 @@ extension PurgeSQL {
     }
 
     /// Whether an active hold may cover rows outside the policy's own table: one on no policy, or
-    /// on a policy that purges other rows. Column: `active`.
+    /// on any other policy (one on the partitioned table holds its other partitions too). Column: `active`.
     func otherHoldsQuery() -> Statement {
         SQL("""
             SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE h.released_at IS NULL
-                           AND (h.policy IS NULL OR NOT (h.policy = ANY (\(bind: [policy.name] + resolved.sameRows))))) AS active
+                           AND (h.policy IS NULL OR h.policy <> \(bind: policy.name))) AS active
             """).statement
     }
 

@@ -337,7 +337,7 @@ public enum Catalog {
             }
         }
         let references = try ForeignKeys.into(table.oid, on: connection)
-        let cascades = try checkReferences(policy, references, check: &check, on: connection)
+        let cascades = try checkReferences(policy, tableOID: table.oid, references, check: &check, on: connection)
         try checkTriggers(policy, tableOID: table.oid, cascades: cascades, check: &check, on: connection)
         guard check.problems.isEmpty else { return nil }
         var policy = policy
@@ -354,8 +354,8 @@ public enum Catalog {
     /// update may not change a column one points to; a delete may change another table through
     /// `CASCADE`, `SET NULL` or `SET DEFAULT` only when the policy lists it under `cascade`.
     /// Returns the declared tables with their leaf tables, for the batches' counts.
-    private static func checkReferences(_ policy: Policy, _ references: [ForeignKeyRef], check: inout PolicyCheck,
-                                        on connection: Connection) throws -> [CascadeTable] {
+    private static func checkReferences(_ policy: Policy, tableOID: String, _ references: [ForeignKeyRef],
+                                        check: inout PolicyCheck, on connection: Connection) throws -> [CascadeTable] {
         if policy.action == .anonymize {
             for assignment in policy.set {
                 if let ref = references.first(where: { $0.referencedColumns.contains(assignment.column) }) {
@@ -366,9 +366,17 @@ public enum Catalog {
             return []
         }
         let targets = try ForeignKeys.cascadeTargets(of: references, on: connection)
-        for target in targets where !policy.cascade.contains(target.table) {
+        for target in targets where target.oid == tableOID || policy.cascade.contains(target.table) == false {
             let ref = target.constraint
-            check.fail("foreign key \(visible(ref.name)) of \(ref.referencing) is ON DELETE \(ref.onDelete.words): deleting rows of "
+            let action = target.onUpdate ? "ON UPDATE \(ref.onUpdate.words)" : "ON DELETE \(ref.onDelete.words)"
+            if target.oid == tableOID {
+                // A cycle through another table: it would delete rows the policy keeps (not due, held).
+                check.fail("foreign key \(visible(ref.name)) of \(ref.referencing) is \(action): deleting rows of \(policy.table) "
+                           + "would come back through it and delete or change rows of \(policy.table) itself that the policy keeps "
+                           + "(not due, held); a cascade cannot lead back into the policy's table: change the constraint", at: .table)
+                continue
+            }
+            check.fail("foreign key \(visible(ref.name)) of \(ref.referencing) is \(action): deleting rows of "
                        + "\(policy.table) would change \(target.table), which the ledger would not count; list \(target.table) "
                        + "under cascade: to let the run change and count those rows, or change the constraint", at: .table)
         }

@@ -88,19 +88,29 @@ public enum ForeignKeys {
     }
 
     /// The tables a delete from the policy's table changes through `CASCADE`, `SET NULL` or `SET
-    /// DEFAULT`, following cascades from table to table; with the constraint that reaches each.
+    /// DEFAULT`, following the changes from table to table: rows a cascade deletes fire the `ON
+    /// DELETE` actions into their table, columns a `SET NULL` or `SET DEFAULT` (or an `ON UPDATE
+    /// CASCADE`) changes fire the `ON UPDATE` actions of the keys that point to those columns. With
+    /// the constraint that reaches each, and whether by its `ON UPDATE` action.
     static func cascadeTargets(of references: [ForeignKeyRef], on connection: Connection) throws
-        -> [(table: QualifiedName, oid: String, constraint: ForeignKeyRef)] {
-        var found: [(table: QualifiedName, oid: String, constraint: ForeignKeyRef)] = []
-        var queue = references.filter { !$0.isSelf && $0.onDelete.changesReferencingRows }
+        -> [(table: QualifiedName, oid: String, constraint: ForeignKeyRef, onUpdate: Bool)] {
+        var found: [(table: QualifiedName, oid: String, constraint: ForeignKeyRef, onUpdate: Bool)] = []
+        var queue = references.filter { !$0.isSelf && $0.onDelete.changesReferencingRows }.map { ($0, false) }
         var seen = Set<String>()
-        while let next = queue.first {
+        while let (next, byUpdate) = queue.first {
             queue.removeFirst()
             guard seen.insert(next.referencingOID).inserted else { continue }
-            found.append((next.referencing, next.referencingOID, next))
-            // Rows a cascade deletes there can cascade further.
-            if next.onDelete == .cascade {
-                queue += try into(next.referencingOID, on: connection).filter { $0.onDelete.changesReferencingRows }
+            found.append((next.referencing, next.referencingOID, next, byUpdate))
+            let action = byUpdate ? next.onUpdate : next.onDelete
+            if action == .cascade && !byUpdate {
+                // Rows a cascade deletes there can cascade further.
+                queue += try into(next.referencingOID, on: connection).filter { $0.onDelete.changesReferencingRows }.map { ($0, false) }
+            } else {
+                // Columns it changes there can change further rows through keys that point to them.
+                let changed = Set(next.columns)
+                queue += try into(next.referencingOID, on: connection)
+                    .filter { $0.onUpdate.changesReferencingRows && !changed.isDisjoint(with: $0.referencedColumns) }
+                    .map { ($0, true) }
             }
         }
         return found

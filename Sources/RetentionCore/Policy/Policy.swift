@@ -95,11 +95,13 @@ public struct Policy: Sendable, Equatable {
         public let table: QualifiedName
         public let patron: String?
         public let libraryColumn: String?
+        /// The column that dates its rows (a hold's window is tested against it).
+        public var age: String = ""
     }
 
     /// This policy as its companions see it.
     public var companion: Companion {
-        Companion(name: name, table: table, patron: patron, libraryColumn: libraries?.column)
+        Companion(name: name, table: table, patron: patron, libraryColumn: libraries?.column, age: age)
     }
 
     /// Where this policy and `other`, which purge the same rows, read the patron or the library

@@ -69,9 +69,11 @@ extension Runner {
             let triggered = !sql.policy.triggers.isEmpty
             let cascadeLeaves = sql.resolved.cascades.flatMap(\.leafOIDs)
             let othersBefore = triggered
-                ? try TableCounters.everyOtherTable(than: sql.resolved.tableOID, skipping: cascadeLeaves, on: connection) : [:]
+                ? try TableCounters.everyOtherTable(than: sql.resolved.tableOID, cascades: cascadeLeaves, on: connection) : [:]
             let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
             let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
+            // A deferred constraint trigger would act at commit, after every check below: now, instead.
+            if triggered { try connection.execute(unsafeSQL: "SET CONSTRAINTS ALL IMMEDIATE") }
             let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
             // The claim against what the server counted, before anything of it is recorded.
             try prove(purged.reduce(0) { $0 + $1.rows }, undone: try result.reduce(0) { $0 + (try $1.int64("undone")) },
@@ -83,13 +85,19 @@ extension Runner {
                 cascaded[table] = count - before[table, default: 0]
             }
             if triggered {
-                // What the declared triggers did to every other table, counted like a cascade.
+                let truncated = try TableCounters.lockedWhole(than: sql.resolved.tableOID, on: connection)
+                if !truncated.isEmpty {
+                    throw TriggerReachedHeldTable(policy: sql.policy.name, batch: batch, tables: truncated, truncated: true)
+                }
+                // What the declared triggers did to every other table, counted like a cascade (a declared
+                // cascade's table is counted as such). A change to a cascade's table counts as reached too:
+                // while a hold that may cover it is active, the cascade itself changes none of its rows.
                 var reached: [String] = []
-                for (table, after) in try TableCounters.everyOtherTable(than: sql.resolved.tableOID, skipping: cascadeLeaves,
+                for (table, after) in try TableCounters.everyOtherTable(than: sql.resolved.tableOID, cascades: cascadeLeaves,
                                                                         on: connection) {
-                    let change = after - (othersBefore[table] ?? TableCounters())
+                    let change = after.counters - (othersBefore[table]?.counters ?? TableCounters())
                     guard change.changed + change.inserted > 0 else { continue }
-                    cascaded[table, default: 0] += change.changed + change.inserted
+                    if !after.cascade { cascaded[table, default: 0] += change.changed + change.inserted }
                     if change.changed > 0 { reached.append(table) }
                 }
                 if !reached.isEmpty, try connection.query(sql.otherHoldsQuery()).single().bool("active") {

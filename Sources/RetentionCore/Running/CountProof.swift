@@ -33,13 +33,14 @@ struct TableCounters: Equatable {
                              inserted: try row.int64("inserted"))
     }
 
-    /// The counters of every table of the database but the policy's own (with its partitions)
-    /// and `skipped` (declared cascades, counted on their own), by name, for the tables the
-    /// transaction's counters show changed: what a declared trigger may have done anywhere.
-    static func everyOtherTable(than tableOID: String, skipping skipped: [String],
-                                on connection: Connection) throws -> [String: TableCounters] {
+    /// The counters of every table of the database but the policy's own (with its partitions), by
+    /// name, for the tables the transaction's counters show changed, and whether the table is one
+    /// of `cascades` (declared cascades, counted on their own): what a declared trigger may have done
+    /// anywhere.
+    static func everyOtherTable(than tableOID: String, cascades: [String],
+                                on connection: Connection) throws -> [String: (counters: TableCounters, cascade: Bool)] {
         let rows = try connection.query(SQL("""
-            SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name,
+            SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name, c.oid = ANY (\(bind: cascades)::oid[]) AS cascade,
                    pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) AS deleted,
                    pg_catalog.pg_stat_get_xact_tuples_updated(c.oid) AS updated,
                    pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) AS inserted
@@ -47,16 +48,30 @@ struct TableCounters: Equatable {
             WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'retention')
               AND n.nspname !~ '^pg_toast'
               AND c.oid <> \(bind: tableOID)::oid AND c.oid NOT IN (SELECT r.relid FROM pg_catalog.pg_partition_tree(\(bind: tableOID)::oid) r)
-              AND NOT (c.oid = ANY (\(bind: skipped)::oid[]))
               AND pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)
                   + pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) > 0
             """).statement).rows
-        var counters: [String: TableCounters] = [:]
+        var counters: [String: (counters: TableCounters, cascade: Bool)] = [:]
         for row in rows {
-            counters[try row.string("name")] = TableCounters(deleted: try row.int64("deleted"), updated: try row.int64("updated"),
-                                                             inserted: try row.int64("inserted"))
+            counters[try row.string("name")] = (TableCounters(deleted: try row.int64("deleted"), updated: try row.int64("updated"),
+                                                              inserted: try row.int64("inserted")), try row.bool("cascade"))
         }
         return counters
+    }
+
+    /// The tables other than the policy's own (with its partitions) that this transaction holds in
+    /// `ACCESS EXCLUSIVE` mode: a trigger truncated (or altered) them, which the row counters do not
+    /// show (a `TRUNCATE` resets them). By name.
+    static func lockedWhole(than tableOID: String, on connection: Connection) throws -> [String] {
+        try connection.query(SQL("""
+            SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name
+            FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
+              AND c.relkind IN ('r', 'p', 'm') AND c.oid <> \(bind: tableOID)::oid
+              AND c.oid NOT IN (SELECT r.relid FROM pg_catalog.pg_partition_tree(\(bind: tableOID)::oid) r)
+            ORDER BY 1
+            """).statement).rows.map { try $0.string("name") }
     }
 
     static func - (after: TableCounters, before: TableCounters) -> TableCounters {
@@ -104,11 +119,18 @@ struct TriggerReachedHeldTable: RetentionError {
     let policy: String
     let batch: Int
     let tables: [String]
+    /// Tables a trigger truncated: their rows cannot be counted, whatever the holds.
+    var truncated = false
 
     var exitCode: ExitStatus { .failure }
 
     var description: String {
-        "batch \(batch) of policy \(policy): its declared triggers deleted or changed rows of \(tables.joined(separator: ", ")) "
+        if truncated {
+            return "batch \(batch) of policy \(policy): its declared triggers truncated (or altered) \(tables.joined(separator: ", ")), "
+                + "whose rows no counter counts, so the batch was rolled back and the run stopped; a trigger that runs on "
+                + "purge must delete rows, not truncate tables"
+        }
+        return "batch \(batch) of policy \(policy): its declared triggers deleted or changed rows of \(tables.joined(separator: ", ")) "
             + "while a legal hold that may cover them is active (one on no policy, or on another policy); which rows a "
             + "trigger reaches cannot be told, so the batch was rolled back and the run stopped; the run goes on once "
             + "those holds are released or scoped to this policy"
@@ -118,10 +140,9 @@ struct TriggerReachedHeldTable: RetentionError {
 extension Runner {
     /// Fails the batch unless the server counted exactly what the purge statement claimed.
     ///
-    /// A declared cascade that reaches the policy's own table (a self-referencing `ON DELETE CASCADE`
-    /// or `SET NULL`) changes rows there besides the claimed ones; then only "at least the claimed
-    /// rows deleted" can be proven, which still keeps a manifest from claiming more than happened.
-    /// For anonymize, `undone` rows (updated but still lacking the `set` values) fail it too.
+    /// (No declared cascade reaches the policy's own table: a cycle through another table is refused,
+    /// and a self-reference's chain is purged whole, so its action changes nothing more.) For
+    /// anonymize, `undone` rows (updated but still lacking the `set` values) fail it too.
     static func prove(_ claimed: Int64, undone: Int64 = 0, counted: TableCounters, sql: PurgeSQL, batch: Int) throws {
         let resolved = sql.resolved
         guard undone == 0 else {
@@ -129,9 +150,7 @@ extension Runner {
                                  action: resolved.policy.action, claimed: claimed, counted: counted, undone: undone)
         }
         let expected = TableCounters.expected(claimed, action: resolved.policy.action)
-        let cascadesIntoItself = resolved.cascades.contains { $0.table == resolved.policy.table }
-        let proven = cascadesIntoItself ? counted.deleted >= claimed && counted.inserted == 0 : counted == expected
-        guard !proven else { return }
+        guard counted != expected else { return }
         throw CountNotProven(policy: resolved.policy.name, batch: batch, table: resolved.policy.table,
                              action: resolved.policy.action, claimed: claimed, counted: counted)
     }

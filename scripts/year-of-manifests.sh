@@ -4,8 +4,8 @@
 # A throwaway PostgreSQL runs under libfaketime (Debian package `faketime`) with its clock set to
 # 02:15 UTC of each night in turn, from 2026-01-01; each night `retention run` purges the rows that
 # became due. Some nights are special (their dates are printed as `special NAME DATE`):
-#   night 40  failed     a trigger refuses the ledger's rows that night (each batch rolls back, the run fails, exit 1);
-#                        on the ledger, not on visits, whose triggers a policy must declare
+#   night 40  failed     another session holds the table past the run's lock timeout (the run gives up before
+#                        its first batch and records the failed night, exit 1)
 #   night 100 missing    no run at all
 #   night 150 recovered  the run is killed (SIGKILL) after three batches; night 151's run writes
 #                        its `recovered` manifest before its own
@@ -111,11 +111,18 @@ for (( night = 0; night < nights; night++ )); do
   esac
   case $night in
     40)
-      psql -q -v ON_ERROR_STOP=1 -c "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'not tonight'; END\$\$" \
-           -c "CREATE TRIGGER refuse BEFORE INSERT ON retention.batches FOR EACH ROW EXECUTE FUNCTION refuse()"
-      status=0; "$retention" run --quiet --jobs 1 2>/dev/null || status=$?
+      # Another session holds the table in SHARE mode (a long report, an ALTER TABLE) past the run's
+      # lock timeout: the run gives up before its first batch and records a failed night.
+      psql -q -c "BEGIN" -c "LOCK TABLE public.visits IN SHARE MODE" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+      holder=$!
+      for _ in $(seq 500); do
+        (( $(psql -Atc "SELECT count(*) FROM pg_locks WHERE relation = 'public.visits'::regclass AND mode = 'ShareLock' AND granted") >= 1 )) && break
+        sleep 0.01
+      done
+      status=0; "$retention" run --quiet --jobs 1 --lock-timeout 200ms 2>/dev/null || status=$?
+      psql -q -Atc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()" >/dev/null
+      wait "$holder" 2>/dev/null || true
       [[ $status == 1 ]] || { echo "year-of-manifests.sh: night $night should have failed, exit $status" >&2; exit 1; }
-      psql -q -c "DROP TRIGGER refuse ON retention.batches" -c "DROP FUNCTION refuse()"
       echo "special failed $date" ;;
     150)
       psql -q -c "INSERT INTO public.visits (seen, patron_id, branch, name) SELECT now() - interval '100 days', 900001, 'NORTH', 'LATE-CANARY' FROM generate_series(1, 20000)"

@@ -58,6 +58,12 @@ struct HoldCommand: ParsableCommand {
             if reference.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw ValidationError("--reference must name the court order or case number")
             }
+            // An empty value (`--patron "$P"` with P unset) is a mistake, not an option left out:
+            // the hold would cover far more than meant.
+            for (option, value) in [("--patron", patron), ("--policy", policy), ("--library", library), ("--from", from),
+                                    ("--until", until)] where value?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+                throw ValidationError("\(option) is empty")
+            }
             if scope.isEmpty && !all {
                 throw ValidationError("a hold without --patron, --policy, --library, --from or --until freezes all purging; "
                                       + "say so with --all")

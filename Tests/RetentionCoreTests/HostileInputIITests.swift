@@ -533,6 +533,49 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM visits") == 30000)
     }
 
+    /// Code in the database that changes another policy's rows during a purge without being a
+    /// declared trigger (a check constraint's function here; a domain's or a consent view's function,
+    /// a trigger enabled or a foreign key added mid-run act the same way) fails the batch (1), and
+    /// the held rows stay; a trigger on the tool's own ledger is refused (78); an empty `--patron`
+    /// is a mistake (64), not a patron left out; sessions ask the server to notice a client gone.
+    @Test func codeInTheDatabaseCannotReachAnotherPolicysRowsUndeclared() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE ev (id int PRIMARY KEY, patron_id int, at date);
+            INSERT INTO ev SELECT g, 7, current_date - 400 FROM generate_series(1, 5) g;
+            CREATE TABLE loans (id int PRIMARY KEY, patron_id int, returned_at date);
+            INSERT INTO loans SELECT g, 8, current_date - 400 FROM generate_series(1, 5) g;
+            CREATE FUNCTION public.loan_ok(p int) RETURNS boolean LANGUAGE plpgsql AS $$
+              BEGIN IF p IS NULL THEN DELETE FROM public.ev WHERE patron_id = 7; END IF; RETURN true; END $$;
+            ALTER TABLE loans ADD CONSTRAINT ok CHECK (public.loan_ok(patron_id) AND returned_at IS NOT NULL);
+            """)
+        let folder = try PolicyFolder([
+            "ev.yaml": "name: ev\nversion: 1\ndescription: d\ntable: public.ev\nkey: id\nage: at\nretain: 30 days\n"
+                + "action: delete\npatron: patron_id\n",
+            "loans.yaml": "name: loans-anon\nversion: 1\ndescription: d\ntable: public.loans\nkey: id\nage: returned_at\n"
+                + "retain: 30 days\naction: anonymize\nset: {patron_id: null}\npatron: patron_id\n",
+        ])
+        #expect(try db.retention(["hold", "place", "--reference", "R1", "--reason", "court", "--patron", "7", "--policy", "ev",
+                                  "--policies", folder.url.path]).status == 0)
+        let run = try db.retention(["run", "--policies", folder.url.path, "--only", "loans-anon", "--log-format", "text"])
+        #expect(run.status == 1 && run.stderr.contains("something in the database deleted or changed rows of public.ev"),
+                "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM ev") == 5 && db.int("SELECT count(*) FROM loans WHERE patron_id IS NULL") == 0)
+
+        try db.sql("""
+            ALTER TABLE loans DROP CONSTRAINT ok;
+            CREATE FUNCTION public.ledger_hook() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+            CREATE TRIGGER ledger_hook AFTER INSERT ON retention.batches FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_hook();
+            """)
+        let hooked = try db.retention(["run", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(hooked.status == 78 && hooked.stderr.contains("has a trigger ledger_hook on retention.batches"), "\(hooked.stderr)")
+
+        let empty = try db.retention(["hold", "place", "--reference", "R2", "--reason", "court", "--patron", "", "--policy", "ev",
+                                      "--policies", folder.url.path, "--log-format", "text"])
+        #expect(empty.status == 64 && empty.stderr.contains("--patron is empty"), "\(empty.stderr)")
+        #expect(try db.session().query("SELECT current_setting('client_connection_check_interval') AS v").single().string("v") == "10s")
+    }
+
     /// A library column of a case-insensitive collation counts `bangor` and `Bangor` under the
     /// name the policy gives, BANGOR, with its period, in plan, ledger and manifest.
     @Test func aCaseInsensitiveLibraryColumnCountsRowsUnderTheNamedLibrary() throws {

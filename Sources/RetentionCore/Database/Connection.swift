@@ -68,6 +68,10 @@ public final class Connection {
                    -- A batch's retry waits idle between transactions: a database's idle_session_timeout
                    -- must not end the session then (PostgreSQL 14 and later have it).
                    (SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings WHERE name = 'idle_session_timeout'),
+                   -- A statement the tool gave up on (a trigger that never ends) must not outlive the
+                   -- connection and hold the run lock for ever: the server checks for the client (14 and later).
+                   (SELECT pg_catalog.set_config(name, '10s', false) FROM pg_catalog.pg_settings
+                    WHERE name = 'client_connection_check_interval'),
                    pg_catalog.set_config('bytea_output', 'hex', false), pg_catalog.set_config('DateStyle', 'ISO, MDY', false),
                    pg_catalog.set_config('IntervalStyle', 'postgres', false), pg_catalog.set_config('client_encoding', 'UTF8', false)
             """)

@@ -75,13 +75,23 @@ extension PurgeSQL {
         return "SELECT 1 FROM retention.holds h WHERE \(policyHolds)\(patronFree) AND \(holdScope)"
     }
 
-    /// Active holds naming the row's patron that cover the row: by the column type's value where
-    /// it is an integer or has an equality of its own (`heldPatron`), else as text (then found by
-    /// `holds_active_patron`).
-    func patronHolds(_ patron: String) -> SQL {
-        let byValue = Self.integerTypes[resolved.patronType ?? ""] != nil || resolved.patronTextType != nil
-        let matches: SQL = byValue ? "\(heldPatron) \(op("=", for: patron)) \(column(patron))" : "h.patron = \(column(patron))::text"
-        return "SELECT 1 FROM retention.holds h WHERE \(policyHolds) AND \(matches) AND \(holdScope)"
+    /// True when an active hold naming the row's patron covers the row: by the column type's value
+    /// (`heldPatron`) where it has an equality of its own, else as text.
+    ///
+    /// In an integer column a hold written as the column writes the value (`4711`) is found through
+    /// `holds_active_patron`, an index probe; one written otherwise (`0001`, placed by hand or while
+    /// the column was text) is read by value, which no index serves, so that scan runs only behind a
+    /// guard the server evaluates once per statement: are there any such holds at all?
+    func patronHeld(_ patron: String) -> SQL {
+        let holds: SQL = "SELECT 1 FROM retention.holds h WHERE \(policyHolds)"
+        let byValue: SQL = "EXISTS (\(holds) AND \(heldPatron) \(op("=", for: patron)) \(column(patron)) AND \(holdScope))"
+        guard Self.integerTypes[resolved.patronType ?? ""] != nil else {
+            return resolved.patronTextType != nil ? byValue : "EXISTS (\(holds) AND h.patron = \(column(patron))::text AND \(holdScope))"
+        }
+        let canonical: SQL = "h.patron ~ \(bind: #"^(0|-?[1-9][0-9]*)$"#)"
+        return "(EXISTS (\(holds) AND h.patron = \(column(patron))::text AND \(holdScope))"
+            + " OR CASE WHEN (SELECT EXISTS (\(holds) AND h.patron IS NOT NULL AND NOT \(canonical)))"
+            + " THEN EXISTS (\(holds) AND NOT \(canonical) AND \(heldPatron) = \(column(patron)) AND \(holdScope)) ELSE false END)"
     }
 
     /// The patrons of the policy's active holds as `heldPatron` reads them, so rows are looked up
@@ -142,7 +152,7 @@ extension PurgeSQL {
             + " CASE WHEN (SELECT EXISTS (SELECT 1 FROM retention.holds h WHERE \(policyHolds) AND h.patron IS NULL))"
             + " THEN EXISTS (\(sharedHolds)) ELSE false END"
             + " OR CASE WHEN \(among(patronKey(patron), heldPatrons, by: patron))"
-            + " THEN EXISTS (\(patronHolds(patron))) ELSE false END"
+            + " THEN \(patronHeld(patron)) ELSE false END"
             + " ELSE false END"
     }
 

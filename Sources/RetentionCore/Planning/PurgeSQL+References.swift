@@ -72,7 +72,13 @@ extension PurgeSQL {
     func neighbours(of key: SQL) -> SQL {
         let table = policy.table, own = policy.key
         let parents = selfReferences.map { ref -> SQL in
-            "SELECT p.\(name: own) AS k FROM \(table) x JOIN \(table) p ON \(points(ref, from: "x", to: "p"))"
+            if ref.referencedColumns == [policy.key], ref.columns.count == 1 {
+                // The pointing column holds the key of the row it points to: one probe, no join.
+                let pointing = ref.columns[0]
+                return "SELECT x.\(name: pointing) AS k FROM \(table) x WHERE x.\(name: own) \(op("=", for: own)) \(key)"
+                    + " AND x.\(name: pointing) IS NOT NULL"
+            }
+            return "SELECT p.\(name: own) AS k FROM \(table) x JOIN \(table) p ON \(points(ref, from: "x", to: "p"))"
                 + " WHERE x.\(name: own) \(op("=", for: own)) \(key)"
         }
         return (childQueries(of: key) + parents).joined(separator: " UNION ALL ") + " OFFSET 0"

@@ -37,6 +37,7 @@ public enum Catalog {
         if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .config) }
         var roots = PartitionRoots(connection: connection)
         try relateSameRows(&resolved, roots: &roots)
+        for index in resolved.indices { resolved[index].watched = try watchedTables(of: resolved[index], on: connection) }
         // A cascade must not delete what a hold on another policy keeps.
         let names = resolved.map(\.policy.name)
         for index in resolved.indices where resolved[index].policy.action == .delete {

@@ -89,6 +89,23 @@ extension Catalog {
         return (try row.string("mine"), try row.string("theirs"))
     }
 
+    /// The leaf tables of the folder's other policies that hold none of this policy's rows and no
+    /// declared cascade's (`ResolvedPolicy.watched`).
+    static func watchedTables(of resolved: ResolvedPolicy, on connection: Connection) throws -> [CascadeTable] {
+        let cascades = Set(resolved.cascades.flatMap(\.leafOIDs))
+        // A partition of this policy's own table holds its rows: its own counters prove them.
+        let own = Set(try ForeignKeys.leaves(of: resolved.tableOID, on: connection) + [resolved.tableOID])
+        var watched: [CascadeTable] = []
+        let tables = Set(resolved.policy.companions.map(\.table)).subtracting([resolved.policy.table])
+        for table in tables.sorted(by: { $0.description < $1.description }) {
+            guard let oid = try connection.query("SELECT pg_catalog.to_regclass($1)::oid::text AS oid", [table.sql])
+                .single().optional("oid") else { continue }
+            let leaves = try ForeignKeys.leaves(of: oid, on: connection).filter { !own.contains($0) && !cascades.contains($0) }
+            if !leaves.isEmpty { watched.append(CascadeTable(table: table, leafOIDs: leaves)) }
+        }
+        return watched
+    }
+
     /// Whether the current user has the table owner's role (what VACUUM and VACUUM FULL require).
     static func ownsTable(_ oid: String, on connection: Connection) throws -> Bool {
         try connection.query("SELECT pg_has_role(c.relowner, 'USAGE') AS owns FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",

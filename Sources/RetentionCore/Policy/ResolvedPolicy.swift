@@ -52,6 +52,10 @@ public struct ResolvedPolicy: Sendable {
     /// active, a due row that one of their rows points to stays (`referenced`), since deleting it
     /// would delete or change the held row.
     public var heldCascades: [HeldCascade] = []
+    /// The tables of the folder's other policies (their leaf tables), outside this policy's own
+    /// table and declared cascades: nothing a batch runs may delete or change their rows, since a
+    /// hold may keep them; each batch reads their counters.
+    public var watched: [CascadeTable] = []
 
     /// A declared `ON DELETE CASCADE`/`SET NULL`/`SET DEFAULT` foreign key into the table, from a
     /// table other policies purge (`policies`) or that no policy of this set names (`policies` nil:

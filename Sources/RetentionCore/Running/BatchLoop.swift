@@ -70,6 +70,9 @@ extension Runner {
             let cascadeLeaves = sql.resolved.cascades.flatMap(\.leafOIDs)
             let othersBefore = triggered
                 ? try TableCounters.everyOtherTable(than: sql.resolved.tableOID, cascades: cascadeLeaves, on: connection) : [:]
+            // Without declared triggers, nothing may touch another policy's table: its counters before and after.
+            let watched = triggered ? [] : sql.resolved.watched
+            let watchedBefore = try watched.map { try TableCounters.read($0.leafOIDs, on: connection) }
             let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
             let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
             // A deferred constraint trigger would act at commit, after every check below: now, instead.
@@ -84,11 +87,16 @@ extension Runner {
             where count > before[table, default: 0] {
                 cascaded[table] = count - before[table, default: 0]
             }
+            let touched = try zip(watched, watchedBefore).filter { table, before in
+                (try TableCounters.read(table.leafOIDs, on: connection) - before).changed > 0
+            }.map(\.0.table.description)
+            if !touched.isEmpty { throw SideEffectOnPolicyTable(policy: sql.policy.name, batch: batch, tables: touched) }
+            // A table truncated (or altered) during the purge, by whatever code: no counter counts its rows.
+            let truncated = try TableCounters.lockedWhole(than: sql.resolved.tableOID, on: connection)
+            if !truncated.isEmpty {
+                throw TriggerReachedHeldTable(policy: sql.policy.name, batch: batch, tables: truncated, truncated: true)
+            }
             if triggered {
-                let truncated = try TableCounters.lockedWhole(than: sql.resolved.tableOID, on: connection)
-                if !truncated.isEmpty {
-                    throw TriggerReachedHeldTable(policy: sql.policy.name, batch: batch, tables: truncated, truncated: true)
-                }
                 // What the declared triggers did to every other table, counted like a cascade (a declared
                 // cascade's table is counted as such). A change to a cascade's table counts as reached too:
                 // while a hold that may cover it is active, the cascade itself changes none of its rows.

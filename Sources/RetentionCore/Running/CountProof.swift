@@ -115,6 +115,25 @@ struct CountNotProven: RetentionError {
 /// A batch whose declared triggers deleted or changed rows of another table while a hold that may
 /// cover that table is active: nothing tells which rows a trigger reached, so the batch rolled
 /// back and the run fails (1) rather than risk a held row.
+/// A batch during which something in the database other than the purge (a check constraint's or a
+/// domain's function, a consent view's function, a trigger enabled or a foreign key added during the
+/// run) deleted or changed rows of another policy's table, which a hold may keep: the batch rolled
+/// back and the run fails (1).
+struct SideEffectOnPolicyTable: RetentionError {
+    let policy: String
+    let batch: Int
+    let tables: [String]
+
+    var exitCode: ExitStatus { .failure }
+
+    var description: String {
+        "batch \(batch) of policy \(policy): while it purged, something in the database deleted or changed rows of "
+            + "\(tables.joined(separator: ", ")), the table of another policy, which a hold may keep (a check constraint's, "
+            + "a domain's or a consent view's function, or a trigger or foreign key added during the run); the batch was "
+            + "rolled back and the run stopped; declare the trigger under triggers:, or remove what changes the rows"
+    }
+}
+
 struct TriggerReachedHeldTable: RetentionError {
     let policy: String
     let batch: Int
@@ -126,9 +145,9 @@ struct TriggerReachedHeldTable: RetentionError {
 
     var description: String {
         if truncated {
-            return "batch \(batch) of policy \(policy): its declared triggers truncated (or altered) \(tables.joined(separator: ", ")), "
-                + "whose rows no counter counts, so the batch was rolled back and the run stopped; a trigger that runs on "
-                + "purge must delete rows, not truncate tables"
+            return "batch \(batch) of policy \(policy): while it purged, code in the database (its declared triggers) truncated (or altered) "
+                + "\(tables.joined(separator: ", ")), whose rows no counter counts, so the batch was rolled back and the run "
+                + "stopped; code that runs on purge must delete rows, not truncate tables"
         }
         return "batch \(batch) of policy \(policy): its declared triggers deleted or changed rows of \(tables.joined(separator: ", ")) "
             + "while a legal hold that may cover them is active (one on no policy, or on another policy); which rows a "

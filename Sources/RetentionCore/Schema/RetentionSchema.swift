@@ -55,6 +55,24 @@ public enum RetentionSchema {
             throw UsageError("the retention schema in database \(visible(connection.databaseName)) lacks retention.\(missing[0])"
                              + "\(more); run `retention setup` to repair it (nothing was changed)", exitCode: .config)
         }
+        // Code on the ledger's own tables would run inside every batch, after its checks.
+        let added = try connection.query("""
+            SELECT pg_catalog.format('%s %I on retention.%I', 'trigger', t.tgname, c.relname) AS what
+            FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'retention' AND NOT t.tgisinternal
+            UNION ALL
+            SELECT pg_catalog.format('%s %I on retention.%I', 'rule', r.rulename, c.relname)
+            FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'retention' AND r.rulename <> '_RETURN'
+            ORDER BY 1
+            """).rows.map { try $0.string("what") }
+        if let first = added.first {
+            throw UsageError("the retention schema in database \(visible(connection.databaseName)) has a \(first) that the tool did "
+                             + "not make: it would run inside every batch, after the batch's checks; drop it (nothing was changed)",
+                             exitCode: .config)
+        }
     }
 
     /// Every `table.column` the schema script creates, read from the script itself (its `CREATE

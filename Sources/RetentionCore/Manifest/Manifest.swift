@@ -78,6 +78,8 @@ public struct ManifestPolicy: Codable, Sendable, Equatable {
     public var version: Int64
     public var fileSHA256: String
     public var table: String
+    /// `delete` or `anonymize` (`Policy.Action`), kept as the file's text: a manifest is read back
+    /// from disk, and `verify` must show and judge whatever text a file holds, a forged or future one too.
     public var action: String
     public var retain: String
     public var cutoff: String
@@ -276,6 +278,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var manifestVersion: Int64 = Manifest.currentVersion
     public var runID: Int64
     public var sequence: Int64
+    /// A `RunStatus`, kept as the file's text for the same reason as `ManifestPolicy.action`; readers
+    /// map it with `RunStatus(rawValue:)` (the report's `NightStatus`).
     public var status: String
     public var database: ManifestDatabase
     public var startedAt: String

@@ -12,8 +12,8 @@
 #                                   consenting patrons
 #   refs: raw DELETE / run / count / plan   the delete with foreign keys: 5% of loans renew the loan
 #                                   before them (indexed, deferred self-reference), fines point to 1%;
-#                                   the raw statements keep by hand what a fine or a staying renewal
-#                                   points to
+#                                   the raw statements keep by hand what a fine points to and every
+#                                   renewal chain (either way) with a link that stays
 #   attendance: raw DELETE / run    event-attendance on its plain table / run, and run of the same
 #   / run partitioned               policy on a copy partitioned by month (whole partitions truncated)
 #   / DROP partitions               and, as pg_partman's retention does it, a DROP TABLE of each

@@ -41,9 +41,10 @@ extension Runner {
     /// A span in the largest whole unit that fits: `400 days`, `3 h`, `7 min`, `12 s`.
     static func words(_ seconds: Double) -> String {
         let whole = Int64(seconds.rounded(.down))
-        if whole >= 172_800 { return "\(whole / 86_400) days" }
-        if whole >= 7_200 { return "\(whole / 3_600) h" }
-        if whole >= 120 { return "\(whole / 60) min" }
+        // To the nearest unit: the two clocks are read a moment apart, so a 400-day jump reads 399.99 days.
+        if whole >= 172_800 { return "\((whole + 43_200) / 86_400) days" }
+        if whole >= 7_200 { return "\((whole + 1_800) / 3_600) h" }
+        if whole >= 120 { return "\((whole + 30) / 60) min" }
         return "\(whole) s"
     }
 }

@@ -66,17 +66,11 @@ extension Runner {
             // session has not yet reported to the statistics system.
             let before = try changedRows(in: sql.resolved.cascades, on: connection)
             let countersBefore = try TableCounters.read([sql.resolved.tableOID], on: connection)
-            let triggered = !sql.policy.triggers.isEmpty
-            let cascadeLeaves = sql.resolved.cascades.flatMap(\.leafOIDs)
-            let othersBefore = triggered
-                ? try TableCounters.everyOtherTable(than: sql.resolved.tableOID, cascades: cascadeLeaves, on: connection) : [:]
-            // Without declared triggers, nothing may touch another policy's table: its counters before and after.
-            let watched = triggered ? [] : sql.resolved.watched
-            let watchedBefore = try watched.map { try TableCounters.read($0.leafOIDs, on: connection) }
+            let sideEffects = try SideEffects(sql, batch: batch, on: connection)
             let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
             let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
             // A deferred constraint trigger would act at commit, after every check below: now, instead.
-            if triggered { try connection.execute(unsafeSQL: "SET CONSTRAINTS ALL IMMEDIATE") }
+            if sideEffects.triggered { try connection.execute(unsafeSQL: "SET CONSTRAINTS ALL IMMEDIATE") }
             let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
             // The claim against what the server counted, before anything of it is recorded.
             try prove(purged.reduce(0) { $0 + $1.rows }, undone: try result.reduce(0) { $0 + (try $1.int64("undone")) },
@@ -87,31 +81,7 @@ extension Runner {
             where count > before[table, default: 0] {
                 cascaded[table] = count - before[table, default: 0]
             }
-            let touched = try zip(watched, watchedBefore).filter { table, before in
-                (try TableCounters.read(table.leafOIDs, on: connection) - before).changed > 0
-            }.map(\.0.table.description)
-            if !touched.isEmpty { throw SideEffectOnPolicyTable(policy: sql.policy.name, batch: batch, tables: touched) }
-            // A table truncated (or altered) during the purge, by whatever code: no counter counts its rows.
-            let truncated = try TableCounters.lockedWhole(than: sql.resolved.tableOID, on: connection)
-            if !truncated.isEmpty {
-                throw TriggerReachedHeldTable(policy: sql.policy.name, batch: batch, tables: truncated, truncated: true)
-            }
-            if triggered {
-                // What the declared triggers did to every other table, counted like a cascade (a declared
-                // cascade's table is counted as such). A change to a cascade's table counts as reached too:
-                // while a hold that may cover it is active, the cascade itself changes none of its rows.
-                var reached: [String] = []
-                for (table, after) in try TableCounters.everyOtherTable(than: sql.resolved.tableOID, cascades: cascadeLeaves,
-                                                                        on: connection) {
-                    let change = after.counters - (othersBefore[table]?.counters ?? TableCounters())
-                    guard change.changed + change.inserted > 0 else { continue }
-                    if !after.cascade { cascaded[table, default: 0] += change.changed + change.inserted }
-                    if change.changed > 0 { reached.append(table) }
-                }
-                if !reached.isEmpty, try connection.query(sql.otherHoldsQuery()).single().bool("active") {
-                    throw TriggerReachedHeldTable(policy: sql.policy.name, batch: batch, tables: reached.sorted())
-                }
-            }
+            for (table, rows) in try sideEffects.prove(on: connection) { cascaded[table, default: 0] += rows }
             let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged,
                                              cascaded: cascaded)
             let rows = try connection.query(ledger).decode(LedgerRow.self)

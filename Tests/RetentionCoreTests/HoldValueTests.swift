@@ -420,7 +420,8 @@ import Testing
         let folder = try PolicyFolder(files)
         #expect(try db.retention(place + ["--policy", held.policy, "--patron", "4711", "--policies", folder.url.path]).status == 0)
         let run = try db.retention(["run", "--policies", folder.url.path] + (path == "sibling" ? ["--only", "loans-a"] : []))
-        #expect(run.status == 1 && run.stderr.contains("its declared triggers"), "\(run.stderr)")
+        let said = path == "truncate" ? "truncated (or altered) public.notes" : "its declared triggers"
+        #expect(run.status == 1 && run.stderr.contains(said), "\(run.stderr)")
         #expect(try db.int("SELECT count(*) FROM \(held.table) WHERE patron_id = 4711") == 1)
     }
 

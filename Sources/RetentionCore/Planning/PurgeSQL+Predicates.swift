@@ -84,12 +84,13 @@ extension PurgeSQL {
     /// guard the server evaluates once per statement: are there any such holds at all?
     func patronHeld(_ patron: String) -> SQL {
         let holds: SQL = "SELECT 1 FROM retention.holds h WHERE \(policyHolds)"
-        let byValue: SQL = "EXISTS (\(holds) AND \(heldPatron) \(op("=", for: patron)) \(column(patron)) AND \(holdScope))"
+        let byText: SQL = "EXISTS (\(holds) AND h.patron = \(column(patron))::text AND \(holdScope))"
         guard Self.integerTypes[resolved.patronType ?? ""] != nil else {
-            return resolved.patronTextType != nil ? byValue : "EXISTS (\(holds) AND h.patron = \(column(patron))::text AND \(holdScope))"
+            guard resolved.patronTextType != nil else { return byText }
+            return "EXISTS (\(holds) AND \(heldPatron) \(op("=", for: patron)) \(column(patron)) AND \(holdScope))"
         }
         let canonical: SQL = "h.patron ~ \(bind: #"^(0|-?[1-9][0-9]*)$"#)"
-        return "(EXISTS (\(holds) AND h.patron = \(column(patron))::text AND \(holdScope))"
+        return "(\(byText)"
             + " OR CASE WHEN (SELECT EXISTS (\(holds) AND h.patron IS NOT NULL AND NOT \(canonical)))"
             + " THEN EXISTS (\(holds) AND NOT \(canonical) AND \(heldPatron) = \(column(patron)) AND \(holdScope)) ELSE false END)"
     }

@@ -26,9 +26,7 @@ extension Catalog {
             JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
             JOIN pg_catalog.pg_namespace fn ON fn.oid = p.pronamespace
             WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
-              -- (A table outside any partition tree has no partition tree: itself, then.)
-              AND (((t.tgrelid = \(bind: tableOID)::oid OR t.tgrelid IN (SELECT r.relid FROM pg_catalog.pg_partition_tree(\(bind: tableOID)::oid) r))
-                    AND (t.tgtype::int & \(own)) <> 0)
+              AND ((t.tgrelid IN \(TableCounters.tree(of: tableOID)) AND (t.tgtype::int & \(own)) <> 0)
                    OR (t.tgrelid = ANY (\(bind: cascades.flatMap(\.leafOIDs))::oid[]) AND (t.tgtype::int & 24) <> 0))
             ORDER BY t.tgname, fn.nspname, p.proname, c.oid
             """).statement).rows

@@ -95,8 +95,8 @@ extension Runner {
     /// yet reported, so callers take differences): counts only, no row is read.
     static func changedRows(in tables: [CascadeTable], on connection: Connection) throws -> [String: Int64] {
         var counts: [String: Int64] = [:]
-        for table in tables {
-            counts[table.table.description] = try TableCounters.read(table.leafOIDs, on: connection).changed
+        for (table, counters) in zip(tables, try TableCounters.read(each: tables, on: connection)) {
+            counts[table.table.description] = counters.changed
         }
         return counts
     }

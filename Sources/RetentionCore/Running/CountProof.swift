@@ -33,6 +33,31 @@ struct TableCounters: Equatable {
                              inserted: try row.int64("inserted"))
     }
 
+    /// `read` for several tables in one statement (a batch reads them twice): each table's leaf
+    /// tables' counters summed, in the order given.
+    static func read(each tables: [CascadeTable], on connection: Connection) throws -> [TableCounters] {
+        guard !tables.isEmpty else { return [] }
+        let pairs = tables.enumerated().flatMap { index, table in table.leafOIDs.map { (String(index), $0) } }
+        var counters = Array(repeating: TableCounters(), count: tables.count)
+        for row in try connection.query(SQL("""
+            SELECT t.i, sum(pg_catalog.pg_stat_get_xact_tuples_deleted(t.o))::int8 AS deleted,
+                   sum(pg_catalog.pg_stat_get_xact_tuples_updated(t.o))::int8 AS updated,
+                   sum(pg_catalog.pg_stat_get_xact_tuples_inserted(t.o))::int8 AS inserted
+            FROM ROWS FROM (pg_catalog.unnest(\(bind: pairs.map(\.0))::int[]), pg_catalog.unnest(\(bind: pairs.map(\.1))::oid[])) AS t(i, o)
+            GROUP BY t.i
+            """).statement).rows {
+            counters[Int(try row.int64("i"))] = TableCounters(deleted: try row.int64("deleted"), updated: try row.int64("updated"),
+                                                              inserted: try row.int64("inserted"))
+        }
+        return counters
+    }
+
+    /// The oids of a table and of every partition below it (a table outside any partition tree has
+    /// none but itself), as an SQL subquery.
+    static func tree(of tableOID: String) -> SQL {
+        "(SELECT \(bind: tableOID)::oid UNION SELECT r.relid FROM pg_catalog.pg_partition_tree(\(bind: tableOID)::oid) r)"
+    }
+
     /// The counters of every table of the database but the policy's own (with its partitions), by
     /// name, for the tables the transaction's counters show changed, and whether the table is one
     /// of `cascades` (declared cascades, counted on their own): what a declared trigger may have done
@@ -47,7 +72,7 @@ struct TableCounters: Equatable {
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'retention')
               AND n.nspname !~ '^pg_toast'
-              AND c.oid <> \(bind: tableOID)::oid AND c.oid NOT IN (SELECT r.relid FROM pg_catalog.pg_partition_tree(\(bind: tableOID)::oid) r)
+              AND c.oid NOT IN \(tree(of: tableOID))
               AND pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)
                   + pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) > 0
             """).statement).rows
@@ -60,16 +85,15 @@ struct TableCounters: Equatable {
     }
 
     /// The tables other than the policy's own (with its partitions) that this transaction holds in
-    /// `ACCESS EXCLUSIVE` mode: a trigger truncated (or altered) them, which the row counters do not
-    /// show (a `TRUNCATE` resets them). By name.
+    /// `ACCESS EXCLUSIVE` mode: code in the database truncated (or altered) them, which the row
+    /// counters do not show (a `TRUNCATE` resets them). By name.
     static func lockedWhole(than tableOID: String, on connection: Connection) throws -> [String] {
         try connection.query(SQL("""
             SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name
             FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
-              AND c.relkind IN ('r', 'p', 'm') AND c.oid <> \(bind: tableOID)::oid
-              AND c.oid NOT IN (SELECT r.relid FROM pg_catalog.pg_partition_tree(\(bind: tableOID)::oid) r)
+              AND c.relkind IN ('r', 'p', 'm') AND c.oid NOT IN \(tree(of: tableOID))
             ORDER BY 1
             """).statement).rows.map { try $0.string("name") }
     }
@@ -112,47 +136,48 @@ struct CountNotProven: RetentionError {
     }
 }
 
-/// A batch whose declared triggers deleted or changed rows of another table while a hold that may
-/// cover that table is active: nothing tells which rows a trigger reached, so the batch rolled
-/// back and the run fails (1) rather than risk a held row.
-/// A batch during which something in the database other than the purge (a check constraint's or a
-/// domain's function, a consent view's function, a trigger enabled or a foreign key added during the
-/// run) deleted or changed rows of another policy's table, which a hold may keep: the batch rolled
-/// back and the run fails (1).
-struct SideEffectOnPolicyTable: RetentionError {
-    let policy: String
-    let batch: Int
-    let tables: [String]
-
-    var exitCode: ExitStatus { .failure }
-
-    var description: String {
-        "batch \(batch) of policy \(policy): while it purged, something in the database deleted or changed rows of "
-            + "\(tables.joined(separator: ", ")), the table of another policy, which a hold may keep (a check constraint's, "
-            + "a domain's or a consent view's function, or a trigger or foreign key added during the run); the batch was "
-            + "rolled back and the run stopped; declare the trigger under triggers:, or remove what changes the rows"
+/// A batch that changed more than its own rows, in a way the run cannot prove harmless: the batch
+/// rolled back and the run fails (1) rather than risk a held row or sign an uncounted change.
+struct SideEffectRefused: RetentionError {
+    enum Cause {
+        /// Something in the database other than the purge (a check constraint's, a domain's or a
+        /// consent view's function, a trigger enabled or a foreign key added during the run) deleted
+        /// or changed rows of another policy's table, which a hold may keep.
+        case otherPolicysRows
+        /// Code in the database (a trigger, a constraint's function) truncated or altered a table:
+        /// its rows no counter counts, whatever the holds.
+        case truncated
+        /// The policy's declared triggers deleted or changed rows of another table while a hold that
+        /// may cover it is active: nothing tells which rows a trigger reached.
+        case heldByTrigger
     }
-}
 
-struct TriggerReachedHeldTable: RetentionError {
+    let cause: Cause
     let policy: String
     let batch: Int
     let tables: [String]
-    /// Tables a trigger truncated: their rows cannot be counted, whatever the holds.
-    var truncated = false
 
     var exitCode: ExitStatus { .failure }
 
     var description: String {
-        if truncated {
-            return "batch \(batch) of policy \(policy): while it purged, code in the database (its declared triggers) truncated (or altered) "
-                + "\(tables.joined(separator: ", ")), whose rows no counter counts, so the batch was rolled back and the run "
-                + "stopped; code that runs on purge must delete rows, not truncate tables"
+        let names = tables.joined(separator: ", ")
+        let what: String
+        switch cause {
+        case .otherPolicysRows:
+            what = "while it purged, something in the database deleted or changed rows of \(names), the table of another "
+                + "policy, which a hold may keep (a check constraint's, a domain's or a consent view's function, or a trigger "
+                + "or foreign key added during the run); the batch was rolled back and the run stopped; declare the trigger "
+                + "under triggers:, or remove what changes the rows"
+        case .truncated:
+            what = "while it purged, code in the database (a trigger, a constraint's function) truncated (or altered) \(names), "
+                + "whose rows no counter counts, so the batch was rolled back and the run stopped; code that runs on purge must "
+                + "delete rows, not truncate tables"
+        case .heldByTrigger:
+            what = "its declared triggers deleted or changed rows of \(names) while a legal hold that may cover them is active "
+                + "(one on no policy, or on another policy); which rows a trigger reaches cannot be told, so the batch was "
+                + "rolled back and the run stopped; the run goes on once those holds are released or scoped to this policy"
         }
-        return "batch \(batch) of policy \(policy): its declared triggers deleted or changed rows of \(tables.joined(separator: ", ")) "
-            + "while a legal hold that may cover them is active (one on no policy, or on another policy); which rows a "
-            + "trigger reaches cannot be told, so the batch was rolled back and the run stopped; the run goes on once "
-            + "those holds are released or scoped to this policy"
+        return "batch \(batch) of policy \(policy): " + what
     }
 }
 

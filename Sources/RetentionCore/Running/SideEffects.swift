@@ -8,7 +8,8 @@ struct SideEffects {
     /// Whether the policy declares triggers: then every table is watched and what they change counted.
     var triggered: Bool { !sql.policy.triggers.isEmpty }
     private let cascadeLeaves: [String]
-    private let watchedBefore: [(table: CascadeTable, counters: TableCounters)]
+    private let watched: [CascadeTable]
+    private let watchedBefore: [TableCounters]
     private let everyBefore: [String: (counters: TableCounters, cascade: Bool)]
 
     /// Reads the counters, before the purge statement.
@@ -18,7 +19,8 @@ struct SideEffects {
         cascadeLeaves = sql.resolved.cascades.flatMap(\.leafOIDs)
         let triggered = !sql.policy.triggers.isEmpty
         // Without declared triggers, nothing may touch another policy's table: its counters before and after.
-        watchedBefore = try (triggered ? [] : sql.resolved.watched).map { ($0, try TableCounters.read($0.leafOIDs, on: connection)) }
+        watched = triggered ? [] : sql.resolved.watched
+        watchedBefore = try TableCounters.read(each: watched, on: connection)
         everyBefore = triggered
             ? try TableCounters.everyOtherTable(than: sql.resolved.tableOID, cascades: cascadeLeaves, on: connection) : [:]
     }
@@ -28,13 +30,12 @@ struct SideEffects {
     /// inserted in each other table, for the ledger's `cascaded`.
     func prove(on connection: Connection) throws -> [String: Int64] {
         let policy = sql.policy.name, own = sql.resolved.tableOID
-        let touched = try watchedBefore.filter { table, before in
-            (try TableCounters.read(table.leafOIDs, on: connection) - before).changed > 0
-        }.map(\.table.table.description)
-        if !touched.isEmpty { throw SideEffectOnPolicyTable(policy: policy, batch: batch, tables: touched) }
+        let watchedAfter = try TableCounters.read(each: watched, on: connection)
+        let touched = watched.indices.filter { (watchedAfter[$0] - watchedBefore[$0]).changed > 0 }.map { watched[$0].table.description }
+        if !touched.isEmpty { throw SideEffectRefused(cause: .otherPolicysRows, policy: policy, batch: batch, tables: touched) }
         // A table truncated (or altered) during the purge, by whatever code: no counter counts its rows.
         let truncated = try TableCounters.lockedWhole(than: own, on: connection)
-        if !truncated.isEmpty { throw TriggerReachedHeldTable(policy: policy, batch: batch, tables: truncated, truncated: true) }
+        if !truncated.isEmpty { throw SideEffectRefused(cause: .truncated, policy: policy, batch: batch, tables: truncated) }
         guard triggered else { return [:] }
         // What the declared triggers did to every other table, counted like a cascade (a declared
         // cascade's table is counted as such). A change to a cascade's table counts as reached too:
@@ -48,7 +49,7 @@ struct SideEffects {
             if change.changed > 0 { reached.append(table) }
         }
         if !reached.isEmpty, try connection.query(sql.otherHoldsQuery()).single().bool("active") {
-            throw TriggerReachedHeldTable(policy: policy, batch: batch, tables: reached.sorted())
+            throw SideEffectRefused(cause: .heldByTrigger, policy: policy, batch: batch, tables: reached.sorted())
         }
         return changed
     }

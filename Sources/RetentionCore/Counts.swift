@@ -9,6 +9,8 @@ public enum KeptReason: String, CaseIterable, Sendable, CodingKey, CodingKeyRepr
     case hold = "kept_by_hold"
     case consent = "kept_by_consent"
     case keepWhen = "kept_by_keep_when"
+    /// Among the newest rows of its group (`keep_newest`).
+    case newest = "kept_by_newest"
     /// A due row that a row that stays still points to through a foreign key (delete policies).
     case reference = "kept_by_reference"
 
@@ -18,6 +20,7 @@ public enum KeptReason: String, CaseIterable, Sendable, CodingKey, CodingKeyRepr
         case .hold: return "kept_hold"
         case .consent: return "kept_consent"
         case .keepWhen: return "kept_rule"
+        case .newest: return "kept_newest"
         case .reference: return "kept_reference"
         }
     }
@@ -27,6 +30,7 @@ public enum KeptReason: String, CaseIterable, Sendable, CodingKey, CodingKeyRepr
         switch self {
         case .hold, .consent, .keepWhen: return 1
         case .reference: return 2
+        case .newest: return 5
         }
     }
 
@@ -42,6 +46,7 @@ public enum KeptReason: String, CaseIterable, Sendable, CodingKey, CodingKeyRepr
         case .hold: return "hold"
         case .consent: return "consent"
         case .keepWhen: return "keep_when"
+        case .newest: return "newest"
         case .reference: return "referenced"
         }
     }
@@ -52,6 +57,7 @@ public enum KeptReason: String, CaseIterable, Sendable, CodingKey, CodingKeyRepr
         case .hold: return "by legal hold"
         case .consent: return "by consent"
         case .keepWhen: return "by keep_when"
+        case .newest: return "as the newest of their group"
         case .reference: return "as referenced"
         }
     }

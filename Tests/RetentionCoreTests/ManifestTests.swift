@@ -161,11 +161,11 @@ import Testing
         let newer = try tampered { _, copies in
             try rewrite(copies[2]) { envelope in
                 let text = String(decoding: envelope.payload, as: UTF8.self)
-                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":4", with: "\"manifest_version\":5").utf8)
+                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":5", with: "\"manifest_version\":6").utf8)
                 envelope = try key.sign(payloadType: Manifest.payloadType, payload: payload)
             }
         }
-        #expect(newer.0 == 1 && newer.1.contains("manifest version 5 is newer than this program reads (4)"))
+        #expect(newer.0 == 1 && newer.1.contains("manifest version 6 is newer than this program reads (5)"))
     }
 
     /// A manifest whose signature fails is named once, with what it claims; the next one is not
@@ -207,8 +207,8 @@ import Testing
                 payload["database"] = .object(database)
             }
         }
-        let dropped = version < 2 ? ["still_due", "oldest_due_days", "kept_by_reference", "cascaded"]
-                                  : version < 3 ? ["still_due", "oldest_due_days"] : []
+        let dropped = (version < 2 ? ["still_due", "oldest_due_days", "kept_by_reference", "cascaded"]
+                                   : version < 3 ? ["still_due", "oldest_due_days"] : []) + (version < 5 ? ["kept_by_newest"] : [])
         func drop(_ value: JSONValue) -> JSONValue {
             guard case .object(var members) = value else { return value }
             for name in dropped { members[name] = nil }
@@ -240,7 +240,8 @@ import Testing
         for (index, file) in try db.manifestFiles().enumerated() {
             let envelope = try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file)))
             guard case .object(let payload) = try JSONValue.parse(envelope.payload) else { Issue.record("not an object"); return }
-            good.append(try write(payload, "v4-\(index).json"))
+            good.append(try write(payload, "v5-\(index).json"))
+            good.append(try write(Self.downgraded(payload, to: 4), "v4-\(index).json"))
             good.append(try write(Self.downgraded(payload, to: 3), "v3-\(index).json"))
             good.append(try write(Self.downgraded(payload, to: 2), "v2-\(index).json"))
             good.append(try write(Self.downgraded(payload, to: 1), "v1-\(index).json"))
@@ -295,9 +296,9 @@ import Testing
         return result.stdout.split(separator: "\n").map(String.init)
     }
 
-    /// Manifests of version 1 (before `kept_by_reference` and `cascaded`), 2 (before `still_due`) and
-    /// 3 (before the database's oid and `gap`) read, show and verify as written.
-    @Test(arguments: [Int64(1), 2, 3]) func earlierManifestVersionsStillReadAndVerify(version: Int64) throws {
+    /// Manifests of version 1 (before `kept_by_reference` and `cascaded`), 2 (before `still_due`),
+    /// 3 (before the database's oid and `gap`) and 4 (before `kept_by_newest`) read, show and verify as written.
+    @Test(arguments: [Int64(1), 2, 3, 4]) func earlierManifestVersionsStillReadAndVerify(version: Int64) throws {
         let (db, _) = try withRuns(2)
         let key = try SigningKeys.loadPrivateKey(path: db.signingKeyPath)
         var previous: String?

@@ -46,12 +46,12 @@ import Testing
     @Test func firstReasonFollowsKeptReasonsOrder() throws {
         let purge = try sql(loans + "keep_when:\n  - { column: disputed, op: \"=\", value: \"true\" }\n")
         let text = PurgeSQL.firstReason(purge.tests(referenced: "true")).statement.sql
-        let positions = ["THEN 1", "THEN 2", "THEN 3", "THEN 4"].map { text.range(of: $0)?.lowerBound }
+        let positions = ["THEN 1", "THEN 2", "THEN 3", "THEN 4", "THEN 5"].map { text.range(of: $0)?.lowerBound }
         #expect(positions.allSatisfy { $0 != nil } && positions == positions.sorted { $0! < $1! })
-        #expect(text.hasSuffix("WHEN true THEN 4 ELSE 0 END"))
+        #expect(text.hasSuffix("WHEN false THEN 4 WHEN true THEN 5 ELSE 0 END"))
         #expect(text.contains(#"WHEN COALESCE((t."disputed" = $"#))
         let (due, counts) = PurgeSQL.countsByFirstReason("g")
-        #expect(due.statement.sql == "NOT g.kept_hold AND NOT g.kept_consent AND NOT g.kept_rule AND NOT g.kept_reference")
+        #expect(due.statement.sql == "NOT g.kept_hold AND NOT g.kept_consent AND NOT g.kept_rule AND NOT g.kept_newest AND NOT g.kept_reference")
         #expect(counts.statement.sql.contains(
             "coalesce(sum(g.n) FILTER (WHERE NOT g.kept_hold AND NOT g.kept_consent AND g.kept_rule), 0)::int8 AS kept_by_keep_when"))
         #expect(PurgeSQL.keptFlags("reason").statement.sql.hasPrefix("(reason = 1)::int AS kept_hold, (reason = 2)::int AS kept_consent"))
@@ -84,8 +84,8 @@ import Testing
     @Test func theLedgerWritesOneColumnPerReason() throws {
         let statement = try sql(loans).ledgerStatement(cutoffs: Cutoffs(standard: "2026-01-01", libraries: []), runID: 7, batch: 3,
                                                        purged: [(library: nil, rows: 5)])
-        #expect(statement.sql.contains("(run_id, batch, policy, library, rows, kept_hold, kept_consent, kept_rule, kept_reference, cascaded"))
-        #expect(statement.sql.contains("sum(kept_hold), sum(kept_consent), sum(kept_rule), sum(kept_reference)"))
+        #expect(statement.sql.contains("(run_id, batch, policy, library, rows, kept_hold, kept_consent, kept_rule, kept_newest, kept_reference, cascaded"))
+        #expect(statement.sql.contains("sum(kept_hold), sum(kept_consent), sum(kept_rule), sum(kept_newest), sum(kept_reference)"))
         #expect(statement.params.first == "[[null,5]]" && statement.params.contains("7") && statement.params.contains("3"))
     }
 }

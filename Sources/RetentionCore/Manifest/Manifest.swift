@@ -272,8 +272,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// `kept_by_reference` (policies and libraries) and `cascaded` (policies); version 3 `still_due`
     /// and `oldest_due_days` (policies and libraries); version 4 the database's `oid`, `gap`, `error` and the
     /// status `restored` (and counts every run's `still_due`, and libraries the policy does not name
-    /// as one `(other libraries)`).
-    public static let currentVersion: Int64 = 4
+    /// as one `(other libraries)`); version 5 `kept_by_newest` (policies and libraries).
+    public static let currentVersion: Int64 = 5
 
     public var manifestVersion: Int64 = Manifest.currentVersion
     public var runID: Int64

@@ -128,6 +128,7 @@ extension PurgeSQL {
     /// hashed once and joined (`DISTINCT`, so a consent table with repeated keys adds no row).
     var consentTest: (test: SQL, join: SQL) {
         guard let consent = policy.consent, let patron = policy.patron else { return ("false", "") }
+        guard !consent.limited else { return (consentedPerRow, "") }
         return ("cp.k IS NOT NULL",
                 "LEFT JOIN (SELECT DISTINCT \(consentKey(consent, patron: patron)) AS k FROM \(consent.table) c"
                     + " WHERE c.\(name: consent.keepIf)) cp ON cp.k \(op("=", for: patron)) \(column(patron))")

@@ -26,7 +26,7 @@ extension PurgeSQL {
     /// A candidate that no hold, consent or `keep_when` keeps, with the hold and consent tests given
     /// (a count joins them where a purge tests them per row).
     func due(_ cutoffs: Cutoffs, held: SQL, consented: SQL) -> SQL {
-        "\(candidates(cutoffs)) AND NOT \(held) AND NOT \(consented) AND NOT \(keptByRule)"
+        "\(candidates(cutoffs)) AND NOT \(held) AND NOT \(consented) AND NOT \(keptByRule) AND NOT \(keptAsNewest)"
     }
 
     // MARK: - Legal holds
@@ -166,6 +166,8 @@ extension PurgeSQL {
     /// server from counting in parallel).
     var consented: SQL {
         guard let consent = policy.consent, let patron = policy.patron else { return "false" }
+        // A patron's choice of how much to keep is tested row by row.
+        if consent.limited { return consentedPerRow }
         // The bare boolean (not `IS TRUE`, same rows) lets a partial index `WHERE keep_if` serve it.
         return "COALESCE(" + among(column(patron), "SELECT \(consentKey(consent, patron: patron)) FROM \(consent.table) c"
                                    + " WHERE c.\(name: consent.keepIf)", by: patron) + ", false)"
@@ -186,9 +188,35 @@ extension PurgeSQL {
     /// each (20 ms per statement for 99,500 of them), a lookup about 1.1 µs per row tested. A scalar
     /// subquery, because the server turns an `IN` or `EXISTS` into that hash again.
     var consentedPerRow: SQL {
-        guard resolved.consentIndexed, let consent = policy.consent, let patron = policy.patron else { return consented }
+        guard let consent = policy.consent, let patron = policy.patron, resolved.consentIndexed || consent.limited else { return consented }
         return "COALESCE((SELECT true FROM \(consent.table) c WHERE \(consentKey(consent, patron: patron)) \(op("=", for: patron)) \(column(patron))"
-            + " AND c.\(name: consent.keepIf) LIMIT 1), false)"
+            + " AND c.\(name: consent.keepIf)\(consentLimits(consent, patron: patron)) LIMIT 1), false)"
+    }
+
+    /// What a patron's consent row `c` keeps of the row `t`, as the patron chose: rows dated from
+    /// `since`, younger than `keep_for`, among their `keep_newest` newest (ranked by `rank_by`, the
+    /// first column set; ties share a place, as SQL's `rank()`). A NULL in the patron's row sets no
+    /// limit; `keep_newest` of 0 or less keeps none by count. Empty without limits.
+    func consentLimits(_ consent: Policy.Consent, patron: String) -> SQL {
+        let age = column(policy.age)
+        var limits: [SQL] = []
+        if let since = consent.since {
+            limits.append("(c.\(name: since) IS NULL OR \(age) >= c.\(name: since))")
+        }
+        if let keepFor = consent.keepFor {
+            limits.append("(c.\(name: keepFor) IS NULL OR \(age) > pg_catalog.now() - c.\(name: keepFor))")
+        }
+        if let newest = consent.keepNewest {
+            let rankBy = consent.rankBy.isEmpty ? [policy.age] : consent.rankBy
+            func rank(_ alias: String) -> SQL {
+                guard rankBy.count > 1 else { return "\(unsafe: alias).\(name: rankBy[0])" }
+                return "COALESCE(" + rankBy.map { name -> SQL in "\(unsafe: alias).\(name: name)" }.joined(separator: ", ") + ")"
+            }
+            limits.append("(c.\(name: newest) IS NULL OR (c.\(name: newest) > 0 AND NOT EXISTS (SELECT 1 FROM \(policy.table) x"
+                          + " WHERE x.\(name: patron) \(op("=", for: patron)) \(column(patron)) AND \(rank("x")) > \(rank("t"))"
+                          + " OFFSET c.\(name: newest) - 1 LIMIT 1)))")
+        }
+        return limits.isEmpty ? "" : " AND " + limits.joined(separator: " AND ")
     }
 
     /// Whether a batch spanning `keys` keys tests consent faster by looking each row's patron up
@@ -198,6 +226,34 @@ extension PurgeSQL {
     /// the lookups win.
     static func looksUpConsent(consenting: Int64?, keys: Int64) -> Bool {
         consenting.map { $0 > 4 * keys } ?? false
+    }
+
+    // MARK: - keep_newest
+
+    /// True when the row is among the newest `count` of its group by `order` (ties share a place,
+    /// as SQL's `rank()`), or its group has no more than `count` ended rows (age column set): as
+    /// Evergreen's circulation history keeps the newest loans of each copy. With renewal chains
+    /// (a delete policy on a table with a foreign key into itself) chains are counted by their
+    /// first row, which alone carries the reason: the chain stays with it. A row whose group is NULL
+    /// belongs to none. Each test reads at most `count + 1` rows of the group (by its index).
+    var keptAsNewest: SQL {
+        guard let newest = policy.keepNewest else { return "false" }
+        let table = policy.table, per = newest.per, order = newest.order
+        let group: SQL = "x.\(name: per) \(op("=", for: per)) \(column(per)) AND \(firstOfChain("x"))"
+        let newer: SQL = "NOT EXISTS (SELECT 1 FROM \(table) x WHERE \(group) AND x.\(name: order) \(op(">", for: order)) \(column(order))"
+            + " OFFSET \(bind: String(newest.count - 1))::int8 LIMIT 1)"
+        let few: SQL = "NOT EXISTS (SELECT 1 FROM \(table) x WHERE \(group) AND x.\(name: policy.age) IS NOT NULL"
+            + " OFFSET \(bind: String(newest.count))::int8 LIMIT 1)"
+        return "(\(column(per)) IS NOT NULL AND \(firstOfChain("t")) AND (\(newer) OR \(few)))"
+    }
+
+    /// True when row `alias` points to no other row of its table through a self-reference: a
+    /// chain's first row (every row, without self-references).
+    func firstOfChain(_ alias: String) -> SQL {
+        guard !selfReferences.isEmpty else { return "true" }
+        return selfReferences.map { ref -> SQL in
+            "(" + ref.columns.map { name -> SQL in "\(unsafe: alias).\(name: name) IS NULL" }.joined(separator: " OR ") + ")"
+        }.joined(separator: " AND ")
     }
 
     // MARK: - keep_when and anonymized rows

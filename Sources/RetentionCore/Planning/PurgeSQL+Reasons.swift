@@ -1,5 +1,5 @@
 /// A kept row's first reason: the one place where the order of the reasons is written, taken
-/// from `KeptReason.allCases` (hold, consent, `keep_when`, reference) by every statement that
+/// from `KeptReason.allCases` (hold, consent, `keep_when`, newest, reference) by every statement that
 /// counts kept rows (the plan's count, the ledger).
 ///
 /// Adding a reason is a case of `KeptReason` (with its ledger column and manifest version) and its
@@ -16,6 +16,7 @@ extension PurgeSQL {
             case .hold: return (reason, held ?? self.held(.scoped))
             case .consent: return (reason, fewRows ? consentedPerRow : consented)
             case .keepWhen: return (reason, keptByRule)
+            case .newest: return (reason, keptAsNewest)
             case .reference: return referenced.map { (reason, $0) }
             }
         }

@@ -96,8 +96,8 @@ extension PurgeSQL {
             purge = "UPDATE \(policy.table) AS t SET " + assignments.joined(separator: ", ")
         }
         let due = due(cutoffs, held: held(.scoped), consented: consentPerRow ? consentedPerRow : consented)
-        let counted: SQL = "SELECT lib AS library, count(*) AS rows, count(*) FILTER (WHERE undone) AS undone FROM purged GROUP BY lib"
-        guard hasReferences else {
+        let counted: SQL = "SELECT lib AS library, count(*) AS rows, count(*) FILTER (WHERE undone) AS undone, 0::int8 AS pending FROM purged GROUP BY lib"
+        guard hasReferences || recordsPending else {
             return SQL("""
                 WITH purged AS (
                     \(purge)
@@ -111,6 +111,7 @@ extension PurgeSQL {
         // with the rows of its own table linked to it either way (renewal chains), however far they
         // reach and whatever batch or session they fall in; a chain with any link that must stay stays whole.
         let key = policy.key
+        let returnsKey: SQL = recordsPending ? ", t.\(name: key) AS k" : ""
         var sql: SQL = """
             WITH RECURSIVE due AS MATERIALIZED (
                 SELECT t.\(name: key) AS k FROM \(policy.table) AS t
@@ -145,11 +146,48 @@ extension PurgeSQL {
                 -- now (a chain link that stopped being due then fails the batch on its foreign key,
                 -- and the batch is tried again).
                 WHERE t.\(name: key) \(op("=", for: key)) ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
-                RETURNING \(library) AS lib, \(undone) AS undone
+                RETURNING \(library) AS lib, \(undone) AS undone\(returnsKey)
             )
-            \(counted)
+
+            """
+        guard recordsPending else { return (sql + counted).statement }
+        // The rows chosen that the statement itself did not delete (a declared BEFORE DELETE trigger
+        // skipped them, as Evergreen's skips a loan with renewals, for its AFTER DELETE trigger to
+        // delete later): written down, so the batch can prove after the triggers ran that they are gone.
+        // Locked, so a row another session deleted meanwhile (a chain reaching across sessions) is
+        // not taken for one (it is skipped, as the purge skipped it).
+        sql += """
+            , pending AS (
+                INSERT INTO pg_temp.retention_pending (k, lib)
+                SELECT t.\(name: key)::text, \(library) FROM \(policy.table) AS t
+                WHERE t.\(name: key) \(op("=", for: key)) ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
+                  AND NOT EXISTS (SELECT 1 FROM purged p WHERE p.k \(op("=", for: key)) t.\(name: key))
+                FOR UPDATE OF t
+                RETURNING lib
+            )
+            SELECT lib AS library, count(*) AS rows, count(*) FILTER (WHERE undone) AS undone, count(*) FILTER (WHERE pending) AS pending
+            FROM (SELECT lib, undone, false AS pending FROM purged UNION ALL SELECT lib, false, true FROM pending) x
+            GROUP BY lib
             """
         return sql.statement
+    }
+
+    /// Whether a batch writes down the rows it chose but did not delete itself (`purgeStatement`'s
+    /// `pending`): for a delete policy with declared triggers, which may skip a row for another
+    /// trigger to delete at the end of the statement.
+    var recordsPending: Bool { policy.action == .delete && !policy.triggers.isEmpty }
+
+    /// Creates the session's table of pending rows (`recordsPending`), emptied at each commit.
+    static let pendingTable = "CREATE TEMP TABLE IF NOT EXISTS retention_pending (k text, lib text) ON COMMIT DELETE ROWS"
+
+    /// After the purge and its triggers: how many of the rows the batch chose but did not delete
+    /// itself are still in the table. Column: `remaining`.
+    func pendingRemainingQuery() -> Statement {
+        let key = policy.key
+        return SQL("""
+            SELECT count(*) AS remaining FROM \(policy.table) AS t
+            WHERE t.\(name: key) \(op("=", for: key)) ANY (ARRAY(SELECT p.k::\(unsafe: resolved.keyType) FROM pg_temp.retention_pending p))
+            """).statement
     }
 
     /// A batch's second statement, in the same transaction: writes its ledger rows, the purged

@@ -37,7 +37,9 @@ public enum Catalog {
         if !problems.isEmpty { throw PolicyErrors(problems: problems, exitCode: .config) }
         var roots = PartitionRoots(connection: connection)
         try relateSameRows(&resolved, roots: &roots)
-        for index in resolved.indices { resolved[index].watched = try watchedTables(of: resolved[index], on: connection) }
+        for index in resolved.indices {
+            (resolved[index].watched, resolved[index].otherPolicies) = try watchedTables(of: resolved[index], on: connection)
+        }
         // A cascade must not delete what a hold on another policy keeps.
         let names = resolved.map(\.policy.name)
         for index in resolved.indices where resolved[index].policy.action == .delete {
@@ -318,11 +320,13 @@ public enum Catalog {
                 } else {
                     check.fail("consent keep_if column \(visible(consent.keepIf)) does not exist in \(consent.table)", at: .consentKeepIf)
                 }
+                checkConsentLimits(policy, table: table, consentTable: consentTable, check: &check)
             } else {
                 check.fail("consent table \(consent.table) does not exist (policy \(policy.name))", at: .consentTable)
             }
         }
 
+        checkKeepNewest(policy, table: table, check: &check)
         guard check.problems.isEmpty, let ageType, let keyColumn else { return nil }
         // Every period as the run will use it: its cutoff on the database clock, in the age column's
         // type (`7000 years` ago is before the first date PostgreSQL can hold).

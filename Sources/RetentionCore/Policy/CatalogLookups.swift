@@ -89,21 +89,25 @@ extension Catalog {
         return (try row.string("mine"), try row.string("theirs"))
     }
 
-    /// The leaf tables of the folder's other policies that hold none of this policy's rows and no
-    /// declared cascade's (`ResolvedPolicy.watched`).
-    static func watchedTables(of resolved: ResolvedPolicy, on connection: Connection) throws -> [CascadeTable] {
+    /// The leaf tables of the folder's other policies that hold none of this policy's rows: all of
+    /// them (`ResolvedPolicy.otherPolicies`), and those outside its declared cascades, by table
+    /// (`ResolvedPolicy.watched`).
+    static func watchedTables(of resolved: ResolvedPolicy, on connection: Connection) throws -> (watched: [CascadeTable], all: [String]) {
         let cascades = Set(resolved.cascades.flatMap(\.leafOIDs))
         // A partition of this policy's own table holds its rows: its own counters prove them.
         let own = Set(try ForeignKeys.leaves(of: resolved.tableOID, on: connection) + [resolved.tableOID])
         var watched: [CascadeTable] = []
+        var all: [String] = []
         let tables = Set(resolved.policy.companions.map(\.table)).subtracting([resolved.policy.table])
         for table in tables.sorted(by: { $0.description < $1.description }) {
             guard let oid = try connection.query("SELECT pg_catalog.to_regclass($1)::oid::text AS oid", [table.sql])
                 .single().optional("oid") else { continue }
-            let leaves = try ForeignKeys.leaves(of: oid, on: connection).filter { !own.contains($0) && !cascades.contains($0) }
-            if !leaves.isEmpty { watched.append(CascadeTable(table: table, leafOIDs: leaves)) }
+            let leaves = try ForeignKeys.leaves(of: oid, on: connection).filter { !own.contains($0) }
+            all += leaves
+            let outside = leaves.filter { !cascades.contains($0) }
+            if !outside.isEmpty { watched.append(CascadeTable(table: table, leafOIDs: outside)) }
         }
-        return watched
+        return (watched, all)
     }
 
     /// Whether the current user has the table owner's role (what VACUUM and VACUUM FULL require).

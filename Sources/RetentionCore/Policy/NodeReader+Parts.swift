@@ -65,15 +65,53 @@ extension NodeReader {
 
     mutating func consent(_ node: Node?) -> Policy.Consent? {
         guard let node else { return nil }
-        guard let map = mapping(node, "consent", keys: ["table", "key", "keep_if"]) else { return nil }
-        for (key, path) in [("table", PolicyKeyPath.consentTable), ("key", .consentKey), ("keep_if", .consentKeepIf)] {
-            remember(path, map[key])
-        }
+        let paths: [(String, PolicyKeyPath)] = [("table", .consentTable), ("key", .consentKey), ("keep_if", .consentKeepIf),
+                                                ("since", .consentSince), ("keep_for", .consentKeepFor),
+                                                ("keep_newest", .consentKeepNewest), ("rank_by", .consentRankBy)]
+        guard let map = mapping(node, "consent", keys: paths.map(\.0)) else { return nil }
+        for (key, path) in paths { remember(path, map[key]) }
         let table = qualifiedName(map, "table")
         let key = identifier(map, "key", required: true)
         let keepIf = identifier(map, "keep_if", required: true)
+        var rankBy: [String] = []
+        if let node = map["rank_by"] {
+            if case .sequence(let items) = node, !items.isEmpty {
+                rankBy = items.compactMap { item in identifier(["rank_by": item], "rank_by", required: true) }
+            } else if let one = identifier(map, "rank_by", required: true) {
+                rankBy = [one]
+            }
+            if map["keep_newest"] == nil { problem(at: node, "rank_by orders a patron's rows for keep_newest, which is missing") }
+        }
         guard let table, let key, let keepIf else { return nil }
-        return Policy.Consent(table: table, key: key, keepIf: keepIf)
+        var consent = Policy.Consent(table: table, key: key, keepIf: keepIf)
+        consent.since = identifier(map, "since", required: false)
+        consent.keepFor = identifier(map, "keep_for", required: false)
+        consent.keepNewest = identifier(map, "keep_newest", required: false)
+        consent.rankBy = rankBy
+        return consent
+    }
+
+    /// `keep_newest: {per: COLUMN, count: N, order: COLUMN}`.
+    mutating func keepNewest(_ node: Node?) -> Policy.KeepNewest? {
+        guard let node else { return nil }
+        guard let map = mapping(node, "keep_newest", keys: ["per", "count", "order"]) else { return nil }
+        for (key, path) in [("per", PolicyKeyPath.keepNewestPer), ("count", .keepNewestCount), ("order", .keepNewestOrder)] {
+            remember(path, map[key])
+        }
+        let per = identifier(map, "per", required: true)
+        let order = identifier(map, "order", required: true)
+        var count: Int?
+        if let countNode = map["count"] {
+            if case .scalar = countNode, countNode.isIntValue, let value = countNode.int, value >= 1 {
+                count = value
+            } else {
+                problem(at: countNode, "keep_newest.count must be a whole number of 1 or more: the rows (chains) kept per group")
+            }
+        } else {
+            problem(at: node, "keep_newest needs count: how many of each group's newest rows stay")
+        }
+        guard let per, let order, let count else { return nil }
+        return Policy.KeepNewest(per: per, count: count, order: order)
     }
 
     mutating func conditions(_ node: Node?) -> [Condition] {

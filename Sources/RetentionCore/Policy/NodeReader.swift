@@ -79,6 +79,7 @@ struct NodeReader {
             problem(at: map["consent"], "consent needs patron: the column naming the patron")
         }
         let keepWhen = conditions(map["keep_when"])
+        let keepNewest = keepNewest(map["keep_newest"])
         let libraries = libraries(map["libraries"])
         let cascade = cascade(map["cascade"])
         let triggers = triggers(map["triggers"])
@@ -91,8 +92,8 @@ struct NodeReader {
         }
         return Policy(name: name, version: version, description: description, table: table, key: key, age: age,
                       retain: retain, action: action, set: assignments, patron: patron, consent: consent,
-                      keepWhen: keepWhen, libraries: libraries, cascade: cascade, triggers: triggers, positions: positions, file: file,
-                      sha256: sha256)
+                      keepWhen: keepWhen, keepNewest: keepNewest, libraries: libraries, cascade: cascade, triggers: triggers,
+                      positions: positions, file: file, sha256: sha256)
     }
 
     // MARK: - Shapes

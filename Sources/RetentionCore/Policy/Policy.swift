@@ -4,11 +4,36 @@ public struct Policy: Sendable, Equatable {
         case delete, anonymize
     }
 
-    /// Where consent to keep a patron's history is recorded.
+    /// Where consent to keep a patron's history is recorded, and how much of it the patron chose
+    /// to keep (patron-chosen retention, as Evergreen's hold history settings).
     public struct Consent: Sendable, Equatable {
         public let table: QualifiedName
         public let key: String
         public let keepIf: String
+        /// Columns of the consent table: kept only rows dated on or after `since` (a timestamp),
+        /// younger than `keepFor` (an interval), and among the patron's `keepNewest` newest (an
+        /// integer). NULL in a patron's row, or no column: no such limit.
+        public var since: String? = nil
+        public var keepFor: String? = nil
+        public var keepNewest: String? = nil
+        /// Columns of the policy's table that order a patron's rows for `keepNewest`, the first
+        /// that is set (Evergreen: a hold's fulfillment or cancel time); empty: the age column.
+        public var rankBy: [String] = []
+
+        /// Whether a patron's consent keeps only some of their rows (tested row by row).
+        public var limited: Bool { since != nil || keepFor != nil || keepNewest != nil }
+
+        /// The consent table's columns the policy reads.
+        public var columns: [String] { [key, keepIf] + [since, keepFor, keepNewest].compactMap { $0 } }
+    }
+
+    /// `keep_newest`: the newest `count` rows of each group (rows with the same `per`), by `order`,
+    /// stay whatever their age; with a table's renewal chains, chains are counted by their first
+    /// row, and a group with no more than `count` ended chains (age column set) stays whole.
+    public struct KeepNewest: Sendable, Equatable {
+        public let per: String
+        public let count: Int
+        public let order: String
     }
 
     /// Per-library periods: the column naming the library, the period for some of its values, and
@@ -58,6 +83,7 @@ public struct Policy: Sendable, Equatable {
     public let patron: String?
     public let consent: Consent?
     public let keepWhen: [Condition]
+    public var keepNewest: KeepNewest? = nil
     public internal(set) var libraries: Libraries?
     /// Tables a foreign key `ON DELETE CASCADE`, `SET NULL` or `SET DEFAULT` may change when this
     /// policy deletes rows; the run counts the rows changed in each. Any other such table stops the run.

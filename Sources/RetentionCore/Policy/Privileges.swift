@@ -44,11 +44,12 @@ public enum Privileges {
             schema(policy.table.schema, policy.name)
             var read = [policy.age] + [policy.patron, policy.libraries?.column].compactMap { $0 }
             read += policy.keepWhen.map(\.column)
+            read += [policy.keepNewest?.per, policy.keepNewest?.order].compactMap { $0 } + (policy.consent?.rankBy ?? [])
             if policy.action == .anonymize { read += policy.markerColumns.map(\.column) }
             for name in uniqued(read) { column(policy.table, name, "SELECT", policy.name) }
             if let consent = policy.consent {
                 schema(consent.table.schema, policy.name)
-                for name in uniqued([consent.key, consent.keepIf]) { column(consent.table, name, "SELECT", policy.name) }
+                for name in uniqued(consent.columns) { column(consent.table, name, "SELECT", policy.name) }
             }
             if policy.action == .delete {
                 // The test whether a row still points to a due row reads only the pointing columns,
@@ -65,6 +66,11 @@ public enum Privileges {
             switch policy.action {
             case .delete:
                 table(policy.table.sql, "DELETE", "DELETE on table \(policy.table) (policy \(policy.name))")
+                if PurgeSQL(resolved).recordsPending {
+                    // Each batch writes down, in a temporary table, the rows it leaves to its declared triggers.
+                    checks.append((Statement("SELECT has_database_privilege(pg_catalog.current_database(), 'TEMPORARY') AS granted"),
+                                   "TEMPORARY on the database (policy \(policy.name) declares triggers)"))
+                }
             case .anonymize:
                 for assignment in policy.set { column(policy.table, assignment.column, "UPDATE", policy.name) }
             }

@@ -56,6 +56,9 @@ public struct ResolvedPolicy: Sendable {
     /// table and declared cascades: nothing a batch runs may delete or change their rows, since a
     /// hold may keep them; each batch reads their counters.
     public var watched: [CascadeTable] = []
+    /// The oids of every leaf table of the folder's other policies outside this policy's own table,
+    /// declared cascades included: what a declared trigger may not change while a hold may cover it.
+    public var otherPolicies: [String] = []
 
     /// A declared `ON DELETE CASCADE`/`SET NULL`/`SET DEFAULT` foreign key into the table, from a
     /// table other policies purge (`policies`) or that no policy of this set names (`policies` nil:

@@ -68,13 +68,16 @@ extension Runner {
             let countersBefore = try TableCounters.read([sql.resolved.tableOID], on: connection)
             let sideEffects = try SideEffects(sql, batch: batch, on: connection)
             let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
+            if sql.recordsPending { try connection.execute(unsafeSQL: PurgeSQL.pendingTable) }
             let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
             // A deferred constraint trigger would act at commit, after every check below: now, instead.
             if sideEffects.triggered { try connection.execute(unsafeSQL: "SET CONSTRAINTS ALL IMMEDIATE") }
             let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
             // The claim against what the server counted, before anything of it is recorded.
+            let pending = try result.reduce(0) { $0 + (try $1.int64("pending")) }
             try prove(purged.reduce(0) { $0 + $1.rows }, undone: try result.reduce(0) { $0 + (try $1.int64("undone")) },
                       counted: try TableCounters.read([sql.resolved.tableOID], on: connection) - countersBefore,
+                      stayed: pending == 0 ? 0 : try connection.query(sql.pendingRemainingQuery()).single().int64("remaining"),
                       sql: sql, batch: batch)
             var cascaded: [String: Int64] = [:]
             for (table, count) in try changedRows(in: sql.resolved.cascades, on: connection)

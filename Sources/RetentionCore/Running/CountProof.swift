@@ -58,33 +58,44 @@ struct TableCounters: Equatable {
         "(SELECT \(bind: tableOID)::oid UNION SELECT r.relid FROM pg_catalog.pg_partition_tree(\(bind: tableOID)::oid) r)"
     }
 
-    /// The counters of every table of the database but the policy's own (with its partitions), by
-    /// name, for the tables the transaction's counters show changed, and whether the table is one
-    /// of `cascades` (declared cascades, counted on their own): what a declared trigger may have done
-    /// anywhere.
-    static func everyOtherTable(than tableOID: String, cascades: [String],
-                                on connection: Connection) throws -> [String: (counters: TableCounters, cascade: Bool)] {
+    /// A table's counters, whether it is a declared cascade's and whether another policy purges it.
+    struct Changed {
+        let counters: TableCounters
+        let cascade: Bool
+        let policy: Bool
+    }
+
+    /// The counters of every table of the database but the policy's own (with its partitions) and
+    /// temporary tables (a session's own, as the batch's list of pending rows), by name, for the
+    /// tables the transaction's counters show changed, and whether the table is one
+    /// of `cascades` (declared cascades, counted on their own) or of `policies` (other policies'
+    /// tables): what a declared trigger may have done anywhere.
+    static func everyOtherTable(than tableOID: String, cascades: [String], policies: [String],
+                                on connection: Connection) throws -> [String: Changed] {
         let rows = try connection.query(SQL("""
             SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name, c.oid = ANY (\(bind: cascades)::oid[]) AS cascade,
+                   c.oid = ANY (\(bind: policies)::oid[]) AS policy,
                    pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) AS deleted,
                    pg_catalog.pg_stat_get_xact_tuples_updated(c.oid) AS updated,
                    pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) AS inserted
             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'retention')
-              AND n.nspname !~ '^pg_toast'
+              AND n.nspname !~ '^pg_toast' AND c.relpersistence <> 't'
               AND c.oid NOT IN \(tree(of: tableOID))
               AND pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)
                   + pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) > 0
             """).statement).rows
-        var counters: [String: (counters: TableCounters, cascade: Bool)] = [:]
+        var counters: [String: Changed] = [:]
         for row in rows {
-            counters[try row.string("name")] = (TableCounters(deleted: try row.int64("deleted"), updated: try row.int64("updated"),
-                                                              inserted: try row.int64("inserted")), try row.bool("cascade"))
+            counters[try row.string("name")] = Changed(
+                counters: TableCounters(deleted: try row.int64("deleted"), updated: try row.int64("updated"), inserted: try row.int64("inserted")),
+                cascade: try row.bool("cascade"), policy: try row.bool("policy"))
         }
         return counters
     }
 
-    /// The tables other than the policy's own (with its partitions) that this transaction holds in
+    /// The tables other than the policy's own (with its partitions) and temporary ones (the batch's
+    /// list of pending rows is created in its first batch) that this transaction holds in
     /// `ACCESS EXCLUSIVE` mode: code in the database truncated (or altered) them, which the row
     /// counters do not show (a `TRUNCATE` resets them). By name.
     static func lockedWhole(than tableOID: String, on connection: Connection) throws -> [String] {
@@ -93,7 +104,7 @@ struct TableCounters: Equatable {
             FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
-              AND c.relkind IN ('r', 'p', 'm') AND c.oid NOT IN \(tree(of: tableOID))
+              AND c.relkind IN ('r', 'p', 'm') AND c.relpersistence <> 't' AND c.oid NOT IN \(tree(of: tableOID))
             ORDER BY 1
             """).statement).rows.map { try $0.string("name") }
     }
@@ -120,6 +131,8 @@ struct CountNotProven: RetentionError {
     let counted: TableCounters
     /// Anonymized rows that still lack the `set` values after the update.
     var undone: Int64 = 0
+    /// Rows the batch chose for its declared triggers to delete that are still in the table.
+    var stayed: Int64 = 0
 
     var exitCode: ExitStatus { .failure }
 
@@ -127,6 +140,12 @@ struct CountNotProven: RetentionError {
         if undone > 0 {
             return "batch \(batch) of policy \(policy): \(undone) of the \(claimed) rows the update anonymized in \(table) still "
                 + "hold what it clears, as updated; something in the database (a BEFORE UPDATE trigger) undid the change, so the "
+                + "batch was rolled back and the run stopped without claiming it"
+        }
+        if stayed > 0 {
+            return "batch \(batch) of policy \(policy): \(stayed) of the \(claimed) rows the batch chose in \(table) are still there "
+                + "after its declared triggers ran (a BEFORE DELETE trigger skipped them, and nothing deleted them later), while "
+                + "the server counted \(counted.deleted) deleted; the triggers did not delete the rows the batch chose, so the "
                 + "batch was rolled back and the run stopped without claiming it"
         }
         return "batch \(batch) of policy \(policy): the purge statement reported \(claimed) rows \(action.rawValue)d, but the server "
@@ -187,11 +206,17 @@ extension Runner {
     /// (No declared cascade reaches the policy's own table: a cycle through another table is refused,
     /// and a self-reference's chain is purged whole, so its action changes nothing more.) For
     /// anonymize, `undone` rows (updated but still lacking the `set` values) fail it too.
-    static func prove(_ claimed: Int64, undone: Int64 = 0, counted: TableCounters, sql: PurgeSQL, batch: Int) throws {
+    ///
+    /// With declared triggers, the claim counts the rows the batch chose that its statement left for
+    /// the triggers to delete (`PurgeSQL.recordsPending`); `stayed` of them are still there. The
+    /// table's deletions equal to the claim and none of those rows left: then exactly the chosen
+    /// rows went, no more (a trigger deleting another row instead would leave one of them behind).
+    static func prove(_ claimed: Int64, undone: Int64 = 0, counted: TableCounters, stayed: Int64 = 0, sql: PurgeSQL,
+                      batch: Int) throws {
         let resolved = sql.resolved
-        guard undone == 0 else {
+        guard undone == 0, stayed == 0 else {
             throw CountNotProven(policy: resolved.policy.name, batch: batch, table: resolved.policy.table,
-                                 action: resolved.policy.action, claimed: claimed, counted: counted, undone: undone)
+                                 action: resolved.policy.action, claimed: claimed, counted: counted, undone: undone, stayed: stayed)
         }
         let expected = TableCounters.expected(claimed, action: resolved.policy.action)
         guard counted != expected else { return }

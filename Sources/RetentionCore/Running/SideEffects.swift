@@ -10,7 +10,7 @@ struct SideEffects {
     private let cascadeLeaves: [String]
     private let watched: [CascadeTable]
     private let watchedBefore: [TableCounters]
-    private let everyBefore: [String: (counters: TableCounters, cascade: Bool)]
+    private let everyBefore: [String: TableCounters.Changed]
 
     /// Reads the counters, before the purge statement.
     init(_ sql: PurgeSQL, batch: Int, on connection: Connection) throws {
@@ -22,7 +22,7 @@ struct SideEffects {
         watched = triggered ? [] : sql.resolved.watched
         watchedBefore = try TableCounters.read(each: watched, on: connection)
         everyBefore = triggered
-            ? try TableCounters.everyOtherTable(than: sql.resolved.tableOID, cascades: cascadeLeaves, on: connection) : [:]
+            ? try TableCounters.everyOtherTable(than: sql.resolved.tableOID, cascades: cascadeLeaves, policies: [], on: connection) : [:]
     }
 
     /// Reads them again, after the purge statement (and its deferred triggers), and throws when
@@ -38,15 +38,18 @@ struct SideEffects {
         if !truncated.isEmpty { throw SideEffectRefused(cause: .truncated, policy: policy, batch: batch, tables: truncated) }
         guard triggered else { return [:] }
         // What the declared triggers did to every other table, counted like a cascade (a declared
-        // cascade's table is counted as such). A change to a cascade's table counts as reached too:
-        // while a hold that may cover it is active, the cascade itself changes none of its rows.
+        // cascade's table is counted as such). Rows deleted or changed in another policy's table,
+        // or in a cascade's (while a hold that may cover it is active, the cascade itself changes
+        // none of its rows), may be held; a table no policy purges holds nothing a hold keeps
+        // (Evergreen's triggers archive a loan and update its bill's summary).
         var changed: [String: Int64] = [:]
         var reached: [String] = []
-        for (table, after) in try TableCounters.everyOtherTable(than: own, cascades: cascadeLeaves, on: connection) {
+        for (table, after) in try TableCounters.everyOtherTable(than: own, cascades: cascadeLeaves,
+                                                                 policies: sql.resolved.otherPolicies, on: connection) {
             let change = after.counters - (everyBefore[table]?.counters ?? TableCounters())
             guard change.changed + change.inserted > 0 else { continue }
             if !after.cascade { changed[table] = change.changed + change.inserted }
-            if change.changed > 0 { reached.append(table) }
+            if change.changed > 0 && (after.cascade || after.policy) { reached.append(table) }
         }
         if !reached.isEmpty, try connection.query(sql.otherHoldsQuery()).single().bool("active") {
             throw SideEffectRefused(cause: .heldByTrigger, policy: policy, batch: batch, tables: reached.sorted())

@@ -138,3 +138,8 @@ BEGIN
     END IF;
 END $$;
 INSERT INTO retention.schema_version (version) VALUES (5) ON CONFLICT DO NOTHING;
+
+-- Version 6: rows kept as the newest of their group (a policy's keep_newest: Evergreen's "keep the
+-- newest loans of each copy").
+ALTER TABLE retention.batches ADD COLUMN IF NOT EXISTS kept_newest bigint NOT NULL DEFAULT 0;
+INSERT INTO retention.schema_version (version) VALUES (6) ON CONFLICT DO NOTHING;

@@ -200,6 +200,16 @@ import Testing
         #expect(raised.raisedByDatabaseCode)
         let message = raised.safeMessage("duplicate CANARY")
         #expect(!message.contains("CANARY") && message.contains("function public.guard"))
+        // Code can set the error's fields to anything (`RAISE ... USING TABLE = OLD.notes`): not shown.
+        let fields = ServerErrorFields(sqlState: "23514", sourceFile: "pl_exec.c",
+                                       context: "PL/pgSQL function public.valid_ref(bigint,text) line 1 at RAISE", schema: "CANARY-S",
+                                       table: "CANARY-T", column: "CANARY-C", dataType: "CANARY-D", constraint: "CANARY-K")
+        #expect(fields.safeMessage("bad") == "an error raised by code in the database (a trigger, rule or function); its message "
+                + "is not shown as it may quote row values (function public.valid_ref)")
+        // The server does not escape a quote inside a value it quotes: no pairing can be trusted.
+        #expect(own.safeMessage(#"invalid input syntax for type integer: "called Robert "CANARY 207-555-0199" Smith""#)
+                == #"invalid input syntax for type integer: "...""#)
+        #expect(unique.safeMessage(#"constraint "loans_dup" on "a "CANARY" b" failed"#) == #"constraint "loans_dup" on "..." failed (table public.loans, constraint loans_dup)"#)
         // A server error on dynamic SQL a trigger built from a row quotes the row: its CONTEXT names the function.
         let dynamic = ServerErrorFields(sqlState: "42601", sourceFile: "scan.l",
                                         context: "PL/pgSQL function audit_trigger() line 4 at EXECUTE", schema: nil,

@@ -72,6 +72,31 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM retention.batches") == 0)
     }
 
+    /// Chains of thousands of links (a loan renewed automatically every week for years): each batch
+    /// visits each linked row once, so a chain of 5,000 all due goes, and one whose newest link is
+    /// recent stays whole, in one run within the default statement timeout (a walk per due row
+    /// cost the batch's size times the chain's length: a chain of 10,000 failed every night).
+    @Test func longChainsAreWalkedOncePerBatch() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE circulation (id bigint PRIMARY KEY, patron_id bigint, returned_at timestamptz,
+                                      parent_circ bigint REFERENCES circulation);
+            CREATE INDEX ON circulation (parent_circ);
+            INSERT INTO circulation SELECT g, 1, now() - interval '400 days' + g * interval '1 minute',
+                                           CASE WHEN g NOT IN (1, 5001) THEN g - 1 END
+            FROM generate_series(1, 10000) g;
+            UPDATE circulation SET returned_at = now() - interval '1 day' WHERE id = 10000;
+            ANALYZE circulation;
+            """)
+        let folder = try PolicyFolder(["circulation.yaml": ForeignKeyTests.policy.replacingOccurrences(of: "keep_when:\n  - { column: status, op: \"=\", value: lost }", with: "")])
+        let plan = try db.plan(folder.url).policies[0]
+        #expect(plan.due == 5000 && plan.counts[.reference] == 4999)
+        let result = try db.retention(["run", "--policies", folder.url.path, "--log-format", "text", "--statement-timeout", "60s"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try db.int("SELECT count(*) FROM circulation") == 5000)
+        #expect(try db.int("SELECT min(id) FROM circulation") == 5001)
+    }
+
     /// Loans of five copies, a chain of two among them, for `keep_newest: {per: copy_id, count: 3}`.
     static let copies = """
         CREATE TABLE loans (

@@ -75,7 +75,7 @@ import Testing
                 == #"SELECT x."id" AS k FROM "public"."loans" x WHERE x."renews_id" = d.k OFFSET 0"#)
         let statement = purge.purgeStatement(cutoffs: Cutoffs(standard: "2026-01-01", libraries: []))
         #expect(statement.sql.hasPrefix("WITH RECURSIVE due AS MATERIALIZED ("))
-        #expect(statement.sql.contains("blocked AS (") && statement.sql.contains("ANY (ARRAY(SELECT k FROM doomed))"))
+        #expect(statement.sql.contains("stays(k) AS (") && statement.sql.contains("ANY (ARRAY(SELECT k FROM doomed))"))
         // Every placeholder has its value, and none is left unnumbered.
         let highest = statement.sql.matches(of: /\$([0-9]+)/).compactMap { Int($0.1) }.max()
         #expect(highest == statement.params.count)

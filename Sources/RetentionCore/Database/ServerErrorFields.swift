@@ -67,11 +67,15 @@ struct ServerErrorFields {
     }
 
     /// The message as it may be logged and stored: never a value from a row.
+    ///
+    /// For an error raised by code in the database even the error's fields are not shown: a
+    /// `RAISE ... USING TABLE = OLD.notes` sets them to any text. Only the function named by the
+    /// error's context, a name from the catalog, is.
     func safeMessage(_ primary: String) -> String {
         if raisedByDatabaseCode {
-            let named = names
+            let named = routine.map { "function \(visible($0))" }
             return "an error raised by code in the database (a trigger, rule or function); its message is not shown"
-                + " as it may quote row values" + (named.isEmpty ? "" : " (\(named))") + searchPathHint
+                + " as it may quote row values" + (named.map { " (\($0))" } ?? "") + searchPathHint
         }
         if let sqlState, Self.nameOnlyClasses.contains(String(sqlState.prefix(2))) { return primary }
         let kept = Set([schema, table, column, dataType, constraint].compactMap { $0 })
@@ -80,21 +84,30 @@ struct ServerErrorFields {
         return cut + (named.isEmpty || cut == primary ? "" : " (\(named))")
     }
 
-    /// Replaces every double-quoted text (`"..."`) that is not one of `names` with `"..."`, and every
+    /// Replaces double-quoted texts (`"..."`) that are not one of `names` with `"..."`, and every
     /// `(key)=(value)` pair with `(...)=(...)`.
+    ///
+    /// The server does not escape a `"` inside a value it quotes (`"called Robert "Bob" Smith"`), so
+    /// quotes cannot be paired: from the first quoted text that is not a name, everything up to the
+    /// message's last quote is cut.
     static func cutQuotedValues(_ text: String, keeping names: Set<String>) -> String {
         var out = ""
         var rest = Substring(text)
         while let open = rest.firstIndex(of: "\"") {
             out += rest[..<open]
             let after = rest.index(after: open)
-            guard let close = rest[after...].firstIndex(of: "\"") else {
+            guard let close = rest[after...].firstIndex(of: "\""), let last = rest.lastIndex(of: "\""), last > open else {
                 // An unclosed quote: everything after it may be a value.
                 return out + "\"..."
             }
             let quoted = String(rest[after..<close])
-            out += names.contains(quoted) ? "\"\(quoted)\"" : "\"...\""
-            rest = rest[rest.index(after: close)...]
+            if names.contains(quoted) {
+                out += "\"\(quoted)\""
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out += "\"...\""
+                rest = rest[rest.index(after: last)...]
+            }
         }
         out += rest
         // `Key (id)=(42)` in a primary message (DETAIL is never read, but be sure).

@@ -121,18 +121,21 @@ extension PurgeSQL {
         if selfReferences.isEmpty {
             sql += ", doomed AS (SELECT k FROM due)\n"
         } else {
+            // Each linked row is visited once per batch, however long its chain (a walk per due row
+            // cost the batch's size times the chain's length): every row linked to a due row, then
+            // every row linked to one of those that stays; what is reached and does not stay goes.
             sql += """
-                , chain(root, k) AS (
-                    SELECT d.k, c.k FROM due d CROSS JOIN LATERAL (\(neighbours(of: "d.k"))) c
+                , reach(k) AS (
+                    SELECT d.k FROM due d
                     UNION
-                    SELECT ch.root, c.k FROM chain ch CROSS JOIN LATERAL (\(neighbours(of: "ch.k"))) c
-                ), blocked AS (
-                    SELECT DISTINCT ch.root FROM chain ch JOIN \(policy.table) AS t ON t.\(name: key) \(op("=", for: key)) ch.k
+                    SELECT c.k FROM reach r CROSS JOIN LATERAL (\(neighbours(of: "r.k"))) c
+                ), stays(k) AS (
+                    SELECT r.k FROM reach r JOIN \(policy.table) AS t ON t.\(name: key) \(op("=", for: key)) r.k
                     WHERE NOT coalesce(\(dueByTests(cutoffs)) AND NOT \(pointedToFromOutside), false)
-                ), doomed AS (
-                    SELECT d.k FROM due d WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.root = d.k)
                     UNION
-                    SELECT ch.k FROM chain ch WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.root = ch.root)
+                    SELECT c.k FROM stays s CROSS JOIN LATERAL (\(neighbours(of: "s.k"))) c
+                ), doomed AS (
+                    SELECT r.k FROM reach r WHERE NOT EXISTS (SELECT 1 FROM stays s WHERE s.k \(op("=", for: key)) r.k)
                 )
 
                 """

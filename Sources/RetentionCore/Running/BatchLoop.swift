@@ -25,8 +25,11 @@ extension Runner {
             let began = clock.now
             let spanned: Int64, ledgerRows: [LedgerRow]
             do {
+                // A batch that timed out is tried again with a quarter of its keys (its rows may reach
+                // far: long renewal chains), and later batches grow again from there.
                 (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, deadline: deadline, logger: logger,
-                                                        waitedFor: { LockWaits.holders(of: [sql.resolved.policy.table], on: connection) }) {
+                                                        waitedFor: { LockWaits.holders(of: [sql.resolved.policy.table], on: connection) },
+                                                        timedOut: { size = max(1, size / 4) }) {
                     try purgeBatch(sql, size: size, first: first, slice: worker.slice, state: state, runID: runID,
                                    batch: batch, on: connection)
                 }
@@ -107,13 +110,15 @@ extension Runner {
     /// Runs a batch, trying again after a lock or statement timeout, a deadlock, or a foreign key
     /// that a concurrent insert made point to a row being purged (the batch rolled back whole,
     /// cursor included), with a doubling wait, up to `options.retries` times.
-    /// `waitedFor` says, after a lock timeout, who holds the locks the batch waited for.
+    /// `waitedFor` says, after a lock timeout, who holds the locks the batch waited for; `timedOut`
+    /// is told of a statement timeout before the batch is tried again.
     /// The SQLSTATEs of a batch that is tried again: lock and statement timeouts, a deadlock, a
     /// foreign key a concurrent insert made point to a purged row.
     static let retried: Set<String> = ["55P03", "57014", "40P01", "23503"]
 
     static func withRetries<T>(_ options: RunOptions, policy: String, batch: Int, deadline: ContinuousClock.Instant? = nil,
-                               logger: Logger, waitedFor: () -> String = { "" }, _ body: () throws -> T) throws -> T {
+                               logger: Logger, waitedFor: () -> String = { "" }, timedOut: () -> Void = {},
+                               _ body: () throws -> T) throws -> T {
         var attempt = 0
         while true {
             do {
@@ -128,6 +133,7 @@ extension Runner {
                     "retry.attempt": "\(attempt)", "retry.wait_s": "\(wait)",
                 ]
                 if error.sqlState == "55P03" { metadata["lock.holders"] = "\(waitedFor())" }
+                if error.sqlState == "57014" { timedOut() }
                 logger.warning("batch timed out; trying again", metadata: metadata)
                 Thread.sleep(forTimeInterval: wait)
             }

@@ -27,11 +27,7 @@ final class TestDatabase {
     /// once per fixture (`Templates`), on another server loaded afresh.
     init(reference: Bool = true, setup: Bool = true, demoLoans: Int? = nil, server: OwnServer? = nil) throws {
         self.server = server
-        name = "rt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
-        files = FileManager.default.temporaryDirectory.appendingPathComponent("retention-test-\(name)")
-        try FileManager.default.createDirectory(at: files.appendingPathComponent("keys"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: files.appendingPathComponent("manifests"), withIntermediateDirectories: true)
-        _ = try SigningKeys.generate(in: files.appendingPathComponent("keys").path)
+        (name, files) = try Self.newNameAndFiles()
         let admin = try Connection(conninfo: (server?.conninfo ?? "") + " dbname=postgres")
         if server == nil {
             let template = try Templates.shared.template(reference: reference, setup: setup, demoLoans: demoLoans)
@@ -42,6 +38,32 @@ final class TestDatabase {
             connection = try Connection(conninfo: (server?.conninfo ?? "") + " dbname=\(name)")
             try Templates.fill(connection, conninfo: conninfo, reference: reference, setup: setup, demoLoans: demoLoans)
         }
+    }
+
+    /// A copy of the database `template` (made by the test itself, as Evergreen's schema is), with
+    /// this test's own keys and manifest folder; the tool's schema only where the template has it.
+    /// `copy` makes the copy from the template's name and the new one's (default: `CREATE DATABASE
+    /// ... TEMPLATE`).
+    init(copyOf template: String, copy: ((_ template: String, _ name: String) throws -> Void)? = nil) throws {
+        server = nil
+        (name, files) = try Self.newNameAndFiles()
+        if let copy {
+            try copy(template, name)
+        } else {
+            let admin = try Connection(conninfo: " dbname=postgres")
+            try admin.execute(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
+        }
+        connection = try Connection(conninfo: " dbname=\(name)")
+    }
+
+    /// A new database name, and this test's folder with a signing key pair and a manifest folder.
+    private static func newNameAndFiles() throws -> (String, URL) {
+        let name = "rt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        let files = FileManager.default.temporaryDirectory.appendingPathComponent("retention-test-\(name)")
+        try FileManager.default.createDirectory(at: files.appendingPathComponent("keys"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: files.appendingPathComponent("manifests"), withIntermediateDirectories: true)
+        _ = try SigningKeys.generate(in: files.appendingPathComponent("keys").path)
+        return (name, files)
     }
 
     deinit {

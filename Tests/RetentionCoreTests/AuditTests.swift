@@ -245,14 +245,16 @@ extension AuditReport {
               BEGIN INSERT INTO loan_log VALUES (NEW.id, now()); RETURN NEW; END $$;
             CREATE TRIGGER log_loans AFTER INSERT ON public.loans FOR EACH ROW EXECUTE FUNCTION public.log_loan();
             CREATE TABLE public.contacts (id bigint, first_name text, email text);
+            CREATE MATERIALIZED VIEW auditor.loans_snapshot AS SELECT * FROM public.loans;
             """)
         let report = try audit(db, try PolicyFolder.shipped())
         let copies = report.copiedTables.map { "\($0.schema).\($0.table) \($0.of) \($0.via.rawValue) \($0.detail)" }
-        #expect(copies == ["auditor.patrons_history public.patrons columns 11 of 11 columns",
+        #expect(copies == ["auditor.loans_snapshot public.loans columns 10 of 10 columns",
+                           "auditor.patrons_history public.patrons columns 11 of 11 columns",
                            "public.loan_log public.loans trigger trigger log_loans on public.loans inserts into it"], "\(copies)")
         #expect(report.hasFindings)
         let text = AuditRendering.text(report)
-        #expect(text.contains("Tables that copy a patron or policy table's rows but no policy covers: 2"), "\(text)")
+        #expect(text.contains("Tables that copy a patron or policy table's rows but no policy covers: 3"), "\(text)")
         #expect(AuditRendering.json(report).contains("\"copied_tables\""))
     }
 
@@ -339,6 +341,13 @@ extension AuditReport {
             CREATE ROLE \(quoteIdentifier(role)) LOGIN;
             GRANT SELECT (id, topic) ON public.desk_notes TO \(quoteIdentifier(role));
             GRANT SELECT ON public.loans TO \(quoteIdentifier(role));
+            -- A row-level security policy that raises for this role: one table not examined, not the end of the audit.
+            CREATE TABLE public.guarded (id integer, memo text);
+            INSERT INTO public.guarded VALUES (1, 'CANARY-GUARD');
+            CREATE FUNCTION public.refuse(text) RETURNS boolean LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'no %', $1; END$$;
+            ALTER TABLE public.guarded ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY refuse ON public.guarded USING (public.refuse(memo));
+            GRANT SELECT ON public.guarded TO \(quoteIdentifier(role));
             """)
         defer {
             try? db.sql("DROP OWNED BY \(quoteIdentifier(role)); DROP ROLE \(quoteIdentifier(role))")
@@ -352,6 +361,8 @@ extension AuditReport {
         }
         let skipped = report.notExamined.map { "\($0.table) \($0.columns.joined(separator: ",")): \($0.reason)" }
         #expect(skipped.contains("desk_notes note: no SELECT privilege"))
+        #expect(skipped.contains("guarded memo: reading it failed with SQLSTATE P0001 (code in the database, such as a row-level "
+                                 + "security policy, raised an error)"), "\(skipped)")
         #expect(skipped.contains("patrons library_code,first_name,last_name,address,phone,email,drivers_license: no SELECT privilege"))
         #expect(!skipped.contains { $0.hasPrefix("loans ") })
         #expect(report.scannedTables.contains { $0.table == "desk_notes" && $0.textColumns == 1 })

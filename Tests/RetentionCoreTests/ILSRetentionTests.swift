@@ -97,6 +97,54 @@ import Testing
         #expect(try db.int("SELECT min(id) FROM circulation") == 5001)
     }
 
+    /// A foreign key declared on one partition into its partitioned table links rows of the table as
+    /// a renewal chain does: a held link keeps its chain whole, an unheld chain goes whole (its ON
+    /// DELETE CASCADE then deletes nothing more). A policy on a partition may name the first column
+    /// of the partition's primary key.
+    @Test func aForeignKeyFromAPartitionIntoItsTableLinksAChain() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE loans (id bigint, branch text, patron_id bigint, returned_at timestamptz, ren_id bigint, ren_branch text,
+                                PRIMARY KEY (id, branch)) PARTITION BY LIST (branch);
+            CREATE TABLE loans_a PARTITION OF loans FOR VALUES IN ('a');
+            CREATE TABLE loans_b PARTITION OF loans FOR VALUES IN ('b');
+            ALTER TABLE loans_b ADD FOREIGN KEY (ren_id, ren_branch) REFERENCES loans (id, branch) ON DELETE CASCADE;
+            CREATE INDEX ON loans_b (ren_id, ren_branch);
+            INSERT INTO loans VALUES (1, 'a', 42, now() - interval '100 days', NULL, NULL),
+                                     (2, 'b', 7, now() - interval '90 days', 1, 'a'),
+                                     (3, 'a', 8, now() - interval '100 days', NULL, NULL),
+                                     (4, 'b', 8, now() - interval '90 days', 3, 'a');
+            """)
+        let folder = try PolicyFolder(["loans.yaml": """
+            name: loans
+            version: 1
+            description: Loans are kept 30 days.
+            table: public.loans
+            key: id
+            age: returned_at
+            retain: 30 days
+            action: delete
+            patron: patron_id
+            """, "loans-b.yaml": """
+            name: loans-b
+            version: 1
+            description: Loans of branch b are kept 30 days.
+            table: public.loans_b
+            key: id
+            age: returned_at
+            retain: 30 days
+            action: delete
+            patron: patron_id
+            """])
+        let place = try db.retention(["hold", "place", "--reference", "CV-1", "--reason", "court order", "--patron", "42",
+                                      "--policies", folder.url.path])
+        #expect(place.status == 0, "\(place.stderr)")
+        let result = try db.retention(["run", "--policies", folder.url.path, "--only", "loans", "--log-format", "text"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try db.strings("SELECT id::text FROM loans ORDER BY id") == ["1", "2"])
+        #expect(try db.retention(["check", "--catalog", "--policies", folder.url.path]).status == 0)
+    }
+
     /// Loans of five copies, a chain of two among them, for `keep_newest: {per: copy_id, count: 3}`.
     static let copies = """
         CREATE TABLE loans (

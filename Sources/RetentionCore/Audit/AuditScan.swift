@@ -16,7 +16,7 @@ public enum Audit {
     struct Table {
         let oid: String
         let name: AuditReport.TableName
-        /// `r` table or `p` partitioned table.
+        /// `r` table, `p` partitioned table or `m` materialized view (a copy no policy can purge).
         let kind: String
         var columns: [Column]
     }
@@ -91,7 +91,8 @@ public enum Audit {
         }
     }
 
-    /// Ordinary and partitioned tables outside the system schemas and the tool's own, with their columns.
+    /// Ordinary and partitioned tables and materialized views outside the system schemas and the
+    /// tool's own, with their columns.
     ///
     /// Partitions are left out (their parent stands for them) and so are tables that belong to an extension
     /// (pg_partman's template tables, which do not, are left out by `run`).
@@ -107,7 +108,7 @@ public enum Audit {
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
             JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-            WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+            WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
               AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'retention')
               AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
@@ -205,7 +206,7 @@ public enum Audit {
     static func scan(_ table: Table, columns: [String], sampleRows: Int, on connection: Connection) throws -> ScanOutcome {
         // ONLY: an inheritance child is audited as a table of its own. A partitioned table has no rows of
         // its own, so its scan takes its partitions.
-        let from = (table.kind == "p" ? "" : "ONLY ") + quoteIdentifier(table.name.schema) + "." + quoteIdentifier(table.name.table)
+        let from = (table.kind == "r" ? "ONLY " : "") + quoteIdentifier(table.name.schema) + "." + quoteIdentifier(table.name.table)
         // A savepoint per table: a lock timeout or a refused privilege skips this table, not the audit.
         try connection.execute(unsafeSQL: "SAVEPOINT retention_audit_table")
         do {
@@ -230,10 +231,15 @@ public enum Audit {
                                              rowsExamined: examined, sampled: percent != nil, samplePercent: percent,
                                              textColumns: columns.count)
             return .scanned(scan, matches)
-        } catch let error as DatabaseError where error.kind == .server
-                                            && (error.isPermissionDenied || error.sqlState == "55P03") {
+        } catch let error as DatabaseError where error.kind == .server {
+            // One table that cannot be read (a row-level security policy or a view's function that
+            // raises) is reported, not the end of the audit; its message may quote values, its
+            // SQLSTATE does not.
             try connection.execute(unsafeSQL: "ROLLBACK TO SAVEPOINT retention_audit_table")
-            return .skipped(error.isPermissionDenied ? "no SELECT privilege" : "locked by another session (lock_timeout)")
+            if error.isPermissionDenied { return .skipped("no SELECT privilege") }
+            if error.sqlState == "55P03" { return .skipped("locked by another session (lock_timeout)") }
+            return .skipped("reading it failed with SQLSTATE \(error.sqlState ?? "?") (code in the database, such as a row-level "
+                            + "security policy, raised an error)")
         }
     }
 

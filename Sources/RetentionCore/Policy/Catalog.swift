@@ -181,8 +181,10 @@ public enum Catalog {
                 if primaryKey.first != policy.key {
                     check.fail("key \(visible(policy.key)) does not lead the primary key of \(policy.table); \(found); key must be the first column of a partitioned table's primary key", at: .key)
                 }
-            } else if primaryKey != [policy.key] {
-                check.fail("key \(visible(policy.key)) is not the primary key of \(policy.table); \(found); key must be its one-column primary key", at: .key)
+            } else if primaryKey != [policy.key], try !(primaryKey.first == policy.key && isPartition(table.oid, on: connection)) {
+                // A partition's key holds its partitioned table's partition key, as the table's does.
+                check.fail("key \(visible(policy.key)) is not the primary key of \(policy.table); \(found); key must be its one-column primary key "
+                           + "(of a partition: the first column of its primary key)", at: .key)
             }
         }
 

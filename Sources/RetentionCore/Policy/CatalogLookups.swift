@@ -110,6 +110,12 @@ extension Catalog {
         return (watched, all)
     }
 
+    /// Whether the table `oid` is a partition of a partitioned table.
+    static func isPartition(_ oid: String, on connection: Connection) throws -> Bool {
+        try connection.query("SELECT c.relispartition AS partition FROM pg_catalog.pg_class c WHERE c.oid = $1::oid", [oid])
+            .rows.first?.bool("partition") ?? false
+    }
+
     /// Whether the current user has the table owner's role (what VACUUM and VACUUM FULL require).
     static func ownsTable(_ oid: String, on connection: Connection) throws -> Bool {
         try connection.query("SELECT pg_has_role(c.relowner, 'USAGE') AS owns FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",

@@ -30,7 +30,8 @@ public struct ForeignKeyRef: Sendable, Equatable {
     public let referencedColumns: [String]
     public let onDelete: Action
     public let onUpdate: Action
-    /// Whether the foreign key points from the policy's table into itself (renewal chains).
+    /// Whether the foreign key points from the policy's table, or one of its partitions, into itself
+    /// (renewal chains).
     public let isSelf: Bool
     /// Whether an index on the referencing table leads with the pointing columns.
     public let indexed: Bool
@@ -57,7 +58,8 @@ public enum ForeignKeys {
         let rows = try connection.query("""
             SELECT c.oid::text AS oid, c.conname::text AS name, n.nspname::text AS schema, r.relname::text AS table_name,
                    c.conrelid::text AS referencing_oid, c.confdeltype::text AS on_delete, c.confupdtype::text AS on_update,
-                   c.conrelid = c.confrelid AS is_self,
+                   -- From the table or one of its partitions into it: a chain within the table's rows.
+                   (c.conrelid = $1::oid OR c.conrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1::oid) t)) AS is_self,
                    array_to_json(array(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
                                        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n
                                        ORDER BY k.i))::text AS columns,

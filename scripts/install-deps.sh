@@ -22,6 +22,14 @@ deps_packages=(
 # The report's browser check (headless Chromium, pdftotext) is optional on the same terms.
 deps_optional=("postgresql-$deps_pg_major-repack" "postgresql-$deps_pg_major-dirtyread" "postgresql-$deps_pg_major-partman"
                chromium poppler-utils)
+# PL/Perl for the Evergreen comparison (scripts/evergreen.sh loads Evergreen's schema, whose
+# functions are plperlu), pinned to the installed server's version: the newest
+# postgresql-plperl-NN requires, and so would upgrade, the server. Skipped when that exact
+# version is not in the apt sources.
+deps_pg_version=$(dpkg-query -W -f='${Version}' "postgresql-$deps_pg_major" 2>/dev/null || true)
+if [[ -n $deps_pg_version ]]; then
+  deps_optional+=("postgresql-plperl-$deps_pg_major=$deps_pg_version")
+fi
 
 # Swift is not packaged by Debian; these machines have it in /opt/swift.
 if ! command -v swift >/dev/null && [[ -x /opt/swift/usr/bin/swift ]]; then
@@ -39,7 +47,8 @@ for deps_p in "${deps_packages[@]}"; do
     deps_missing+=("$deps_p")
 done
 for deps_p in "${deps_optional[@]}"; do
-  dpkg-query -W -f='${Status}' "$deps_p" 2>/dev/null | grep -q 'ok installed' ||
+  # A pinned entry (name=version) counts as present when the package is installed at all.
+  dpkg-query -W -f='${Status}' "${deps_p%%=*}" 2>/dev/null | grep -q 'ok installed' ||
     deps_optional_missing+=("$deps_p")
 done
 
@@ -59,6 +68,13 @@ if (( ${#deps_missing[@]} + ${#deps_optional_missing[@]} )); then
                       awk '/^Inst [^ ]+ \[/ {print $2}' | tr '\n' ' ')
       if [[ -n $deps_upgrades ]]; then
         echo "install-deps.sh: skipping optional $deps_p: it would upgrade installed $deps_upgrades" >&2
+      elif [[ $deps_p == *=* ]]; then
+        # apt-cache show ignores a version it does not have; madison lists the ones it has.
+        if apt-cache madison "${deps_p%%=*}" 2>/dev/null | awk -F'|' -v v="${deps_p#*=}" '{gsub(/ /, "", $2)} $2 == v {f = 1} END {exit !f}'; then
+          deps_missing+=("$deps_p")
+        else
+          echo "install-deps.sh: skipping optional $deps_p: that version is not in the apt sources" >&2
+        fi
       elif apt-cache show "$deps_p" >/dev/null 2>&1; then
         deps_missing+=("$deps_p")
       fi

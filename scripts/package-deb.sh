@@ -71,6 +71,8 @@ done
 doc=$root/usr/share/doc/retention
 install -D -m 0644 README.md "$doc/README.md"
 install -D -m 0644 policies/README.md "$doc/policies.md"
+# The Evergreen policies, beside policies.md as its link expects: examples to copy and adapt.
+for file in policies/evergreen/*; do install -D -m 0644 "$file" "$doc/evergreen/$(basename "$file")"; done
 for guide in docs/*.md; do install -D -m 0644 "$guide" "$doc/$guide"; done
 install -D -m 0644 scripts/retention.cron "$doc/examples/retention.cron"
 install -D -m 0644 sql/roles.sql "$doc/examples/roles.sql"

@@ -64,6 +64,7 @@ check "fish completion" test -s /usr/share/fish/vendor_completions.d/retention.f
 check "systemd unit and timer" test -s /lib/systemd/system/retention.service -a -s /lib/systemd/system/retention.timer
 check "manifest JSON Schema" test -s /usr/share/doc/retention/manifest.schema.json
 check "the guides" test -s /usr/share/doc/retention/docs/administrator.md -a -s /usr/share/doc/retention/docs/compliance.md
+check "the Evergreen policies" test -s /usr/share/doc/retention/evergreen/README.md -a -s /usr/share/doc/retention/evergreen/circulations.yaml
 check "user retention, group retention-readers" sh -c "getent passwd retention && getent group retention-readers"
 check "manifest folder 2750 retention:retention-readers" is "$(mode /var/lib/retention/manifests)" "2750 retention:retention-readers"
 check "private key 0600 retention" is "$(stat -c '%a %U' /etc/retention/keys/retention-signing.pem)" "600 retention"

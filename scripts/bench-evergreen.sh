@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Benchmark: retention against Evergreen's own purge functions, on two identical copies of an
+# Evergreen database, in one run.
+#   scripts/bench-evergreen.sh [--circs N] [--holds M] [--patrons P] [--repeat R] [--out FILE]
+#     default: --circs 100000 --holds 30000 --patrons 10000 --repeat 3 --out bench-evergreen.md
+# It loads Evergreen's schema (the pinned copy in Tests/Fixtures/evergreen, scripts/evergreen.sh),
+# sets its retention flags and writes the data through Evergreen's own tables into a template
+# database once; then, per repeat, two fresh copies: on one it times
+#   evergreen   SELECT action.purge_circulations(); SELECT action.purge_holds();   (psql)
+# and on the other
+#   retention   retention run --policies policies/evergreen   (after setup and the consent view)
+# and checks that the same circulations, aged circulations, holds and aged holds stay. Reported:
+# median wall time of each, the ratio evergreen / retention (how many times faster retention is),
+# and the machine's load average at the start (benchmarks mean something only on a quiet machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+circs=100000 holds=30000 patrons=10000 repeat=3 out=bench-evergreen.md
+while (( $# )); do
+  case $1 in
+    --circs) circs=$2; shift 2 ;;
+    --holds) holds=$2; shift 2 ;;
+    --patrons) patrons=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "usage: $0 [--circs N] [--holds M] [--patrons P] [--repeat R] [--out FILE]" >&2; exit 64 ;;
+  esac
+done
+
+. scripts/install-deps.sh
+swift build -c release >&2
+retention=$(swift build -c release --show-bin-path)/retention
+
+work=/tmp/retention-bench-evergreen-$$
+trap 'bash scripts/pg.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf -- "$work"' EXIT
+mkdir -p "$work/keys"
+eval "$(bash scripts/pg.sh start "$work/pg")"
+"$retention" keygen --out "$work/keys" >/dev/null
+export RETENTION_SIGNING_KEY=$work/keys/retention-signing.pem RETENTION_CONFIG=/dev/null
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "bench-evergreen: building the template ($circs circulations, $holds holds)" >&2
+bash scripts/evergreen.sh load eg_template >&2
+bash scripts/evergreen.sh flags eg_template >&2
+bash scripts/evergreen.sh data eg_template --circs "$circs" --holds "$holds" --patrons "$patrons" >&2
+
+now() { date +%s.%N; }
+ids() { psql -X -At -d "$1" -c "SELECT md5(coalesce(string_agg(id::text, ',' ORDER BY id), '')) FROM $2"; }
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+theirs=() mine=()
+for r in $(seq 1 "$repeat"); do
+  bash scripts/evergreen.sh clone eg_template eg_theirs >&2
+  bash scripts/evergreen.sh clone eg_template eg_mine >&2
+  t0=$(now)
+  bash scripts/evergreen.sh purge eg_theirs >&2
+  theirs+=("$(echo "$(now) - $t0" | bc)")
+
+  # The tool's schema, the consent view and a manifest folder are set up outside the timing.
+  rm -rf "$work/manifests" && mkdir -p "$work/manifests"
+  export RETENTION_MANIFESTS=$work/manifests PGDATABASE=eg_mine
+  "$retention" setup --quiet
+  psql -X -q -v ON_ERROR_STOP=1 -d eg_mine -f policies/evergreen/hold-history-choices.sql
+  t0=$(now)
+  "$retention" run --policies policies/evergreen --quiet
+  mine+=("$(echo "$(now) - $t0" | bc)")
+  unset PGDATABASE
+
+  for table in action.circulation action.aged_circulation action.hold_request action.aged_hold_request; do
+    if [[ $(ids eg_theirs "$table") != $(ids eg_mine "$table") ]]; then
+      echo "bench-evergreen: repeat $r: $table differs between Evergreen's purge and retention's" >&2
+      exit 1
+    fi
+  done
+  echo "bench-evergreen: repeat $r: evergreen ${theirs[-1]} s, retention ${mine[-1]} s, same rows left" >&2
+done
+
+t=$(printf '%s\n' "${theirs[@]}" | median)
+m=$(printf '%s\n' "${mine[@]}" | median)
+{
+  echo "# Evergreen's purge against retention ($(date -u +%Y-%m-%d), load average at start $load)"
+  echo
+  echo "$circs circulations, $holds holds, $patrons patrons; medians of $repeat; the same rows left in all four tables."
+  echo
+  echo "| measurement | median s | runs | ratio |"
+  echo "|---|---|---|---|"
+  echo "| Evergreen: purge_circulations() + purge_holds() | $t | ${theirs[*]} | 1.00 |"
+  echo "| retention run --policies policies/evergreen | $m | ${mine[*]} | $(echo "scale=2; $t / $m" | bc)x faster |"
+} | tee "$out"

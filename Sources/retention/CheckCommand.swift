@@ -30,7 +30,7 @@ struct Check: ParsableCommand {
                 let resolved = try Retention.resolve(policies, on: connection, lockTimeout: settings.lockTimeout)
                 erasureNotes = try Erasure.plan(resolved, allowExclusiveLock: false, on: connection).notes
                 let references = ForeignKeys.notes(for: resolved)
-                erasureNotes += references.notes
+                erasureNotes += references.notes + Catalog.triggerNotes(for: resolved)
                 for line in references.warnings { logger.warning("\(line)") }
                 for line in try Holds.unmatched(policies: policies, on: connection) { logger.warning("\(line)") }
                 for line in try Partman.warnings(for: resolved, on: connection) { logger.warning("\(line)") }

@@ -204,7 +204,10 @@ extension PurgeSQL {
             limits.append("(c.\(name: since) IS NULL OR \(age) >= c.\(name: since))")
         }
         if let keepFor = consent.keepFor {
-            limits.append("(c.\(name: keepFor) IS NULL OR \(age) > pg_catalog.now() - c.\(name: keepFor))")
+            // Clamped, so that a patron's "forever" (`10000 years`) keeps their rows instead of
+            // taking the cutoff past the earliest timestamp and failing every night.
+            let clamped: SQL = "LEAST(GREATEST(c.\(name: keepFor), interval '-5000 years'), interval '5000 years')"
+            limits.append("(c.\(name: keepFor) IS NULL OR \(age) > pg_catalog.now() - \(clamped))")
         }
         if let newest = consent.keepNewest {
             let rankBy = consent.rankBy.isEmpty ? [policy.age] : consent.rankBy

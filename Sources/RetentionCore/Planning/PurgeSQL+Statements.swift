@@ -97,7 +97,7 @@ extension PurgeSQL {
         }
         let due = due(cutoffs, held: held(.scoped), consented: consentPerRow ? consentedPerRow : consented)
         let counted: SQL = "SELECT lib AS library, count(*) AS rows, count(*) FILTER (WHERE undone) AS undone, 0::int8 AS pending FROM purged GROUP BY lib"
-        guard hasReferences || recordsPending else {
+        guard hasReferences || recordsPending || policy.keepNewest != nil else {
             return SQL("""
                 WITH purged AS (
                     \(purge)
@@ -111,22 +111,38 @@ extension PurgeSQL {
         // with the rows of its own table linked to it either way (renewal chains), however far they
         // reach and whatever batch or session they fall in; a chain with any link that must stay stays whole.
         let key = policy.key
-        let returnsKey: SQL = recordsPending ? ", t.\(name: key) AS k" : ""
+        let returnsKey: SQL = recordsPending ? ", t.tableoid AS rel, t.ctid AS tid" : ""
         var sql: SQL = """
             WITH RECURSIVE due AS MATERIALIZED (
                 SELECT t.\(name: key) AS k FROM \(policy.table) AS t
                 WHERE \(keyRange) AND \(due) AND NOT \(pointedToFromOutside)
             )
             """
+        if let newest = policy.keepNewest {
+            let groups: SQL = "SELECT g.\(name: newest.per) FROM \(policy.table) g WHERE g.\(name: key) \(op("=", for: key)) ANY (ARRAY(SELECT k FROM due))"
+            // A group's due rows go together, whatever batch or session they fall in: whether a group
+            // has no more than `count` ended rows is decided once, on the group as it was, not again
+            // after an earlier batch purged some of it (Evergreen decides per copy before purging).
+            sql += """
+                , grouped AS MATERIALIZED (
+                    SELECT d.k FROM due d
+                    UNION
+                    SELECT t.\(name: key) FROM \(policy.table) AS t
+                    WHERE \(among(column(newest.per), groups, by: newest.per)) AND \(due) AND NOT \(pointedToFromOutside)
+                )
+
+                """
+        }
+        let start: SQL = policy.keepNewest == nil ? "due" : "grouped"
         if selfReferences.isEmpty {
-            sql += ", doomed AS (SELECT k FROM due)\n"
+            sql += ", doomed AS (SELECT k FROM \(start))\n"
         } else {
             // Each linked row is visited once per batch, however long its chain (a walk per due row
             // cost the batch's size times the chain's length): every row linked to a due row, then
             // every row linked to one of those that stays; what is reached and does not stay goes.
             sql += """
                 , reach(k) AS (
-                    SELECT d.k FROM due d
+                    SELECT d.k FROM \(start) d
                     UNION
                     SELECT c.k FROM reach r CROSS JOIN LATERAL (\(neighbours(of: "r.k"))) c
                 ), stays(k) AS (
@@ -159,12 +175,13 @@ extension PurgeSQL {
         // delete later): written down, so the batch can prove after the triggers ran that they are gone.
         // Locked, so a row another session deleted meanwhile (a chain reaching across sessions) is
         // not taken for one (it is skipped, as the purge skipped it).
+        // Each row by its place (table and tuple): a key may repeat across partitions.
         sql += """
             , pending AS (
-                INSERT INTO pg_temp.retention_pending (k, lib)
-                SELECT t.\(name: key)::text, \(library) FROM \(policy.table) AS t
+                INSERT INTO pg_temp.retention_pending (rel, tid, lib)
+                SELECT t.tableoid, t.ctid, \(library) FROM \(policy.table) AS t
                 WHERE t.\(name: key) \(op("=", for: key)) ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
-                  AND NOT EXISTS (SELECT 1 FROM purged p WHERE p.k \(op("=", for: key)) t.\(name: key))
+                  AND NOT EXISTS (SELECT 1 FROM purged p WHERE p.rel = t.tableoid AND p.tid = t.ctid)
                 FOR UPDATE OF t
                 RETURNING lib
             )
@@ -180,18 +197,27 @@ extension PurgeSQL {
     /// trigger to delete at the end of the statement.
     var recordsPending: Bool { policy.action == .delete && !policy.triggers.isEmpty }
 
-    /// Creates the session's table of pending rows (`recordsPending`), emptied at each commit.
-    static let pendingTable = "CREATE TEMP TABLE IF NOT EXISTS retention_pending (k text, lib text) ON COMMIT DELETE ROWS"
+    /// Creates the session's table of pending rows (`recordsPending`), emptied at each commit;
+    /// run outside a batch's transaction, so that a batch holding it whole means code truncated it.
+    static let pendingTable = "CREATE TEMP TABLE IF NOT EXISTS retention_pending (rel oid, tid tid, lib text) ON COMMIT DELETE ROWS"
 
     /// After the purge and its triggers: how many of the rows the batch chose but did not delete
-    /// itself are still in the table. Column: `remaining`.
+    /// itself are still in the table (by table and tuple: a tid scan). Column: `remaining`.
     func pendingRemainingQuery() -> Statement {
-        let key = policy.key
-        return SQL("""
+        SQL("""
             SELECT count(*) AS remaining FROM \(policy.table) AS t
-            WHERE t.\(name: key) \(op("=", for: key)) ANY (ARRAY(SELECT p.k::\(unsafe: resolved.keyType) FROM pg_temp.retention_pending p))
+            WHERE t.ctid = ANY (ARRAY(SELECT p.tid FROM pg_temp.retention_pending p))
+              AND (t.tableoid, t.ctid) IN (SELECT p.rel, p.tid FROM pg_temp.retention_pending p)
             """).statement
     }
+
+    /// What this transaction did to the table of pending rows besides the purge's inserts: code in
+    /// the session (a trigger) could delete or change what it lists. Columns: `changed`, `inserted`.
+    static let pendingCountersQuery = Statement("""
+        SELECT pg_catalog.pg_stat_get_xact_tuples_deleted(r.o) + pg_catalog.pg_stat_get_xact_tuples_updated(r.o) AS changed,
+               pg_catalog.pg_stat_get_xact_tuples_inserted(r.o) AS inserted
+        FROM (SELECT 'pg_temp.retention_pending'::pg_catalog.regclass::oid AS o) r
+        """)
 
     /// A batch's second statement, in the same transaction: writes its ledger rows, the purged
     /// counts (`purged`: library and rows, from `purgeStatement`) and the kept rows by first reason.

@@ -345,7 +345,7 @@ public enum Catalog {
         }
         let references = try ForeignKeys.into(table.oid, on: connection)
         let cascades = try checkReferences(policy, tableOID: table.oid, references, check: &check, on: connection)
-        try checkTriggers(policy, tableOID: table.oid, cascades: cascades, check: &check, on: connection)
+        let firing = try checkTriggers(policy, tableOID: table.oid, cascades: cascades, check: &check, on: connection)
         guard check.problems.isEmpty else { return nil }
         var policy = policy
         policy.libraries = libraries
@@ -354,7 +354,7 @@ public enum Catalog {
                               patronType: patronColumn?.fullTypeName, patronTextType: patronTextType, libraryReading: libraryReading,
                               operatorSchemas: try operatorSchemas(of: table.oid, on: connection),
                               consentIndexed: consentIndexed,
-                              references: references, cascades: cascades)
+                              references: references, cascades: cascades, firingTriggers: firing)
     }
 
     /// The foreign keys into a policy's table against what the policy may change: an anonymizing

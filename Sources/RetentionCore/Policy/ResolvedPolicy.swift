@@ -48,6 +48,9 @@ public struct ResolvedPolicy: Sendable {
     public var references: [ForeignKeyRef] = []
     /// The tables a declared cascade changes (delete policies), whose changed rows each batch counts.
     public var cascades: [CascadeTable] = []
+    /// The user triggers a purge of the policy fires, all declared (`Catalog.checkTriggers`), as
+    /// `check --catalog` lists them.
+    public var firingTriggers: [Catalog.FiringTrigger] = []
     /// Declared cascades whose rows a legal hold of another policy may cover: while such a hold is
     /// active, a due row that one of their rows points to stays (`referenced`), since deleting it
     /// would delete or change the held row.

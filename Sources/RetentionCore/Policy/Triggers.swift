@@ -2,10 +2,22 @@
 /// may change rows the ledger would not count, or rows a hold keeps in another table.
 extension Catalog {
     /// A user trigger that runs when the policy deletes (or, for anonymize, updates) rows.
-    struct FiringTrigger: Equatable {
+    public struct FiringTrigger: Equatable, Sendable {
         let name: String
         let table: String
         let function: QualifiedName
+    }
+
+    /// What `check --catalog` says about each policy's declared triggers: each one that fires, and
+    /// that what it changes is counted.
+    public static func triggerNotes(for policies: [ResolvedPolicy]) -> [String] {
+        policies.flatMap { resolved in
+            resolved.firingTriggers.map { trigger in
+                "trigger \(visible(trigger.name)) on \(visible(trigger.table)) runs \(trigger.function)() when policy "
+                    + "\(resolved.policy.name) \(resolved.policy.action == .delete ? "deletes" : "updates") rows: declared under "
+                    + "triggers: the rows it deletes, changes or inserts in every table are counted"
+            }
+        }
     }
 
     /// The enabled user triggers (not the server's own for foreign keys) that a purge of the
@@ -37,9 +49,9 @@ extension Catalog {
     }
 
     /// The problems of a policy's triggers: each undeclared one that fires, each declared one
-    /// that does not.
+    /// that does not. Returns the triggers that fire.
     static func checkTriggers(_ policy: Policy, tableOID: String, cascades: [CascadeTable], check: inout PolicyCheck,
-                              on connection: Connection) throws {
+                              on connection: Connection) throws -> [FiringTrigger] {
         let firing = try firingTriggers(of: policy, tableOID: tableOID, cascades: cascades, on: connection)
         let verb = policy.action == .delete ? "deletes" : "updates"
         for trigger in firing where !policy.triggers.contains(trigger.function) {
@@ -52,5 +64,6 @@ extension Catalog {
             check.fail("triggers lists \(declared), but no enabled trigger runs it when policy \(policy.name) \(verb) rows",
                        at: .triggerFunction(declared))
         }
+        return firing
     }
 }

@@ -60,7 +60,8 @@ extension Runner {
     /// the cascades' counts and the ledger rows; returns the keys spanned (0: the slice is done).
     static func purgeBatch(_ sql: PurgeSQL, size: Int, first: Bool, slice: PurgeSQL.Slice, state: WalkState, runID: Int64,
                            batch: Int, on connection: Connection) throws -> (Int64, [LedgerRow]) {
-        try connection.transaction { () -> (Int64, [LedgerRow]) in
+        if sql.recordsPending { try connection.execute(unsafeSQL: PurgeSQL.pendingTable) }
+        return try connection.transaction { () -> (Int64, [LedgerRow]) in
             let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: slice,
                                                                 cutoffs: state.cutoffs))
                 .single().int64("keys")
@@ -71,17 +72,24 @@ extension Runner {
             let countersBefore = try TableCounters.read([sql.resolved.tableOID], on: connection)
             let sideEffects = try SideEffects(sql, batch: batch, on: connection)
             let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
-            if sql.recordsPending { try connection.execute(unsafeSQL: PurgeSQL.pendingTable) }
+            // The list's counters too, before and after: they may hold what earlier transactions did.
+            let listBefore = sql.recordsPending ? try connection.query(PurgeSQL.pendingCountersQuery).single() : nil
             let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
             // A deferred constraint trigger would act at commit, after every check below: now, instead.
             if sideEffects.triggered { try connection.execute(unsafeSQL: "SET CONSTRAINTS ALL IMMEDIATE") }
             let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
             // The claim against what the server counted, before anything of it is recorded.
             let pending = try result.reduce(0) { $0 + (try $1.int64("pending")) }
+            var listTouched = false
+            if let listBefore {
+                let list = try connection.query(PurgeSQL.pendingCountersQuery).single()
+                listTouched = try list.int64("changed") != listBefore.int64("changed")
+                    || list.int64("inserted") - listBefore.int64("inserted") != pending
+            }
             try prove(purged.reduce(0) { $0 + $1.rows }, undone: try result.reduce(0) { $0 + (try $1.int64("undone")) },
                       counted: try TableCounters.read([sql.resolved.tableOID], on: connection) - countersBefore,
                       stayed: pending == 0 ? 0 : try connection.query(sql.pendingRemainingQuery()).single().int64("remaining"),
-                      sql: sql, batch: batch)
+                      listTouched: listTouched, sql: sql, batch: batch)
             var cascaded: [String: Int64] = [:]
             for (table, count) in try changedRows(in: sql.resolved.cascades, on: connection)
             where count > before[table, default: 0] {

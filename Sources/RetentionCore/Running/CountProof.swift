@@ -94,8 +94,8 @@ struct TableCounters: Equatable {
         return counters
     }
 
-    /// The tables other than the policy's own (with its partitions) and temporary ones (the batch's
-    /// list of pending rows is created in its first batch) that this transaction holds in
+    /// The tables other than the policy's own (with its partitions) and temporary ones (but the
+    /// batch's list of pending rows, made before its transaction) that this transaction holds in
     /// `ACCESS EXCLUSIVE` mode: code in the database truncated (or altered) them, which the row
     /// counters do not show (a `TRUNCATE` resets them). By name.
     static func lockedWhole(than tableOID: String, on connection: Connection) throws -> [String] {
@@ -104,7 +104,8 @@ struct TableCounters: Equatable {
             FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation
             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
             WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock'
-              AND c.relkind IN ('r', 'p', 'm') AND c.relpersistence <> 't' AND c.oid NOT IN \(tree(of: tableOID))
+              AND c.relkind IN ('r', 'p', 'm') AND (c.relpersistence <> 't' OR c.oid = pg_catalog.to_regclass('pg_temp.retention_pending'))
+              AND c.oid NOT IN \(tree(of: tableOID))
             ORDER BY 1
             """).statement).rows.map { try $0.string("name") }
     }
@@ -133,6 +134,8 @@ struct CountNotProven: RetentionError {
     var undone: Int64 = 0
     /// Rows the batch chose for its declared triggers to delete that are still in the table.
     var stayed: Int64 = 0
+    /// Whether code in the session changed the batch's list of those rows.
+    var listTouched = false
 
     var exitCode: ExitStatus { .failure }
 
@@ -142,6 +145,11 @@ struct CountNotProven: RetentionError {
                 + "hold what it clears, as updated; something in the database (a BEFORE UPDATE trigger) undid the change, so the "
                 + "batch was rolled back and the run stopped without claiming it"
         }
+        if listTouched {
+            return "batch \(batch) of policy \(policy): code in the database (a trigger) changed the batch's list of the rows it "
+                + "left to its declared triggers (pg_temp.retention_pending), so what left \(table) cannot be proven; the batch "
+                + "was rolled back and the run stopped without claiming it"
+        }
         if stayed > 0 {
             return "batch \(batch) of policy \(policy): \(stayed) of the \(claimed) rows the batch chose in \(table) are still there "
                 + "after its declared triggers ran (a BEFORE DELETE trigger skipped them, and nothing deleted them later), while "
@@ -150,7 +158,8 @@ struct CountNotProven: RetentionError {
         }
         return "batch \(batch) of policy \(policy): the purge statement reported \(claimed) rows \(action.rawValue)d, but the server "
             + "counted \(counted.deleted) deleted, \(counted.updated) updated and \(counted.inserted) inserted in \(table) "
-            + "in that transaction; something in the database (a rule, a trigger, row-level security) changed what the "
+            + "in that transaction; something in the database (a rule, a trigger, row-level security; the server also counts "
+            + "a trigger's deletions that an EXCEPTION block rolled back) changed what the "
             + "purge did, so the batch was rolled back and the run stopped without claiming it"
     }
 }
@@ -211,12 +220,13 @@ extension Runner {
     /// the triggers to delete (`PurgeSQL.recordsPending`); `stayed` of them are still there. The
     /// table's deletions equal to the claim and none of those rows left: then exactly the chosen
     /// rows went, no more (a trigger deleting another row instead would leave one of them behind).
-    static func prove(_ claimed: Int64, undone: Int64 = 0, counted: TableCounters, stayed: Int64 = 0, sql: PurgeSQL,
-                      batch: Int) throws {
+    static func prove(_ claimed: Int64, undone: Int64 = 0, counted: TableCounters, stayed: Int64 = 0, listTouched: Bool = false,
+                      sql: PurgeSQL, batch: Int) throws {
         let resolved = sql.resolved
-        guard undone == 0, stayed == 0 else {
+        guard undone == 0, stayed == 0, !listTouched else {
             throw CountNotProven(policy: resolved.policy.name, batch: batch, table: resolved.policy.table,
-                                 action: resolved.policy.action, claimed: claimed, counted: counted, undone: undone, stayed: stayed)
+                                 action: resolved.policy.action, claimed: claimed, counted: counted, undone: undone, stayed: stayed,
+                                 listTouched: listTouched)
         }
         let expected = TableCounters.expected(claimed, action: resolved.policy.action)
         guard counted != expected else { return }

@@ -72,6 +72,8 @@ import Testing
         #expect(try ours.retention(["setup"]).status == 0)
         let check = try ours.retention(["check", "--catalog", "--policies", policies.path])
         #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("trigger age_parent_circ on action.circulation runs action.age_parent_circ_on_delete() when "
+                                      + "policy evergreen-circulations deletes rows: declared under triggers"), "\(check.stdout)")
         let run = try ours.retention(["run", "--policies", policies.path, "--log-format", "text"])
         #expect(run.status == 0, "\(run.stderr)")
 

@@ -111,7 +111,6 @@ extension PurgeSQL {
         // with the rows of its own table linked to it either way (renewal chains), however far they
         // reach and whatever batch or session they fall in; a chain with any link that must stay stays whole.
         let key = policy.key
-        let returnsKey: SQL = recordsPending ? ", t.tableoid AS rel, t.ctid AS tid" : ""
         var sql: SQL = """
             WITH RECURSIVE due AS MATERIALIZED (
                 SELECT t.\(name: key) AS k FROM \(policy.table) AS t
@@ -156,6 +155,24 @@ extension PurgeSQL {
 
                 """
         }
+        if recordsPending {
+            // With declared triggers, the batch first writes down the rows it chose, each by its place
+            // (table and tuple: a key may repeat across partitions), locked, with its library; then
+            // `pendingDeleteStatement` deletes exactly those. A declared BEFORE DELETE trigger may
+            // skip one for an AFTER DELETE trigger to delete at the end of the statement (Evergreen
+            // skips a loan with renewals): after the triggers ran, the batch proves none is left.
+            sql += """
+                , chosen AS (
+                    INSERT INTO pg_temp.retention_pending (rel, tid, lib)
+                    SELECT t.tableoid, t.ctid, \(library) FROM \(policy.table) AS t
+                    WHERE t.\(name: key) \(op("=", for: key)) ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
+                    FOR UPDATE OF t
+                    RETURNING lib
+                )
+                SELECT lib AS library, count(*) AS rows, 0::int8 AS undone, count(*) AS pending FROM chosen GROUP BY lib
+                """
+            return sql.statement
+        }
         sql += """
             , purged AS (
                 \(purge)
@@ -165,44 +182,34 @@ extension PurgeSQL {
                 -- now (a chain link that stopped being due then fails the batch on its foreign key,
                 -- and the batch is tried again).
                 WHERE t.\(name: key) \(op("=", for: key)) ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
-                RETURNING \(library) AS lib, \(undone) AS undone\(returnsKey)
+                RETURNING \(library) AS lib, \(undone) AS undone
             )
-
-            """
-        guard recordsPending else { return (sql + counted).statement }
-        // The rows chosen that the statement itself did not delete (a declared BEFORE DELETE trigger
-        // skipped them, as Evergreen's skips a loan with renewals, for its AFTER DELETE trigger to
-        // delete later): written down, so the batch can prove after the triggers ran that they are gone.
-        // Locked, so a row another session deleted meanwhile (a chain reaching across sessions) is
-        // not taken for one (it is skipped, as the purge skipped it).
-        // Each row by its place (table and tuple): a key may repeat across partitions.
-        sql += """
-            , pending AS (
-                INSERT INTO pg_temp.retention_pending (rel, tid, lib)
-                SELECT t.tableoid, t.ctid, \(library) FROM \(policy.table) AS t
-                WHERE t.\(name: key) \(op("=", for: key)) ANY (ARRAY(SELECT k FROM doomed)) AND \(due)
-                  AND NOT EXISTS (SELECT 1 FROM purged p WHERE p.rel = t.tableoid AND p.tid = t.ctid)
-                FOR UPDATE OF t
-                RETURNING lib
-            )
-            SELECT lib AS library, count(*) AS rows, count(*) FILTER (WHERE undone) AS undone, count(*) FILTER (WHERE pending) AS pending
-            FROM (SELECT lib, undone, false AS pending FROM purged UNION ALL SELECT lib, false, true FROM pending) x
-            GROUP BY lib
+            \(counted)
             """
         return sql.statement
     }
 
-    /// Whether a batch writes down the rows it chose but did not delete itself (`purgeStatement`'s
-    /// `pending`): for a delete policy with declared triggers, which may skip a row for another
-    /// trigger to delete at the end of the statement.
+    /// Deletes the rows the batch's first statement wrote down (`recordsPending`): locked by it, so
+    /// unchanged since. Their triggers run here.
+    func pendingDeleteStatement() -> Statement {
+        SQL("""
+            DELETE FROM \(policy.table) AS t
+            WHERE t.ctid = ANY (ARRAY(SELECT p.tid FROM pg_temp.retention_pending p))
+              AND (t.tableoid, t.ctid) IN (SELECT p.rel, p.tid FROM pg_temp.retention_pending p)
+            """).statement
+    }
+
+    /// Whether a batch writes down the rows it chose before deleting them (`purgeStatement`'s
+    /// `chosen`, `pendingDeleteStatement`): for a delete policy with declared triggers, which may
+    /// skip a row for another trigger to delete at the end of the statement.
     var recordsPending: Bool { policy.action == .delete && !policy.triggers.isEmpty }
 
     /// Creates the session's table of pending rows (`recordsPending`), emptied at each commit;
     /// run outside a batch's transaction, so that a batch holding it whole means code truncated it.
     static let pendingTable = "CREATE TEMP TABLE IF NOT EXISTS retention_pending (rel oid, tid tid, lib text) ON COMMIT DELETE ROWS"
 
-    /// After the purge and its triggers: how many of the rows the batch chose but did not delete
-    /// itself are still in the table (by table and tuple: a tid scan). Column: `remaining`.
+    /// After the purge and its triggers: how many of the rows the batch chose are still in the table
+    /// (by table and tuple: a tid scan). Column: `remaining`.
     func pendingRemainingQuery() -> Statement {
         SQL("""
             SELECT count(*) AS remaining FROM \(policy.table) AS t

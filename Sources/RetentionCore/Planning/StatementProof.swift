@@ -20,7 +20,7 @@ enum StatementProof {
                     sql.boundStatement(size: 1, first: true, slice: .init(lower: true, upper: true), cutoffs: cutoffs),
                     sql.sliceStatement(number: 0, of: 2),
                     sql.ledgerStatement(cutoffs: cutoffs, runID: 0, batch: 0, purged: []),
-                ] + (purges ? [sql.purgeStatement(cutoffs: cutoffs)] + (sql.recordsPending ? [sql.pendingRemainingQuery()] : []) : [])
+                ] + (purges ? [sql.purgeStatement(cutoffs: cutoffs)] + (sql.recordsPending ? [sql.pendingDeleteStatement(), sql.pendingRemainingQuery()] : []) : [])
                   + (sql.consentingCountQuery().map { [$0] + (purges ? [sql.purgeStatement(cutoffs: cutoffs, consentPerRow: true)] : []) } ?? []) {
                     try connection.prepareCheck(statement)
                 }

@@ -75,6 +75,7 @@ extension Runner {
             // The list's counters too, before and after: they may hold what earlier transactions did.
             let listBefore = sql.recordsPending ? try connection.query(PurgeSQL.pendingCountersQuery).single() : nil
             let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
+            if sql.recordsPending { try connection.query(sql.pendingDeleteStatement()) }
             // A deferred constraint trigger would act at commit, after every check below: now, instead.
             if sideEffects.triggered { try connection.execute(unsafeSQL: "SET CONSTRAINTS ALL IMMEDIATE") }
             let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }

@@ -124,6 +124,24 @@ import Yams
         samples = try Self.parse(try String(contentsOfFile: path, encoding: .utf8))
         #expect(Self.value(samples, "retention_run_status", ["status": "failed"]) == 1)
         #expect(Self.value(samples, "retention_last_success_timestamp_seconds") == success)
+
+        // Another run holds the lock (75): skipped, neither a failure nor a success.
+        let other = try db.session()
+        _ = try other.query(unsafeSQL: "SELECT pg_advisory_lock(\(RunLock.classID), \(RunLock.runID))")
+        #expect(try db.retention(run).status == 75)
+        samples = try Self.parse(try String(contentsOfFile: path, encoding: .utf8))
+        #expect(Self.value(samples, "retention_run_status", ["status": "skipped"]) == 1)
+        #expect(Self.value(samples, "retention_run_status", ["status": "failed"]) == 0)
+        #expect(Self.value(samples, "retention_last_success_timestamp_seconds") == success)
+        _ = try other.query(unsafeSQL: "SELECT pg_advisory_unlock(\(RunLock.classID), \(RunLock.runID))")
+
+        // Stopped at its time limit with rows left: stopped, and no success (the backlog stays past its period).
+        try db.sql("INSERT INTO visits SELECT g, now() - interval '100 days', 'x' FROM generate_series(100000, 160000) g")
+        #expect(try db.retention(run + ["--batch-size", "20", "--max-runtime", "1s"]).status == 0)
+        samples = try Self.parse(try String(contentsOfFile: path, encoding: .utf8))
+        #expect(Self.value(samples, "retention_run_status", ["status": "stopped"]) == 1)
+        #expect(Self.value(samples, "retention_last_success_timestamp_seconds") == success)
+        #expect((Self.value(samples, "retention_rows_still_due", ["policy": "v"]) ?? 0) > 0)
     }
 
     /// A metrics file in a missing or unwritable folder stops the run before anything changes (78),
@@ -152,7 +170,8 @@ import Yams
         let group = try #require((yaml["groups"] as? [[String: Any]])?.first)
         let list = group["rules"] as? [[String: Any]] ?? []
         #expect(Set(list.compactMap { $0["alert"] as? String })
-                == ["RetentionNoSuccessfulRun", "RetentionMetricsMissing", "RetentionRunFailed", "RetentionRowsStillDue"])
+                == ["RetentionNoSuccessfulRun", "RetentionMetricsMissing", "RetentionRunFailed", "RetentionRowsStillDue",
+                    "RetentionRunStoppedTwice", "RetentionRowsOverdueForADay"])
         let written = ["retention_last_run_timestamp_seconds", "retention_last_success_timestamp_seconds", "retention_run_status",
                        "retention_rows_still_due"]
         for rule in list {

@@ -17,6 +17,8 @@ public enum MetricsFile {
         /// The longest batch of each policy, in seconds (from the ledger; empty when it could not be read).
         public var batchSecondsMax: [String: Double]
         public var replicaLagPauses: Int
+        /// The run did not start because another run held the lock (exit 75): no failure.
+        public var skipped = false
 
         public init(summary: RunSummary, finished: Date, seconds: Double, batchSecondsMax: [String: Double], replicaLagPauses: Int) {
             self.summary = summary
@@ -50,6 +52,15 @@ public enum MetricsFile {
     public static func writeRefusal(to path: String, logger: Logger) {
         let refused = RunSummary(runID: 0, status: .failed, startedAt: "", policies: [])
         write(RunFacts(summary: refused, finished: Date(), seconds: 0, batchSecondsMax: [:], replicaLagPauses: 0), to: path, logger: logger)
+    }
+
+    /// Writes the file for a run that did not start because another run held the lock (75): status
+    /// `skipped`, the last success kept; the other run writes its own outcome when it ends.
+    public static func writeSkipped(to path: String, logger: Logger) {
+        var facts = RunFacts(summary: RunSummary(runID: 0, status: .failed, startedAt: "", policies: []), finished: Date(), seconds: 0,
+                             batchSecondsMax: [:], replicaLagPauses: 0)
+        facts.skipped = true
+        write(facts, to: path, logger: logger)
     }
 
     /// The last success time of an earlier file, so that a failed run does not erase it.

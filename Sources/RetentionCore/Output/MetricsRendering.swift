@@ -15,14 +15,20 @@ extension MetricsFile {
         let summary = facts.summary
         let finished = facts.finished.timeIntervalSince1970
         gauge("last_run_timestamp", unit: "seconds", "When the last run ended (Unix time).").set(to: finished)
-        let succeeded = summary.status == .completed || summary.status == .stopped
+        // A success is a completed run with its evidence: a stopped night left rows past their
+        // period, and a purge whose manifest was not written is unproven.
+        let evidenceMissing = summary.manifestError != nil
+        let succeeded = summary.status == .completed && !evidenceMissing && !facts.skipped
         if let success = succeeded ? finished : previousSuccess {
-            gauge("last_success_timestamp", unit: "seconds", "When the last completed or stopped run ended (Unix time).")
+            gauge("last_success_timestamp", unit: "seconds", "When the last completed run whose manifest was written ended (Unix time).")
                 .set(to: success)
         }
-        for status in RunStatus.allCases where status != .running && status != .restored {
-            gauge("run_status", "1 for how the last run ended, 0 for the others.", [("status", status.rawValue)])
-                .set(to: status == summary.status ? 1 : 0)
+        let shown = facts.skipped ? "skipped" : evidenceMissing ? RunStatus.failed.rawValue : summary.status.rawValue
+        let statuses = RunStatus.allCases.filter { $0 != .running && $0 != .restored }.map(\.rawValue) + ["skipped"]
+        for status in statuses {
+            gauge("run_status", "1 for how the last run ended (skipped: another run held the lock; failed: also a manifest "
+                  + "not written), 0 for the others.", [("status", status)])
+                .set(to: status == shown ? 1 : 0)
         }
         gauge("run_duration", unit: "seconds", "How long the last run took.").set(to: facts.seconds)
         for policy in summary.policies {
@@ -53,6 +59,6 @@ extension MetricsFile {
 }
 
 extension KeptReason {
-    /// The `reason` label: `hold`, `consent`, `keep_when`, `reference`.
+    /// The `reason` label: `hold`, `consent`, `keep_when`, `newest`, `reference`.
     var metricName: String { String(rawValue.dropFirst("kept_by_".count)) }
 }

@@ -238,7 +238,10 @@ extension PurgeSQL {
     /// Evergreen's circulation history keeps the newest loans of each copy. With renewal chains
     /// (a delete policy on a table with a foreign key into itself) chains are counted by their
     /// first row, which alone carries the reason: the chain stays with it. A row whose group is NULL
-    /// belongs to none. Each test reads at most `count + 1` rows of the group (by its index).
+    /// belongs to none. Each test reads the group's newer rows through an index on `per` (best on
+    /// `per` and `order`): cheap for a copy's loans, slow for a group of many thousands. How many
+    /// ended rows a group has is read as the statement finds the group: a batch purges a group's
+    /// due rows together (`purgeStatement`'s `grouped`).
     var keptAsNewest: SQL {
         guard let newest = policy.keepNewest else { return "false" }
         let table = policy.table, per = newest.per, order = newest.order

@@ -83,7 +83,9 @@ extension PurgeSQL {
     /// so a batch never rescans what an earlier one purged and holds its locks briefly. Each row is
     /// tested once; holds behind guards, whatever the holds table's statistics (as an anti-join, a
     /// holds table without statistics can make a batch scan it per row). The program gets back counts
-    /// per library only, never a key or any other value. Columns: `library`, `rows`, `undone`.
+    /// per library only, never a key or any other value. Columns: `library`, `rows`, `undone`,
+    /// `pending` (with declared triggers the statement only writes the rows down, all pending, for
+    /// `pendingDeleteStatement`).
     /// `consentPerRow`: look each row's patron up in the consent table's index instead of hashing
     /// every consenting patron (`looksUpConsent`).
     func purgeStatement(cutoffs: Cutoffs, consentPerRow: Bool = false) -> Statement {

@@ -27,8 +27,12 @@ public struct RunJob {
     public func run(logger: Logger) throws -> ExitStatus {
         do {
             return try purge(logger)
+        } catch let error as RunLockBusy {
+            // Another run holds the lock: no failure, and not a success either.
+            if let path = settings.metricsFile { MetricsFile.writeSkipped(to: path, logger: logger) }
+            throw error
         } catch let error as RetentionError where !(error is PurgeFailed) && error.exitCode != .tempFail {
-            // Refused before it began: the metrics say so too (another run holding the lock is no failure).
+            // Refused before it began: the metrics say so too.
             if let path = settings.metricsFile { MetricsFile.writeRefusal(to: path, logger: logger) }
             throw error
         }

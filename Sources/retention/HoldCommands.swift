@@ -74,6 +74,8 @@ struct HoldCommand: ParsableCommand {
         func run() throws {
             let (settings, logger) = try global.begin(policyFolder, database)
             try perform(logger) {
+                // Before anything is read: the reference and reason go into the compliance report.
+                try Holds.refusePatronData(reference: reference, reason: reason, patron: scope.patron)
                 // A policy name with a typo, or a patron or library written in a form no policy's
                 // column writes, would hold nothing: check them against the policy files and catalog.
                 var policies: [Policy] = []

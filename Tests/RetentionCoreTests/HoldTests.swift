@@ -130,6 +130,16 @@ import Testing
         let backwards = try db.retention(["hold", "place", "--reference", "Case 9", "--reason", "r", "--from", "2026-02-01",
                                           "--until", "2026-01-01", "--log-format", "text"])
         #expect(backwards.status == 64)
+        // A patron's number or card in the reference or reason would reach the compliance report.
+        for (option, text, why) in [("--reason", "card 21234000567890", "a run of 6 or more digits"),
+                                    ("--reference", "Order re lib0042x", "contains the held patron's value")] {
+            var arguments = ["hold", "place", "--reference", "CV-9", "--reason", "r", "--patron", "LIB0042X",
+                             "--policies", policies.url.path, "--log-format", "text"]
+            arguments[arguments.firstIndex(of: option)! + 1] = text
+            let refused = try db.retention(arguments)
+            #expect(refused.status == 64 && refused.stderr.contains(why), "\(refused.stderr)")
+            #expect(!refused.output.contains("0042") && !refused.output.contains("21234"))
+        }
         #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
 
         let placed = try db.retention(["hold", "place", "--reference", "CV-2026-113", "--reason", "subpoena", "--patron", "4",

@@ -270,6 +270,7 @@ public enum Holds {
         guard !reference.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw UsageError("a hold needs --reference: the court order or case number", exitCode: .usage)
         }
+        try refusePatronData(reference: reference, reason: reason, patron: scope.patron)
         for (option, date) in [("--from", scope.from), ("--until", scope.until)] {
             if let date, date.range(of: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#, options: .regularExpression) == nil {
                 throw UsageError("\(option) \(visible(date)): give a calendar date like 2026-03-01 (a hold's window is whole days "

@@ -58,6 +58,10 @@ import Testing
         #expect(manifest.policies[0].rows == purgeable)
         #expect(manifest.policies[0].cascaded == ["public.aged_circulation": purgeable])
         #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
+        // `show` says what else the purge changed, as the manifest does.
+        let show = try db.retention(["show", try #require(try db.manifestFiles().first)])
+        #expect(show.stdout.contains("also changed in other tables (declared cascades and triggers): public.aged_circulation "
+                                     + TextTable.grouped(purgeable)), "\(show.stdout)")
     }
 
     /// A declared BEFORE DELETE trigger that skips some of the chosen rows for good: the rows the

@@ -41,6 +41,13 @@ public enum ManifestRendering {
             } else if manifest.manifestVersion >= Remaining.manifestVersion {
                 out += "  still due after the run: not counted (unknown, not 0)\n"
             }
+            if !policy.cascaded.isEmpty {
+                // Rows other tables lost or gained through declared cascades and triggers: as much a
+                // part of the purge as its own rows.
+                out += "  also changed in other tables (declared cascades and triggers): "
+                    + policy.cascaded.sorted { $0.key < $1.key }.map { "\(visible($0.key)) \(TextTable.grouped($0.value))" }
+                        .joined(separator: ", ") + "\n"
+            }
             if let maintenance = policy.maintenance {
                 out += "  afterwards: \(visible(maintenance.method)) (\(maintenance.ms) ms)\n"
             }

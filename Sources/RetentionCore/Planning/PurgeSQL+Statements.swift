@@ -220,13 +220,9 @@ extension PurgeSQL {
             """).statement
     }
 
-    /// What this transaction did to the table of pending rows besides the purge's inserts: code in
-    /// the session (a trigger) could delete or change what it lists. Columns: `changed`, `inserted`.
-    static let pendingCountersQuery = Statement("""
-        SELECT pg_catalog.pg_stat_get_xact_tuples_deleted(r.o) + pg_catalog.pg_stat_get_xact_tuples_updated(r.o) AS changed,
-               pg_catalog.pg_stat_get_xact_tuples_inserted(r.o) AS inserted
-        FROM (SELECT 'pg_temp.retention_pending'::pg_catalog.regclass::oid AS o) r
-        """)
+    /// The oid of the session's table of pending rows, whose counters (`TableCounters.read`) show
+    /// what code in the session (a trigger) did to it besides the batch's inserts. Column: `oid`.
+    static let pendingTableOID = Statement("SELECT 'pg_temp.retention_pending'::pg_catalog.regclass::oid::text AS oid")
 
     /// A batch's second statement, in the same transaction: writes its ledger rows, the purged
     /// counts (`purged`: library and rows, from `purgeStatement`) and the kept rows by first reason.

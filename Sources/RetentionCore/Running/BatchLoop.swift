@@ -60,7 +60,11 @@ extension Runner {
     /// the cascades' counts and the ledger rows; returns the keys spanned (0: the slice is done).
     static func purgeBatch(_ sql: PurgeSQL, size: Int, first: Bool, slice: PurgeSQL.Slice, state: WalkState, runID: Int64,
                            batch: Int, on connection: Connection) throws -> (Int64, [LedgerRow]) {
-        if sql.recordsPending { try connection.execute(unsafeSQL: PurgeSQL.pendingTable) }
+        var listOID: String?
+        if sql.recordsPending {
+            try connection.execute(unsafeSQL: PurgeSQL.pendingTable)
+            listOID = try connection.query(PurgeSQL.pendingTableOID).single().string("oid")
+        }
         return try connection.transaction { () -> (Int64, [LedgerRow]) in
             let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: slice,
                                                                 cutoffs: state.cutoffs))
@@ -73,7 +77,7 @@ extension Runner {
             let sideEffects = try SideEffects(sql, batch: batch, on: connection)
             let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
             // The list's counters too, before and after: they may hold what earlier transactions did.
-            let listBefore = sql.recordsPending ? try connection.query(PurgeSQL.pendingCountersQuery).single() : nil
+            let listBefore = try listOID.map { try TableCounters.read([$0], on: connection) }
             let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
             if sql.recordsPending { try connection.query(sql.pendingDeleteStatement()) }
             // A deferred constraint trigger would act at commit, after every check below: now, instead.
@@ -81,11 +85,10 @@ extension Runner {
             let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
             // The claim against what the server counted, before anything of it is recorded.
             let pending = try result.reduce(0) { $0 + (try $1.int64("pending")) }
+            // The list may only have gained the rows the batch wrote down.
             var listTouched = false
-            if let listBefore {
-                let list = try connection.query(PurgeSQL.pendingCountersQuery).single()
-                listTouched = try list.int64("changed") != listBefore.int64("changed")
-                    || list.int64("inserted") - listBefore.int64("inserted") != pending
+            if let listOID, let listBefore {
+                listTouched = try TableCounters.read([listOID], on: connection) - listBefore != TableCounters(inserted: pending)
             }
             try prove(purged.reduce(0) { $0 + $1.rows }, undone: try result.reduce(0) { $0 + (try $1.int64("undone")) },
                       counted: try TableCounters.read([sql.resolved.tableOID], on: connection) - countersBefore,

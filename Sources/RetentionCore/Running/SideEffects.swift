@@ -22,7 +22,8 @@ struct SideEffects {
         watched = triggered ? [] : sql.resolved.watched
         watchedBefore = try TableCounters.read(each: watched, on: connection)
         everyBefore = triggered
-            ? try TableCounters.everyOtherTable(than: sql.resolved.tableOID, cascades: cascadeLeaves, policies: [], on: connection) : [:]
+            ? try TableCounters.everyOtherTable(than: sql.resolved.tableOID, cascades: cascadeLeaves,
+                                                          policies: sql.resolved.otherPolicies, on: connection) : [:]
     }
 
     /// Reads them again, after the purge statement (and its deferred triggers), and throws when

@@ -24,7 +24,10 @@
 --   GRANT SELECT (loan_id) ON public.fines TO retention_purger;
 -- (and the table's own pointing column, e.g. loans.renewal_of, for renewal chains).
 --
--- retention_holds is for staff who place and release legal holds (`retention hold ...`).
+-- retention_holds is for staff who place and release legal holds (`retention hold ...`). `hold
+-- place` reads each policy's patron and library columns (to refuse a library no row holds, and
+-- to warn of a patron no row holds), nothing else of the tables: a new policy needs, e.g.,
+--   GRANT SELECT (visitor_id, branch) ON public.visits TO retention_holds;
 
 DO $$
 BEGIN
@@ -62,3 +65,8 @@ GRANT SELECT (id, returned_at, patron_id, library_code, fines_owed, status) ON p
 GRANT UPDATE (patron_id, notes) ON public.loans TO retention_purger;
 -- loan-history's consent: the patron's id and keep_history flag, nothing else of patrons.
 GRANT SELECT (id, keep_history) ON public.patrons TO retention_purger;
+
+-- Hold staff: the policies' patron and library columns, which `hold place` looks values up in.
+GRANT SELECT (patron_id) ON public.event_attendance TO retention_holds;
+GRANT SELECT (patron_id, library_code) ON public.computer_signups TO retention_holds;
+GRANT SELECT (patron_id, library_code) ON public.loans TO retention_holds;

@@ -8,10 +8,11 @@ enum LoggingBootstrap {
     static func once(format: LogFormat, level: Logger.Level) {
         guard !done else { return }
         done = true
+        let journal = Journal.isStandardError()
         LoggingSystem.bootstrap { label in
             switch format {
-            case .json: return JSONLinesLogHandler(label: label, level: level)
-            case .text: return TextLogHandler(label: label, level: level)
+            case .json: return JSONLinesLogHandler(label: label, level: level, journal: journal)
+            case .text: return TextLogHandler(label: label, level: level, journal: journal)
             }
         }
     }

@@ -188,7 +188,11 @@ struct GlobalOptions: ParsableArguments {
         for group in groups { given.merge(group.given) { $1 } }
         do {
             let settings = try Settings(commandLine: given, configOption: config)
-            return (settings, makeLogger(format: settings.logFormat.flatMap(LogFormat.init),
+            // A person at a terminal reads text whatever the config file (written for the nightly
+            // unit) says; the command line or the environment still choose.
+            var format = settings.setting(.logFormat)
+            if case .file = format?.source, isatty(STDERR_FILENO) == 1 { format = nil }
+            return (settings, makeLogger(format: format.flatMap { LogFormat(rawValue: $0.value) },
                                          level: Logger.Level(rawValue: settings.logLevel) ?? .info))
         } catch let error as RetentionError {
             makeLogger(format: logFormat, level: logLevel ?? .info).error("\(error.description)")

@@ -164,6 +164,47 @@ import Yams
         #expect(try db.manifestFiles().isEmpty)
     }
 
+    /// Runs `retention ARGS` with stderr appended to `log`, and JOURNAL_STREAM naming `stream`.
+    func runLoggingTo(_ log: String, stream: String, _ db: TestDatabase, _ arguments: [String],
+                      environment extra: [String: String] = [:]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: retentionBinary)
+        process.arguments = arguments
+        var environment = db.environment(extra)
+        environment["JOURNAL_STREAM"] = stream
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try handle.seekToEnd()
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test func logLinesCarryTheirSyslogPriorityWhenStderrIsTheJournal() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try bigTable(db)
+        let log = db.files.appendingPathComponent("journal.log").path
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        var status = stat()
+        #expect(stat(log, &status) == 0)
+        let stream = "\(status.st_dev):\(status.st_ino)"
+        // The journal's stream: info at 6, an error at 3, JSON and text alike.
+        #expect(try runLoggingTo(log, stream: stream, db, ["check", "--catalog", "--policies", folder.url.path]) == 0)
+        #expect(try runLoggingTo(log, stream: stream, db, ["check", "--policies", "/nonexistent-folder", "--log-format", "text"]) == 78)
+        var lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(!lines.isEmpty)
+        #expect(lines.allSatisfy { $0.hasPrefix("<6>{") || $0.hasPrefix("<3>retention: error: ") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("<6>{") } && lines.contains { $0.hasPrefix("<3>retention: error: policy folder") })
+        // Another stream (stderr redirected from the unit's to a file): no prefix.
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        #expect(try runLoggingTo(log, stream: "1:\(status.st_ino)", db, ["check", "--policies", "/nonexistent-folder"]) == 78)
+        lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("{") }, "\(lines)")
+    }
+
     @Test func alertRulesParseAndNameOnlyMetricsARunWrites() throws {
         let rules = repositoryRoot.appendingPathComponent("scripts/retention.rules.yml").path
         let yaml = try #require(try Yams.load(yaml: String(contentsOfFile: rules, encoding: .utf8)) as? [String: Any])

@@ -10,15 +10,20 @@ import Testing
     func prepared() throws -> TestDatabase {
         let db = try TestDatabase(demoLoans: 2000)
         try db.sql(try String(contentsOf: repositoryRoot.appendingPathComponent("sql/roles.sql"), encoding: .utf8))
+        try loginRole("nightly_job", in: "retention_purger", db)
+        return db
+    }
+
+    /// A login role (the cluster's: made once) in `group`, allowed to connect to `db`.
+    func loginRole(_ name: String, in group: String, _ db: TestDatabase) throws {
         try db.sql("""
             DO $$ BEGIN
-                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'nightly_job') THEN
-                    CREATE ROLE nightly_job LOGIN IN ROLE retention_purger;
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '\(name)') THEN
+                    CREATE ROLE \(name) LOGIN IN ROLE \(group);
                 END IF;
             END $$;
-            GRANT CONNECT ON DATABASE \(db.name) TO nightly_job;
+            GRANT CONNECT ON DATABASE \(db.name) TO \(name);
             """)
-        return db
     }
 
     @Test func purgerRunsTheShippedPoliciesAndCannotReadPersonalData() throws {
@@ -119,14 +124,7 @@ import Testing
 
     @Test func holdListShowsThePatronOnlyToHoldStaff() throws {
         let db = try prepared()
-        try db.sql("""
-            DO $$ BEGIN
-                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'clerk_jane') THEN
-                    CREATE ROLE clerk_jane LOGIN IN ROLE retention_holds;
-                END IF;
-            END $$;
-            GRANT CONNECT ON DATABASE \(db.name) TO clerk_jane;
-            """)
+        try loginRole("clerk_jane", in: "retention_holds", db)
         let placed = try db.retention(["hold", "place", "--reference", "CV-7", "--reason", "order", "--patron", "4711"],
                                       environment: ["PGUSER": "clerk_jane"])
         #expect(placed.status == 0, "\(placed.stderr)")
@@ -142,5 +140,36 @@ import Testing
         let policies = try PolicyFolder.shipped()
         let run = try db.retention(["run", "--policies", policies.url.path], environment: ["PGUSER": "clerk_jane"])
         #expect(run.status == 77)
+    }
+
+    @Test func holdStaffPlaceEveryKindOfHoldTheReadmeShows() throws {
+        let db = try prepared()
+        try loginRole("clerk_tom", in: "retention_holds", db)
+        let policies = try PolicyFolder.shipped()
+        // A library no policy names, found only in the rows: staff must read the library column.
+        try db.sql("""
+            INSERT INTO public.libraries (code, name) VALUES ('CARIBOU', 'Caribou Public Library');
+            INSERT INTO public.computer_signups (library_code, computer, started_at)
+            SELECT 'CARIBOU', computer, started_at FROM public.computer_signups ORDER BY id LIMIT 1;
+            """)
+        let patron = String(try db.int("SELECT patron_id FROM public.loans WHERE patron_id IS NOT NULL ORDER BY id LIMIT 1"))
+        let library = try #require(try db.strings("SELECT library_code FROM public.computer_signups ORDER BY id LIMIT 1").first ?? nil)
+        // As the README's staff section shows: a library's records of one policy, a patron's, a window.
+        for scope in [["--policy", "computer-signups", "--library", library],
+                      ["--policy", "computer-signups", "--library", "CARIBOU"],
+                      ["--patron", patron, "--policy", "loan-history"],
+                      ["--patron", patron],
+                      ["--policy", "event-attendance", "--from", "2026-03-01", "--until", "2026-03-02"]] {
+            let placed = try db.retention(["hold", "place", "--policies", policies.url.path, "--reference", "CV-8",
+                                           "--reason", "court order", "--log-format", "text"] + scope,
+                                          environment: ["PGUSER": "clerk_tom"])
+            #expect(placed.status == 0, "\(scope): \(placed.stderr)")
+            #expect(!placed.stderr.contains("may not read"), "\(scope): \(placed.stderr)")
+        }
+        #expect(try db.int("SELECT count(*) FROM retention.holds WHERE placed_by = 'clerk_tom'") == 5)
+        // Staff still read no personal column beyond what a hold names.
+        let names = try db.retention(["hold", "list"], environment: ["PGUSER": "clerk_tom"])
+        #expect(names.status == 0)
+        #expect(try db.strings("SELECT has_column_privilege('clerk_tom', 'public.patrons', 'last_name', 'SELECT')::text") == ["false"])
     }
 }

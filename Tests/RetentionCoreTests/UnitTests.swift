@@ -18,6 +18,19 @@ import Testing
         #expect(BatchSizing.next(after: size, took: .milliseconds(tookMilliseconds), target: .milliseconds(100)) == expected)
     }
 
+    @Test(arguments: [
+        (200, 130, 30, 300),     // fixed cost 30 ms: aims at 300 ms, half again at most
+        (300, 300, 30, 300),     // 270 ms of work plus 30 fixed: on its aim, the same
+        (300, 630, 30, 150),     // twice the work the aim leaves: half
+        (2_000, 100, 5, 2_000),  // a small fixed cost: the target (100 ms) as before
+        (2_000, 2_500, 2_400, 1_000), // waited on a lock (fixed cost up to a second): half
+    ])
+    func nextBatchAimsAtTenTimesItsFixedCostWhenThatIsLonger(size: Int, tookMilliseconds: Int, overheadMilliseconds: Int,
+                                                              expected: Int) {
+        #expect(BatchSizing.next(after: size, took: .milliseconds(tookMilliseconds), overhead: .milliseconds(overheadMilliseconds),
+                                 target: .milliseconds(100)) == expected)
+    }
+
     @Test func commandLineDurationsParseAndRefuseWhatIsNotOne() {
         #expect(DurationText.seconds("90") == 90)
         #expect(DurationText.seconds("90s") == 90)

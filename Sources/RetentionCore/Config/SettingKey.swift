@@ -50,7 +50,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
             return .init("Ed25519 public key (SPKI PEM) that verifies manifests", valueName: "file", builtIn: nil,
                          meaning: "none: `verify` refuses, `show` does not check the signature", shown: .no)
         case .logFormat:
-            return .init("Log format on stderr: text or json", builtIn: nil, meaning: "json when stderr is not a terminal",
+            return .init("Log format on stderr: text or json", builtIn: nil, meaning: "text on a terminal, whatever the config file says; else json",
                          check: { ["text", "json"].contains($0) ? nil : "must be text or json" })
         case .logLevel:
             return .init("Lowest log level", builtIn: "info", check: {
@@ -58,7 +58,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
             })
         case .batchSize:
             return .init("How many rows (keys) each batch spans; it purges the due ones among them", builtIn: nil,
-                         meaning: "sized so each batch takes about 60 ms",
+                         meaning: "sized so each batch takes about 60 ms, or ten times its fixed cost where rows are dear",
                          check: { (Int($0) ?? 0) >= 1 ? nil : "must be a whole number, 1 or more" })
         case .jobs:
             return .init("How many sessions purge a table at once, each in its own part of the key space", builtIn: "2",

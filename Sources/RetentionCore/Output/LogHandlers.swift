@@ -8,10 +8,13 @@ public struct JSONLinesLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     private let label: String
+    private let journal: Bool
 
-    public init(label: String, level: Logger.Level) {
+    /// `journal`: each line starts with its syslog priority (`Journal`).
+    public init(label: String, level: Logger.Level, journal: Bool = false) {
         self.label = label
         self.logLevel = level
+        self.journal = journal
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -28,7 +31,9 @@ public struct JSONLinesLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             object[key] = "\(value)"
         }
-        guard var data = try? JSONOutput.encoder(pretty: false).encode(object) else { return }
+        guard let json = try? JSONOutput.encoder(pretty: false).encode(object) else { return }
+        var data = journal ? Data(Journal.prefix(event.level).utf8) : Data()
+        data.append(json)
         data.append(0x0A)
         FileHandle.standardError.write(data)
     }
@@ -38,9 +43,12 @@ public struct JSONLinesLogHandler: LogHandler {
 public struct TextLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
+    private let journal: Bool
 
-    public init(label: String, level: Logger.Level) {
+    /// `journal`: each line starts with its syslog priority (`Journal`).
+    public init(label: String, level: Logger.Level, journal: Bool = false) {
         self.logLevel = level
+        self.journal = journal
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -54,6 +62,34 @@ public struct TextLogHandler: LogHandler {
         let details = all.isEmpty ? "" : " (" + all.sorted { $0.key < $1.key }.map { "\(visible($0.key))=\(visible("\($0.value)"))" }
             .joined(separator: " ") + ")"
         let prefix = event.level >= .warning ? "\(event.level.rawValue): " : ""
-        FileHandle.standardError.write(Data("retention: \(prefix)\(visible("\(event.message)"))\(details)\n".utf8))
+        let priority = journal ? Journal.prefix(event.level) : ""
+        FileHandle.standardError.write(Data("\(priority)retention: \(prefix)\(visible("\(event.message)"))\(details)\n".utf8))
+    }
+}
+
+/// The systemd journal as the log's reader: when standard error is the journal's stream, each line
+/// starts with its syslog priority, `<3>` for an error to `<7>` for debug (sd-daemon(3)), so
+/// `journalctl -p err` finds the errors; without it, every line is logged at info.
+public enum Journal {
+    /// Whether standard error is the journal's stream: `JOURNAL_STREAM` names its device and inode
+    /// (systemd sets it for a unit's output; a program whose stderr was redirected elsewhere keeps
+    /// the variable but not the stream, so both are compared).
+    public static func isStandardError(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard let stream = environment["JOURNAL_STREAM"] else { return false }
+        var status = stat()
+        guard fstat(STDERR_FILENO, &status) == 0 else { return false }
+        return stream == "\(status.st_dev):\(status.st_ino)"
+    }
+
+    /// The line's priority prefix for a swift-log level.
+    static func prefix(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace, .debug: "<7>"
+        case .info: "<6>"
+        case .notice: "<5>"
+        case .warning: "<4>"
+        case .error: "<3>"
+        case .critical: "<2>"
+        }
     }
 }

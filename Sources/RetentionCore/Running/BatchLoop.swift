@@ -12,7 +12,7 @@ extension Runner {
         // partitions), so the ledger's numbers are unique.
         var batch = batches + worker.number + 1 - workers
         var first = true
-        var size = options.batchSize ?? BatchSizing.first
+        var size = options.batchSize ?? (sql.resolved.policy.triggers.isEmpty ? BatchSizing.first : BatchSizing.firstWithTriggers)
         let clock = ContinuousClock()
         while !state.aborted {
             if let signal = options.stopRequested?() { return .signal(signal) }
@@ -23,11 +23,11 @@ extension Runner {
             }
             batch += workers
             let began = clock.now
-            let spanned: Int64, ledgerRows: [LedgerRow]
+            let spanned: Int64, ledgerRows: [LedgerRow], work: Duration
             do {
                 // A batch that timed out is tried again with a quarter of its keys (its rows may reach
                 // far: long renewal chains), and later batches grow again from there.
-                (spanned, ledgerRows) = try withRetries(options, policy: name, batch: batch, deadline: deadline, logger: logger,
+                (spanned, ledgerRows, work) = try withRetries(options, policy: name, batch: batch, deadline: deadline, logger: logger,
                                                         waitedFor: { LockWaits.holders(of: [sql.resolved.policy.table], on: connection) },
                                                         timedOut: { size = max(1, size / 4) }) {
                     try purgeBatch(sql, size: size, first: first, slice: worker.slice, state: state, runID: runID,
@@ -48,28 +48,33 @@ extension Runner {
             logger.debug("batch committed", metadata: [
                 "policy.name": "\(name)", "batch.number": "\(batch)", "batch.keys": "\(spanned)",
                 "batch.rows": "\(purgedRows(ledgerRows))",
-                "batch.ms": "\(milliseconds(clock.now - began))", "batch.session": "\(worker.number)",
+                "batch.ms": "\(milliseconds(clock.now - began))", "batch.purge_ms": "\(milliseconds(work))",
+                "batch.session": "\(worker.number)",
             ])
             if spanned < Int64(size) { break }
-            if options.batchSize == nil { size = BatchSizing.next(after: size, took: clock.now - began, target: options.batchTarget) }
+            if options.batchSize == nil {
+                let took = clock.now - began
+                size = BatchSizing.next(after: size, took: took, overhead: took - work, target: options.batchTarget)
+            }
         }
         return .finished
     }
 
     /// One batch in one transaction: the key range, the purge proven against the server's counters,
-    /// the cascades' counts and the ledger rows; returns the keys spanned (0: the slice is done).
+    /// the cascades' counts and the ledger rows; returns the keys spanned (0: the slice is done),
+    /// the ledger rows and the time its purge statements took (the rest is the batch's fixed cost).
     static func purgeBatch(_ sql: PurgeSQL, size: Int, first: Bool, slice: PurgeSQL.Slice, state: WalkState, runID: Int64,
-                           batch: Int, on connection: Connection) throws -> (Int64, [LedgerRow]) {
+                           batch: Int, on connection: Connection) throws -> (Int64, [LedgerRow], Duration) {
         var listOID: String?
         if sql.recordsPending {
             try connection.execute(unsafeSQL: PurgeSQL.pendingTable)
             listOID = try connection.query(PurgeSQL.pendingTableOID).single().string("oid")
         }
-        return try connection.transaction { () -> (Int64, [LedgerRow]) in
+        return try connection.transaction { () -> (Int64, [LedgerRow], Duration) in
             let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: slice,
                                                                 cutoffs: state.cutoffs))
                 .single().int64("keys")
-            guard spanned > 0 else { return (0, []) }
+            guard spanned > 0 else { return (0, [], .zero) }
             // Before and after: the counters can still hold earlier transactions' changes that the
             // session has not yet reported to the statistics system.
             let before = try changedRows(in: sql.resolved.cascades, on: connection)
@@ -78,8 +83,10 @@ extension Runner {
             let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
             // The list's counters too, before and after: they may hold what earlier transactions did.
             let listBefore = try listOID.map { try TableCounters.read([$0], on: connection) }
+            let clock = ContinuousClock(), purging = clock.now
             let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
             if sql.recordsPending { try connection.query(sql.pendingDeleteStatement()) }
+            let work = clock.now - purging
             // A deferred constraint trigger would act at commit, after every check below: now, instead.
             if sideEffects.triggered { try connection.execute(unsafeSQL: "SET CONSTRAINTS ALL IMMEDIATE") }
             let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
@@ -104,7 +111,7 @@ extension Runner {
                                              cascaded: cascaded)
             let rows = try connection.query(ledger).decode(LedgerRow.self)
             try connection.query(PurgeSQL.advanceStatement)
-            return (spanned, rows)
+            return (spanned, rows, work)
         }
     }
 

@@ -72,18 +72,24 @@ struct TableCounters: Equatable {
     /// tables): what a declared trigger may have done anywhere.
     static func everyOtherTable(than tableOID: String, cascades: [String], policies: [String],
                                 on connection: Connection) throws -> [String: Changed] {
+        // The counters first, in one pass over pg_class: joined first to pg_namespace (whose
+        // statistics may be missing), the planner scanned pg_class once per schema, 40-60 ms a
+        // read on Evergreen's 3,500 relations, twice a batch.
         let rows = try connection.query(SQL("""
+            WITH changed AS MATERIALIZED (
+                SELECT c.oid, c.relname, c.relnamespace,
+                       pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) AS deleted,
+                       pg_catalog.pg_stat_get_xact_tuples_updated(c.oid) AS updated,
+                       pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) AS inserted
+                FROM pg_catalog.pg_class c
+                WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'
+                  AND pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)
+                      + pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) > 0)
             SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name, c.oid = ANY (\(bind: cascades)::oid[]) AS cascade,
-                   c.oid = ANY (\(bind: policies)::oid[]) AS policy,
-                   pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) AS deleted,
-                   pg_catalog.pg_stat_get_xact_tuples_updated(c.oid) AS updated,
-                   pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) AS inserted
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'retention')
-              AND n.nspname !~ '^pg_toast' AND c.relpersistence <> 't'
+                   c.oid = ANY (\(bind: policies)::oid[]) AS policy, c.deleted, c.updated, c.inserted
+            FROM changed c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'retention') AND n.nspname !~ '^pg_toast'
               AND c.oid NOT IN \(tree(of: tableOID))
-              AND pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid)
-                  + pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) > 0
             """).statement).rows
         var counters: [String: Changed] = [:]
         for row in rows {

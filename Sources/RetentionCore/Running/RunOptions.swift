@@ -71,14 +71,25 @@ public struct RunOptions: Sendable {
 /// pt-archiver's or gh-ost's chunk sizing, each session starts small and scales its next batch
 /// by target / last time, growing it by half at most (a doubling overshot: 137 ms batches at 1M
 /// loans) and halving it at most.
+///
+/// Where rows are dear (declared triggers: Evergreen's cost a millisecond a row) the target
+/// would shrink batches until their fixed cost (the proofs of what each changed, 20-30 ms) is most
+/// of their time: so a batch aims at ten times its fixed cost when that is longer than the target
+/// (up to a second),
+/// and such a policy starts at a tenth of the usual first size.
 public struct BatchSizing: Sendable {
     public static let first = 2_000
+    public static let firstWithTriggers = 200
     public static let smallest = 100
     public static let largest = 200_000
 
-    /// The size of the batch after one of `size` keys that took `took`.
-    public static func next(after size: Int, took: Duration, target: Duration) -> Int {
-        let factor = min(1.5, max(0.5, target / max(took, .milliseconds(1))))
+    /// The size of the batch after one of `size` keys that took `took`, of which `overhead` was
+    /// its fixed cost (everything but the purge statements).
+    public static func next(after size: Int, took: Duration, overhead: Duration = .zero, target: Duration) -> Int {
+        let overhead = min(overhead, took)
+        // At most a second: a batch that waited on a lock or was tried again counts that as fixed cost.
+        let aim = max(target, min(overhead * 10, .seconds(1)))
+        let factor = min(1.5, max(0.5, (aim - overhead) / max(took - overhead, .milliseconds(1))))
         return min(largest, max(smallest, Int(Double(size) * factor)))
     }
 }

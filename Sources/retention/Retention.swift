@@ -139,6 +139,9 @@ struct BatchOptions: SettingOptions {
     @Option(help: .setting(.maxRuntime))
     var maxRuntime: String?
 
+    @Option(help: .setting(.maxRows))
+    var maxRows: Int64?
+
     @Option(help: .setting(.lockTimeout))
     var lockTimeout: String?
 
@@ -159,6 +162,7 @@ struct BatchOptions: SettingOptions {
 
     var given: [SettingKey: String] {
         [.batchSize: batchSize.map(String.init), .jobs: jobs.map(String.init), .maxRuntime: maxRuntime,
+         .maxRows: maxRows.map(String.init),
          .lockTimeout: lockTimeout, .statementTimeout: statementTimeout, .metricsFile: metricsFile,
          .maxReplicaLag: maxReplicaLag, .maxWALRate: maxWalRate.map(String.init),
          .maxClockSkew: maxClockSkew].compactMapValues { $0 }

@@ -106,6 +106,39 @@ import Testing
         #expect(manifest.policies.first?.libraries.map(\.remaining) == [Remaining(stillDue: left, oldestDueDays: 100)])
     }
 
+    /// `--max-rows` caps a night of a large backlog: the run stops (status `stopped`, exit 0) close
+    /// to the cap, in any number of sessions, records what it left due, and the next night goes on.
+    @Test func maxRowsStopsTheNightAtItsCapAndTheNextNightGoesOn() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try visitsTable(db, canary: "MAXROWS-CANARY-")
+        let first = try db.retention(["run", "--policies", folder.url.path, "--max-rows", "1000", "--jobs", "2", "--log-format", "text"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("stopped at --max-rows"), "\(first.stderr)")
+        var written = try manifests(db)
+        #expect(written.last?.status == "stopped")
+        let purged = 30000 - (try db.int("SELECT count(*) FROM visits"))
+        // The sessions reserve their batches' keys from the cap: a row a key, exactly the cap here.
+        #expect(purged == 1000, "\(purged)")
+        #expect(written.last?.policies.first?.rows == purged)
+        #expect(written.last?.policies.first?.remaining == Remaining(stillDue: 30000 - purged, oldestDueDays: 100))
+        #expect(written.last?.options["max_rows"] == .int(1000))
+        // RETENTION_MAX_ROWS the same; a bad value is refused before anything changes.
+        let bad = try db.retention(["run", "--policies", folder.url.path, "--max-rows", "0"])
+        #expect(bad.status == 64)
+        let badEnvironment = try db.retention(["run", "--policies", folder.url.path], environment: ["RETENTION_MAX_ROWS": "many"])
+        #expect(badEnvironment.status == 78)
+        #expect(try db.int("SELECT count(*) FROM visits") == 30000 - purged)
+        let second = try db.retention(["run", "--policies", folder.url.path], environment: ["RETENTION_MAX_ROWS": "5000"])
+        #expect(second.status == 0)
+        #expect(try db.int("SELECT count(*) FROM visits") == 30000 - purged - 5000)
+        // Without a cap the night finishes the backlog.
+        #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
+        written = try manifests(db)
+        #expect(written.map(\.status) == ["stopped", "stopped", "completed"])
+        #expect(try db.int("SELECT count(*) FROM visits") == 0)
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
+    }
+
     @Test func lockedRowTimesOutIsRetriedAndNothingIsDoubleCounted() throws {
         let db = try TestDatabase(reference: false)
         let folder = try bigTable(db)

@@ -10,7 +10,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case db, policies, manifests
     case signingKey = "signing_key", publicKey = "public_key"
     case logFormat = "log_format", logLevel = "log_level"
-    case batchSize = "batch_size", jobs, maxRuntime = "max_runtime"
+    case batchSize = "batch_size", jobs, maxRuntime = "max_runtime", maxRows = "max_rows"
     case lockTimeout = "lock_timeout", statementTimeout = "statement_timeout"
     case metricsFile = "metrics_file"
     case maxReplicaLag = "max_replica_lag", maxWALRate = "max_wal_rate"
@@ -67,6 +67,10 @@ public enum SettingKey: String, CaseIterable, Sendable {
             return .init("Stop cleanly after the batch that passes this duration, like 30m, 2h or 90s", builtIn: nil,
                          meaning: "no limit", shown: .no,
                          check: { DurationText.seconds($0) != nil ? nil : "must be a duration like 90s, 30m or 2h, at most a week" })
+        case .maxRows:
+            return .init("Stop cleanly once this many rows are purged (the first nights of a large backlog)", builtIn: nil,
+                         meaning: "no limit", shown: .no,
+                         check: { (Int64($0) ?? 0) >= 1 ? nil : "must be a whole number, 1 or more" })
         case .lockTimeout:
             return .init("How long a batch waits for a row lock before it is tried again, like 5s, 500ms or 2min",
                          builtIn: "5s", check: Self.postgresTime)

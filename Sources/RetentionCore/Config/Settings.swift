@@ -124,6 +124,7 @@ public struct Settings: Sendable {
     public var batchSize: Int? { string(.batchSize).flatMap { Int($0) } }
     public var jobs: Int { Int(defaulted(.jobs)) ?? RunOptions.defaultJobs }
     public var maxRuntime: Double? { string(.maxRuntime).flatMap(DurationText.seconds) }
+    public var maxRows: Int64? { string(.maxRows).flatMap { Int64($0) } }
     public var lockTimeout: String { defaulted(.lockTimeout) }
     public var statementTimeout: String { defaulted(.statementTimeout) }
     public var metricsFile: String? { string(.metricsFile) }

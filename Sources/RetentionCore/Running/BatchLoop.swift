@@ -21,16 +21,22 @@ extension Runner {
                                                                         logger: logger) {
                 return end
             }
+            // Under --max-rows a batch spans no more keys than rows are left (a key is a row, but
+            // for the links of a chain), reserved so that sessions together stay within the cap.
+            let reserved = options.rowBudget?.reserve(size)
+            if reserved == 0 { return .rowLimit }
             batch += workers
             let began = clock.now
             let spanned: Int64, ledgerRows: [LedgerRow], work: Duration
+            var asked = size
             do {
                 // A batch that timed out is tried again with a quarter of its keys (its rows may reach
                 // far: long renewal chains), and later batches grow again from there.
                 (spanned, ledgerRows, work) = try withRetries(options, policy: name, batch: batch, deadline: deadline, logger: logger,
                                                         waitedFor: { LockWaits.holders(of: [sql.resolved.policy.table], on: connection) },
                                                         timedOut: { size = max(1, size / 4) }) {
-                    try purgeBatch(sql, size: size, first: first, slice: worker.slice, state: state, runID: runID,
+                    asked = min(size, reserved ?? size)
+                    return try purgeBatch(sql, size: asked, first: first, slice: worker.slice, state: state, runID: runID,
                                    batch: batch, on: connection)
                 }
             } catch let error as DatabaseError where error.sqlState == "57014" && options.stopRequested?() != nil {
@@ -41,6 +47,7 @@ extension Runner {
                 // run stops as at any other batch past the deadline.
                 return .deadline
             }
+            if let reserved { options.rowBudget?.settle(reserved: reserved, purged: purgedRows(ledgerRows)) }
             first = false
             guard spanned > 0 else { break }
             let done = state.record(ledgerRows)
@@ -51,10 +58,10 @@ extension Runner {
                 "batch.ms": "\(milliseconds(clock.now - began))", "batch.purge_ms": "\(milliseconds(work))",
                 "batch.session": "\(worker.number)",
             ])
-            if spanned < Int64(size) { break }
+            if spanned < Int64(asked) { break }
             if options.batchSize == nil {
                 let took = clock.now - began
-                size = BatchSizing.next(after: size, took: took, overhead: took - work, target: options.batchTarget)
+                size = BatchSizing.next(after: asked, took: took, overhead: took - work, target: options.batchTarget)
             }
         }
         return .finished

@@ -6,7 +6,7 @@ import Synchronization
 extension Runner {
     /// How a policy's walk ended.
     enum WalkEnd {
-        case finished, deadline, signal(Int32)
+        case finished, deadline, rowLimit, signal(Int32)
     }
 
     /// Walks one policy's table in key ranges, one transaction per batch, with `options.jobs` sessions
@@ -22,7 +22,9 @@ extension Runner {
         }
         let consenting = try sql.consentingCountQuery().map { try connection.query($0).single().int64("patrons") }
         let state = WalkState(outcome: outcome, consenting: consenting)
-        let truncated = try truncateWholePartitions(resolved, into: state, runID: runID, options: options, deadline: deadline)
+        // Under --max-rows, partitions are not emptied whole: a truncate could take millions of rows at once.
+        let truncated = options.rowBudget != nil ? 0
+            : try truncateWholePartitions(resolved, into: state, runID: runID, options: options, deadline: deadline)
         let workers = try openWorkers(resolved, options: options)
         // Each worker owns its session for the whole walk; the main session (worker 0 or the only
         // one) is not touched by this thread until every worker has returned.

@@ -92,6 +92,7 @@ public struct RunJob {
         var options = RunOptions(batchSize: settings.batchSize, maxRuntime: settings.maxRuntime,
                                  lockTimeout: settings.lockTimeout, statementTimeout: settings.statementTimeout)
         options.jobs = settings.jobs
+        options.maxRows = settings.maxRows
         options.maxClockSkew = settings.maxClockSkew
         options.vacuum = vacuum
         options.erase = erase

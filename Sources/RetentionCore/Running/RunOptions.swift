@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How a run is to proceed.
 public struct RunOptions: Sendable {
@@ -7,6 +8,8 @@ public struct RunOptions: Sendable {
     public var batchSize: Int?
     /// Stop cleanly after the batch that crosses this many seconds.
     public var maxRuntime: Double?
+    /// Stop cleanly once this many rows are purged: each batch spans at most the keys left.
+    public var maxRows: Int64?
     /// How long a batch waits for a row lock before it gives up.
     public var lockTimeout: String
     /// How long one batch statement may take.
@@ -46,6 +49,9 @@ public struct RunOptions: Sendable {
     /// How many rows (by the planner's estimates) the partitions emptied together in one
     /// transaction may hold: their count runs while writers to them wait, so about a tenth of a second.
     var partitionGroupRows: Int64 = 500_000
+
+    /// What `maxRows` leaves, made when the run starts purging.
+    var rowBudget: RowBudget?
 
     /// Two sessions (`SettingKey.jobs`): one purge statement keeps one core busy, so two use a small
     /// server's two cores; more sessions than the server's cores only wait on each other (docs/performance.md).
@@ -92,6 +98,27 @@ public struct BatchSizing: Sendable {
         let factor = min(1.5, max(0.5, (aim - overhead) / max(took - overhead, .milliseconds(1))))
         return min(largest, max(smallest, Int(Double(size) * factor)))
     }
+}
+
+/// The rows a run may still purge under `--max-rows`, shared by its sessions: each reserves its
+/// batch's keys before the batch and gives back what the batch did not purge.
+final class RowBudget: Sendable {
+    private let left: Mutex<Int64>
+
+    init(_ rows: Int64) { left = Mutex(rows) }
+
+    /// Reserves up to `keys` rows for a batch; 0 when none are left (the run stops).
+    func reserve(_ keys: Int) -> Int {
+        left.withLock { left in
+            let taken = Int(max(0, min(Int64(keys), left)))
+            left -= Int64(taken)
+            return taken
+        }
+    }
+
+    /// Settles a committed batch: `reserved` rows were set aside, `purged` were purged (more,
+    /// for a chain's links outside the range).
+    func settle(reserved: Int, purged: Int64) { left.withLock { $0 += Int64(reserved) - purged } }
 }
 
 /// Receives a run's progress, for a display on a terminal. Counts only.

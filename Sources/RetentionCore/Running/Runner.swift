@@ -81,6 +81,8 @@ public final class Runner {
     private func purge(_ policies: [ResolvedPolicy], into summary: inout RunSummary, options: RunOptions) throws {
         let began = ContinuousClock.now
         let deadline = options.maxRuntime.map { began + .seconds($0) }
+        var options = options
+        options.rowBudget = options.maxRows.map(RowBudget.init)
         for (index, resolved) in policies.enumerated() {
             switch try purge(resolved, into: &summary.policies[index], runID: summary.runID, options: options, deadline: deadline) {
             case .finished:
@@ -88,6 +90,11 @@ public final class Runner {
             case .deadline:
                 summary.status = .stopped
                 logger.notice("stopped at --max-runtime; the rest waits for the next run",
+                              metadata: ["policy.name": "\(resolved.policy.name)"])
+                return
+            case .rowLimit:
+                summary.status = .stopped
+                logger.notice("stopped at --max-rows; the rest waits for the next run",
                               metadata: ["policy.name": "\(resolved.policy.name)"])
                 return
             case .signal(let signal):

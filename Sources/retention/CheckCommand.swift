@@ -35,6 +35,7 @@ struct Check: ParsableCommand {
                 for line in try Holds.unmatched(policies: policies, on: connection) { logger.warning("\(line)") }
                 for line in try Partman.warnings(for: resolved, on: connection) { logger.warning("\(line)") }
                 for line in try Catalog.unnamedLibraryWarnings(for: resolved, on: connection) { logger.warning("\(line)") }
+                for line in try PolicyVersions.unchangedVersionWarnings(policies, on: connection) { logger.warning("\(line)") }
             }
             let against = catalog ? " and the database catalog" : ""
             print("\(policies.count) \(policies.count == 1 ? "policy" : "policies") valid\(against): "

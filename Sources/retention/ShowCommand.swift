@@ -20,7 +20,7 @@ struct Show: ParsableCommand {
     @Flag(help: "Print the JSON Schema (draft 2020-12) of a manifest's payload, and nothing else.")
     var schema = false
 
-    @Argument(help: "The manifest file.")
+    @Argument(help: "The manifest file, or a folder of them (its newest is shown).")
     var manifest: String?
 
     func validate() throws {
@@ -35,7 +35,16 @@ struct Show: ParsableCommand {
         }
         let (settings, logger) = try global.begin(key)
         try perform(logger) {
-            let path = manifest ?? ""
+            // A folder: its newest manifest (names start with the run's time and sequence).
+            var path = manifest ?? ""
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+                guard let newest = names.filter({ $0.hasSuffix(".manifest.json") }).sorted().last else {
+                    throw UsageError("no manifest in the folder \(visible(path))", exitCode: .config)
+                }
+                path = (path as NSString).appendingPathComponent(newest)
+            }
             let shown = try ManifestReading.read(path: path, publicKeyPath: settings.publicKey)
             print(json ? ManifestRendering.json(shown.manifest, signature: shown.signature)
                        : ManifestRendering.text(shown.manifest, path: path, signature: shown.signature), terminator: "")

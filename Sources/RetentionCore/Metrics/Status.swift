@@ -1,0 +1,201 @@
+import Foundation
+
+/// The state of the nightly purge at a glance, for an administrator and for Nagios-style checks
+/// (`retention status`): the last run and whether its manifest is in the folder as the ledger
+/// recorded it, the last success, what remains due, the active holds, and whatever would stop
+/// tonight's run. Counts, names and times only.
+///
+/// Stages: read the ledger (`read`), check the manifest folder and tonight's policies
+/// (`checkManifest`, the caller's blockers), then judge (`problems`, `level`).
+public struct StatusReport: Codable, Sendable {
+    /// Nagios plugin levels, which are also the command's exit status.
+    public enum Level: Int, Codable, Sendable, Comparable, CaseIterable {
+        case ok = 0, warning = 1, critical = 2, unknown = 3
+
+        public var word: String { ["OK", "WARNING", "CRITICAL", "UNKNOWN"][rawValue] }
+        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+
+        // In JSON as a word, as the text says it.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(word.lowercased())
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let word = try decoder.singleValueContainer().decode(String.self)
+            guard let level = Level.allCases.first(where: { $0.word.lowercased() == word }) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a level"))
+            }
+            self = level
+        }
+    }
+
+    /// A run as the ledger recorded it.
+    public struct RunLine: Codable, Sendable {
+        public var id: Int64
+        public var status: String
+        public var startedAt: String
+        public var finishedAt: String?
+        /// The error that ended a failed run (an SQLSTATE and the tool's message, never row data).
+        public var error: String?
+        public var sequence: Int64?
+        /// The SHA-256 of its manifest as the ledger recorded it.
+        public var manifestSha256: String?
+        /// Seconds since it finished.
+        public var secondsAgo: Int64?
+        /// Whether the run's session is still connected (a `running` run whose session is gone died).
+        public var alive: Bool
+        /// The manifest's file in the folder, and whether its bytes are those the ledger recorded.
+        public var manifestFile: String?
+        public var manifestIntact: Bool?
+    }
+
+    /// What a policy left due after the last run that counted it.
+    public struct Due: Codable, Sendable {
+        public var policy: String
+        public var stillDue: Int64
+        public var oldestDueDays: Int64?
+        public var run: Int64
+    }
+
+    /// One finding, worst first in `problems`.
+    public struct Problem: Codable, Sendable {
+        public var level: Level
+        public var text: String
+    }
+
+    public var database: String
+    public var lastRun: RunLine?
+    public var lastSuccess: RunLine?
+    public var due: [Due] = []
+    public var activeHolds: Int64 = 0
+    /// What would stop tonight's run (the policy folder and the catalog, as `check --catalog` sees them).
+    public var blockers: [String] = []
+    /// The timer's next start, where systemd says.
+    public var nextRun: String?
+    public var problems: [Problem] = []
+
+    public var level: Level { problems.map(\.level).max() ?? .ok }
+
+    /// A success older than this is a missed night: a day and two hours (the timer's spread and a long run).
+    public static let successAge: Double = 26 * 3600
+
+    /// Reads the ledger: the last run, the last success (a completed run with its manifest), what the
+    /// last counted run left due, the active holds.
+    public static func read(on connection: Connection) throws -> StatusReport {
+        guard try connection.query("SELECT pg_catalog.to_regclass('retention.runs') IS NOT NULL AS ready").single().bool("ready") else {
+            throw UsageError("this database has no retention schema: run retention setup first", exitCode: .config)
+        }
+        var report = StatusReport(database: connection.target)
+        let runColumns = """
+            r.id, r.status, pg_catalog.to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') AS started_at,
+            pg_catalog.to_char(r.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') AS finished_at, r.error, r.sequence,
+            r.manifest_sha256, pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - r.finished_at))::int8 AS seconds_ago,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = r.backend_pid
+                    AND (a.backend_start IS NULL OR a.backend_start <= r.started_at)) AS alive
+            """
+        report.lastRun = try connection.query(unsafeSQL: "SELECT \(runColumns) FROM retention.runs r ORDER BY r.id DESC LIMIT 1")
+            .rows.first.map(runLine)
+        report.lastSuccess = try connection.query(unsafeSQL: """
+            SELECT \(runColumns) FROM retention.runs r WHERE r.status = 'completed' AND r.sequence IS NOT NULL
+            ORDER BY r.id DESC LIMIT 1
+            """).rows.first.map(runLine)
+        report.due = try connection.query("""
+            SELECT m.policy, sum(m.still_due)::int8 AS still_due, max(m.oldest_due_days)::int8 AS oldest, m.run_id
+            FROM retention.run_remaining m
+            WHERE m.run_id = (SELECT max(run_id) FROM retention.run_remaining)
+            GROUP BY m.policy, m.run_id ORDER BY m.policy
+            """).rows.map {
+            Due(policy: try $0.string("policy"), stillDue: try $0.int64("still_due"), oldestDueDays: try $0.optionalInt64("oldest"),
+                run: try $0.int64("run_id"))
+        }
+        report.activeHolds = try connection.query("SELECT count(*) AS n FROM retention.holds WHERE released_at IS NULL")
+            .single().int64("n")
+        return report
+    }
+
+    private static func runLine(_ row: Row) throws -> RunLine {
+        RunLine(id: try row.int64("id"), status: try row.string("status"), startedAt: try row.string("started_at"),
+                finishedAt: try row.optional("finished_at"), error: try row.optional("error"),
+                sequence: try row.optionalInt64("sequence"), manifestSha256: try row.optional("manifest_sha256"),
+                secondsAgo: try row.optionalInt64("seconds_ago"), alive: try row.bool("alive"))
+    }
+
+    /// Finds the last run's manifest in `folder` by its sequence and compares its SHA-256 with the ledger's.
+    public mutating func checkManifest(in folder: String) {
+        guard let sequence = lastRun?.sequence, let sha256 = lastRun?.manifestSha256 else { return }
+        let suffix = String(format: "-%06lld.manifest.json", sequence)
+        let name = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasSuffix(suffix) }.sorted().last
+        lastRun?.manifestFile = name
+        lastRun?.manifestIntact = name.flatMap { FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent($0)) }
+            .map { sha256Hex($0) == sha256 } ?? false
+    }
+
+    /// Judges what was read: failures and missing evidence are critical, a night that stopped short
+    /// or left rows due is a warning.
+    public mutating func judge() {
+        var found: [Problem] = []
+        if let run = lastRun {
+            switch run.status {
+            case "failed":
+                found.append(Problem(level: .critical, text: "run \(run.id) failed: \(run.error ?? "no cause recorded")"))
+            case "running" where !run.alive:
+                found.append(Problem(level: .critical, text: "run \(run.id) died (its session is gone); the next run recovers it from the ledger"))
+            case "stopped", "interrupted":
+                found.append(Problem(level: .warning, text: "run \(run.id) \(run.status) before it finished; the rest waits for the next run"))
+            default: break
+            }
+            if run.status != "running" && run.sequence == nil {
+                found.append(Problem(level: .critical, text: "run \(run.id) has no manifest: the evidence of that night is missing"))
+            } else if let sequence = run.sequence, run.manifestIntact == false {
+                let what = run.manifestFile == nil ? "is not in the manifest folder" : "differs from the one the ledger recorded"
+                found.append(Problem(level: .critical, text: "the manifest of run \(run.id) (sequence \(sequence)) \(what)"))
+            }
+        } else {
+            found.append(Problem(level: .warning, text: "no run recorded yet"))
+        }
+        if lastRun != nil {
+            if let success = lastSuccess {
+                if let ago = success.secondsAgo, Double(ago) > Self.successAge {
+                    found.append(Problem(level: .critical, text: "no completed run with its manifest for \(ago / 3600) hours"))
+                }
+            } else {
+                found.append(Problem(level: .critical, text: "no run has completed with its manifest yet"))
+            }
+        }
+        for due in self.due where due.stillDue > 0 {
+            let oldest = due.oldestDueDays.map { ", the oldest \($0) days old" } ?? ""
+            found.append(Problem(level: .warning, text: "\(due.policy): \(TextTable.grouped(due.stillDue)) rows still due after run \(due.run)\(oldest)"))
+        }
+        for blocker in blockers {
+            found.append(Problem(level: .critical, text: "tonight's run would stop: \(blocker)"))
+        }
+        problems = found.sorted { $0.level > $1.level }
+    }
+
+    /// The text for a person and for a Nagios check: the verdict line first, then the facts.
+    public var text: String {
+        var lines = ["RETENTION \(level.word): " + (problems.first?.text ?? "the last night completed and nothing is due")]
+        lines.append("connected to: \(database)")
+        if let run = lastRun {
+            var line = "last run:     \(run.id), \(run.status), started \(run.startedAt)"
+            if let finished = run.finishedAt { line += ", finished \(finished)" }
+            lines.append(line)
+            if let sequence = run.sequence {
+                let state = run.manifestIntact.map { $0 ? "in the folder as recorded" : "NOT as recorded" } ?? "folder not checked"
+                lines.append("manifest:     sequence \(sequence), \(run.manifestFile ?? "no file found"), \(state)")
+            }
+        }
+        lines.append("last success: " + (lastSuccess.map { "run \($0.id), finished \($0.finishedAt ?? "?")" } ?? "none"))
+        if due.isEmpty { lines.append("still due:    not counted yet") }
+        for due in self.due {
+            lines.append("still due:    \(due.policy): \(TextTable.grouped(due.stillDue))"
+                         + (due.oldestDueDays.map { ", the oldest \($0) days old" } ?? "") + " (after run \(due.run))")
+        }
+        lines.append("active holds: \(activeHolds)")
+        if let nextRun { lines.append("next run:     \(nextRun)") }
+        lines.append("tonight:      " + (blockers.isEmpty ? "the policies and the catalog check out" : "\(blockers.count) problem(s) would stop the run"))
+        for problem in problems.dropFirst() { lines.append("\(problem.level.word.lowercased()): \(problem.text)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

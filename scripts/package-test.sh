@@ -82,6 +82,20 @@ for page in docs/man/*.1; do
   check "mandoc -Tlint $name" sh -c "! mandoc -Tlint /usr/share/man/man1/$name.1.gz 2>&1 |
     grep -v -e 'referenced manual not found' -e 'mandoc.db' | grep ."
 done
+# The pages are written by hand: every command has one, holding every option of its --help (and of
+# its subcommands'); the common options are in retention(1).
+subcommands() { "$@" --help | awk '/^SUBCOMMANDS:/ {on = 1; next} on && /^  [a-z]/ {print $1}'; }
+man_gaps=$(
+  for command in $(subcommands retention); do
+    page=docs/man/retention-$command.1
+    [[ -f $page ]] || { echo "no man page $page for retention $command"; continue; }
+    helps=$(retention "$command" --help; for sub in $(subcommands retention "$command"); do retention "$command" "$sub" --help; done)
+    for option in $(grep -oE '^ +--[a-z-]+' <<<"$helps" | sed 's/^ *--//' | sort -u); do
+      case $option in config|log-format|log-level|quiet|version|help) continue ;; esac
+      grep -q -- "-$option\>" "$page" || echo "$page lacks --$option"
+    done
+  done)
+check "a man page for every command, with every option of its --help" is "$man_gaps" ""
 check "the changelog, copyright and md5sums" sh -c "test -s /usr/share/doc/retention/changelog.gz &&
   grep -q '^Files: .build/checkouts/swift-crypto/\*' /usr/share/doc/retention/copyright && dpkg --verify retention"
 check "bash completion" test -s /usr/share/bash-completion/completions/retention

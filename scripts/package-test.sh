@@ -43,7 +43,7 @@ cleanup() {
   set +e
   dpkg -P retention >/dev/null 2>&1
   dpkg-statoverride --remove /etc/retention/keys >/dev/null 2>&1
-  rm -f /etc/systemd/system/timers.target.wants/retention.timer
+  rm -f /etc/systemd/system/timers.target.wants/retention.timer /etc/systemd/system/multi-user.target.wants/retention.service
   rm -rf "$work"
   [[ -z $made_prometheus ]] || rm -rf /var/lib/prometheus
   bash scripts/pg.sh stop "$pg" >/dev/null 2>&1
@@ -180,7 +180,11 @@ keys=$(sha256sum /etc/retention/keys/*.pem)
 chmod 2770 /var/lib/retention/manifests
 systemctl enable retention.timer >/dev/null 2>&1
 chown retention:retention /etc/retention/keys /etc/retention/keys/retention-public.pem
+mkdir -p /etc/systemd/system/multi-user.target.wants
+ln -s /lib/systemd/system/retention.service /etc/systemd/system/multi-user.target.wants/retention.service
 dpkg -i "$deb" >/tmp/package-test-apt.$$ 2>&1 || { cat /tmp/package-test-apt.$$; exit 1; }
+check "reinstalled: a purge service enabled at boot (earlier packages) is no longer" \
+  refused test -e /etc/systemd/system/multi-user.target.wants/retention.service
 check "reinstalled: the earlier keys layout moved to root's" is \
   "$(mode /etc/retention/keys) $(mode /etc/retention/keys/retention-public.pem)" "755 root:root 644 root:root"
 # The same package with a higher version: dpkg runs the upgrade path (prerm upgrade, postinst configure OLD).

@@ -100,8 +100,9 @@ install -D -m 0644 scripts/deb/lintian-overrides "$root/usr/share/lintian/overri
 chmod -R u=rwX,go=rX "$root/usr/share"
 
 install -d "$root/DEBIAN"
-# The shared libraries the binary needs, at the versions it was built against (libpq5's symbols
-# file gives the lowest libpq5 with every function it calls).
+# The shared libraries the binary needs, each from the version on that has every function the
+# binary calls (dpkg-shlibdeps reads the libraries' symbols files, as debhelper's ${shlibs:Depends}:
+# libpq5 (>= 9.3~) with libpq 15 here).
 shlibs=$(mktemp -d /tmp/retention-shlibs.XXXXXX)
 mkdir "$shlibs/debian"
 printf 'Source: retention\n\nPackage: retention\nArchitecture: amd64\n' >"$shlibs/debian/control"

@@ -24,9 +24,15 @@ done
   echo "package-test.sh: /etc/retention or /var/lib/retention exists already; not touching them" >&2; exit 78; }
 
 . scripts/install-deps.sh
-# man-db for `man -w`, mandoc for -Tlint; only where missing, never upgrading anything installed.
+# man-db for `man -w`, mandoc for -Tlint; only where missing, and only when installing them upgrades
+# nothing already installed (an "Inst NAME [old version]" line in apt's dry run is an upgrade).
 for tool in man:man-db mandoc:mandoc; do
-  command -v "${tool%%:*}" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-upgrade "${tool#*:}" >/dev/null
+  command -v "${tool%%:*}" >/dev/null && continue
+  if apt-get install -s -q --no-upgrade "${tool#*:}" 2>/dev/null | grep -q '^Inst [^ ]* \['; then
+    echo "package-test.sh: installing ${tool#*:} would upgrade installed packages: its checks fail below" >&2
+  else
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-upgrade "${tool#*:}" >/dev/null
+  fi
 done
 deb=${1:-}
 if [[ -z $deb ]]; then

@@ -73,7 +73,7 @@ for policy in policies/*.yaml; do
   name=$(basename "$policy")
   {
     echo "# An example policy, disabled: retention reads only the *.yaml files of this folder."
-    echo "# Adapt its table and columns to your database (the format: /usr/share/doc/retention/policies.md),"
+    echo "# Adapt its table and columns to your database (the format: /usr/share/doc/retention/policies.md.gz),"
     echo "# then enable it:  cp $name.example $name && retention check --catalog"
     echo
     cat "$policy"

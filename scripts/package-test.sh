@@ -121,6 +121,10 @@ check "the job's user cannot replace the public key" refused runuser -u retentio
    mv /etc/retention/keys/retention-signing.pem /etc/retention/keys/retention-public.pem ||
    touch /etc/retention/keys/new.pem"
 check "examples are disabled" is "$(ls /etc/retention/policies | grep -c '\.yaml\.example$')" "3"
+# Every file of the package a config file, a unit or an example names is there (the guides are gzipped).
+named=$(grep -ohE '/usr/share/doc/retention/[A-Za-z0-9/._-]*[A-Za-z0-9]' /etc/retention/retention.yaml \
+  /etc/retention/policies/*.example /lib/systemd/system/retention* | sort -u)
+check "the paths the config files and units name exist" sh -c "for path in $(echo $named); do test -e \$path || { echo \$path; exit 1; }; done"
 check "conffiles" sh -c "dpkg-query --showformat='\${Conffiles}' -W retention | grep -q /etc/retention/retention.yaml"
 if command -v systemd-analyze >/dev/null; then
   check "systemd-analyze verify" systemd-analyze verify /lib/systemd/system/retention.service /lib/systemd/system/retention.timer \

@@ -23,6 +23,8 @@
 -- columns only, to keep the rows they point to: for fines.loan_id referencing public.loans,
 --   GRANT SELECT (loan_id) ON public.fines TO retention_purger;
 -- (and the table's own pointing column, e.g. loans.renewal_of, for renewal chains).
+-- A delete policy that declares triggers lists the rows it leaves to them by place and locks them:
+--   GRANT SELECT (tableoid, ctid), UPDATE (id) ON public.visits TO retention_purger;
 --
 -- retention_holds is for staff who place and release legal holds (`retention hold ...`). `hold
 -- place` reads each policy's patron and library columns (to refuse a library no row holds, and

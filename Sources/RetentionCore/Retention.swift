@@ -74,8 +74,12 @@ public enum Retention {
                                  + "does not count; reset it (ALTER ROLE ... RESET session_replication_role)", exitCode: .config)
             }
             let resolved = try Catalog.resolve(policies, on: connection)
+            let concealed = try Catalog.concealedReaches(resolved, on: connection)
+            if !concealed.isEmpty { throw UsageError(concealed.joined(separator: "; "), exitCode: .config) }
+            try Catalog.requireSetOutsidePartitionKey(resolved, on: connection)
             let blind = try Holds.blindSpots(resolved, on: connection)
             if !blind.isEmpty { throw UsageError(blind.joined(separator: "; "), exitCode: .config) }
+            try Holds.requireReadable(policies: policies, on: connection)
             try StatementProof.prove(resolved, on: connection)
             try Privileges.require(resolved, for: purpose, on: connection)
             return resolved

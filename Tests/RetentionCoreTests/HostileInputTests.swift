@@ -210,6 +210,14 @@ import Testing
         #expect(own.safeMessage(#"invalid input syntax for type integer: "called Robert "CANARY 207-555-0199" Smith""#)
                 == #"invalid input syntax for type integer: "...""#)
         #expect(unique.safeMessage(#"constraint "loans_dup" on "a "CANARY" b" failed"#) == #"constraint "loans_dup" on "..." failed (table public.loans, constraint loans_dup)"#)
+        // Translated messages (lc_messages) quote with the language's own marks.
+        for translated in ["syntaxe en entrée invalide pour le type integer : « CNRY4711 »",
+                           "ungültige Eingabesyntax für Typ integer: »CNRY4711«", "sintaxis de entrada no válida: «CNRY4711»",
+                           "ungültige Eingabesyntax: „CNRY4711“", "無効な入力構文: 「CNRY4711」", "neplatná syntaxe: “CNRY4711”"] {
+            #expect(!own.safeMessage(translated).contains("CNRY4711"), "\(translated)")
+        }
+        #expect(unique.safeMessage("la contrainte « loans_dup » a échoué")
+                == #"la contrainte " loans_dup " a échoué (table public.loans, constraint loans_dup)"#)
         // A server error on dynamic SQL a trigger built from a row quotes the row: its CONTEXT names the function.
         let dynamic = ServerErrorFields(sqlState: "42601", sourceFile: "scan.l",
                                         context: "PL/pgSQL function audit_trigger() line 4 at EXECUTE", schema: nil,

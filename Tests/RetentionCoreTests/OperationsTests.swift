@@ -155,7 +155,7 @@ import Testing
         try clerk.execute(unsafeSQL: "COMMIT")
         let result = child.wait()
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("batch timed out; trying again"))
+        #expect(result.stderr.contains("batch waited past the lock timeout; trying again"))
         #expect(try db.int("SELECT count(*) FROM visits") == 0)
         #expect(try db.int("SELECT sum(rows) FROM retention.batches") == 30000)
         #expect(try db.int("SELECT count(*) FROM (SELECT batch FROM retention.batches GROUP BY batch HAVING count(*) > 1) d") == 0)

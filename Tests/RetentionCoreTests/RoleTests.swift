@@ -172,4 +172,60 @@ import Testing
         #expect(names.status == 0)
         #expect(try db.strings("SELECT has_column_privilege('clerk_tom', 'public.patrons', 'last_name', 'SELECT')::text") == ["false"])
     }
+
+    /// Row-level security on a table the purge reads for its foreign keys (a declared cascade, a
+    /// table whose rows point into the policy's) would hide the rows that keep a due row: refused
+    /// (78) by check, plan and run, `--only` included, naming the table; nothing changes.
+    @Test func rowSecurityOnATableThePurgeReadsForItsForeignKeysIsRefused() throws {
+        let db = try prepared()
+        try db.sql("""
+            CREATE TABLE public.rl_loans (id int PRIMARY KEY, at timestamptz);
+            CREATE TABLE public.rl_links (id int PRIMARY KEY, loan_id int REFERENCES public.rl_loans ON DELETE CASCADE);
+            CREATE TABLE public.rl_fines (id int PRIMARY KEY, loan_id int REFERENCES public.rl_loans);
+            INSERT INTO rl_loans SELECT g, now() - interval '100 days' FROM generate_series(1, 10) g;
+            INSERT INTO rl_links VALUES (1, 1);
+            INSERT INTO rl_fines VALUES (1, 2);
+            GRANT SELECT (id, at), DELETE ON public.rl_loans TO retention_purger;
+            GRANT SELECT (loan_id) ON public.rl_links, public.rl_fines TO retention_purger;
+            ALTER TABLE public.rl_links ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY see_some ON public.rl_links USING (id <> 1);
+            ALTER TABLE public.rl_fines ENABLE ROW LEVEL SECURITY;
+            """)
+        let folder = try PolicyFolder(["rl.yaml": "name: rl\nversion: 1\ndescription: d\ntable: public.rl_loans\nkey: id\nage: at\n"
+                                       + "retain: 30 days\naction: delete\ncascade: [public.rl_links]\n"])
+        for command in [["check", "--catalog"], ["plan"], ["run"], ["run", "--only", "rl"]] {
+            let result = try db.retention(command + ["--policies", folder.url.path, "--log-format", "text"],
+                                          environment: ["PGUSER": "nightly_job"])
+            #expect(result.status == 78, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("policy rl reads public.rl_links for its foreign keys, and row-level security on public.rl_links applies"),
+                    "\(result.stderr)")
+            #expect(result.stderr.contains("row-level security on public.rl_fines applies"), "\(result.stderr)")
+        }
+        #expect(try db.int("SELECT count(*) FROM public.rl_loans") == 10)
+    }
+
+    /// A delete policy with declared triggers lists the rows it leaves to them by place (tableoid,
+    /// ctid) and locks them (FOR UPDATE, which takes UPDATE on a column): check names the missing
+    /// privileges (77) before any run.
+    @Test func declaredTriggersNeedUpdateToLockTheirRowsAndCheckSaysSo() throws {
+        let db = try prepared()
+        try db.sql("""
+            CREATE TABLE public.tr_visits (id int PRIMARY KEY, at timestamptz);
+            INSERT INTO tr_visits SELECT g, now() - interval '100 days' FROM generate_series(1, 10) g;
+            CREATE FUNCTION public.tr_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$;
+            CREATE TRIGGER tr_noop AFTER DELETE ON public.tr_visits FOR EACH ROW EXECUTE FUNCTION public.tr_noop();
+            GRANT SELECT (id, at), DELETE ON public.tr_visits TO retention_purger;
+            """)
+        let folder = try PolicyFolder(["tr.yaml": "name: tr\nversion: 1\ndescription: d\ntable: public.tr_visits\nkey: id\nage: at\n"
+                                       + "retain: 30 days\naction: delete\ntriggers: [public.tr_noop]\n"])
+        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"],
+                                     environment: ["PGUSER": "nightly_job"])
+        #expect(check.status == 77, "\(check.stderr)")
+        #expect(check.stderr.contains("UPDATE on some column of public.tr_visits"), "\(check.stderr)")
+        #expect(check.stderr.contains("SELECT on column public.tr_visits.ctid"), "\(check.stderr)")
+        try db.sql("GRANT UPDATE (id), SELECT (tableoid, ctid) ON public.tr_visits TO retention_purger")
+        let run = try db.retention(["run", "--policies", folder.url.path], environment: ["PGUSER": "nightly_job"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM public.tr_visits") == 0)
+    }
 }

@@ -57,12 +57,15 @@ public final class Connection {
     /// (a bytea patron as `\x...`, never in `escape` form), and in UTF-8, as the program's strings are,
     /// whatever PGCLIENTENCODING says.
     ///
+    /// Code in the database (a function a consent view or a trigger calls) can change them with
+    /// `set_config`: a run sets them again before every batch and checks them after it (`SessionGuard`).
+    ///
     /// The search path is `pg_catalog, pg_temp`, whatever the database's or role's: the tool's SQL
     /// names every table by its schema, so a function or an operator (`=`) that a user with CREATE
     /// on a schema placed ahead of `pg_catalog`'s cannot stand in for the built-in one and make a
     /// hold's test false. (A type's own operators outside `pg_catalog`, citext's, are named with
     /// their schema: `Catalog.operatorSchemas`.)
-    private func fixSessionSettings() throws {
+    func fixSessionSettings() throws {
         try query("""
             SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false),
                    -- A batch's retry waits idle between transactions: a database's idle_session_timeout
@@ -73,7 +76,9 @@ public final class Connection {
                    (SELECT pg_catalog.set_config(name, '10s', false) FROM pg_catalog.pg_settings
                     WHERE name = 'client_connection_check_interval'),
                    pg_catalog.set_config('bytea_output', 'hex', false), pg_catalog.set_config('DateStyle', 'ISO, MDY', false),
-                   pg_catalog.set_config('IntervalStyle', 'postgres', false), pg_catalog.set_config('client_encoding', 'UTF8', false)
+                   pg_catalog.set_config('IntervalStyle', 'postgres', false), pg_catalog.set_config('client_encoding', 'UTF8', false),
+                   -- Numbers read back as text (the clock's epoch) in full, whatever a database says.
+                   pg_catalog.set_config('extra_float_digits', '1', false)
             """)
     }
 

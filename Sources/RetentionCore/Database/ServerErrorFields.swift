@@ -89,10 +89,14 @@ struct ServerErrorFields {
     ///
     /// The server does not escape a `"` inside a value it quotes (`"called Robert "Bob" Smith"`), so
     /// quotes cannot be paired: from the first quoted text that is not a name, everything up to the
-    /// message's last quote is cut.
+    /// message's last quote is cut. A server whose messages are translated (`lc_messages`) quotes
+    /// with the language's own marks (`« CNRY4711 »`, `„…“`, `»…«`, `「…」`): they count as `"`.
     static func cutQuotedValues(_ text: String, keeping names: Set<String>) -> String {
         var out = ""
-        var rest = Substring(text)
+        let marks: Set<Character> = ["\u{AB}", "\u{BB}", "\u{201C}", "\u{201D}", "\u{201E}", "\u{201F}", "\u{2039}", "\u{203A}",
+                                     "\u{300C}", "\u{300D}", "\u{300E}", "\u{300F}", "\u{FF02}"]
+        let unified = String(text.map { marks.contains($0) ? "\"" : $0 })
+        var rest = Substring(unified)
         while let open = rest.firstIndex(of: "\"") {
             out += rest[..<open]
             let after = rest.index(after: open)
@@ -101,7 +105,8 @@ struct ServerErrorFields {
                 return out + "\"..."
             }
             let quoted = String(rest[after..<close])
-            if names.contains(quoted) {
+            // A translated mark is padded inside (`« public.t »`): the name test sees it trimmed.
+            if names.contains(quoted) || names.contains(quoted.trimmingCharacters(in: .whitespaces)) {
                 out += "\"\(quoted)\""
                 rest = rest[rest.index(after: close)...]
             } else {

@@ -128,41 +128,6 @@ public enum Holds {
         }.map(\.name)
     }
 
-    /// One line per active hold whose patron or library is not written as its policies' columns
-    /// write it (placed by hand or by an older version), so it may hold nothing; for `check --catalog`.
-    /// (Holds the run could not apply at all refuse every command that resolves the policies:
-    /// `blindSpots`.) Each hold costs a few round trips, so the newest `checkedAtMost` are checked
-    /// and a line says how many were not.
-    public static func unmatched(policies: [Policy], on connection: Connection) throws -> [String] {
-        var lines: [String] = []
-        let holds = try connection.query("""
-            SELECT id, patron, library, policy, count(*) OVER () AS active FROM retention.holds
-            WHERE released_at IS NULL AND (patron IS NOT NULL OR library IS NOT NULL) ORDER BY id DESC LIMIT $1::int8
-            """, [String(checkedAtMost)]).rows
-        if let active = try holds.first?.int64("active"), active > Int64(checkedAtMost) {
-            lines.append("\(active) active holds name a patron or library; the newest \(checkedAtMost) were checked against "
-                         + "the columns, \(active - Int64(checkedAtMost)) were not")
-        }
-        for hold in holds {
-            let id = try hold.int64("id")
-            let scope = HoldScope(patron: try hold.optional("patron"), policy: try hold.optional("policy"),
-                                  library: try hold.optional("library"))
-            guard scope.policy == nil || policies.contains(where: { $0.name == scope.policy }) else { continue }
-            do {
-                let canonical = try canonicalScope(scope, policies: policies, on: connection)
-                if canonical.patron != scope.patron || canonical.library != scope.library {
-                    lines.append("hold \(id): its \(canonical.patron != scope.patron ? "patron" : "library") is not "
-                                 + "written as the policies' column writes it, so it holds nothing; release it and place it again")
-                }
-            } catch is UsageError {
-                // The reason would show the patron; a log line never does.
-                lines.append("hold \(id): its patron or library is no value of some of its policies' columns, "
-                             + "so it holds nothing there; `retention hold list` shows it")
-            }
-        }
-        return lines
-    }
-
     /// How many holds `unmatched` checks one by one.
     static let checkedAtMost = 2_000
 
@@ -301,17 +266,24 @@ public enum Holds {
         }
         let zone = scope.timeZone ?? "UTC"
         do {
-            let id = try connection.query("""
-                INSERT INTO retention.holds (reference, reason, patron, policy, library, held_from, held_until, time_zone)
+            // After the purge batches in flight (`HoldLock`), and dated when it is in force.
+            let id = try connection.transaction {
+                try HoldLock.takeForPlacing(on: connection)
+                return try connection.query("""
+                INSERT INTO retention.holds (reference, reason, patron, policy, library, held_from, held_until, time_zone, placed_at)
                 VALUES ($1, $2, $3, $4, $5,
                         -- A day's first instant: where midnight happens twice (clocks back at midnight), the
                         -- earlier one, reached from the hour before it.
                         least($6::date::timestamp AT TIME ZONE $8, ($6::date::timestamp - interval '1 hour') AT TIME ZONE $8 + interval '1 hour'),
                         least($7::date::timestamp AT TIME ZONE $8, ($7::date::timestamp - interval '1 hour') AT TIME ZONE $8 + interval '1 hour'),
-                        CASE WHEN $6 IS NULL AND $7 IS NULL THEN NULL ELSE $8 END)
+                        CASE WHEN $6 IS NULL AND $7 IS NULL THEN NULL ELSE $8 END, pg_catalog.clock_timestamp())
                 RETURNING id
                 """, [reference, reason, scope.patron, scope.policy, scope.library, scope.from, scope.until, zone]).single().int64("id")
+            }
             return (id, scope)
+        } catch let error as DatabaseError where error.sqlState == "55P03" {
+            throw UsageError("a purge batch has been running on these tables for longer than the lock timeout; the hold "
+                             + "was not placed: try again in a moment", exitCode: .tempFail)
         } catch let error as DatabaseError where error.sqlState == "22023" {
             throw UsageError("time zone \(visible(zone)) (the timezone setting) is not one the server knows: \(error.message)",
                              exitCode: .config)

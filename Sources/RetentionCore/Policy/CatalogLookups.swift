@@ -34,6 +34,43 @@ extension Catalog {
         return problems
     }
 
+    /// Row-level security that applies to this role on the tables a purge reads for its foreign
+    /// keys (the tables that point into a policy's table, declared cascades): a row hidden there
+    /// would make a row that a hold keeps, through a cascade, look unreferenced, and the cascade
+    /// (which no row security stops) would delete it. One problem each.
+    static func concealedReaches(_ resolved: [ResolvedPolicy], on connection: Connection) throws -> [String] {
+        var seen: Set<String> = [], problems: [String] = []
+        for policy in resolved {
+            let tables = policy.references.map { ($0.referencingOID, $0.referencing) }
+                + policy.cascades.flatMap { cascade in cascade.leafOIDs.map { ($0, cascade.table) } }
+            for (oid, name) in tables where oid != policy.tableOID && seen.insert(oid).inserted {
+                problems += try concealments(of: oid, named: name, rules: false, on: connection)
+                    .map { "policy \(policy.policy.name) reads \(name) for its foreign keys, and \($0)" }
+            }
+        }
+        return problems
+    }
+
+    /// Refuses (78) an anonymize policy whose `set` changes a column of the table's partition key
+    /// (at any level): each updated row would move to another partition, a delete and an insert
+    /// that the batch's count proof rightly refuses every night.
+    static func requireSetOutsidePartitionKey(_ resolved: [ResolvedPolicy], on connection: Connection) throws {
+        for policy in resolved where policy.policy.action == .anonymize {
+            let keys = try connection.query("""
+                SELECT DISTINCT a.attname::text AS name FROM pg_catalog.pg_partitioned_table p
+                JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = ANY (p.partattrs::int2[])
+                WHERE p.partrelid IN (SELECT $1::oid UNION SELECT r.relid FROM pg_catalog.pg_partition_tree($1::oid) r)
+                ORDER BY 1
+                """, [policy.tableOID]).rows.map { try $0.string("name") }
+            let moved = policy.policy.set.map(\.column).filter(keys.contains)
+            guard moved.isEmpty else {
+                throw UsageError("policy \(policy.policy.name): set changes \(moved.map(visible).joined(separator: ", ")), part of "
+                                 + "\(policy.policy.table)'s partition key, so every anonymized row would move to another partition; "
+                                 + "anonymize other columns, or partition the table by another", exitCode: .config)
+            }
+        }
+    }
+
     /// The tables with row-level security enabled that a view reads, through other views too.
     static func rowSecuredTables(under view: String, on connection: Connection) throws -> [String] {
         try connection.query("""

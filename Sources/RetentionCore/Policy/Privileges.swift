@@ -70,6 +70,12 @@ public enum Privileges {
                     // Each batch writes down, in a temporary table, the rows it leaves to its declared triggers.
                     checks.append((Statement("SELECT has_database_privilege(pg_catalog.current_database(), 'TEMPORARY') AS granted"),
                                    "TEMPORARY on the database (policy \(policy.name) declares triggers)"))
+                    // ... by their place (the system columns tableoid and ctid), locked (FOR UPDATE, which takes
+                    // UPDATE on some column of the table).
+                    for name in ["tableoid", "ctid"] { column(policy.table, name, "SELECT", policy.name) }
+                    checks.append((Statement("SELECT has_any_column_privilege(to_regclass($1), 'UPDATE') AS granted", [policy.table.sql]),
+                                   "UPDATE on some column of \(policy.table), to lock the rows a batch leaves to its declared "
+                                   + "triggers (policy \(policy.name); e.g. GRANT UPDATE (\(visible(policy.key))) ON \(visible(policy.table.sql)))"))
                 }
             case .anonymize:
                 for assignment in policy.set { column(policy.table, assignment.column, "UPDATE", policy.name) }

@@ -73,11 +73,15 @@ extension Runner {
     static func purgeBatch(_ sql: PurgeSQL, size: Int, first: Bool, slice: PurgeSQL.Slice, state: WalkState, runID: Int64,
                            batch: Int, on connection: Connection) throws -> (Int64, [LedgerRow], Duration) {
         var listOID: String?
+        try SessionGuard.reset(connection)
         if sql.recordsPending {
             try connection.execute(unsafeSQL: PurgeSQL.pendingTable)
             listOID = try connection.query(PurgeSQL.pendingTableOID).single().string("oid")
         }
         return try connection.transaction { () -> (Int64, [LedgerRow], Duration) in
+            // `hold place` waits for the batches in flight (`HoldLock`): a hold it reports placed
+            // is in force for every batch that commits after it.
+            try HoldLock.shareForBatch(on: connection)
             let spanned = try connection.query(sql.boundStatement(size: size, first: first, slice: slice,
                                                                 cutoffs: state.cutoffs))
                 .single().int64("keys")
@@ -114,6 +118,7 @@ extension Runner {
                 cascaded[table] = count - before[table, default: 0]
             }
             for (table, rows) in try sideEffects.prove(on: connection) { cascaded[table, default: 0] += rows }
+            try SessionGuard.check(sql, batch: batch, on: connection)
             let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged,
                                              cascaded: cascaded)
             let rows = try connection.query(ledger).decode(LedgerRow.self)
@@ -160,7 +165,9 @@ extension Runner {
                 ]
                 if error.sqlState == "55P03" { metadata["lock.holders"] = "\(waitedFor())" }
                 if error.sqlState == "57014" { timedOut() }
-                logger.warning("batch timed out; trying again", metadata: metadata)
+                let why = ["55P03": "waited past the lock timeout", "57014": "ran past the statement timeout or was cancelled",
+                           "40P01": "was chosen to end a deadlock", "23503": "met a foreign key that a concurrent insert made point to a due row"]
+                logger.warning("batch \(why[error.sqlState ?? ""] ?? "failed"); trying again", metadata: metadata)
                 Thread.sleep(forTimeInterval: wait)
             }
         }

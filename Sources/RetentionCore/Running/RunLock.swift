@@ -4,6 +4,7 @@ enum RunLock {
     static let classID: Int32 = 0x5245_544E
     static let runID: Int32 = 1
     static let setupID: Int32 = 2
+    static let holdsID: Int32 = 3
 
     /// Takes the run lock for this session, or throws `RunLockBusy` (75) naming the holder's process.
     static func acquire(on connection: Connection) throws {
@@ -35,5 +36,21 @@ public struct RunLockBusy: RetentionError {
     public var description: String {
         "another retention run holds the lock on this database" + (holderPID.map { " (server process \($0))" } ?? "")
             + "; nothing was done"
+    }
+}
+
+/// The lock between purge batches and `hold place`: each batch holds it shared for its transaction,
+/// `hold place` exclusively for its insert, so a hold is never reported placed while a batch that
+/// cannot see it is still to commit (it would purge the held rows after the clerk was told they are
+/// safe). An advisory lock: the purging role needs no privilege on the holds table for it.
+enum HoldLock {
+    static func shareForBatch(on connection: Connection) throws {
+        try connection.query("SELECT pg_catalog.pg_advisory_xact_lock_shared($1::int4, $2::int4)",
+                             [String(RunLock.classID), String(RunLock.holdsID)])
+    }
+
+    static func takeForPlacing(on connection: Connection) throws {
+        try connection.query("SELECT pg_catalog.pg_advisory_xact_lock($1::int4, $2::int4)",
+                             [String(RunLock.classID), String(RunLock.holdsID)])
     }
 }

@@ -94,7 +94,7 @@ import Testing
         for command in ["plan", "run"] {
             let result = try db.retention([command, "--policies", folder.url.path, "--log-format", "text"])
             #expect(result.status == 78, "\(command): \(result.stderr)")
-            #expect(result.stderr.contains("active hold 1: the patron or library is no value of its policies' columns any more"),
+            #expect(result.stderr.contains("active hold 1: the patron or library is no label of its policies' enum column any more"),
                     "\(result.stderr)")
         }
         #expect(try db.int("SELECT count(*) FROM v") == 10)

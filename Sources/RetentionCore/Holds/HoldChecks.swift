@@ -29,18 +29,36 @@ extension Holds {
         return lines
     }
 
-    /// Refuses (78) a plan or run while an active hold's patron or library is no value of its
-    /// policies' columns any more (an enum label renamed, a column's type changed): the run would
-    /// compare nothing with it and purge the rows it was placed to keep.
+    /// Refuses (78) a plan or run while an active hold's patron or library is no label of the enum
+    /// type of a covered policy's column any more (`ALTER TYPE ... RENAME VALUE`): the value was one
+    /// when the hold was placed, so the rows it kept now read otherwise and the run would purge them.
+    /// (A value some column could never read holds nothing there, as `hold place` says.)
     static func requireReadable(policies: [Policy], on connection: Connection) throws {
-        let ids = try misread(policies: policies, on: connection).found.compactMap { id, problem in
-            if case .unreadable = problem { return id } else { return nil }
+        var ids: Set<Int64> = []
+        for policy in policies {
+            for (field, column) in [("patron", policy.patron), ("library", policy.libraries?.column)] {
+                guard let column else { continue }
+                // `field` is one of two fixed names.
+                for row in try connection.query(unsafeSQL: """
+                    WITH enum AS (
+                        SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END AS oid
+                        FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                        WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attname = $2)
+                    SELECT h.id FROM retention.holds h, enum
+                    WHERE h.released_at IS NULL AND h.\(field) IS NOT NULL AND (h.policy IS NULL OR h.policy = $3)
+                      AND (SELECT t.typtype FROM pg_catalog.pg_type t WHERE t.oid = enum.oid) = 'e'
+                      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e WHERE e.enumtypid = enum.oid AND e.enumlabel = h.\(field))
+                    """, [policy.table.sql, column, policy.name]).rows {
+                    ids.insert(try row.int64("id"))
+                }
+            }
         }
         guard !ids.isEmpty else { return }
-        throw UsageError("active hold\(ids.count == 1 ? "" : "s") \(ids.map(String.init).joined(separator: ", ")): the patron or library "
-                         + "is no value of its policies' columns any more (an enum label renamed, a column's type changed), so "
-                         + "the run could not keep its rows; release and place \(ids.count == 1 ? "it" : "them") again with the value "
-                         + "as the column now writes it (`retention hold list` shows it)", exitCode: .config)
+        let sorted = ids.sorted()
+        throw UsageError("active hold\(sorted.count == 1 ? "" : "s") \(sorted.map(String.init).joined(separator: ", ")): the patron or "
+                         + "library is no label of its policies' enum column any more (ALTER TYPE ... RENAME VALUE), so the run "
+                         + "could not keep its rows; release and place \(sorted.count == 1 ? "it" : "them") again with the label as the "
+                         + "column now writes it (`retention hold list` shows it)", exitCode: .config)
     }
 
     enum Misread { case miswritten(String), unreadable }

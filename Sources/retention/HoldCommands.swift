@@ -81,8 +81,8 @@ struct HoldCommand: ParsableCommand {
                 var policies: [Policy] = []
                 if scope.policy != nil || scope.patron != nil || scope.library != nil {
                     policies = try PolicyLoader.load(directory: settings.policies)
-                } else if scope.from != nil {
-                    // Only for the window's warning: a window alone needs no policy files.
+                } else if scope.from != nil || scope.until != nil {
+                    // Only for the window's checks: a window alone needs no policy files.
                     policies = (try? PolicyLoader.load(directory: settings.policies)) ?? []
                 }
                 if let policy = scope.policy, !policies.contains(where: { $0.name == policy }) {
@@ -91,6 +91,7 @@ struct HoldCommand: ParsableCommand {
                 }
                 let connection = try Retention.connect(settings, logger: logger)
                 try RetentionSchema.requireInstalled(on: connection)
+                try Holds.refuseWindowOverTwoAges(scope, policies: policies)
                 var scope = try Holds.canonicalScope(scope, policies: policies, on: connection)
                 scope.timeZone = settings.timezone
                 let warnings = try Holds.patronWarnings(scope, policies: policies, on: connection)

@@ -44,6 +44,20 @@ extension Holds {
 }
 
 extension Holds {
+    /// Refuses (64) a window hold over a policy whose rows another policy of the folder purges but
+    /// dates by another column (same table): a run refuses to start while such a hold is active
+    /// (`blindSpots`), and a run already going would test the window against each column.
+    public static func refuseWindowOverTwoAges(_ scope: HoldScope, policies: [Policy]) throws {
+        guard scope.from != nil || scope.until != nil else { return }
+        for policy in policies where scope.policy == nil || scope.policy == policy.name {
+            guard let other = policy.companions.first(where: { $0.table == policy.table && $0.age != policy.age }) else { continue }
+            throw UsageError("policies \(policy.name) and \(other.name) purge the same rows of \(policy.table) but date them by "
+                             + "different columns (\(visible(policy.age)), \(visible(other.age))): a window would keep the rows of "
+                             + "one and let the other purge them; give both the same age column, or place the hold without "
+                             + "--from/--until", exitCode: .usage)
+        }
+    }
+
     /// A warning when a hold's window starts on or after today's cutoff of every policy it
     /// covers: it keeps no record that is due now, only records dated from its first day on, as
     /// they come due. (A clerk who read `--from`/`--until` as how long the hold lasts meant to hold

@@ -73,7 +73,7 @@ extension Runner {
     static func purgeBatch(_ sql: PurgeSQL, size: Int, first: Bool, slice: PurgeSQL.Slice, state: WalkState, runID: Int64,
                            batch: Int, on connection: Connection) throws -> (Int64, [LedgerRow], Duration) {
         var listOID: String?
-        try SessionGuard.reset(connection)
+        let settings = try SessionGuard.reset(connection)
         if sql.recordsPending {
             try connection.execute(unsafeSQL: PurgeSQL.pendingTable)
             listOID = try connection.query(PurgeSQL.pendingTableOID).single().string("oid")
@@ -118,7 +118,9 @@ extension Runner {
                 cascaded[table] = count - before[table, default: 0]
             }
             for (table, rows) in try sideEffects.prove(on: connection) { cascaded[table, default: 0] += rows }
-            try SessionGuard.check(sql, batch: batch, on: connection)
+            try SessionGuard.check(sql, batch: batch, since: settings, list: listOID, lockHolder: state.lockHolder, on: connection)
+            // A hold's enum label renamed since the run began would make it hold nothing.
+            try Holds.requireReadable(policies: [sql.resolved.policy], on: connection)
             let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged,
                                              cascaded: cascaded)
             let rows = try connection.query(ledger).decode(LedgerRow.self)

@@ -21,7 +21,15 @@ extension Runner {
             progress.started(policy: name, due: due)
         }
         let consenting = try sql.consentingCountQuery().map { try connection.query($0).single().int64("patrons") }
-        let state = WalkState(outcome: outcome, consenting: consenting)
+        // The session holding the run lock, which every batch checks it still holds: code in the
+        // database can release it (`pg_advisory_unlock_all()`), and another run would then take this
+        // one for dead and sign its manifest while it still purges.
+        let lockHolder = try connection.query("""
+            SELECT pg_catalog.pg_backend_pid()::int8 AS pid FROM pg_catalog.pg_locks l
+            WHERE l.locktype = 'advisory' AND l.pid = pg_catalog.pg_backend_pid() AND l.granted
+              AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2
+            """, [String(RunLock.classID), String(RunLock.runID)]).rows.first?.int64("pid")
+        let state = WalkState(outcome: outcome, consenting: consenting, lockHolder: lockHolder)
         // Under --max-rows, partitions are not emptied whole: a truncate could take millions of rows at once.
         let truncated = options.rowBudget != nil ? 0
             : try truncateWholePartitions(resolved, into: state, runID: runID, options: options, deadline: deadline)
@@ -78,11 +86,15 @@ extension Runner {
         let cutoffs: Cutoffs
         /// The consenting patrons when the run began, when they can be looked up per row.
         let consenting: Int64?
+        /// The server process holding the run lock when the walk began (`nil`: none, as in tests
+        /// that call the runner without it).
+        let lockHolder: Int64?
 
-        init(outcome: PolicyOutcome, consenting: Int64? = nil) {
+        init(outcome: PolicyOutcome, consenting: Int64? = nil, lockHolder: Int64? = nil) {
             state = Mutex(State(outcome: outcome))
             cutoffs = outcome.cutoffs
             self.consenting = consenting
+            self.lockHolder = lockHolder
         }
 
         /// Adds a committed batch's ledger rows; returns the rows purged so far in the policy.

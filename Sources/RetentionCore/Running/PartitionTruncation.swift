@@ -28,6 +28,10 @@ extension Runner {
             let began = clock.now
             let emptied: [(partition: QualifiedName, ledger: [LedgerRow])]
             do {
+                // `hold place` waits for the truncate as for a batch (`HoldLock`); taken for the session
+                // before the transaction, whose snapshot must follow every hold placed before it.
+                try HoldLock.shareForSession(on: connection)
+                defer { HoldLock.releaseForSession(on: connection) }
                 emptied = try connection.repeatableReadTransaction {
                     try truncateGroup(group, from: lower, sql: sql, cutoffs: state.cutoffs, runID: runID, firstBatch: batch + 1)
                 }

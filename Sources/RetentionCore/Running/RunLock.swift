@@ -49,6 +49,18 @@ enum HoldLock {
                              [String(RunLock.classID), String(RunLock.holdsID)])
     }
 
+    /// For a transaction whose snapshot is taken at its first statement (the partitions' truncate):
+    /// held by the session, from before the transaction to after it.
+    static func shareForSession(on connection: Connection) throws {
+        try connection.query("SELECT pg_catalog.pg_advisory_lock_shared($1::int4, $2::int4)",
+                             [String(RunLock.classID), String(RunLock.holdsID)])
+    }
+
+    static func releaseForSession(on connection: Connection) {
+        _ = try? connection.query("SELECT pg_catalog.pg_advisory_unlock_shared($1::int4, $2::int4)",
+                                  [String(RunLock.classID), String(RunLock.holdsID)])
+    }
+
     static func takeForPlacing(on connection: Connection) throws {
         try connection.query("SELECT pg_catalog.pg_advisory_xact_lock($1::int4, $2::int4)",
                              [String(RunLock.classID), String(RunLock.holdsID)])

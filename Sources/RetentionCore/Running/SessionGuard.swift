@@ -7,44 +7,70 @@ import Foundation
 /// session, with its rights to change the session: `set_config('search_path', 'public, ...',
 /// false)` lets a decoy `=` in `public` decide whether a row is held in the next statement;
 /// `bytea_output = 'escape'` writes a bytea patron differently from its hold; `session_replication_role
-/// = replica` (a SECURITY DEFINER function) turns off the cascades a policy declares. So a batch
-/// sets the settings again before it starts, and after its purge (with the holds table locked by
-/// it, so no concurrent change can commit meanwhile) checks them and the row-level security of
-/// the holds and policy tables: anything changed fails the batch, which rolls back.
+/// = replica` (a SECURITY DEFINER function) turns off the cascades a policy declares; a
+/// `statement_timeout` of 0 unbounds the next batch. So a batch sets the settings again before it
+/// starts, and after its purge (with the holds table locked by it, so no concurrent change can
+/// commit meanwhile) checks that none changed and that no row-level security applies to the holds
+/// and policy tables: anything else fails the batch, which rolls back.
 enum SessionGuard {
-    /// The settings a batch relies on and the value each must have.
-    static let settings: [(String, String)] = [
-        ("search_path", "pg_catalog, pg_temp"), ("bytea_output", "hex"), ("DateStyle", "ISO, MDY"),
-        ("IntervalStyle", "postgres"), ("extra_float_digits", "1"), ("session_replication_role", "origin"),
-        ("row_security", "on"),
+    /// The settings a batch relies on: how values read and compare, which objects names find,
+    /// whether cascades and triggers fire, its bounds (timeouts) and its role.
+    static let settings = [
+        "search_path", "bytea_output", "DateStyle", "IntervalStyle", "extra_float_digits", "TimeZone",
+        "session_replication_role", "row_security", "role", "lock_timeout", "statement_timeout",
+        "standard_conforming_strings", "default_transaction_isolation",
     ]
 
-    /// Before a batch: the settings as the connection set them.
-    static func reset(_ connection: Connection) throws {
+    /// Before a batch: the settings as the connection set them; returns their values, which the
+    /// batch must still have after its purge.
+    static func reset(_ connection: Connection) throws -> [String] {
         try connection.fixSessionSettings()
+        return try connection.query("""
+            SELECT s.name, pg_catalog.current_setting(s.name) AS value FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS s(name, n)
+            ORDER BY s.n
+            """, [arrayLiteral(settings)]).rows.map { try $0.string("value") }
     }
 
-    /// After a batch's purge, in its transaction: throws `SessionChanged` naming what changed.
-    static func check(_ sql: PurgeSQL, batch: Int, on connection: Connection) throws {
-        let names = settings.map(\.0), wanted = settings.map(\.1)
-        let tables = [sql.resolved.tableOID]
+    /// After a batch's purge, in its transaction: throws `SessionChanged` naming what changed since `reset`.
+    static func check(_ sql: PurgeSQL, batch: Int, since values: [String], list: String?, lockHolder: Int64?,
+                      on connection: Connection) throws {
+        // The tables whose rows decide what is kept: the policy's own, those its foreign keys read
+        // (cascades, tables pointing into it), the holds.
+        let resolved = sql.resolved
+        let tables = [resolved.tableOID] + resolved.references.map(\.referencingOID) + resolved.cascades.flatMap(\.leafOIDs)
         let row = try connection.query("""
             SELECT pg_catalog.array_to_string(ARRAY(
-                       SELECT s.name FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s(name, wanted)
-                       WHERE pg_catalog.current_setting(s.name) IS DISTINCT FROM s.wanted), ', ') AS settings,
+                       SELECT s.name FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s(name, was)
+                       WHERE pg_catalog.current_setting(s.name) IS DISTINCT FROM s.was), ', ') AS settings,
                    pg_catalog.array_to_string(ARRAY(
                        SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c
                        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                        WHERE (c.oid = ANY ($3::oid[]) OR c.oid = 'retention.holds'::pg_catalog.regclass)
                          AND pg_catalog.row_security_active(c.oid)
-                       ORDER BY 1), ', ') AS secured
-            """, ["{" + names.joined(separator: ",") + "}",
-                  "{" + wanted.map { "\"\($0)\"" }.joined(separator: ",") + "}",
-                  "{" + tables.joined(separator: ",") + "}"]).single()
+                       ORDER BY 1), ', ') AS secured,
+                   -- The list of rows left to declared triggers: nothing may act on it.
+                   $4::oid IS NOT NULL AND (EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $4::oid)
+                       OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.ev_class = $4::oid)
+                       OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = $4::oid AND c.relrowsecurity)) AS list_touched,
+                   $5::int8 IS NOT NULL AND NOT EXISTS (
+                       SELECT 1 FROM pg_catalog.pg_locks l
+                       WHERE l.locktype = 'advisory' AND l.granted AND l.pid = $5::int8::int4 AND l.objsubid = 2
+                         AND l.classid = $6::int4::oid AND l.objid = $7::int4::oid) AS lock_lost
+            """, [arrayLiteral(settings), arrayLiteral(values), "{" + tables.joined(separator: ",") + "}", list,
+                  lockHolder.map(String.init), String(RunLock.classID), String(RunLock.runID)]).single()
         let changed = try row.string("settings"), secured = try row.string("secured")
-        guard changed.isEmpty && secured.isEmpty else {
-            throw SessionChanged(policy: sql.resolved.policy.name, batch: batch, settings: changed, secured: secured)
-        }
+        var problems: [String] = []
+        if !changed.isEmpty { problems.append("the session's \(changed) (set_config in a function that a consent view, trigger or default calls)") }
+        if !secured.isEmpty { problems.append("row-level security on \(secured), which this role does not bypass") }
+        if try row.bool("list_touched") { problems.append("the batch's list of rows left to declared triggers (a trigger, rule or row security on it)") }
+        if try row.bool("lock_lost") { problems.append("the run's lock, which this run no longer holds (pg_advisory_unlock_all)") }
+        guard problems.isEmpty else { throw SessionChanged(policy: resolved.policy.name, batch: batch, what: problems) }
+    }
+
+    /// A text[] literal of `values`, each quoted.
+    static func arrayLiteral(_ values: [String]) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
     }
 }
 
@@ -52,15 +78,11 @@ enum SessionGuard {
 struct SessionChanged: RetentionError {
     let policy: String
     let batch: Int
-    let settings: String
-    let secured: String
+    let what: [String]
 
     var exitCode: ExitStatus { .failure }
     var description: String {
-        var what: [String] = []
-        if !settings.isEmpty { what.append("the session's \(settings) (set_config in a function that a consent view, trigger or default calls)") }
-        if !secured.isEmpty { what.append("row-level security on \(secured), which this role does not bypass") }
-        return "policy \(policy), batch \(batch): code in the database changed \(what.joined(separator: " and ")) while the batch ran, "
+        "policy \(policy), batch \(batch): code in the database changed \(what.joined(separator: " and ")) while the batch ran, "
             + "so its holds and counts could not be trusted; the batch rolled back and nothing of it was purged"
     }
 }

@@ -442,15 +442,22 @@ import Testing
             "delete.yaml": "name: loan-delete\nversion: 1\ndescription: d\ntable: public.loans\nkey: id\nage: due_at\n"
                 + "retain: 60 days\naction: delete\npatron: patron_id\n",
         ])
-        #expect(try db.retention(place + ["--policy", "loan-anon", "--from", "2024-03-01", "--until", "2024-04-01",
-                                          "--policies", folder.url.path]).status == 0)
+        // hold place refuses such a window (64); one placed by an older version or by hand stops the run.
+        let window = try db.retention(place + ["--policy", "loan-anon", "--from", "2024-03-01", "--until", "2024-04-01",
+                                               "--policies", folder.url.path, "--log-format", "text"])
+        #expect(window.status == 64 && window.stderr.contains("date them by different columns"), "\(window.stderr)")
+        #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
+        try db.sql("""
+            INSERT INTO retention.holds (reference, policy, held_from, held_until, time_zone)
+            VALUES ('CV', 'loan-anon', '2024-03-01', '2024-04-01', 'UTC')
+            """)
         for command in [["check", "--catalog"], ["plan"], ["run"]] {
             let refused = try db.retention(command + ["--policies", folder.url.path, "--log-format", "text"])
             #expect(refused.status == 78 && refused.stderr.contains("date them by different columns (returned_at, due_at)")
                     || refused.stderr.contains("date them by different columns (due_at, returned_at)"), "\(refused.stderr)")
         }
         #expect(try db.int("SELECT count(*) FROM loans") == 3)
-        #expect(try db.retention(["hold", "release", "1"]).status == 0)
+        #expect(try db.retention(["hold", "release", String(try db.int("SELECT max(id) FROM retention.holds"))]).status == 0)
         #expect(try db.retention(place + ["--policy", "loan-anon", "--patron", "4711", "--policies", folder.url.path]).status == 0)
         #expect(try db.retention(["run", "--policies", folder.url.path]).status == 0)
         #expect(try db.int("SELECT count(*) FROM loans WHERE patron_id = 4711") == 2)

@@ -8,7 +8,8 @@ import Testing
 @Suite struct HostileInputIIITests {
     /// Ten rows of ten patrons, 100 days old, under a 30-day delete policy with a consent view that
     /// calls `public.ok()`, which runs `change` (SQL) as a side effect.
-    func consentThatChanges(_ db: TestDatabase, patronType: String, patron: String, change: String) throws -> PolicyFolder {
+    func consentThatChanges(_ db: TestDatabase, patronType: String, patron: String, change: String,
+                            decoy: String = "false") throws -> PolicyFolder {
         try db.sql("""
             CREATE TABLE public.v (id int PRIMARY KEY, patron \(patronType), at timestamptz);
             INSERT INTO v SELECT g, \(patron), now() - interval '100 days' FROM generate_series(1, 10) g;
@@ -16,8 +17,8 @@ import Testing
             CREATE FUNCTION public.ok() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN \(change); RETURN true; END $$;
             CREATE VIEW public.consent AS SELECT patron, keep FROM public.prefs WHERE public.ok();
             INSERT INTO prefs SELECT patron, true FROM v WHERE id = 10;
-            CREATE FUNCTION public.texteq_false(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT false';
-            CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.texteq_false);
+            CREATE FUNCTION public.texteq_decoy(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT \(decoy)';
+            CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.texteq_decoy);
             """)
         return try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.v\nkey: id\nage: at\nretain: 30 days\n"
                                  + "action: delete\npatron: patron\nconsent:\n  table: public.consent\n  key: patron\n  keep_if: keep\n"])
@@ -46,6 +47,21 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM v WHERE id = 5") == 1)
         #expect(try db.int("SELECT count(*) FROM v") == 10)
         #expect(!run.output.contains("CNRY4711"))
+    }
+
+    /// The check itself holds when the search path is what changed: with an always-true `=` in
+    /// public, a comparison by the search path would find every setting unchanged.
+    @Test func theSessionCheckIsNotFooledByADecoyOperator() throws {
+        let db = try TestDatabase(reference: false)
+        let folder = try consentThatChanges(db, patronType: "text", patron: "'CNRY4711-' || g",
+                                            change: "PERFORM pg_catalog.set_config('search_path', 'public, pg_catalog', false)",
+                                            decoy: "true")
+        #expect(try db.retention(["hold", "place", "--reference", "CV-1", "--reason", "order", "--patron", "CNRY4711-5",
+                                  "--policies", folder.url.path]).status == 0)
+        let run = try db.retention(["run", "--policies", folder.url.path, "--batch-size", "2", "--log-format", "text"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("code in the database changed the session's search_path"), "\(run.stderr)")
+        #expect(try db.int("SELECT count(*) FROM v") == 10)
     }
 
     /// `hold place` while a batch is in flight waits for it, and its hold is dated after the batch

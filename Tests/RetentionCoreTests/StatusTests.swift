@@ -69,6 +69,10 @@ import Testing
         #expect(result.stdout.hasPrefix("RETENTION CRITICAL: run 3 failed: 57014: statement timeout\n"), "\(result.stdout)")
         #expect(result.stdout.contains("critical: no completed run with its manifest for 30 hours"), "\(result.stdout)")
         #expect(result.stdout.contains("critical: run 3 has no manifest"))
+        // An error text written into the ledger cannot forge a line or move the terminal.
+        try db.sql("UPDATE retention.runs SET error = E'x\\nRETENTION OK: FORGED\\u001b[2J' WHERE id = 3")
+        result = try status(db, folder)
+        #expect(!result.stdout.contains("\u{1B}") && !result.stdout.contains("\nRETENTION OK"), "\(result.stdout)")
 
         // Tonight's run would stop: a policy naming a missing table.
         let broken = try PolicyFolder(["v.yaml": "name: v\nversion: 1\ndescription: d\ntable: public.gone\nkey: id\nage: seen\nretain: 10 days\naction: delete\n"])

@@ -138,7 +138,8 @@ public struct StatusReport: Codable, Sendable {
         if let run = lastRun {
             switch run.status {
             case "failed":
-                found.append(Problem(level: .critical, text: "run \(run.id) failed: \(run.error ?? "no cause recorded")"))
+                // Escaped: the job's role may write the ledger's error text, which must not forge lines.
+                found.append(Problem(level: .critical, text: "run \(run.id) failed: \(run.error.map { visible($0) } ?? "no cause recorded")"))
             case "running" where !run.alive:
                 found.append(Problem(level: .critical, text: "run \(run.id) died (its session is gone); the next run recovers it from the ledger"))
             case "stopped", "interrupted":

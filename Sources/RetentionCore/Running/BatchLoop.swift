@@ -100,6 +100,10 @@ extension Runner {
             let work = clock.now - purging
             // A deferred constraint trigger would act at commit, after every check below: now, instead.
             if sideEffects.triggered { try connection.execute(unsafeSQL: "SET CONSTRAINTS ALL IMMEDIATE") }
+            // Before anything is proven: the proofs' own statements rely on the session the purge left.
+            try SessionGuard.check(sql, batch: batch, since: settings, list: listOID, lockHolder: state.lockHolder, on: connection)
+            // A hold's enum label renamed since the run began would make it hold nothing.
+            try Holds.requireReadable(policies: [sql.resolved.policy], on: connection)
             let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
             // The claim against what the server counted, before anything of it is recorded.
             let pending = try result.reduce(0) { $0 + (try $1.int64("pending")) }
@@ -118,9 +122,6 @@ extension Runner {
                 cascaded[table] = count - before[table, default: 0]
             }
             for (table, rows) in try sideEffects.prove(on: connection) { cascaded[table, default: 0] += rows }
-            try SessionGuard.check(sql, batch: batch, since: settings, list: listOID, lockHolder: state.lockHolder, on: connection)
-            // A hold's enum label renamed since the run began would make it hold nothing.
-            try Holds.requireReadable(policies: [sql.resolved.policy], on: connection)
             let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged,
                                              cascaded: cascaded)
             let rows = try connection.query(ledger).decode(LedgerRow.self)

@@ -25,9 +25,12 @@ extension Runner {
         // database can release it (`pg_advisory_unlock_all()`), and another run would then take this
         // one for dead and sign its manifest while it still purges.
         let lockHolder = try connection.query("""
-            SELECT pg_catalog.pg_backend_pid()::int8 AS pid FROM pg_catalog.pg_locks l
-            WHERE l.locktype = 'advisory' AND l.pid = pg_catalog.pg_backend_pid() AND l.granted
-              AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2
+            SELECT pg_catalog.pg_backend_pid()::pg_catalog.int8 AS pid FROM pg_catalog.pg_locks l
+            WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'::pg_catalog.text AND l.granted
+              AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+              AND l.classid OPERATOR(pg_catalog.=) $1::pg_catalog.int4::pg_catalog.oid
+              AND l.objid OPERATOR(pg_catalog.=) $2::pg_catalog.int4::pg_catalog.oid
+              AND l.objsubid OPERATOR(pg_catalog.=) 2::pg_catalog.int2
             """, [String(RunLock.classID), String(RunLock.runID)]).rows.first?.int64("pid")
         let state = WalkState(outcome: outcome, consenting: consenting, lockHolder: lockHolder)
         // Under --max-rows, partitions are not emptied whole: a truncate could take millions of rows at once.

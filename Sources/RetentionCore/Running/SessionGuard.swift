@@ -10,8 +10,9 @@ import Foundation
 /// = replica` (a SECURITY DEFINER function) turns off the cascades a policy declares; a
 /// `statement_timeout` of 0 unbounds the next batch. So a batch sets the settings again before it
 /// starts, and after its purge (with the holds table locked by it, so no concurrent change can
-/// commit meanwhile) checks that none changed and that no row-level security applies to the holds
-/// and policy tables: anything else fails the batch, which rolls back.
+/// commit meanwhile) checks that none changed, that no row-level security applies to the holds, the
+/// policy's table or the tables its foreign keys read, that nothing acts on the batch's list of
+/// pending rows, and that the run still holds its lock: anything else fails the batch, which rolls back.
 enum SessionGuard {
     /// The settings a batch relies on: how values read and compare, which objects names find,
     /// whether cascades and triggers fire, its bounds (timeouts) and its role.
@@ -38,24 +39,33 @@ enum SessionGuard {
         // (cascades, tables pointing into it), the holds.
         let resolved = sql.resolved
         let tables = [resolved.tableOID] + resolved.references.map(\.referencingOID) + resolved.cascades.flatMap(\.leafOIDs)
+        // Every operator and type named with its schema: this query must hold when the search path
+        // is what changed (a decoy `=` in public would otherwise say nothing did).
         let row = try connection.query("""
             SELECT pg_catalog.array_to_string(ARRAY(
-                       SELECT s.name FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s(name, was)
-                       WHERE pg_catalog.current_setting(s.name) IS DISTINCT FROM s.was), ', ') AS settings,
+                       SELECT s.name FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]))
+                           AS s(name, was)
+                       WHERE NOT (pg_catalog.current_setting(s.name) OPERATOR(pg_catalog.=) s.was)), ', ') AS settings,
                    pg_catalog.array_to_string(ARRAY(
                        SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c
-                       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                       WHERE (c.oid = ANY ($3::oid[]) OR c.oid = 'retention.holds'::pg_catalog.regclass)
+                       JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+                       WHERE (c.oid OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.oid[])
+                              OR c.oid OPERATOR(pg_catalog.=) 'retention.holds'::pg_catalog.regclass::pg_catalog.oid)
                          AND pg_catalog.row_security_active(c.oid)
                        ORDER BY 1), ', ') AS secured,
                    -- The list of rows left to declared triggers: nothing may act on it.
-                   $4::oid IS NOT NULL AND (EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $4::oid)
-                       OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.ev_class = $4::oid)
-                       OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = $4::oid AND c.relrowsecurity)) AS list_touched,
-                   $5::int8 IS NOT NULL AND NOT EXISTS (
+                   $4::pg_catalog.oid IS NOT NULL AND (
+                       EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $4::pg_catalog.oid)
+                       OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r WHERE r.ev_class OPERATOR(pg_catalog.=) $4::pg_catalog.oid)
+                       OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                                  WHERE c.oid OPERATOR(pg_catalog.=) $4::pg_catalog.oid AND c.relrowsecurity)) AS list_touched,
+                   $5::pg_catalog.int4 IS NOT NULL AND NOT EXISTS (
                        SELECT 1 FROM pg_catalog.pg_locks l
-                       WHERE l.locktype = 'advisory' AND l.granted AND l.pid = $5::int8::int4 AND l.objsubid = 2
-                         AND l.classid = $6::int4::oid AND l.objid = $7::int4::oid) AS lock_lost
+                       WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'::pg_catalog.text AND l.granted
+                         AND l.pid OPERATOR(pg_catalog.=) $5::pg_catalog.int4
+                         AND l.objsubid OPERATOR(pg_catalog.=) 2::pg_catalog.int2
+                         AND l.classid OPERATOR(pg_catalog.=) $6::pg_catalog.int4::pg_catalog.oid
+                         AND l.objid OPERATOR(pg_catalog.=) $7::pg_catalog.int4::pg_catalog.oid) AS lock_lost
             """, [arrayLiteral(settings), arrayLiteral(values), "{" + tables.joined(separator: ",") + "}", list,
                   lockHolder.map(String.init), String(RunLock.classID), String(RunLock.runID)]).single()
         let changed = try row.string("settings"), secured = try row.string("secured")

@@ -41,6 +41,10 @@ import Testing
         let place = try db.retention(["hold", "place", "--reference", "CV-1", "--reason", "order", "--patron", held,
                                       "--policies", folder.url.path])
         #expect(place.status == 0, "\(place.stderr)")
+        // The plan too: its counts would show the held row as due.
+        let plan = try db.retention(["plan", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(plan.status == 1 && plan.stderr.contains("changed the session's \(setting)"), "\(plan.stderr)")
+        #expect(plan.stderr.contains("while the plan counted the policy"), "\(plan.stderr)")
         let run = try db.retention(["run", "--policies", folder.url.path, "--batch-size", "2", "--log-format", "text"])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("code in the database changed the session's \(setting)"), "\(run.stderr)")

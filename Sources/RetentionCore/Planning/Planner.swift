@@ -98,6 +98,8 @@ public enum Planner {
                 """).single().string("at")
             var plans: [PolicyPlan] = []
             for resolved in policies {
+                // Code a count calls (a consent view's function) may change the session as in a run's batch.
+                let settings = try SessionGuard.reset(connection)
                 let cutoffs = try Cutoffs.compute(for: resolved, on: connection)
                 let sql = PurgeSQL(resolved).countQuery(cutoffs: cutoffs, holds: try HoldShape.current(for: resolved, on: connection))
                 let counts = try connection.query(sql).decode(LibraryCounts.self)
@@ -107,6 +109,7 @@ public enum Planner {
                         plan.cascaded[try row.string("table_name"), default: 0] += try row.int64("rows")
                     }
                 }
+                try SessionGuard.check(PurgeSQL(resolved), batch: nil, since: settings, list: nil, lockHolder: nil, on: connection)
                 plans.append(plan)
                 logger.debug("planned policy", metadata: ["policy.name": "\(resolved.policy.name)"])
             }

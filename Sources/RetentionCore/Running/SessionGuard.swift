@@ -33,7 +33,7 @@ enum SessionGuard {
     }
 
     /// After a batch's purge, in its transaction: throws `SessionChanged` naming what changed since `reset`.
-    static func check(_ sql: PurgeSQL, batch: Int, since values: [String], list: String?, lockHolder: Int64?,
+    static func check(_ sql: PurgeSQL, batch: Int?, since values: [String], list: String?, lockHolder: Int64?,
                       on connection: Connection) throws {
         // The tables whose rows decide what is kept: the policy's own, those its foreign keys read
         // (cascades, tables pointing into it), the holds.
@@ -87,12 +87,17 @@ enum SessionGuard {
 /// Code in the database changed what a batch relies on while it ran: the batch rolled back, the run fails (1).
 struct SessionChanged: RetentionError {
     let policy: String
-    let batch: Int
+    /// The batch, or `nil` for a plan's counts.
+    let batch: Int?
     let what: [String]
 
     var exitCode: ExitStatus { .failure }
     var description: String {
-        "policy \(policy), batch \(batch): code in the database changed \(what.joined(separator: " and ")) while the batch ran, "
+        guard let batch else {
+            return "policy \(policy): code in the database changed \(what.joined(separator: " and ")) while the plan counted "
+                + "the policy, so its counts of held and due rows could not be trusted; nothing was changed"
+        }
+        return "policy \(policy), batch \(batch): code in the database changed \(what.joined(separator: " and ")) while the batch ran, "
             + "so its holds and counts could not be trusted; the batch rolled back and nothing of it was purged"
     }
 }

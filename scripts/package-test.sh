@@ -2,7 +2,8 @@
 # Installs the Debian package on this machine and walks docs/administrator.md's "Install" section to a first
 # night, as root; upgrades it over itself; then removes and purges the package and leaves the machine as it was.
 #   scripts/package-test.sh [retention_X_amd64.deb]    (default: builds it with package-deb.sh)
-# Checks: lintian (scripts/lintian.sh), `mandoc -Tlint` on every man page and `man -w` finding each,
+# Checks: lintian (scripts/lintian.sh), `promtool check rules` and `test rules` on the shipped alert
+# rules, `mandoc -Tlint` on every man page and `man -w` finding each,
 # --version, completions, the user and group, folder modes, the key pair (root's folder and public
 # key), the units (no [Install] on the service, the retries), `retention check` from / with the
 # installed config, the unit's own command run as systemd would (user retention, its umask), a member
@@ -24,14 +25,14 @@ done
   echo "package-test.sh: /etc/retention or /var/lib/retention exists already; not touching them" >&2; exit 78; }
 
 . scripts/install-deps.sh
-# man-db for `man -w`, mandoc for -Tlint; only where missing, and only when installing them upgrades
+# man-db for `man -w`, mandoc for -Tlint, prometheus for promtool; only where missing, and only when installing them upgrades
 # nothing already installed (an "Inst NAME [old version]" line in apt's dry run is an upgrade).
-for tool in man:man-db mandoc:mandoc; do
+for tool in man:man-db mandoc:mandoc promtool:prometheus; do
   command -v "${tool%%:*}" >/dev/null && continue
   if apt-get install -s -q --no-upgrade "${tool#*:}" 2>/dev/null | grep -q '^Inst [^ ]* \['; then
     echo "package-test.sh: installing ${tool#*:} would upgrade installed packages: its checks fail below" >&2
   else
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-upgrade "${tool#*:}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-upgrade --no-install-recommends "${tool#*:}" >/dev/null
   fi
 done
 deb=${1:-}
@@ -78,6 +79,12 @@ check "lintian: no error, no warning without an override" bash scripts/lintian.s
 
 echo "== apt install $deb"
 apt-get install -y --no-upgrade "$deb" >/tmp/package-test-apt.$$ 2>&1 || { cat /tmp/package-test-apt.$$; exit 1; }
+# The shipped alert rules, as Prometheus reads them, and their unit tests (scripts/retention.rules.test.yml:
+# three nights stopped with rows overdue, a failed night, a good one).
+rules=/usr/share/doc/retention/examples/retention.rules.yml
+check "promtool check rules (the shipped file)" promtool check rules "$rules"
+check "promtool test rules: each alert fires when it should and not before" sh -c \
+  "d=\$(mktemp -d) && cp $rules scripts/retention.rules.test.yml \$d/ && cd \$d && promtool test rules retention.rules.test.yml; r=\$?; rm -rf \$d; exit \$r"
 version=$(dpkg-deb -f "$deb" Version)
 check "retention --version is the package's" is "$(retention --version)" "$version"
 check "the binary needs no Swift runtime library" refused sh -c "ldd /usr/bin/retention | grep -q swift"

@@ -9,8 +9,8 @@ struct Status: ParsableCommand {
         discussion: """
             The first line is a verdict for a person or a Nagios-style check (`RETENTION OK: ...`). \
             Critical: the last run failed or died, its manifest is missing or not as the ledger recorded it, \
-            no completed run with its manifest for 26 hours, or the policies or the catalog would stop \
-            tonight's run. Warning: the last run stopped or was interrupted, rows are still due, no run yet. \
+            no completed run with its manifest for 26 hours, or the policies, the catalog or the manifest \
+            folder would stop tonight's run. Warning: the last run stopped or was interrupted, rows are still due, no run yet. \
             Exit (Nagios convention): 0 OK, 1 warning, 2 critical, 3 unknown (the database cannot be reached \
             or has no retention schema); 64 bad command line.
             """)
@@ -30,6 +30,7 @@ struct Status: ParsableCommand {
             let connection = try Retention.connect(settings, logger: logger)
             report = try StatusReport.read(on: connection)
             report.blockers = tonightsBlockers(settings, on: connection)
+            if let manifests = settings.manifests { report.checkChain(in: manifests, on: connection) }
         } catch let error as RetentionError {
             // Nagios reads the first line of stdout: the cause, in one line, and 3.
             print("RETENTION UNKNOWN: \(error.description.split(separator: "\n").first ?? "")")

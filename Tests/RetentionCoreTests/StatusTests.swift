@@ -80,6 +80,16 @@ import Testing
         #expect(result.stdout.contains("critical: tonight's run would stop: "), "\(result.stdout)")
         #expect(result.stdout.contains("public.gone"))
 
+        // A stray file named like a newer manifest would make tonight's run refuse: status says so.
+        try db.sql("UPDATE retention.runs SET status = 'completed', finished_at = now() WHERE id = 3")
+        let stray = db.manifestFolder + "/20991231T000000Z-000099.manifest.json"
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: stray))
+        result = try status(db, folder)
+        #expect(result.status == 2)
+        #expect(result.stdout.contains("critical: tonight's run would stop: ") || result.stdout.hasPrefix("RETENTION CRITICAL: tonight's run"),
+                "\(result.stdout)")
+        try FileManager.default.removeItem(atPath: stray)
+
         // No patron value anywhere.
         #expect(!result.output.contains("STATUS-CANARY"))
 

@@ -26,8 +26,11 @@ struct ChainCheck {
 
     /// Reads the ledger's newest manifest and the folder's, and compares them.
     static func examine(_ store: ManifestStore) throws -> ChainCheck {
-        let connection = store.connection
-        let folder = store.settings.directory
+        try examine(folder: store.settings.directory, on: store.connection)
+    }
+
+    /// `examine` for a folder alone, without a signing key (`retention status`).
+    static func examine(folder: String, on connection: Connection) throws -> ChainCheck {
         let here = try ManifestDatabase.current(on: connection)
         let ledger = try connection.query("""
             SELECT r.sequence, r.manifest_sha256 FROM retention.runs r

@@ -121,6 +121,21 @@ public struct StatusReport: Codable, Sendable {
                 secondsAgo: try row.optionalInt64("seconds_ago"), alive: try row.bool("alive"))
     }
 
+    /// What the folder's chain against the ledger would make tonight's run refuse (a stray or
+    /// foreign manifest, a fork, a folder behind the ledger), as a blocker.
+    public mutating func checkChain(in folder: String, on connection: Connection) {
+        do {
+            switch try ChainCheck.examine(folder: folder, on: connection).verdict {
+            case .consistent: break
+            case .ahead(_, _, let reason), .refused(let reason): blockers.append(reason)
+            }
+        } catch let error as RetentionError {
+            blockers.append(String(error.description.split(separator: "\n").first ?? ""))
+        } catch {
+            blockers.append("the manifest folder \(visible(folder)) cannot be read")
+        }
+    }
+
     /// Finds the last run's manifest in `folder` by its sequence and compares its SHA-256 with the ledger's.
     public mutating func checkManifest(in folder: String) {
         guard let sequence = lastRun?.sequence, let sha256 = lastRun?.manifestSha256 else { return }

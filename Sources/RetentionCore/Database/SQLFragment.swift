@@ -6,6 +6,13 @@
 /// as text: literals of the program's own, names through `\(name:)` (quoted) or a `QualifiedName`,
 /// other fragments, and `\(unsafe:)` for text the program made itself (a type name from the catalog).
 struct SQL: Sendable, Equatable, ExpressibleByStringInterpolation {
+    /// A list of texts as a `text[]` literal to bind: every element double-quoted, with `\` and `"`
+    /// escaped (the array input's own quoting rules).
+    static func arrayLiteral(_ values: [String]) -> String {
+        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
+    }
+
     enum Part: Sendable, Equatable {
         case text(String)
         case value(String?)
@@ -39,9 +46,7 @@ struct SQL: Sendable, Equatable, ExpressibleByStringInterpolation {
 
         /// A list of texts as one bound `text[]` value.
         mutating func appendInterpolation(bind array: [String]) {
-            // Every element double-quoted, with `\` and `"` escaped: the array input's own quoting rules.
-            let elements = array.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            parts.append(.value("{" + elements.joined(separator: ",") + "}"))
+            parts.append(.value(SQL.arrayLiteral(array)))
             parts.append(.text("::text[]"))
         }
 

@@ -83,9 +83,7 @@ public struct StatusReport: Codable, Sendable {
     /// Reads the ledger: the last run, the last success (a completed run with its manifest), what the
     /// last counted run left due, the active holds.
     public static func read(on connection: Connection) throws -> StatusReport {
-        guard try connection.query("SELECT pg_catalog.to_regclass('retention.runs') IS NOT NULL AS ready").single().bool("ready") else {
-            throw UsageError("this database has no retention schema: run retention setup first", exitCode: .config)
-        }
+        try RetentionSchema.requireInstalled(on: connection)
         var report = StatusReport(database: connection.target)
         let runColumns = """
             r.id, r.status, pg_catalog.to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI "UTC"') AS started_at,
@@ -139,11 +137,9 @@ public struct StatusReport: Codable, Sendable {
     /// Finds the last run's manifest in `folder` by its sequence and compares its SHA-256 with the ledger's.
     public mutating func checkManifest(in folder: String) {
         guard let sequence = lastRun?.sequence, let sha256 = lastRun?.manifestSha256 else { return }
-        let suffix = String(format: "-%06lld.manifest.json", sequence)
-        let name = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasSuffix(suffix) }.sorted().last
-        lastRun?.manifestFile = name
-        lastRun?.manifestIntact = name.flatMap { FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent($0)) }
-            .map { sha256Hex($0) == sha256 } ?? false
+        let path = (try? ChainCheck.sequencedFiles(in: folder))?[sequence]?.sorted().last
+        lastRun?.manifestFile = path.map { ($0 as NSString).lastPathComponent }
+        lastRun?.manifestIntact = path.flatMap { FileManager.default.contents(atPath: $0) }.map { sha256Hex($0) == sha256 } ?? false
     }
 
     /// Judges what was read: failures and missing evidence are critical, a night that stopped short

@@ -29,7 +29,7 @@ enum SessionGuard {
         return try connection.query("""
             SELECT s.name, pg_catalog.current_setting(s.name) AS value FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS s(name, n)
             ORDER BY s.n
-            """, [arrayLiteral(settings)]).rows.map { try $0.string("value") }
+            """, [SQL.arrayLiteral(settings)]).rows.map { try $0.string("value") }
     }
 
     /// After a batch's purge, in its transaction: throws `SessionChanged` naming what changed since `reset`.
@@ -66,7 +66,7 @@ enum SessionGuard {
                          AND l.objsubid OPERATOR(pg_catalog.=) 2::pg_catalog.int2
                          AND l.classid OPERATOR(pg_catalog.=) $6::pg_catalog.int4::pg_catalog.oid
                          AND l.objid OPERATOR(pg_catalog.=) $7::pg_catalog.int4::pg_catalog.oid) AS lock_lost
-            """, [arrayLiteral(settings), arrayLiteral(values), "{" + tables.joined(separator: ",") + "}", list,
+            """, [SQL.arrayLiteral(settings), SQL.arrayLiteral(values), "{" + tables.joined(separator: ",") + "}", list,
                   lockHolder.map(String.init), String(RunLock.classID), String(RunLock.runID)]).single()
         let changed = try row.string("settings"), secured = try row.string("secured")
         var problems: [String] = []
@@ -75,12 +75,6 @@ enum SessionGuard {
         if try row.bool("list_touched") { problems.append("the batch's list of rows left to declared triggers (a trigger, rule or row security on it)") }
         if try row.bool("lock_lost") { problems.append("the run's lock, which this run no longer holds (pg_advisory_unlock_all)") }
         guard problems.isEmpty else { throw SessionChanged(policy: resolved.policy.name, batch: batch, what: problems) }
-    }
-
-    /// A text[] literal of `values`, each quoted.
-    static func arrayLiteral(_ values: [String]) -> String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
     }
 }
 

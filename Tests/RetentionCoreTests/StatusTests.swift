@@ -44,6 +44,10 @@ import Testing
         #expect(shownFolder.status == 0)
         #expect(shownFolder.stdout == (try db.retention(["show", manifest])).stdout)
         #expect(shownFolder.stdout.contains("completed"))
+        let empty = db.files.appendingPathComponent("no-manifests").path
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let none = try db.retention(["show", empty, "--log-format", "text"])
+        #expect(none.status == 78 && none.stderr.contains("no manifest in the folder"), "\(none.stderr)")
 
         // Evidence altered or missing: critical, naming the run and the sequence.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: manifest))

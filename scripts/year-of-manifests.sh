@@ -9,7 +9,10 @@
 #   night 100 missing    no run at all
 #   night 150 recovered  the run is killed (SIGKILL) after three batches; night 151's run writes
 #                        its `recovered` manifest before its own
-#   night 200 version    the policy file becomes version 2, with hostile text in its description
+#   night 200 version    the policy file becomes version 2, with hostile text in its description and
+#                        its period shortened from 30 to 25 days
+#   night 300 stopped    30,000 visits 100 days old come back (restored from a backup); the run stops
+#                        at its row cap (--max-rows 5000) and night 301's run purges the rest
 #   night 60  hold       a patron hold (the patron 900007) with hostile text in reference and reason
 #   night 120 hold       a library hold (NORTH), released on night 250
 # With fewer nights, the special nights past the end do not happen.
@@ -71,7 +74,7 @@ FROM generate_series(0, 24 * ($nights + 40) - 1) g;
 CREATE INDEX ON public.visits (seen);
 SQL
 
-policy() {  # policy VERSION DESCRIPTION
+policy() {  # policy VERSION DESCRIPTION RETAIN
   cat >"$out/policies/visits.yaml" <<YAML
 name: visits
 version: $1
@@ -80,7 +83,7 @@ description: >
 table: public.visits
 key: id
 age: seen
-retain: 30 days
+retain: $3
 action: delete
 patron: patron_id
 libraries:
@@ -90,7 +93,7 @@ libraries:
   names: [NORTH]
 YAML
 }
-policy 1 "Visit records let staff follow up on a visit for a month."
+policy 1 "Visit records let staff follow up on a visit for a month." "30 days"
 
 day() { date -u -d "2026-01-01 +$1 days" +%F; }
 for (( night = 0; night < nights; night++ )); do
@@ -98,7 +101,7 @@ for (( night = 0; night < nights; night++ )); do
   echo "@$date 02:15:00" >"$clock"
   case $night in
     100) echo "special missing $date"; continue ;;
-    200) policy 2 "Visit records, version 2. <script>alert('policy')</script> </table> \"quoted\" and a right-to-left mark ‮ here."
+    200) policy 2 "Visit records, version 2. <script>alert('policy')</script> </table> \"quoted\" and a right-to-left mark ‮ here." "25 days"
          echo "special version $date" ;;
     60) "$retention" hold place --reference "Case <script>alert('hold')</script> 7" \
           --reason "Court order ‮ </table> \"quoted\" & more" --patron 900007 --policy visits --log-format text >/dev/null
@@ -134,6 +137,11 @@ for (( night = 0; night < nights; night++ )); do
       done
       kill -9 "$child"; wait "$child" 2>/dev/null || true
       echo "special recovered $date" ;;
+    300)
+      psql -q -c "INSERT INTO public.visits (seen, patron_id, branch, name) SELECT now() - interval '100 days', 900002, 'SOUTH', 'LATE-CANARY' FROM generate_series(1, 30000)"
+      status=0; "$retention" run --quiet --jobs 1 --max-rows 5000 2>/dev/null || status=$?
+      [[ $status == 0 ]] || { echo "year-of-manifests.sh: night $night's capped run should exit 0, exit $status" >&2; exit 1; }
+      echo "special stopped $date" ;;
     *)
       "$retention" run --quiet --jobs 1 ;;
   esac

@@ -95,7 +95,9 @@ struct HoldCommand: ParsableCommand {
                 var scope = try Holds.canonicalScope(scope, policies: policies, on: connection)
                 scope.timeZone = settings.timezone
                 let warnings = try Holds.patronWarnings(scope, policies: policies, on: connection)
-                let (id, placed) = try Holds.place(reference: reference, reason: reason, scope: scope, on: connection)
+                let (id, placed) = try Holds.place(reference: reference, reason: reason, scope: scope,
+                                                   covered: try HoldCoverage.record(scope, policies: policies, on: connection),
+                                                   on: connection)
                 // The window's days are checked by `place`.
                 for warning in try warnings + Holds.windowWarnings(placed, policies: policies, on: connection) {
                     logger.warning("\(warning)")

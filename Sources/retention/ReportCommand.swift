@@ -9,10 +9,12 @@ struct Report: ParsableCommand {
         discussion: """
             Verifies every manifest as `verify` does, then reports the period: the verdict (verified, failed \
             naming what and where, or could not check without a public key), every night, what was purged and \
-            kept and why, the schedule kept, legal holds (with --ledger, from the database), the policies and \
-            their changes, what remains elsewhere, and an appendix for auditors. Counts and digests only, never \
-            a record of a patron. Exit: 0 written (verified, or could not check), 1 written and the verdict \
-            is failed, 64 bad command line, 69, 78 (no manifest folder, unwritable output).
+            kept and why, the schedule kept, legal holds and the policies with their changes (as the manifests \
+            record them), what remains elsewhere, and an appendix for auditors; problems are named as evidence \
+            altered or missing, or schedule not kept, in date order. Times to the minute in the timezone \
+            setting's zone (default UTC). Counts and digests only, never a record of a patron. Exit: 0 written \
+            (verified, or could not check), 1 written and the verdict is not verified, 64 bad command line, 69, \
+            78 (no manifest folder, unwritable output).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -27,7 +29,7 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Last day of the period, like 2026-11-30 (default: the last manifest's day).", valueName: "date"))
     var until: String?
 
-    @Flag(help: "Also check the manifests against the ledger and list the legal holds from the database.")
+    @Flag(help: "Also check the manifests against the ledger (and, for manifests older than version 6, list the holds from the database).")
     var ledger = false
 
     @Option(help: ArgumentHelp("How long the library keeps its backups and WAL archives, printed as given, like \"35 days\".",
@@ -36,6 +38,9 @@ struct Report: ParsableCommand {
 
     @Option(help: "html or json.")
     var format: ReportFormat = .html
+
+    @Option(help: ArgumentHelp("The paper the page prints on: letter or a4.", valueName: "size"))
+    var paper: ReportRendering.Paper = .letter
 
     @Option(help: ArgumentHelp("The report file to write.", valueName: "file"))
     var out: String
@@ -69,19 +74,24 @@ struct Report: ParsableCommand {
                 + (settings.publicKey.map { ["--public-key", $0] } ?? [])
                 + (since.map { ["--since", $0] } ?? []) + (until.map { ["--until", $0] } ?? [])
                 + (ledger ? ["--ledger"] : []) + (backupRetention.map { ["--backup-retention", $0] } ?? [])
-                + ["--format", format.rawValue, "--out", out]).map(shellQuoted).joined(separator: " ")
+                + ["--format", format.rawValue] + (format == .html ? ["--paper", paper.rawValue] : [])
+                + ["--out", out]).map(shellQuoted).joined(separator: " ")
+            // Times to the minute in the consortium's zone (the timezone setting, which hold windows use too).
             let request = ReportRequest(manifestFolder: manifests, publicKeyPath: settings.publicKey, since: since, until: until,
-                                        backupRetention: backupRetention, policies: policies, command: command)
+                                        backupRetention: backupRetention, policies: policies, command: command,
+                                        timeZone: settings.timezone ?? "UTC")
             let connection = ledger ? try Retention.connect(settings, logger: logger) : nil
             let report = try ReportBuilder.build(request, connection: connection)
-            let text = format == .html ? try ReportRendering.html(report) : ReportRendering.json(report)
+            let text = format == .html ? try ReportRendering.html(report, paper: paper) : ReportRendering.json(report)
             try ReportRendering.write(text, to: out)
-            print("\(report.verdict.state): \(report.verdict.summary)")
+            print("\(report.verdict.state == .failed ? "not verified" : report.verdict.state.description): \(report.verdict.summary)")
             print("report written to \(visible(out))")
             if report.verdict.state == .failed { throw ExitCode(ExitStatus.failure.rawValue) }
         }
     }
 }
+
+extension ReportRendering.Paper: ExpressibleByArgument {}
 
 /// A word as a POSIX shell reads it back: bare when safe, else in single quotes.
 func shellQuoted(_ word: String) -> String {

@@ -189,3 +189,84 @@ import Testing
         #expect(try db.int("SELECT sum(kept_hold) FROM retention.batches") == kept)
     }
 }
+
+/// Holds in the signed record: each manifest records the holds in force and those released since
+/// the run before, never their patron, and `verify --ledger` catches a hold row deleted or edited since.
+@Suite struct HoldRecordTests {
+    @Test func manifestsRecordHoldsWithoutThePatronAndVerifyCatchesADeletedHold() throws {
+        let (db, policies) = try HoldTests().prepared()
+        for arguments in [["--reference", "CV-2026-113", "--reason", "subpoena", "--patron", "4"],
+                          ["--reference", "Audit A", "--reason", "branch audit", "--library", "A"]] {
+            #expect(try db.retention(["hold", "place", "--policies", policies.url.path] + arguments).status == 0)
+        }
+        #expect(try db.retention(["run", "--policies", policies.url.path, "--quiet"]).status == 0)
+        #expect(try db.retention(["hold", "release", "2"]).status == 0)
+        #expect(try db.retention(["run", "--policies", policies.url.path, "--quiet"]).status == 0)
+        let manifests = try db.manifestFiles().map {
+            try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: $0))).payload)
+        }
+        #expect(manifests.count == 2)
+        let first = try #require(manifests.first?.holds), second = try #require(manifests.last?.holds)
+        #expect(first.map(\.id) == [1, 2] && first.allSatisfy(\.inForce))
+        #expect(first[0].kind == "patron" && first[0].policy == nil && first[1].kind == "scope" && first[1].library == "A")
+        #expect(first.allSatisfy { $0.placedByUser == SystemUser.current && !$0.placedBy.isEmpty })
+        // Released between the runs: the second manifest records the release, with who.
+        #expect(second.map(\.id) == [1, 2] && second[0].inForce && !second[1].inForce)
+        #expect(second[1].releasedByUser == SystemUser.current)
+        // The policy in words, with its description.
+        #expect(manifests[0].policies.first { $0.name == "visits" }?.words?.rules.contains(
+            "legal holds on a patron match column patron; holds by policy, library and dates apply too") == true)
+        // No member names a patron's value.
+        let payload = String(decoding: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: try db.manifestFiles()[0]))).payload,
+                             as: UTF8.self)
+        #expect(!payload.contains("\"patron\":") && payload.contains("\"kind\":\"patron\""))
+
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
+        try db.sql("DELETE FROM retention.holds WHERE id = 1")
+        let deleted = try db.retention(["verify", "--ledger", db.manifestFolder])
+        #expect(deleted.status == 1)
+        #expect(deleted.stdout.contains("hold 1 (CV-2026-113) is recorded here but no longer in the database: deleted"), "\(deleted.stdout)")
+        try db.sql("UPDATE retention.holds SET released_at = released_at + interval '1 day' WHERE id = 2")
+        let edited = try db.retention(["verify", "--ledger", db.manifestFolder])
+        #expect(edited.stdout.contains("hold 2 (Audit A) differs from the database's: its record was changed after this run"), "\(edited.stdout)")
+    }
+}
+
+/// A purge batch that waits for a hold being placed sees the hold once it has the lock, whatever
+/// isolation the database or role makes the default: under repeatable read a plain BEGIN would take
+/// the batch's snapshot in the very statement that waits, before the hold committed.
+@Suite struct HoldIsolationTests {
+    final class Box: @unchecked Sendable { var value: Int64? }
+
+    @Test(arguments: ["read committed", "repeatable read", "serializable"])
+    func aBatchWaitingForAHoldSeesItUnderAnyDefaultIsolation(isolation: String) throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("ALTER DATABASE \(db.name) SET default_transaction_isolation = '\(isolation)'")
+        let clerk = try db.session(), conninfo = db.conninfo
+        try clerk.execute(unsafeSQL: "BEGIN")
+        try HoldLock.takeForPlacing(on: clerk)
+        try clerk.query("INSERT INTO retention.holds (reference, reason) VALUES ('CV-1', 'r')")
+        let seen = Box()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            guard let batch = try? Connection(conninfo: conninfo) else { done.signal(); return }
+            seen.value = try? batch.transaction {
+                try HoldLock.shareForBatch(on: batch)
+                return try batch.query("SELECT count(*) AS n FROM retention.holds").single().int64("n")
+            }
+            done.signal()
+        }.start()
+        var waiting = false
+        for _ in 0..<250 where !waiting {
+            Thread.sleep(forTimeInterval: 0.02)
+            waiting = try db.int("""
+                SELECT count(*) FROM pg_catalog.pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'
+                """) == 1
+        }
+        #expect(waiting)
+        try clerk.execute(unsafeSQL: "COMMIT")
+        done.wait()
+        #expect(seen.value == 1)
+    }
+}

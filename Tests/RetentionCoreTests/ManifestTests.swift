@@ -161,11 +161,11 @@ import Testing
         let newer = try tampered { _, copies in
             try rewrite(copies[2]) { envelope in
                 let text = String(decoding: envelope.payload, as: UTF8.self)
-                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":5", with: "\"manifest_version\":6").utf8)
+                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":6", with: "\"manifest_version\":7").utf8)
                 envelope = try key.sign(payloadType: Manifest.payloadType, payload: payload)
             }
         }
-        #expect(newer.0 == 1 && newer.1.contains("manifest version 6 is newer than this program reads (5)"))
+        #expect(newer.0 == 1 && newer.1.contains("manifest version 7 is newer than this program reads (6)"))
     }
 
     /// A manifest whose signature fails is named once, with what it claims; the next one is not
@@ -199,6 +199,7 @@ import Testing
     static func downgraded(_ payload: [String: JSONValue], to version: Int64) -> [String: JSONValue] {
         var payload = payload
         payload["manifest_version"] = .int(version)
+        if version < 6 { payload["holds"] = nil }
         if version < 4 {
             payload["gap"] = nil
             payload["error"] = nil
@@ -209,6 +210,7 @@ import Testing
         }
         let dropped = (version < 2 ? ["still_due", "oldest_due_days", "kept_by_reference", "cascaded"]
                                    : version < 3 ? ["still_due", "oldest_due_days"] : []) + (version < 5 ? ["kept_by_newest"] : [])
+            + (version < 6 ? ["description", "rules"] : [])
         func drop(_ value: JSONValue) -> JSONValue {
             guard case .object(var members) = value else { return value }
             for name in dropped { members[name] = nil }
@@ -240,7 +242,8 @@ import Testing
         for (index, file) in try db.manifestFiles().enumerated() {
             let envelope = try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file)))
             guard case .object(let payload) = try JSONValue.parse(envelope.payload) else { Issue.record("not an object"); return }
-            good.append(try write(payload, "v5-\(index).json"))
+            good.append(try write(payload, "v6-\(index).json"))
+            good.append(try write(Self.downgraded(payload, to: 5), "v5-\(index).json"))
             good.append(try write(Self.downgraded(payload, to: 4), "v4-\(index).json"))
             good.append(try write(Self.downgraded(payload, to: 3), "v3-\(index).json"))
             good.append(try write(Self.downgraded(payload, to: 2), "v2-\(index).json"))
@@ -257,6 +260,9 @@ import Testing
             var early = payload
             early["manifest_version"] = .int(2)
             bad.append(try write(early, "early-\(index).json"))
+            var noHolds = payload
+            noHolds["holds"] = nil
+            bad.append(try write(noHolds, "no-holds-\(index).json"))
             var noOID = payload
             noOID["database"] = (try? JSONValue.parse(Data(#"{"name":"x","system_identifier":null}"#.utf8))) ?? .null
             bad.append(try write(noOID, "no-oid-\(index).json"))
@@ -297,8 +303,9 @@ import Testing
     }
 
     /// Manifests of version 1 (before `kept_by_reference` and `cascaded`), 2 (before `still_due`),
-    /// 3 (before the database's oid and `gap`) and 4 (before `kept_by_newest`) read, show and verify as written.
-    @Test(arguments: [Int64(1), 2, 3, 4]) func earlierManifestVersionsStillReadAndVerify(version: Int64) throws {
+    /// 3 (before the database's oid and `gap`), 4 (before `kept_by_newest`) and 5 (before the policies' words
+    /// and the holds) read, show and verify as written.
+    @Test(arguments: [Int64(1), 2, 3, 4, 5]) func earlierManifestVersionsStillReadAndVerify(version: Int64) throws {
         let (db, _) = try withRuns(2)
         let key = try SigningKeys.loadPrivateKey(path: db.signingKeyPath)
         var previous: String?

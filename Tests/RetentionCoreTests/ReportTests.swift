@@ -73,9 +73,17 @@ final class Year: Sendable {
 @Suite(.serialized) struct ReportTests {
     func year() throws -> Year { try Year.shared.get() }
 
+    /// The verdict, each problem as `DATE KIND: TEXT` (the date empty when it has none).
     func verdict(_ json: [String: Any]) -> (state: String, summary: String, problems: [String]) {
         let verdict = json["verdict"] as? [String: Any] ?? [:]
-        return (verdict["state"] as? String ?? "", verdict["summary"] as? String ?? "", verdict["problems"] as? [String] ?? [])
+        let problems = (verdict["problems"] as? [[String: Any]] ?? []).map {
+            "\($0["date"] as? String ?? "") \($0["kind"] as? String ?? ""): \($0["text"] as? String ?? "")"
+        }
+        return (verdict["state"] as? String ?? "", verdict["summary"] as? String ?? "", problems)
+    }
+
+    func night(_ json: [String: Any], _ date: String) -> String? {
+        (json["nights"] as? [[String: Any]])?.first { $0["date"] as? String == date }?["status"] as? String
     }
 
     @Test func aYearReportNamesTheFailedAndMissingNightsAndCountsWhatTheManifestsSay() throws {
@@ -84,18 +92,26 @@ final class Year: Sendable {
         let json = try #require(try JSONSerialization.jsonObject(with: Data(year.ledgerJSON.utf8)) as? [String: Any])
         let (state, _, problems) = verdict(json)
         let failed = try #require(year.specials["failed"]?.first), missing = try #require(year.specials["missing"]?.first)
-        let recovered = try #require(year.specials["recovered"]?.first)
+        let recovered = try #require(year.specials["recovered"]?.first), stopped = try #require(year.specials["stopped"]?.first)
         #expect(state == "failed")
-        #expect(problems.contains("no run on \(missing)"))
-        #expect(problems.contains { $0.hasSuffix("on \(failed) failed") })
-        #expect(problems.count == 2, "\(problems)")
+        // Schedule problems in date order, each with its cause in plain words and when its rows were purged.
+        #expect(problems.count == 4, "\(problems)")
+        #expect(problems.first?.hasPrefix("\(failed) schedule: run ") == true
+                && problems.first?.contains("failed: a table stayed locked by other work (waited --lock-timeout 200ms") == true
+                && problems.first?.hasSuffix("1 night late") == true, "\(problems)")
+        #expect(problems.contains("\(missing) schedule: no run"))
+        #expect(problems.contains { $0.hasPrefix("\(recovered) schedule: run ") && $0.contains("died during the run") })
+        #expect(problems.last?.hasPrefix("\(stopped) schedule: run ") == true
+                && problems.last?.contains("stopped at its row cap (max_rows 5,000); its rows were purged by run ") == true
+                && problems.last?.hasSuffix("1 night late") == true, "\(problems)")
 
         let nights = json["nights"] as? [[String: Any]] ?? []
         #expect(nights.count == 365)
         #expect(json["since"] as? String == "2026-01-01" && json["until"] as? String == "2026-12-31")
         func status(_ date: String) -> String? { nights.first { $0["date"] as? String == date }?["status"] as? String }
         #expect(status(missing) == "missing" && status(failed) == "failed" && status(recovered) == "recovered")
-        #expect(nights.filter { $0["status"] as? String == "completed" }.count == 362)
+        #expect(status(stopped) == "stopped")
+        #expect(nights.filter { $0["status"] as? String == "completed" }.count == 361)
 
         // The counts are the manifests' own, summed.
         let files = try Verifier.files(in: [year.manifests])
@@ -103,7 +119,7 @@ final class Year: Sendable {
         #expect(manifests.count == 364)
         let policy = try #require((json["policies"] as? [[String: Any]])?.first)
         let purged = manifests.flatMap(\.policies).reduce(Int64(0)) { $0 + $1.rows }
-        // Kept rows are counted again by every run: the report gives the last run's and the most of one night.
+        // Kept rows are counted again by every run: the report gives the latest run's and the most of one night.
         let lastHeld = try #require(manifests.last?.policies.first?.counts[.hold])
         let mostHeld = manifests.flatMap(\.policies).map { $0.counts[.hold] }.max() ?? 0
         #expect((policy["rows"] as? NSNumber)?.int64Value == purged)
@@ -117,23 +133,23 @@ final class Year: Sendable {
         #expect(Set(libraries.compactMap { $0["library"] as? String }) == ["NORTH", "SOUTH"])
         #expect(libraries.allSatisfy { ($0["still_due"] as? NSNumber)?.int64Value == 0 })
 
-        // The policy's versions, each from the night a run first used it.
+        // The policy's versions, each from the night a run first used it, in the words its manifests record
+        // (version 1's file is gone, its manifests keep it), and what changed; totals split by version.
+        let version = try #require(year.specials["version"]?.first)
         let register = json["register"] as? [[String: Any]] ?? []
         #expect(register.map { ($0["version"] as? NSNumber)?.intValue } == [1, 2])
-        #expect(register.last?["since"] as? String == year.specials["version"]?.first)
-        // Only the file of the recorded digest gives a description: version 1's file is gone.
-        #expect(register.first?["description"] == nil && register.last?["description"] is String)
-
-        // Holds from the ledger: a patron hold shows as "one patron", never who.
-        let holds = json["holds"] as? [[String: Any]] ?? []
-        #expect(holds.count == 2)
-        #expect(holds.first?["scope"] as? String == "one patron, policy visits")
-        #expect(holds.last?["scope"] as? String == "policy visits, library NORTH")
-        #expect((holds.last?["released_at"] as? String)?.hasPrefix(year.specials["release"]?.first ?? "-") == true)
+        #expect(register.last?["since"] as? String == version)
+        #expect(register.first?["description"] as? String == "Visit records let staff follow up on a visit for a month.")
+        #expect((register.first?["rules"] as? [String])?.first == "deletes rows of public.visits whose seen is older than 30 days")
+        #expect((register.last?["changes"] as? [String]) == ["version 1 -> 2", "period 30 days -> 25 days", "description rewritten"])
+        let byVersion = policy["by_version"] as? [[String: Any]] ?? []
+        #expect(byVersion.map { $0["periods"] as? [String] ?? [] } == [["30 days", "SOUTH: 45 days"], ["25 days", "SOUTH: 45 days"]])
+        #expect(byVersion.last?["from"] as? String == version)
+        #expect(byVersion.compactMap { ($0["rows"] as? NSNumber)?.int64Value }.reduce(0, +) == purged)
 
         // No personal data: no patron, no row value.
         for text in [year.ledgerJSON, year.ledgerHTML] {
-            #expect(!text.contains("900007") && !text.contains("YEAR-CANARY") && !text.contains("LATE-CANARY"))
+            #expect(!text.contains("900007") && !text.contains("900002") && !text.contains("YEAR-CANARY") && !text.contains("LATE-CANARY"))
         }
         // One file for a year, small enough to mail (the time is in scripts/bench-report.sh).
         #expect(year.ledgerHTML.utf8.count < 2_000_000)
@@ -173,18 +189,28 @@ final class Year: Sendable {
                                 payload: Data(text.replacingOccurrences(of: "\"kept_by_hold\":", with: "\"kept_by_hold\":1").utf8),
                                 signatures: envelope.signatures)
         try envelope.fileData().write(to: URL(fileURLWithPath: victim))
-        var (status, json, _) = try year.report(june, manifests: tampered)
-        #expect(status == 1 && verdict(json).state == "failed")
-        #expect(verdict(json).problems.contains { $0.hasPrefix((victim as NSString).lastPathComponent) && $0.contains("bad signature") },
+        var (status, json, output) = try year.report(june, manifests: tampered)
+        #expect(status == 1 && verdict(json).state == "failed" && output.hasPrefix("not verified: 1 problem from 2026-06-01"), "\(output)")
+        // Evidence altered, on its night, naming the file; the night is not "no run".
+        func sequence(_ path: String) -> Int { Int((path as NSString).lastPathComponent.dropFirst(17).prefix(6)) ?? -1 }
+        #expect(verdict(json).problems == ["2026-06-10 evidence: manifest \(sequence(victim)) (\((victim as NSString).lastPathComponent)) was altered or "
+                                           + "is not this key's: bad signature: the payload or the signature was altered after signing"],
                 "\(verdict(json).problems)")
+        #expect(night(json, "2026-06-10") == "altered")
 
-        // Removed: the night is missing and the next manifest has no predecessor.
+        // Removed: evidence missing, named by sequence, and its night shows as removed; a night without
+        // a run and without a gap in the chain (April's) stays a schedule problem of its own.
         let removed = try year.copyOfManifests()
         let gone = try file(removed, "20260615")
         try FileManager.default.removeItem(atPath: gone)
-        (status, json, _) = try year.report(june, manifests: removed)
-        #expect(status == 1 && verdict(json).problems.contains("no run on 2026-06-15"), "\(verdict(json).problems)")
-        #expect(verdict(json).problems.contains { $0.hasPrefix("20260616") }, "\(verdict(json).problems)")
+        let missing = try #require(year.specials["missing"]?.first)
+        (status, json, _) = try year.report(["--public-key", year.publicKey, "--since", "2026-04-01", "--until", "2026-06-30"],
+                                            manifests: removed)
+        #expect(status == 1)
+        #expect(verdict(json).problems.first == "\(missing) schedule: no run")
+        #expect(verdict(json).problems.last == ("2026-06-14 evidence: manifest \(sequence(gone)) is missing from the folder: removed from the chain "
+                                           + "between manifest \(sequence(gone) - 1) (2026-06-14) and manifest \(sequence(gone) + 1) (2026-06-16)"), "\(verdict(json).problems)")
+        #expect(night(json, "2026-06-15") == "removed" && night(json, missing) == "missing")
 
         // Signed with another key: named as such.
         let foreign = try year.copyOfManifests()
@@ -195,7 +221,48 @@ final class Year: Sendable {
         try otherKey.sign(payloadType: original.payloadType, payload: original.payload).fileData().write(to: URL(fileURLWithPath: resigned))
         (status, json, _) = try year.report(june, manifests: foreign)
         #expect(status == 1)
-        #expect(verdict(json).problems.contains { $0.hasPrefix("20260620") && $0.contains("signed by another key") }, "\(verdict(json).problems)")
+        #expect(verdict(json).problems.contains { $0.hasPrefix("2026-06-20 evidence: manifest ") && $0.contains("(20260620")
+            && $0.contains("signed by another key") }, "\(verdict(json).problems)")
+    }
+
+    /// After a night stopped at its row cap, the report shows what that night left due, from that
+    /// run, and cannot say verified; the night after, it shows the rows purged one night late.
+    @Test func aStoppedNightsBacklogIsReportedFromThatRun() throws {
+        let year = try year()
+        let stopped = try #require(year.specials["stopped"]?.first)
+        let (status, json, _) = try year.report(["--public-key", year.publicKey, "--since", "2026-10-01", "--until", stopped])
+        #expect(status == 1)
+        let files = try Verifier.files(in: [year.manifests])
+        let last = try Manifest(payload: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath:
+            try #require(files.first { ($0 as NSString).lastPathComponent.hasPrefix(stopped.replacingOccurrences(of: "-", with: "")) })))).payload)
+        let due = try #require(last.policies.first?.remaining.stillDue)
+        #expect(last.status == "stopped" && due >= 25_000)
+        let policy = try #require((json["policies"] as? [[String: Any]])?.first)
+        let libraries = policy["libraries"] as? [[String: Any]] ?? []
+        #expect(libraries.compactMap { ($0["still_due"] as? NSNumber)?.int64Value }.reduce(0, +) == due)
+        #expect((policy["latest_run"] as? [String: Any])?["status"] as? String == "stopped")
+        #expect(verdict(json).problems.contains { $0.hasPrefix("\(stopped) schedule: run \(last.sequence) stopped at its row cap") && $0.hasSuffix("its rows were still due at the end of the period") })
+        #expect(verdict(json).problems.contains("\(stopped) schedule: policy visits: \(TextTable.grouped(due)) rows past their period "
+                                                + "remained after the latest run, manifest \(last.sequence) (\(stopped)), the oldest "
+                                                + "\(last.policies[0].remaining.oldestDueDays ?? -1) days past its date"), "\(verdict(json).problems)")
+    }
+
+    /// The register of holds comes from the signed manifests, without the database: each hold with
+    /// its scope (a patron never named), who placed it (the person and the database role) and its release.
+    @Test func holdsComeFromTheManifestsWithoutTheDatabase() throws {
+        let year = try year()
+        let (_, json, _) = try year.report(["--public-key", year.publicKey])
+        let holds = json["holds"] as? [[String: Any]] ?? []
+        #expect(holds.count == 2)
+        #expect(holds.first?["scope"] as? String == "one patron, policy visits")
+        #expect(holds.first?["placed_by"] as? String == "\(SystemUser.current) (database role postgres)")
+        #expect(holds.first?["released_at"] == nil)
+        #expect(holds.last?["scope"] as? String == "policy visits, library NORTH")
+        #expect((holds.last?["released_at"] as? String)?.hasPrefix(year.specials["release"]?.first ?? "-") == true)
+        // Placed on night 120 and released on night 250 by SQL (no person recorded): the newest record says so.
+        #expect(holds.last?["released_by"] as? String == "database role postgres (the person was not recorded)")
+        #expect((holds.last?["first_recorded"] as? NSNumber)?.intValue == 120)
+        #expect(!String(decoding: try JSONSerialization.data(withJSONObject: holds), as: UTF8.self).contains("900007"))
     }
 
     /// `verify --expect-daily` names the missed night and fails; without the flag the chain alone holds.
@@ -269,18 +336,41 @@ final class Year: Sendable {
                        "--user-data-dir=\(year.folder.appendingPathComponent("chromium").path)"]
         let dom = try runProcess("/usr/bin/chromium", offline + ["--dump-dom", "file://\(page)"])
         #expect(dom.status == 0, "\(dom.stderr.suffix(500))")
-        #expect(dom.stdout.contains("<p class=\"verdict bad\" id=\"verdict-line\"><strong>failed:</strong>"))
-        for section in ["verdict", "nights", "purged", "kept", "schedule", "holds", "policies", "elsewhere", "appendix", "signoff"] {
+        #expect(dom.stdout.contains("<p class=\"verdict bad\" id=\"verdict-line\"><strong>Not verified:</strong>"))
+        for section in ["verdict", "reading", "nights", "purged", "kept", "schedule", "holds", "policies", "elsewhere", "glossary", "appendix"] {
             #expect(dom.stdout.contains("<section id=\"\(section)\""), "section \(section)")
         }
         let printed = try runProcess("/usr/bin/chromium", offline + ["--no-pdf-header-footer", "--print-to-pdf=\(pdf)", "file://\(page)"])
         #expect(printed.status == 0 && FileManager.default.fileExists(atPath: pdf), "\(printed.stderr.suffix(500))")
         let info = try runProcess("/usr/bin/pdfinfo", [pdf])
         let pages = info.stdout.split(separator: "\n").first { $0.hasPrefix("Pages:") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
-        #expect(pages > 1)
-        let text = try runProcess("/usr/bin/pdftotext", ["-layout", pdf, "-"])
-        #expect(text.stdout.contains("failed:") && text.stdout.contains("Retention report: 2026-01-01 to 2026-12-31"))
-        #expect(text.stdout.contains("Prepared by:"))
+        #expect(info.stdout.contains("612 x 792 pts (letter)"), "\(info.stdout)")
+        let text = try (1...max(pages, 1)).map { try runProcess("/usr/bin/pdftotext", ["-f", "\($0)", "-l", "\($0)", "-layout", pdf, "-"]).stdout }
+        // The cover: the verdict, the problems in date order, the signature lines.
+        let cover = text.first ?? ""
+        #expect(cover.contains("Retention report: 2026-01-01 to 2026-12-31") && cover.contains("Not verified:"))
+        #expect(cover.contains("What is wrong, in date order") && cover.contains("Prepared by:"))
+        #expect(cover.contains("schedule") && cover.contains("no run"))
+        // A year fits in 8 Letter pages before the appendix, which starts on a page of its own.
+        let appendix = try #require(text.firstIndex { $0.contains("Appendix for auditors") })
+        #expect(appendix <= 8, "the appendix starts on page \(appendix + 1) of \(pages)")
+        // Printed whole: the calendar's months and weekdays, the numbers night by night (the capped night's 5,000).
+        let body = text[..<appendix].joined(separator: "\n")
+        #expect(body.contains("January 2026") && body.contains("December 2026") && body.contains("Mo") && body.contains("Su"))
+        #expect(body.contains("Rows deleted night by night") && body.contains("5,000"))
+        // One line a manifest, never split: each file's name and digest on the same page.
+        let files = try Verifier.files(in: [year.manifests]).map { ($0 as NSString).lastPathComponent }
+        #expect(files.count == 364)
+        for name in files {
+            let page = text.firstIndex { $0.contains(name) }
+            #expect(page.map { text[$0].contains(name + " ") } == true, "\(name) is not printed whole")
+        }
+        // A4 on request.
+        let a4 = year.folder.appendingPathComponent("a4.html").path, a4pdf = year.folder.appendingPathComponent("a4.pdf").path
+        let made = try runProcess(retentionBinary, ["report", "--manifests", year.manifests, "--paper", "a4", "--out", a4], environment: year.environment)
+        #expect(made.status == 0, "\(made.output)")
+        _ = try runProcess("/usr/bin/chromium", offline + ["--no-pdf-header-footer", "--print-to-pdf=\(a4pdf)", "file://\(a4)"])
+        #expect(try runProcess("/usr/bin/pdfinfo", [a4pdf]).stdout.contains("(A4)"))
         // A picture for a person to look at (kept out of git: it is in the test's temporary folder).
         _ = try runProcess("/usr/bin/chromium", offline + ["--screenshot=\(shot)", "--window-size=1100,3000", "file://\(page)"])
         #expect(FileManager.default.fileExists(atPath: shot))

@@ -1,8 +1,11 @@
 /// Transactions on a connection: read-only, repeatable-read, and sharing one snapshot between sessions.
 extension Connection {
-    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
+    /// Runs `body` in a read-committed transaction (a read-only one in repeatable read): commits when it returns, rolls back when it throws.
     public func transaction<T>(readOnly: Bool = false, _ body: () throws -> T) throws -> T {
-        try transaction(begin: readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", body)
+        // Read committed whatever the database's or role's default_transaction_isolation: a purge batch
+        // waits for the hold lock in its first statement, and only a statement begun after that wait
+        // sees the hold placed meanwhile (under repeatable read the snapshot is taken before the wait).
+        try transaction(begin: readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL READ COMMITTED", body)
     }
 
     /// Runs `body` in a `REPEATABLE READ` transaction that may write: every query sees the data as

@@ -39,7 +39,7 @@ extension Holds {
                          + "keep the rows of one and let the other purge them; give both the same age column, or release the hold "
                          + "and place it again without a window")
         }
-        return lines
+        return lines + (try movedHolds(resolved, on: connection))
     }
 }
 

@@ -53,7 +53,8 @@ public struct Hold: Codable, Sendable, Equatable {
 /// Legal holds from court orders: placing, listing and releasing them (SPEC §8).
 ///
 /// Holds are never deleted; a release records who and when. The person placing or releasing a
-/// hold is the database user (`current_user`), so the record cannot name someone else.
+/// hold is the database user (`current_user`), so the record cannot name someone else, with the
+/// operating-system user who ran the command (`SystemUser`).
 public enum Holds {
     /// The scope with its patron and library written as the policies' columns write them, so that
     /// the hold matches the rows it means; throws 64 for a value no policy in scope can match.
@@ -230,7 +231,7 @@ public enum Holds {
     /// `TimeZone`): stored as that zone's midnights with the zone, so the clerk's session time zone
     /// never moves the days, and a run compares a `date` column with the days themselves.
     /// Returns the hold's id and its scope as placed (with the zone of its window).
-    public static func place(reference: String, reason: String, scope: HoldScope,
+    public static func place(reference: String, reason: String, scope: HoldScope, covered: String? = nil,
                              on connection: Connection) throws -> (id: Int64, scope: HoldScope) {
         guard !reference.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw UsageError("a hold needs --reference: the court order or case number", exitCode: .usage)
@@ -240,6 +241,9 @@ public enum Holds {
             if let date, date.range(of: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#, options: .regularExpression) == nil {
                 throw UsageError("\(option) \(visible(date)): give a calendar date like 2026-03-01 (a hold's window is whole days "
                                  + "in the time zone \(visible(scope.timeZone ?? "of the server"))); use --from/--until", exitCode: .usage)
+            }
+            if let date, ReportRequest.day(date) == nil {
+                throw UsageError("\(option) \(visible(date)) is no day of the calendar; give a date like 2026-02-28", exitCode: .usage)
             }
         }
         var scope = scope
@@ -270,15 +274,17 @@ public enum Holds {
             let id = try connection.transaction {
                 try HoldLock.takeForPlacing(on: connection)
                 return try connection.query("""
-                INSERT INTO retention.holds (reference, reason, patron, policy, library, held_from, held_until, time_zone, placed_at)
+                INSERT INTO retention.holds (reference, reason, patron, policy, library, held_from, held_until, time_zone, placed_at,
+                                           placed_by_user, covered)
                 VALUES ($1, $2, $3, $4, $5,
                         -- A day's first instant: where midnight happens twice (clocks back at midnight), the
                         -- earlier one, reached from the hour before it.
                         least($6::date::timestamp AT TIME ZONE $8, ($6::date::timestamp - interval '1 hour') AT TIME ZONE $8 + interval '1 hour'),
                         least($7::date::timestamp AT TIME ZONE $8, ($7::date::timestamp - interval '1 hour') AT TIME ZONE $8 + interval '1 hour'),
-                        CASE WHEN $6 IS NULL AND $7 IS NULL THEN NULL ELSE $8 END, pg_catalog.clock_timestamp())
+                        CASE WHEN $6 IS NULL AND $7 IS NULL THEN NULL ELSE $8 END, pg_catalog.clock_timestamp(), $9, $10::jsonb)
                 RETURNING id
-                """, [reference, reason, scope.patron, scope.policy, scope.library, scope.from, scope.until, zone]).single().int64("id")
+                """, [reference, reason, scope.patron, scope.policy, scope.library, scope.from, scope.until, zone,
+                      SystemUser.current, covered]).single().int64("id")
             }
             return (id, scope)
         } catch let error as DatabaseError where error.sqlState == "55P03" {
@@ -329,9 +335,9 @@ public enum Holds {
     /// Releases an active hold, recording who and when; 64 when there is no such active hold.
     public static func release(id: Int64, on connection: Connection) throws {
         let released = try connection.query("""
-            UPDATE retention.holds SET released_by = current_user, released_at = now()
+            UPDATE retention.holds SET released_by = current_user, released_at = now(), released_by_user = $2
             WHERE id = $1::int8 AND released_at IS NULL RETURNING id
-            """, [String(id)])
+            """, [String(id), SystemUser.current])
         guard released.rows.isEmpty else { return }
         let existing = try connection.query("""
             SELECT released_by, to_char(released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS released_at

@@ -72,92 +72,6 @@ public struct Maintenance: Codable, Sendable, Equatable {
     public var ms: Int64
 }
 
-/// What one policy did in one run: its identity, cutoff and counts, in total and per library.
-public struct ManifestPolicy: Codable, Sendable, Equatable {
-    public var name: String
-    public var version: Int64
-    public var fileSHA256: String
-    public var table: String
-    /// `delete` or `anonymize` (`Policy.Action`), kept as the file's text: a manifest is read back
-    /// from disk, and `verify` must show and judge whatever text a file holds, a forged or future one too.
-    public var action: String
-    public var retain: String
-    public var cutoff: String
-    public var batches: Int64
-    /// What was done to the table after the last batch, or `nil`.
-    public var maintenance: Maintenance?
-    public var libraries: [ManifestLibrary]
-    /// Rows a declared cascade deleted or changed, per table (`schema.table`); from version 2 on.
-    public var cascaded: [String: Int64] = [:]
-
-    /// The counts of all libraries together; written beside them for the reader's convenience.
-    public var counts: Counts { libraries.reduce(Counts()) { $0 + $1.counts } }
-    public var rows: Int64 { counts.rows }
-    /// What the run left due, over all libraries.
-    public var remaining: Remaining { Remaining(libraries.map(\.remaining)) }
-
-    enum CodingKeys: String, CodingKey {
-        case name, version, table, action, retain, cutoff, batches, maintenance, libraries, cascaded
-        case fileSHA256 = "file_sha256"
-    }
-
-    init(name: String, version: Int64, fileSHA256: String, table: String, action: String, retain: String,
-         cutoff: String, batches: Int64, maintenance: Maintenance? = nil, libraries: [ManifestLibrary],
-         cascaded: [String: Int64] = [:]) {
-        self.cascaded = cascaded
-        self.name = name
-        self.version = version
-        self.fileSHA256 = fileSHA256
-        self.table = table
-        self.action = action
-        self.retain = retain
-        self.cutoff = cutoff
-        self.batches = batches
-        self.maintenance = maintenance
-        self.libraries = libraries
-    }
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        name = try container.decode(String.self, forKey: .name)
-        version = try container.decode(Int64.self, forKey: .version)
-        fileSHA256 = try container.decode(String.self, forKey: .fileSHA256)
-        table = try container.decode(String.self, forKey: .table)
-        action = try container.decode(String.self, forKey: .action)
-        retain = try container.decode(String.self, forKey: .retain)
-        cutoff = try container.decode(String.self, forKey: .cutoff)
-        batches = try container.decode(Int64.self, forKey: .batches)
-        maintenance = try container.decode(Maintenance?.self, forKey: .maintenance)
-        libraries = try container.decode([ManifestLibrary].self, forKey: .libraries)
-        if (decoder.userInfo[.manifestVersion] as? Int64 ?? Manifest.currentVersion) >= 2 {
-            cascaded = try container.decode([String: Int64].self, forKey: .cascaded)
-        }
-        // The totals must equal the sum of the libraries.
-        guard try Counts(from: decoder, rowsKey: "rows") == counts, try Remaining(from: decoder) == remaining else {
-            throw JSONFormatError("policy \(visible(name)): its totals are not the sums of its libraries")
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(version, forKey: .version)
-        try container.encode(fileSHA256, forKey: .fileSHA256)
-        try container.encode(table, forKey: .table)
-        try container.encode(action, forKey: .action)
-        try container.encode(retain, forKey: .retain)
-        try container.encode(cutoff, forKey: .cutoff)
-        try container.encode(batches, forKey: .batches)
-        try container.encode(maintenance, forKey: .maintenance)
-        try container.encode(libraries, forKey: .libraries)
-        if (encoder.userInfo[.manifestVersion] as? Int64 ?? Manifest.currentVersion) >= 2 {
-            try container.encode(cascaded, forKey: .cascaded)
-        }
-        try counts.encode(to: encoder, rowsKey: "rows")
-        try remaining.encode(to: encoder)
-    }
-}
-
 /// The database a run worked on: its name, its oid and the cluster's system identifier.
 public struct ManifestDatabase: Codable, Sendable, Equatable {
     public var name: String
@@ -272,8 +186,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// `kept_by_reference` (policies and libraries) and `cascaded` (policies); version 3 `still_due`
     /// and `oldest_due_days` (policies and libraries); version 4 the database's `oid`, `gap`, `error` and the
     /// status `restored` (and counts every run's `still_due`, and libraries the policy does not name
-    /// as one `(other libraries)`); version 5 `kept_by_newest` (policies and libraries).
-    public static let currentVersion: Int64 = 5
+    /// as one `(other libraries)`); version 5 `kept_by_newest` (policies and libraries); version 6
+    /// the policies' `description` and `rules` and the run's `holds`.
+    public static let currentVersion: Int64 = 6
 
     public var manifestVersion: Int64 = Manifest.currentVersion
     public var runID: Int64
@@ -294,12 +209,15 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// Why a `failed` run failed, in the program's words (SQLSTATE and message, never row data);
     /// `nil` otherwise (and before version 4).
     public var error: String?
+    /// The legal holds in force at the run's finish or released since the previous run started
+    /// (`ManifestHold`); `nil` before version 6.
+    public var holds: [ManifestHold]?
 
     public var databaseName: String { database.name }
     public var systemIdentifier: String? { database.systemIdentifier }
 
     enum CodingKeys: String, CodingKey {
-        case status, database, options, policies, sequence, gap, error
+        case status, database, options, policies, sequence, gap, error, holds
         case manifestVersion = "manifest_version"
         case runID = "run_id"
         case startedAt = "started_at"
@@ -310,8 +228,10 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     public init(runID: Int64, sequence: Int64, status: String, database: ManifestDatabase,
                 startedAt: String, finishedAt: String, toolVersion: String, previousSHA256: String?,
-                options: [String: JSONValue], policies: [ManifestPolicy], gap: RestoreGap? = nil, error: String? = nil) {
+                options: [String: JSONValue], policies: [ManifestPolicy], gap: RestoreGap? = nil, error: String? = nil,
+                holds: [ManifestHold]? = []) {
         self.error = error
+        self.holds = holds
         self.runID = runID
         self.sequence = sequence
         self.status = status
@@ -342,6 +262,9 @@ public struct Manifest: Codable, Sendable, Equatable {
             gap = try container.decode(RestoreGap?.self, forKey: .gap)
             error = try container.decode(String?.self, forKey: .error)
         }
+        if manifestVersion >= PolicyWords.manifestVersion {
+            holds = try container.decode([ManifestHold].self, forKey: .holds)
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -360,6 +283,9 @@ public struct Manifest: Codable, Sendable, Equatable {
         if manifestVersion >= 4 {
             try container.encode(gap, forKey: .gap)
             try container.encode(error, forKey: .error)
+        }
+        if manifestVersion >= PolicyWords.manifestVersion {
+            try container.encode(holds ?? [], forKey: .holds)
         }
     }
 

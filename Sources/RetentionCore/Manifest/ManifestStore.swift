@@ -156,13 +156,15 @@ public struct ManifestStore {
                                                    oid: run.databaseOID),
                         startedAt: run.startedAt, finishedAt: run.finishedAt,
                         toolVersion: run.toolVersion, previousSHA256: previous, options: run.options,
-                        policies: try policies(runID: runID), gap: run.gap, error: run.status == "failed" ? run.error : nil)
+                        policies: try policies(runID: runID), gap: run.gap, error: run.status == "failed" ? run.error : nil,
+                        holds: try ManifestHold.recorded(forRun: runID, on: connection))
     }
 
     /// Per policy: the recorded cutoffs joined with the ledger's sums per library.
     private func policies(runID: Int64) throws -> [ManifestPolicy] {
         let recorded = try connection.query("""
-            SELECT policy, version, policy_sha256, table_name, action, library, retain, cutoff, maintenance, maintenance_ms
+            SELECT policy, version, policy_sha256, table_name, action, library, retain, cutoff, maintenance, maintenance_ms,
+                   record::text AS record
             FROM retention.run_policies WHERE run_id = $1::int8
             ORDER BY policy, library NULLS FIRST
             """, [String(runID)]).decode(RunPolicyRecord.self)
@@ -228,7 +230,8 @@ public struct ManifestStore {
             policies.append(ManifestPolicy(
                 name: row.policy, version: row.version, fileSHA256: row.sha256, table: row.table, action: row.action,
                 retain: row.retain, cutoff: row.cutoff, batches: batchCount, maintenance: row.maintenance,
-                libraries: libraries.values.sorted { ($0.library ?? "") < ($1.library ?? "") }, cascaded: changed))
+                libraries: libraries.values.sorted { ($0.library ?? "") < ($1.library ?? "") }, cascaded: changed,
+                words: row.words))
         }
         return policies
     }
@@ -296,6 +299,8 @@ struct RunPolicyRecord: RowDecodable {
     let retain: String
     let cutoff: String
     let maintenance: Maintenance?
+    /// The policy in words, on the policy's own row (no library); `nil` for a run recorded before version 7 of the schema.
+    let words: PolicyWords?
 
     init(row: Row) throws {
         policy = try row.string("policy")
@@ -307,6 +312,11 @@ struct RunPolicyRecord: RowDecodable {
         retain = try row.string("retain")
         cutoff = try row.string("cutoff")
         maintenance = try row.optional("maintenance").map { Maintenance(method: $0, ms: try row.optionalInt64("maintenance_ms") ?? 0) }
+        words = try row.optional("record").flatMap { text in
+            let json = try JSONValue.parse(Data(text.utf8))
+            guard let description = json["description"]?.string, let rules = json["rules"]?.array?.compactMap(\.string) else { return nil }
+            return PolicyWords(description: description, rules: rules)
+        }
     }
 }
 

@@ -201,5 +201,22 @@ public enum Verifier {
                 report.files[index].problems.append("count mismatch: the ledger has policy \(visible(name)), the manifest does not")
             }
         }
+        try checkHolds(&report, connection: connection)
+    }
+
+    /// Every hold the manifests record is still in the database as recorded: a hold row deleted
+    /// or edited after a run is caught here, named in the newest manifest that records it.
+    static func checkHolds(_ report: inout VerificationReport, connection: Connection) throws {
+        let current = try ManifestHold.current(on: connection)
+        var newest: [Int64: (index: Int, hold: ManifestHold)] = [:]
+        for (index, verdict) in report.files.enumerated() {
+            guard let manifest = verdict.manifest else { continue }
+            for hold in manifest.holds ?? [] where (newest[hold.id].map { report.files[$0.index].manifest!.sequence < manifest.sequence } ?? true) {
+                newest[hold.id] = (index, hold)
+            }
+        }
+        for (id, recorded) in newest.sorted(by: { $0.key < $1.key }) {
+            if let problem = recorded.hold.differences(from: current[id]) { report.files[recorded.index].problems.append(problem) }
+        }
     }
 }

@@ -120,6 +120,8 @@ extension Catalog {
     /// writes it, or the server's complaint. Unlike a cast, which cuts a `varchar(5)` value to five
     /// characters and rounds a `numeric(8,2)`, a value the column's modifier would change is refused.
     static func fitting(_ value: String, to column: Column, on connection: Connection) throws -> CastOutcome {
+        // `name` cuts its input to 63 bytes without a word (namein): a longer value would be another value.
+        if column.typeOID == 19, value.utf8.count > 63 { return .refused("longer than the 63 bytes a name holds") }
         let cast = try self.cast(value, to: column.fullTypeName, on: connection)
         guard case .fits(let text) = cast else { return cast }
         // The value read by the type's input alone, without the modifier's cut (a parameter of the

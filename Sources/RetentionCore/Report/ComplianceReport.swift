@@ -16,13 +16,40 @@ public struct ComplianceReport: Encodable, Sendable {
 
         public var state: State
         public var summary: String
-        public var problems: [String]
+        /// Every problem of the period, in date order (those without a date first).
+        public var problems: [Problem]
+    }
+
+    /// One thing wrong: evidence altered or missing, or the schedule not kept, on a date when it has one.
+    public struct Problem: Encodable, Sendable, Equatable {
+        public enum Kind: String, Encodable, Sendable {
+            /// A signature that fails, a file removed from the chain, a fork, a ledger that disagrees.
+            case evidence
+            /// No run that night, a run that failed or stopped, rows left due or not counted.
+            case schedule
+        }
+        public var kind: Kind
+        /// The UTC day it concerns (`YYYY-MM-DD`), or the first of a span; `nil` when none can be named.
+        public var date: String?
+        public var text: String
+
+        /// How the headline names the kind.
+        public var heading: String { kind == .evidence ? "evidence altered or missing" : "schedule not kept" }
+    }
+
+    /// Which run a figure comes from: its manifest's sequence, UTC day and status.
+    public struct RunReference: Encodable, Sendable, Equatable {
+        public var sequence: Int64
+        public var date: String
+        public var status: String
     }
 
     /// How a night's run ended: the status of the last run that started that day, `missing` (no
-    /// run), or `unknown` (a status this version does not know, from a newer manifest).
+    /// run, and the chain has no gap there), `removed` (no manifest, inside a gap of the chain: evidence
+    /// missing), `altered` (its only manifests fail their check), or `unknown` (a status this version
+    /// does not know, from a newer manifest).
     public enum NightStatus: String, Encodable, Sendable, CaseIterable, CustomStringConvertible {
-        case completed, stopped, interrupted, recovered, failed, running, restored, missing, unknown
+        case completed, stopped, interrupted, recovered, failed, running, restored, missing, removed, altered, unknown
 
         /// The night status of a manifest's `status` text.
         init(manifestStatus: String) {
@@ -47,12 +74,25 @@ public struct ComplianceReport: Encodable, Sendable {
         /// Rows purged per night of the period, in date order (0 when no run or none purged).
         public var perNight: [Int64]
         public var rows: Int64
-        /// Rows kept by each reason at the last run of the period (a run counts every kept row again, so
-        /// nights do not add up), and the most any one night's run kept.
+        /// Rows kept by each reason at the latest run of the period, whatever its status (a run counts
+        /// every kept row again, so nights do not add up), and the most any one night's run kept.
         public var kept: [KeptReason: Int64]
         public var keptMost: [KeptReason: Int64]
+        /// The run `kept` and each library's still-due figures come from: the period's latest.
+        public var latestRun: RunReference?
         public var libraries: [LibrarySummary]
         public var methods: [String]
+        /// Rows purged under each version of the policy (a period change splits the totals).
+        public var byVersion: [VersionTotal]
+    }
+
+    /// Rows one version of a policy purged during the period, and its periods.
+    public struct VersionTotal: Encodable, Sendable {
+        public var version: Int64
+        public var periods: [String]
+        public var from: String
+        public var until: String
+        public var rows: Int64
     }
 
     public struct LibrarySummary: Encodable, Sendable {
@@ -62,10 +102,13 @@ public struct ComplianceReport: Encodable, Sendable {
         public var kept: [KeptReason: Int64]
         public var keptMost: [KeptReason: Int64]
         public var retain: String
-        /// The last run's cutoff, and what its last completed run left due.
+        /// The latest run's cutoff, and what it left due (`nil`: not counted; see `unknownSince`).
         public var lastCutoff: String
         public var stillDue: Int64?
         public var oldestDueDays: Int64?
+        /// When the latest run did not count what remains: the first run of the unbroken series of
+        /// runs that did not count it.
+        public var unknownSince: RunReference?
     }
 
     public struct PolicyVersion: Encodable, Sendable {
@@ -75,19 +118,30 @@ public struct ComplianceReport: Encodable, Sendable {
         public var action: String
         public var periods: [String]
         public var description: String?
-        /// When a run first used this version or file (UTC date), and the run's sequence.
+        /// What the policy does and keeps, in words, as the run recorded it (`nil` before manifest version 6).
+        public var rules: [String]?
+        /// When a run first used this version or file (UTC date), and the run's sequence; the last day a run used it.
         public var since: String
         public var sinceSequence: Int64
+        public var until: String
+        /// What changed from the version before it ("period 60 days -> 45 days"); empty for the first.
+        public var changes: [String]
     }
 
+    /// A legal hold as the signed manifests record it.
     public struct Hold: Encodable, Sendable {
+        public var id: Int64
         public var reference: String
         public var reason: String
         public var scope: String
+        /// The person (operating-system user) and database role, as recorded.
         public var placedBy: String
         public var placedAt: String
         public var releasedBy: String?
         public var releasedAt: String?
+        /// The manifest sequences that record it: the first and the newest.
+        public var firstRecorded: Int64
+        public var lastRecorded: Int64
     }
 
     public struct ManifestFile: Encodable, Sendable {
@@ -99,6 +153,8 @@ public struct ComplianceReport: Encodable, Sendable {
     }
 
     public var generatedAt: String
+    /// The zone the page shows times in (minutes), and the day boundaries of the nights (UTC).
+    public var timeZone: String
     public var since: String
     public var until: String
     public var keyID: String?
@@ -106,8 +162,10 @@ public struct ComplianceReport: Encodable, Sendable {
     public var nights: [Night]
     public var policies: [PolicySummary]
     public var register: [PolicyVersion]
-    /// Holds from the ledger (`--ledger`); nil when not read.
+    /// Holds the period's manifests record; `nil` when no manifest of the period records holds (older versions).
     public var holds: [Hold]?
+    /// The period's latest run: what remains due and what was kept come from it.
+    public var latestRun: RunReference?
     public var files: [ManifestFile]
     public var backupRetention: String?
     public var command: String
@@ -120,13 +178,16 @@ public struct ReportRequest: Sendable {
     public var since: String?
     public var until: String?
     public var backupRetention: String?
+    /// The time zone for the page's times (`timezone` setting), default UTC.
+    public var timeZone: String = "UTC"
     /// Policy files whose descriptions the register shows (the current files; matched by digest when possible).
     public var policies: [Policy]
     /// The command line that made the report, for the appendix.
     public var command: String
 
     public init(manifestFolder: String, publicKeyPath: String?, since: String?, until: String?,
-                backupRetention: String?, policies: [Policy], command: String) {
+                backupRetention: String?, policies: [Policy], command: String, timeZone: String = "UTC") {
+        self.timeZone = timeZone
         self.manifestFolder = manifestFolder
         self.publicKeyPath = publicKeyPath
         self.since = since

@@ -40,28 +40,28 @@ public enum ReportBuilder {
         let inPeriod = placed.filter { (since...until).contains(day(of: $0.1)) }
             .sorted { $0.1.sequence < $1.1.sequence }
         let counted = inPeriod.filter { key == nil || $0.0.manifest != nil }
+        let manifests = counted.map(\.1)
 
-        // Nights: the last run that started on each day.
-        var byDay: [String: [(FileVerdict, Manifest)]] = [:]
-        for entry in counted { byDay[day(of: entry.1), default: []].append(entry) }
+        // Nights: the last run that started on each day; a day without one is a night without a run,
+        // unless a manifest of that day fails its check (altered) or the chain has a gap there (removed).
+        var byDay: [String: [Manifest]] = [:]
+        for manifest in manifests { byDay[day(of: manifest), default: []].append(manifest) }
+        let gaps = ReportProblems.gaps(verification.files.compactMap(ReportProblems.Place.init))
+        let removed = Set(gaps.flatMap(\.days))
+        let altered = Set(verification.files.filter { $0.manifest == nil || !$0.problems.isEmpty }
+            .compactMap { ReportProblems.Place($0)?.day })
         let nights = period.map { date in
-            ComplianceReport.Night(date: date, status: byDay[date]?.last.map { .init(manifestStatus: $0.1.status) } ?? .missing,
-                                   sequences: byDay[date]?.map(\.1.sequence) ?? [])
+            let status: ComplianceReport.NightStatus = byDay[date]?.last.map { .init(manifestStatus: $0.status) }
+                ?? (altered.contains(date) ? .altered : removed.contains(date) ? .removed : .missing)
+            return ComplianceReport.Night(date: date, status: status, sequences: byDay[date]?.map(\.sequence) ?? [])
         }
 
-        // Problems: files that fail a check (those of the period, and those no date can be read from),
-        // the ledger's, missing nights and failed runs.
-        var problems: [String] = []
         let unplaced = verification.files.filter { ($0.manifest ?? $0.claimed) == nil }
-        for verdict in inPeriod.map(\.0) + unplaced where !verdict.problems.isEmpty {
-            problems.append("\(fileName(verdict.path)): \(verdict.problems.joined(separator: "; "))")
-        }
-        problems += verification.general
-        for night in nights where night.status == .missing { problems.append("no run on \(night.date)") }
-        for (_, manifest) in counted where manifest.status == RunStatus.failed.rawValue {
-            problems.append("run \(manifest.runID) (sequence \(manifest.sequence)) on \(day(of: manifest)) failed")
-        }
-        let present = nights.filter { $0.status != .missing }.count
+        let problems = (ReportProblems.evidence(files: inPeriod.map(\.0) + unplaced, general: verification.general, gaps: gaps,
+                                                counted: manifests, period: since...until)
+            + ReportProblems.schedule(nights: nights, counted: manifests))
+            .enumerated().sorted { ($0.element.date ?? "", $0.offset) < ($1.element.date ?? "", $1.offset) }.map(\.element)
+        let present = nights.filter { !byDay[$0.date, default: []].isEmpty }.count
         let runs = "\(present) of \(nights.count) nights from \(since) to \(until) have a run (\(counted.count) "
             + "\(counted.count == 1 ? "manifest" : "manifests"))"
         let verdict: ComplianceReport.Verdict
@@ -70,19 +70,23 @@ public enum ReportBuilder {
                             problems: problems)
         } else if problems.isEmpty {
             verdict = .init(state: .verified, summary: "\(runs), every one signed by key \(key!.keyID.prefix(16))… "
-                            + "and chained to the one before without a gap.", problems: [])
+                            + "and chained to the one before without a gap; nothing was left due.", problems: [])
         } else {
-            verdict = .init(state: .failed, summary: "\(problems.count) \(problems.count == 1 ? "problem" : "problems") "
-                            + "from \(since) to \(until); the first: \(problems[0]).", problems: problems)
+            let evidence = problems.filter { $0.kind == .evidence }.count, schedule = problems.count - evidence
+            let counts = [(evidence, "evidence altered or missing"), (schedule, "schedule not kept")].filter { $0.0 > 0 }
+                .map { "\($0.1): \($0.0)" }.joined(separator: "; ")
+            verdict = .init(state: .failed, summary: "\(problems.count) \(problems.count == 1 ? "problem" : "problems") from \(since) "
+                            + "to \(until) (\(counts)); \(runs).", problems: problems)
         }
 
-        let manifests = counted.map(\.1)
+        let latest = manifests.last.map(reference)
         return ComplianceReport(
-            generatedAt: ISO8601DateFormatter().string(from: now), since: since, until: until, keyID: key?.keyID,
-            verdict: verdict, nights: nights,
+            generatedAt: ISO8601DateFormatter().string(from: now), timeZone: request.timeZone, since: since, until: until,
+            keyID: key?.keyID, verdict: verdict, nights: nights,
             policies: summaries(manifests, period: period),
             register: register(manifests, policies: request.policies),
-            holds: try connection.map { try holds(on: $0, since: since, until: until) },
+            holds: try holds(manifests) ?? connection.map { try holds(on: $0, since: since, until: until) },
+            latestRun: latest,
             files: inPeriod.map(\.0).map { verdict in
                 let manifest = verdict.manifest ?? verdict.claimed
                 return .init(name: fileName(verdict.path), sequence: manifest?.sequence,
@@ -90,6 +94,11 @@ public enum ReportBuilder {
                              sha256: verdict.sha256, problems: verdict.problems)
             } + unplaced.map { .init(name: fileName($0.path), sequence: nil, status: "unreadable", sha256: $0.sha256, problems: $0.problems) },
             backupRetention: request.backupRetention, command: request.command)
+    }
+
+    /// The run a figure comes from.
+    static func reference(_ manifest: Manifest) -> ComplianceReport.RunReference {
+        .init(sequence: manifest.sequence, date: day(of: manifest), status: knownStatus(manifest.status))
     }
 
     /// A file read without a key: what its payload claims, and no problem found (none could be looked for).
@@ -103,118 +112,6 @@ public enum ReportBuilder {
         verdict.claimed = (try? DSSEEnvelope(fileData: data)).flatMap { try? Manifest(payload: $0.payload) }
         if verdict.claimed == nil { verdict.problems = ["not a readable manifest"] }
         return verdict
-    }
-
-    /// Per policy: rows per night, totals, kept counts, and per library the schedule's evidence.
-    static func summaries(_ manifests: [Manifest], period: [String]) -> [ComplianceReport.PolicySummary] {
-        var order: [String] = []
-        for manifest in manifests { for policy in manifest.policies where !order.contains(policy.name) { order.append(policy.name) } }
-        let index = Dictionary(uniqueKeysWithValues: period.enumerated().map { ($1, $0) })
-        return order.map { name in
-            var perNight = Array(repeating: Int64(0), count: period.count)
-            var rows: Int64 = 0
-            var keptMost: [KeptReason: Int64] = [:]
-            var libraries: [String?: ComplianceReport.LibrarySummary] = [:]
-            var libraryOrder: [String?] = []
-            var methods: [String] = []
-            var last: ManifestPolicy?
-            // Kept counts come from the last completed run (a library it does not list had nothing kept
-            // there); until one is seen, from the latest run of any status. What remains due comes from
-            // the latest run.
-            var completedPolicy: ManifestPolicy?
-            for manifest in manifests {
-                guard let policy = manifest.policies.first(where: { $0.name == name }) else { continue }
-                last = policy
-                let completed = manifest.status == RunStatus.completed.rawValue
-                if let night = index[day(of: manifest)] { perNight[night] += policy.rows }
-                rows += policy.rows
-                for reason in KeptReason.allCases { keptMost[reason] = max(keptMost[reason] ?? 0, policy.counts[reason]) }
-                for method in [policy.action] + [policy.maintenance?.method].compactMap({ $0 }) where !methods.contains(method) {
-                    methods.append(method)
-                }
-                for library in policy.libraries where libraries[library.library] == nil {
-                    libraryOrder.append(library.library)
-                    libraries[library.library] = .init(library: library.library, rows: 0, kept: [:], keptMost: [:], retain: "",
-                                                       lastCutoff: "", stillDue: nil, oldestDueDays: nil)
-                }
-                let takesKept = completed || completedPolicy == nil
-                for key in libraryOrder {
-                    var summary = libraries[key]!
-                    let entry = policy.libraries.first { $0.library == key }
-                    if let entry {
-                        summary.rows += entry.counts.rows
-                        summary.retain = entry.period.retain
-                        summary.lastCutoff = entry.period.cutoff
-                        for reason in KeptReason.allCases {
-                            summary.keptMost[reason] = max(summary.keptMost[reason] ?? 0, entry.counts[reason])
-                        }
-                    }
-                    if takesKept {
-                        for reason in KeptReason.allCases { summary.kept[reason] = entry?.counts[reason] ?? 0 }
-                    }
-                    // What remains due is the latest run's figure, whatever its status: a stopped night's
-                    // backlog must not hide behind an earlier completed run's 0; not counted stays unknown.
-                    let counted = policy.remaining.stillDue != nil
-                    summary.stillDue = entry?.remaining.stillDue ?? (counted ? 0 : nil)
-                    summary.oldestDueDays = entry?.remaining.oldestDueDays
-                    libraries[key] = summary
-                }
-                if completed { completedPolicy = policy }
-            }
-            let lastKept = (completedPolicy ?? last)?.counts ?? Counts()
-            return .init(name: name, action: last?.action ?? "", table: last?.table ?? "", perNight: perNight, rows: rows,
-                         kept: Dictionary(uniqueKeysWithValues: KeptReason.allCases.map { ($0, lastKept[$0]) }),
-                         keptMost: keptMost, libraries: libraryOrder.compactMap { libraries[$0] }, methods: methods)
-        }
-    }
-
-    /// Each policy's versions as the runs recorded them, with the date a run first used each.
-    static func register(_ manifests: [Manifest], policies: [Policy]) -> [ComplianceReport.PolicyVersion] {
-        var register: [ComplianceReport.PolicyVersion] = []
-        for manifest in manifests {
-            for policy in manifest.policies {
-                let latest = register.last { $0.name == policy.name }
-                if latest?.version == policy.version && latest?.fileSHA256 == policy.fileSHA256 { continue }
-                // A description is shown only from the file the run recorded (same digest), never guessed.
-                let description = policies.first { $0.name == policy.name && $0.sha256 == policy.fileSHA256 }?.description
-                register.append(.init(name: policy.name, version: policy.version, fileSHA256: policy.fileSHA256, action: policy.action,
-                                      periods: periods(policy),
-                                      description: description, since: day(of: manifest), sinceSequence: manifest.sequence))
-            }
-        }
-        return register.sorted { ($0.name, $0.sinceSequence) < ($1.name, $1.sinceSequence) }
-    }
-
-    /// The policy's period, then each library's own where it differs: `30 days`, `SOUTH: 45 days`.
-    static func periods(_ policy: ManifestPolicy) -> [String] {
-        [policy.retain] + policy.libraries.filter { $0.library != nil && $0.period.retain != policy.retain }
-            .map { "\($0.library!): \($0.period.retain)" }
-    }
-
-    /// Holds in force at some time of the period, without patron values: a patron hold reads "one patron".
-    static func holds(on connection: Connection, since: String, until: String) throws -> [ComplianceReport.Hold] {
-        try connection.query("""
-            SELECT reference, reason, placed_by, patron IS NOT NULL AS one_patron, policy, library,
-                   to_char(held_from AT TIME ZONE coalesce(time_zone, 'UTC'), 'YYYY-MM-DD') AS held_from,
-                   to_char(held_until AT TIME ZONE coalesce(time_zone, 'UTC'), 'YYYY-MM-DD') AS held_until,
-                   to_char(placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS placed_at, released_by,
-                   to_char(released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS released_at
-            FROM retention.holds
-            WHERE placed_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'
-              AND (released_at IS NULL OR released_at >= $1::date::timestamp AT TIME ZONE 'UTC')
-            ORDER BY placed_at, id
-            """, [since, until]).rows.map { row in
-            var scope: [String] = []
-            if try row.bool("one_patron") { scope.append("one patron") }
-            if let policy = try row.optional("policy") { scope.append("policy \(policy)") }
-            if let library = try row.optional("library") { scope.append("library \(library)") }
-            if let from = try row.optional("held_from") { scope.append("from \(from)") }
-            if let until = try row.optional("held_until") { scope.append("until \(until)") }
-            return .init(reference: try row.string("reference"), reason: try row.string("reason"),
-                         scope: scope.isEmpty ? "everything (all purging frozen)" : scope.joined(separator: ", "),
-                         placedBy: try row.string("placed_by"), placedAt: try row.string("placed_at"),
-                         releasedBy: try row.optional("released_by"), releasedAt: try row.optional("released_at"))
-        }
     }
 
     /// A run status as the report shows it: one of the statuses runs have, else `unknown` (a payload,

@@ -61,6 +61,6 @@ extension Runner {
         summary.status = .failed
         summary.finishedAt = try finish(summary.runID, status: .failed, error: cause.description, pacing: nil)
         summary.manifestPath = try store.write(runID: summary.runID)
-        return PurgeFailed(summary: summary, cause: cause)
+        return PurgeFailed(summary: summary, cause: cause, target: connection.target)
     }
 }

@@ -55,9 +55,11 @@ public struct PurgeFailed: RetentionError {
     /// The run as far as it went (status `failed`), for the summary line and the metrics file.
     public let summary: RunSummary
     public let cause: any RetentionError
+    /// The database the run worked on (`Connection.target`): the one line cron mails must say which.
+    public var target = ""
     public var runID: Int64 { summary.runID }
     public var exitCode: ExitStatus { cause.exitCode == .noPermission ? .noPermission : .failure }
     public var description: String {
-        "run \(runID) failed: \(cause.description); every committed batch is recorded in the ledger"
+        "run \(runID)\(target.isEmpty ? "" : " on \(target)") failed: \(cause.description); every committed batch is recorded in the ledger"
     }
 }

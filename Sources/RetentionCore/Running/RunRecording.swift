@@ -33,13 +33,18 @@ extension Runner {
                 for (library, cutoff) in cutoffs.libraries {
                     periods.append((library, policy.period(for: library), cutoff))
                 }
+                // The policy in words, on its own row: the manifest's record of it (a recovered run's too).
+                let words = PolicyWords(policy)
+                let record = JSONValue.object(["description": .string(words.description),
+                                               "rules": .array(words.rules.map { .string($0) })]).canonicalString
                 for (library, period, cutoff) in periods {
                     try connection.query("""
                         INSERT INTO retention.run_policies
-                            (run_id, policy, version, policy_sha256, table_name, action, library, retain, cutoff)
-                        VALUES ($1::int8, $2, $3::int4, $4, $5, $6, $7, $8, $9)
+                            (run_id, policy, version, policy_sha256, table_name, action, library, retain, cutoff, record)
+                        VALUES ($1::int8, $2, $3::int4, $4, $5, $6, $7, $8, $9, $10::jsonb)
                         """, [String(runID), policy.name, String(policy.version), policy.sha256,
-                              policy.table.description, policy.action.rawValue, library, period.description, cutoff])
+                              policy.table.description, policy.action.rawValue, library, period.description, cutoff,
+                              library == nil ? record : nil])
                 }
                 outcomes.append(PolicyOutcome(name: policy.name, version: policy.version, sha256: policy.sha256,
                                               table: policy.table.description, action: policy.action,

@@ -48,7 +48,7 @@ public final class Runner {
         } catch let error as RetentionError {
             connection.interruption = nil
             recordFailure(error, of: &summary, policies: policies, store: store, options: options)
-            throw PurgeFailed(summary: summary, cause: error)
+            throw PurgeFailed(summary: summary, cause: error, target: connection.target)
         }
         do {
             summary.manifestPath = try store.write(runID: summary.runID)

@@ -143,3 +143,16 @@ INSERT INTO retention.schema_version (version) VALUES (5) ON CONFLICT DO NOTHING
 -- newest loans of each copy").
 ALTER TABLE retention.batches ADD COLUMN IF NOT EXISTS kept_newest bigint NOT NULL DEFAULT 0;
 INSERT INTO retention.schema_version (version) VALUES (6) ON CONFLICT DO NOTHING;
+
+-- Version 7: what the compliance report reads from the signed record alone. Each run records its
+-- policies' descriptions and rules in words (for its manifest, and a recovered run's), and a hold
+-- records the operating-system user who placed or released it beside the database role, since a
+-- shared role such as postgres names no person.
+ALTER TABLE retention.run_policies ADD COLUMN IF NOT EXISTS record jsonb;
+ALTER TABLE retention.holds ADD COLUMN IF NOT EXISTS placed_by_user text;
+ALTER TABLE retention.holds ADD COLUMN IF NOT EXISTS released_by_user text;
+-- What a hold covered when placed: per policy, the table and the patron and library columns with
+-- their types. A run refuses while a covered policy names another table or column, or a changed
+-- type no longer reads the held value: the hold would move to other rows or hold nothing.
+ALTER TABLE retention.holds ADD COLUMN IF NOT EXISTS covered jsonb;
+INSERT INTO retention.schema_version (version) VALUES (7) ON CONFLICT DO NOTHING;

@@ -247,6 +247,20 @@ final class Year: Sendable {
                                                 + "\(last.policies[0].remaining.oldestDueDays ?? -1) days past its date"), "\(verdict(json).problems)")
     }
 
+    /// A run that died counted nothing of what it left: a report that ends on its night says what
+    /// remains is unknown since that run, never 0, and cannot say verified.
+    @Test func aNightThatDiedLeavesWhatRemainsUnknownSinceThatRun() throws {
+        let year = try year()
+        let recovered = try #require(year.specials["recovered"]?.first)
+        let (status, json, _) = try year.report(["--public-key", year.publicKey, "--since", "2026-05-25", "--until", recovered])
+        #expect(status == 1)
+        let libraries = (json["policies"] as? [[String: Any]])?.first?["libraries"] as? [[String: Any]] ?? []
+        #expect(!libraries.isEmpty && libraries.allSatisfy { $0["still_due"] == nil && ($0["unknown_since"] as? [String: Any])?["date"] as? String == recovered },
+                "\(libraries)")
+        #expect(verdict(json).problems.contains { $0.hasPrefix("\(recovered) schedule: policy visits: what remains due is unknown since manifest ") },
+                "\(verdict(json).problems)")
+    }
+
     /// The register of holds comes from the signed manifests, without the database: each hold with
     /// its scope (a patron never named), who placed it (the person and the database role) and its release.
     @Test func holdsComeFromTheManifestsWithoutTheDatabase() throws {

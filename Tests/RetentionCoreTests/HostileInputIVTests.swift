@@ -80,6 +80,17 @@ import Testing
         #expect(try db.int("SELECT count(*) FROM retention.holds") == 0)
     }
 
+    /// Policy files name tables exactly: `public.T1` is not `public.t1`, and the message says which exists.
+    @Test func aTableNamedInAnotherCaseGetsAHint() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("CREATE TABLE public.t1 (id bigint PRIMARY KEY, patron int, at date)")
+        let folder = try PolicyFolder(["t.yaml": Self.policy("t", table: "T1")])
+        let check = try db.retention(["check", "--catalog", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(check.status == 78)
+        #expect(check.output.contains("does not exist (policy t); names are exact, not folded to lower case as in SQL: did you mean public.t1?"),
+                "\(check.output)")
+    }
+
     /// A failed run's one line (what cron mails) names the database it failed on; an impossible
     /// hold date names its option.
     @Test func aFailedRunNamesItsDatabaseAndAnImpossibleDateItsOption() throws {

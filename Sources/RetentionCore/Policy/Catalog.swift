@@ -125,7 +125,7 @@ public enum Catalog {
 
     private static func resolve(_ policy: Policy, on connection: Connection, check: inout PolicyCheck) throws -> ResolvedPolicy? {
         guard let table = try relation(policy.table, on: connection) else {
-            check.fail("table \(policy.table) does not exist (policy \(policy.name))", at: .table)
+            check.fail("table \(policy.table) does not exist (policy \(policy.name))\(try caseHint(policy.table, on: connection))", at: .table)
             return nil
         }
         guard table.kind == "r" || table.kind == "p" else {

@@ -112,6 +112,21 @@ extension Catalog {
         return Relation(oid: try first.string("oid"), kind: try first.string("kind"), columns: columns)
     }
 
+    /// A hint for a table name that exists only in another case: a policy names tables exactly (as
+    /// quoted SQL does), so `lib.Loans` is not `lib.loans`. Empty when there is no such table.
+    static func caseHint(_ name: QualifiedName, on connection: Connection) throws -> String {
+        let found = try connection.query("""
+            SELECT n.nspname::text AS schema, c.relname::text AS name FROM pg_catalog.pg_class c
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE pg_catalog.lower(n.nspname) = pg_catalog.lower($1) AND pg_catalog.lower(c.relname) = pg_catalog.lower($2)
+              AND c.relkind IN ('r', 'p')
+            ORDER BY 1, 2 LIMIT 1
+            """, [name.schema, name.name]).rows.first
+        guard let found else { return "" }
+        let other = QualifiedName(schema: try found.string("schema"), name: try found.string("name"))
+        return "; names are exact, not folded to lower case as in SQL: did you mean \(other)?"
+    }
+
     /// The collations of two columns that PostgreSQL could not choose between when comparing them
     /// (each the column's own, and they differ), or `nil` when they agree or either has none.
     static func collationConflict(_ table: String, _ column: String, _ other: String, _ otherColumn: String,

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: `retention` against the raw-SQL limit, on identical copies of the demo data, in one run.
-#   scripts/bench.sh [--loans N[,N...]] [--repeat R] [--out FILE] [--only KIND[,KIND...]]
+#   scripts/bench.sh [--loans N[,N...]] [--repeat R] [--out FILE] [--only KIND[,KIND...]] [--jobs-sweep] [--pin-client CPU]
 #     default: --loans 1000000,5000000 --repeat 3 --out bench-results.md
+#   --jobs-sweep adds "run delete --jobs J" for J = 1..8 (run-delete-j1 ... run-delete-j8), each against
+#   the raw DELETE; --pin-client CPU runs every retention process on that one CPU (taskset), as on a
+#   1-vCPU batch machine beside a bigger database server.
 # For each scale it loads the demo data once into a template database (no patron consents, no holds;
 # the consents the demo drew are set aside), then for each measurement and repeat makes a fresh copy
 # (CREATE DATABASE ... TEMPLATE) and times:
@@ -29,14 +32,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scales=1000000,5000000 repeat=3 out=bench-results.md only=
+scales=1000000,5000000 repeat=3 out=bench-results.md only= sweep=false pin=()
 while (( $# )); do
   case $1 in
     --loans) scales=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --only) only=,$2,; shift 2 ;;   # measurements by name, e.g. refs:raw-delete-refs,refs:run-delete
-    *) echo "usage: $0 [--loans N[,N...]] [--repeat R] [--out FILE] [--only KIND[,KIND...]]" >&2; exit 64 ;;
+    --jobs-sweep) sweep=true; shift ;;
+    --pin-client) pin=(taskset -c "$2"); shift 2 ;;
+    *) echo "usage: $0 [--loans N[,N...]] [--repeat R] [--out FILE] [--only KIND[,KIND...]] [--jobs-sweep] [--pin-client CPU]" >&2; exit 64 ;;
   esac
 done
 
@@ -161,6 +166,7 @@ measure() {
     plan-delete) args=(plan --json --only loans-delete) ;;
     run-attendance) args=(run --quiet --only event-attendance) ;;
     run-attendance-partitioned) args=(run --quiet --only attendance-part) ;;
+    run-delete-j*) args=(run --quiet --only loans-delete --jobs "${kind#run-delete-j}") ;;
   esac
   # What the partitions dropped held, counted before the clock starts.
   [[ $kind == raw-drop-partitions* ]] && rows=$(psql_db "$db" -Atc "SELECT count(*) FROM event_attendance_part
@@ -183,7 +189,7 @@ measure() {
        # The same outcome as retention's: then the due rows the drop left (the month that straddles
        # the cutoff, the default partition).
        [[ $kind == raw-drop-partitions-delete ]] && rows=$((rows + $(psql_db "$db" -Atc "WITH d AS (DELETE FROM event_attendance_part l WHERE $attendance RETURNING 1) SELECT count(*) FROM d"))) ;;
-    *) PGDATABASE=$db /usr/bin/time -v -o "$work/time" "$retention" "${args[@]}" >"$work/out"
+    *) PGDATABASE=$db /usr/bin/time -v -o "$work/time" "${pin[@]}" "$retention" "${args[@]}" >"$work/out"
        rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time") ;;
   esac
   end=$(now); w1=$(wal)
@@ -213,7 +219,8 @@ for scale in "${scale_list[@]}"; do
               holds:raw-delete holds:run-delete holds:raw-update holds:run-anonymize holds:raw-count holds:plan \
               refs:raw-delete-refs refs:run-delete refs:raw-count-refs refs:plan-delete \
               raw-attendance run-attendance raw-drop-partitions raw-drop-partitions-delete run-attendance-partitioned \
-              replica:raw-delete replica:run-delete replica:run-delete-paced; do
+              replica:raw-delete replica:run-delete replica:run-delete-paced \
+              $($sweep && echo run-delete-j{1..8}); do
     [[ -n $only && $only != *",$kind,"* ]] && continue
     results=()
     # A variant (holds:, refs:) runs on its own copy of the data and is compared with the plain run.
@@ -235,7 +242,7 @@ for scale in "${scale_list[@]}"; do
     seconds[$kind]=$s
     raw=
     case $name in
-      run-delete|run-delete-paced) raw=${seconds[${variant:+$variant:}raw-delete]:-${seconds[refs:raw-delete-refs]:-}} ;;
+      run-delete|run-delete-paced|run-delete-j*) raw=${seconds[${variant:+$variant:}raw-delete]:-${seconds[refs:raw-delete-refs]:-}} ;;
       run-anonymize) raw=${seconds[${variant:+$variant:}raw-update]:-} ;;
       plan) raw=${seconds[${variant:+$variant:}raw-count]:-} ;;
       plan-delete) raw=${seconds[refs:raw-count-refs]:-} ;;

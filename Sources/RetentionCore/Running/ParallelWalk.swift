@@ -40,7 +40,7 @@ extension Runner {
         // Each worker owns its session for the whole walk; the main session (worker 0 or the only
         // one) is not touched by this thread until every worker has returned.
         let logger = logger
-        DispatchQueue.concurrentPerform(iterations: workers.count) { index in
+        Self.atOnce(workers.count) { index in
             do {
                 let end = try Runner.walkSlice(sql, worker: workers[index], of: workers.count, after: truncated, state: state,
                                                runID: runID, options: options, deadline: deadline, logger: logger)
@@ -63,10 +63,32 @@ extension Runner {
         return end
     }
 
+    /// Runs `body` for each index `0..<count` at the same time, one thread each (index 0 on this
+    /// thread), and returns when all have returned.
+    ///
+    /// A session's thread mostly waits on its socket while the server works, so `--jobs N` must mean
+    /// N sessions at once whatever the client's cores: `DispatchQueue.concurrentPerform` runs no more
+    /// at once than there are active CPUs, so a 1-vCPU batch machine ran `--jobs 2` one after the other.
+    static func atOnce(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let group = DispatchGroup()
+        for index in stride(from: 1, to: count, by: 1) {
+            group.enter()
+            let thread = Thread {
+                body(index)
+                group.leave()
+            }
+            // As a main thread's: libpq and the SQL builder are called from it.
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        if count > 0 { body(0) }
+        group.wait()
+    }
+
     /// One session of a policy's walk and the slice of the key space it purges.
     final class Worker: @unchecked Sendable {
         // Unchecked: the session is used by one thread at a time, first this one (to open it and
-        // find its slice), then its worker's, handed over by `concurrentPerform`.
+        // find its slice), then its worker's, handed over by `atOnce`.
         let connection: Connection
         let number: Int
         let slice: PurgeSQL.Slice

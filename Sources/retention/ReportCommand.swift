@@ -39,6 +39,13 @@ struct Report: ParsableCommand {
     @Option(help: "html or json.")
     var format: ReportFormat = .html
 
+    @Option(help: ArgumentHelp("The compliance officer's public key, which signed the checkpoints.", valueName: "file"))
+    var witnessKey: String?
+
+    @Option(help: ArgumentHelp("The folder of the officer's checkpoints (retention witness --state): a manifest changed "
+                               + "or removed after she witnessed it is evidence altered.", valueName: "dir"))
+    var checkpoints: String?
+
     @Option(help: ArgumentHelp("The paper the page prints on: letter or a4.", valueName: "size"))
     var paper: ReportRendering.Paper = .letter
 
@@ -56,6 +63,9 @@ struct Report: ParsableCommand {
         }
         if let since, let until, since > until { throw ValidationError("--since \(since) is after --until \(until)") }
         try database.requireLedger(ledger, usage: "retention report --ledger [--db CONNINFO] ...")
+        if (witnessKey == nil) != (checkpoints == nil) {
+            throw ValidationError("--witness-key and --checkpoints go together: the officer's public key and her checkpoint folder")
+        }
         if let backupRetention, backupRetention.unicodeScalars.contains(where: \.isControlCharacter) {
             throw ValidationError("--backup-retention holds a control character")
         }
@@ -74,12 +84,14 @@ struct Report: ParsableCommand {
                 + (settings.publicKey.map { ["--public-key", $0] } ?? [])
                 + (since.map { ["--since", $0] } ?? []) + (until.map { ["--until", $0] } ?? [])
                 + (ledger ? ["--ledger"] : []) + (backupRetention.map { ["--backup-retention", $0] } ?? [])
+                + (witnessKey.map { ["--witness-key", $0] } ?? []) + (checkpoints.map { ["--checkpoints", $0] } ?? [])
                 + ["--format", format.rawValue] + (format == .html ? ["--paper", paper.rawValue] : [])
                 + ["--out", out]).map(shellQuoted).joined(separator: " ")
             // Times to the minute in the consortium's zone (the timezone setting, which hold windows use too).
-            let request = ReportRequest(manifestFolder: manifests, publicKeyPath: settings.publicKey, since: since, until: until,
+            var request = ReportRequest(manifestFolder: manifests, publicKeyPath: settings.publicKey, since: since, until: until,
                                         backupRetention: backupRetention, policies: policies, command: command,
                                         timeZone: settings.timezone ?? "UTC")
+            request.witness = witnessKey.flatMap { key in checkpoints.map { (key, $0) } }
             let connection = ledger ? try Retention.connect(settings, logger: logger) : nil
             let report = try ReportBuilder.build(request, connection: connection)
             let text = format == .html ? try ReportRendering.html(report, paper: paper) : ReportRendering.json(report)

@@ -19,7 +19,7 @@ struct RetentionCommand: ParsableCommand {
             """,
         version: RetentionVersion.current,
         subcommands: [Setup.self, Check.self, Plan.self, Run.self, Verify.self, Show.self, Report.self, HoldCommand.self, Keygen.self,
-                      AuditCommand.self, Config.self, Status.self]
+                      AuditCommand.self, Config.self, Status.self, Witness.self]
     )
 }
 

@@ -9,7 +9,9 @@ struct Verify: ParsableCommand {
         discussion: """
             PATH is a manifest file or a folder of them. With --ledger (connecting with --db CONNINFO or libpq's \
             environment), every finished run in the ledger must have its manifest among the files, with equal counts. \
-            With --expect-daily, every day (UTC) from the first manifest's to yesterday must have a run.
+            With --expect-daily, every day (UTC) from the first manifest's to yesterday must have a run. \
+            With --witness-key and --checkpoints, every manifest the compliance officer's checkpoints (`retention \
+            witness`) saw must still be among the files, unchanged.
             Exit: 0 all hold, 1 any manifest fails a check (each bad file is named with what is wrong), \
             64 bad command line, 69 database unreachable, 78 missing public key.
             """)
@@ -25,12 +27,21 @@ struct Verify: ParsableCommand {
     @Flag(help: "Also fail when a day (UTC) from the first manifest's to yesterday has no run: a missed night.")
     var expectDaily = false
 
+    @Option(help: ArgumentHelp("The compliance officer's public key, which signed the checkpoints.", valueName: "file"))
+    var witnessKey: String?
+
+    @Option(help: ArgumentHelp("The folder of the officer's checkpoints (retention witness --state).", valueName: "dir"))
+    var checkpoints: String?
+
     @Argument(help: "Manifest files or folders.")
     var paths: [String]
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give one or more manifest files or folders") }
         try database.requireLedger(ledger, usage: "retention verify --ledger [--db CONNINFO] PATH...")
+        if (witnessKey == nil) != (checkpoints == nil) {
+            throw ValidationError("--witness-key and --checkpoints go together: the officer's public key and her checkpoint folder")
+        }
     }
 
     func run() throws {
@@ -41,7 +52,15 @@ struct Verify: ParsableCommand {
             var report = try Verifier.verify(paths: paths, key: verifying, connection: connection)
             if expectDaily { Verifier.expectDaily(&report) }
             print(report.text, terminator: "")
-            if !report.isValid { throw ExitCode(ExitStatus.failure.rawValue) }
+            var witnessed = true
+            if let witnessKey, let checkpoints {
+                let findings = try RetentionCore.Witness.findings(folder: checkpoints, key: try SigningKeys.loadPublicKey(path: witnessKey),
+                                                                  manifests: report, manifestKey: verifying)
+                for problem in findings.folderProblems + findings.changes.map(\.text) { print("FAIL  \(problem)") }
+                print(findings.isClean ? findings.summary : "the chain changed after it was witnessed: \(findings.summary)")
+                witnessed = findings.isClean && findings.latest != nil
+            }
+            if !report.isValid || !witnessed { throw ExitCode(ExitStatus.failure.rawValue) }
         }
     }
 }

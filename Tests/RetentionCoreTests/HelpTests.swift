@@ -6,7 +6,7 @@ import Testing
 /// `RETENTION_UPDATE_HELP=1 scripts/test.sh --filter HelpTests` writes the texts anew.
 @Suite struct HelpTests {
     static let commands: [[String]] = [
-        [], ["setup"], ["check"], ["plan"], ["run"], ["verify"], ["show"], ["keygen"], ["audit"], ["config"], ["report"], ["status"],
+        [], ["setup"], ["check"], ["plan"], ["run"], ["verify"], ["show"], ["keygen"], ["audit"], ["config"], ["report"], ["status"], ["witness"],
         ["hold"], ["hold", "place"], ["hold", "list"], ["hold", "release"],
     ]
 

@@ -166,6 +166,8 @@ public struct ComplianceReport: Encodable, Sendable {
     public var holds: [Hold]?
     /// The period's latest run: what remains due and what was kept come from it.
     public var latestRun: RunReference?
+    /// With the officer's checkpoints: how far they witnessed the chain (`WitnessFindings.summary`).
+    public var witnessed: String?
     public var files: [ManifestFile]
     public var backupRetention: String?
     public var command: String
@@ -180,6 +182,8 @@ public struct ReportRequest: Sendable {
     public var backupRetention: String?
     /// The time zone for the page's times (`timezone` setting), default UTC.
     public var timeZone: String = "UTC"
+    /// The compliance officer's public key and checkpoint folder (`retention witness`), or `nil`.
+    public var witness: (key: String, checkpoints: String)?
     /// Policy files whose descriptions the register shows (the current files; matched by digest when possible).
     public var policies: [Policy]
     /// The command line that made the report, for the appendix.

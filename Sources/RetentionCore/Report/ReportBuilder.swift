@@ -19,6 +19,10 @@ public enum ReportBuilder {
         }
         // A file takes its place in the period by the day its payload names, verified or not; what is
         // counted comes only from payloads a signature verified (or, without a key, from what they claim).
+        let witnessed = try request.witness.map { witness in
+            try Witness.findings(folder: witness.checkpoints, key: try SigningKeys.loadPublicKey(path: witness.key),
+                                 manifests: verification, manifestKey: key)
+        }
         let placed = verification.files.compactMap { verdict in (verdict.manifest ?? verdict.claimed).map { (verdict, $0) } }
         let days = placed.map { day(of: $0.1) }.sorted()
         guard let since = request.since ?? days.first, let until = request.until ?? days.last else {
@@ -50,8 +54,11 @@ public enum ReportBuilder {
         let removed = Set(gaps.flatMap(\.days))
         let altered = Set(verification.files.filter { $0.manifest == nil || !$0.problems.isEmpty }
             .compactMap { ReportProblems.Place($0)?.day })
+        // A manifest re-signed after the officer witnessed it verifies with the batch key: its night is altered all the same.
+        let rewritten = Set(witnessed?.changes.compactMap(\.night) ?? [])
         let nights = period.map { date in
-            let status: ComplianceReport.NightStatus = byDay[date]?.last.map { .init(manifestStatus: $0.status) }
+            let status: ComplianceReport.NightStatus = rewritten.contains(date) ? .altered
+                : byDay[date]?.last.map { .init(manifestStatus: $0.status) }
                 ?? (altered.contains(date) ? .altered : removed.contains(date) ? .removed : .missing)
             return ComplianceReport.Night(date: date, status: status, sequences: byDay[date]?.map(\.sequence) ?? [])
         }
@@ -59,7 +66,8 @@ public enum ReportBuilder {
         let unplaced = verification.files.filter { ($0.manifest ?? $0.claimed) == nil }
         let problems = (ReportProblems.evidence(files: inPeriod.map(\.0) + unplaced, general: verification.general, gaps: gaps,
                                                 counted: manifests, period: since...until)
-            + ReportProblems.schedule(nights: nights, counted: manifests))
+            + ReportProblems.schedule(nights: nights, counted: manifests)
+            + ReportProblems.witnessed(witnessed))
             .enumerated().sorted { ($0.element.date ?? "", $0.offset) < ($1.element.date ?? "", $1.offset) }.map(\.element)
         let present = nights.filter { !byDay[$0.date, default: []].isEmpty }.count
         let runs = "\(present) of \(nights.count) nights from \(since) to \(until) have a run (\(counted.count) "
@@ -70,7 +78,8 @@ public enum ReportBuilder {
                             problems: problems)
         } else if problems.isEmpty {
             verdict = .init(state: .verified, summary: "\(runs), every one signed by key \(key!.keyID.prefix(16))… "
-                            + "and chained to the one before without a gap; nothing was left due.", problems: [])
+                            + "and chained to the one before without a gap; nothing was left due"
+                            + (witnessed.map { "; \($0.summary)" } ?? "") + ".", problems: [])
         } else {
             let evidence = problems.filter { $0.kind == .evidence }.count, schedule = problems.count - evidence
             let counts = [(evidence, "evidence altered or missing"), (schedule, "schedule not kept")].filter { $0.0 > 0 }
@@ -86,7 +95,7 @@ public enum ReportBuilder {
             policies: summaries(manifests, period: period),
             register: register(manifests, policies: request.policies),
             holds: try holds(manifests) ?? connection.map { try holds(on: $0, since: since, until: until) },
-            latestRun: latest,
+            latestRun: latest, witnessed: witnessed.map { $0.isClean ? $0.summary : "the chain changed after it was \($0.summary)" },
             files: inPeriod.map(\.0).map { verdict in
                 let manifest = verdict.manifest ?? verdict.claimed
                 return .init(name: fileName(verdict.path), sequence: manifest?.sequence,

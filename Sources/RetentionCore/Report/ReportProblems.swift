@@ -110,6 +110,14 @@ enum ReportProblems {
         return problems
     }
 
+    /// Evidence problems the officer's checkpoints find: a manifest re-signed, replaced or removed
+    /// after she witnessed it, or a checkpoint folder that is not hers or was altered.
+    static func witnessed(_ findings: WitnessFindings?) -> [Problem] {
+        guard let findings else { return [] }
+        return findings.folderProblems.map { Problem(kind: .evidence, date: nil, text: $0) }
+            + findings.changes.map { Problem(kind: .evidence, date: $0.night, text: $0.text) }
+    }
+
     /// Why a run did not complete, in plain words; `nil` for a completed (or restored) run.
     static func cause(of manifest: Manifest) -> String? {
         switch RunStatus(rawValue: manifest.status) {

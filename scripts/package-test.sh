@@ -195,11 +195,13 @@ echo "== a second instance: north, its own database (docs/administrator.md, \"Se
 psql -q -c 'CREATE DATABASE north'
 PGDATABASE=north psql -q -v ON_ERROR_STOP=1 -f sql/reference-schema.sql
 PGDATABASE=north psql -q -v ON_ERROR_STOP=1 -v loans=500 -f sql/demo-data.sql
-retention setup --db "dbname=north"
-PGDATABASE=north psql -q -v ON_ERROR_STOP=1 -f /usr/share/doc/retention/examples/roles.sql
 sed -e 's/dbname=library/dbname=north/' -e 's|^manifests: .*|manifests: /var/lib/retention/manifests/north|' \
     -e 's|/retention.prom|/retention-north.prom|' /etc/retention/retention.yaml >/etc/retention/north.yaml
 install -d -o retention -g retention-readers -m 2750 /var/lib/retention/manifests/north
+# As the database's owner, with the instance's settings but the owner's connection (the default
+# instance's manifest folder holds another database's chain: setup there is refused, 78).
+retention setup --instance north --db "dbname=north"
+PGDATABASE=north psql -q -v ON_ERROR_STOP=1 -f /usr/share/doc/retention/examples/roles.sql
 # The templates as systemd reads them: an instance of each, under its own name, beside the notify unit.
 units=$work/units; mkdir -p "$units"
 ln -s /lib/systemd/system/retention@.service "$units/retention@north.service"

@@ -45,8 +45,6 @@ public enum SettingSource: Sendable, Equatable, CustomStringConvertible {
 /// `RETENTION_INSTANCE`, else `/etc/retention/retention.yaml` when it exists (`Instances.choose`).
 /// Every value is checked here, whatever its source, and a bad one names where it came from.
 public struct Settings: Sendable {
-    public static let defaultConfigFile = Instances.defaultDirectory + "/" + Instances.defaultName + ".yaml"
-
     /// The config file read, and why that one (`--config`, `--instance north`, `RETENTION_CONFIG`, or the default path).
     public let configFile: (path: String, chosenBy: String)?
     /// The instance whose config file was read (`retention` for the default one); `nil`: none, or a

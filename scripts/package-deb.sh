@@ -3,7 +3,8 @@
 #   scripts/package-deb.sh [--out DIR]      (default DIR: the repository root)
 # The binary links the Swift runtime statically and needs only libpq5 at run time (Depends from
 # dpkg-shlibdeps). The package holds the hand-written man pages (docs/man, gzipped), bash/zsh/fish
-# completions, the systemd unit and timer, /etc/retention/retention.yaml and the example policies
+# completions, the systemd unit and timer and their instance templates (retention@.service/.timer),
+# /etc/retention/retention.yaml and the example policies
 # (disabled) as conffiles, the Debian changelog, a machine-readable copyright (scripts/deb/copyright,
 # which must name every package in .build/checkouts), md5sums and the lintian overrides; its
 # postinst makes the user `retention`, the group `retention-readers`, /var/lib/retention/manifests
@@ -65,6 +66,9 @@ install -d "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/ve
 install -D -m 0644 scripts/retention.service "$root/lib/systemd/system/retention.service"
 install -D -m 0644 scripts/retention.timer "$root/lib/systemd/system/retention.timer"
 install -D -m 0644 scripts/retention-notify@.service "$root/lib/systemd/system/retention-notify@.service"
+# The templates of the other instances (one database each): retention@NAME reads /etc/retention/NAME.yaml.
+install -D -m 0644 scripts/retention@.service "$root/lib/systemd/system/retention@.service"
+install -D -m 0644 scripts/retention@.timer "$root/lib/systemd/system/retention@.timer"
 
 # Configuration: the settings, and the shipped policies as disabled examples.
 install -D -m 0644 scripts/deb/retention.yaml "$root/etc/retention/retention.yaml"

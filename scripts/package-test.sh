@@ -9,8 +9,10 @@
 # installed config, the unit's own command run as systemd would (user retention, its umask), a member
 # of retention-readers verifying the manifest and a non-member refused; a reinstall and an upgrade
 # keeping an edited conffile, changed modes, the keys and an enabled timer, and honouring
-# dpkg-statoverride; `dpkg -r` keeping manifests and config, `dpkg -P` leaving exactly the list in
-# docs/administrator.md ("Removing the package").
+# dpkg-statoverride; a second instance (`north`, its own database, config file, manifest folder and
+# chain) beside the default one: the template units verified, its unit's command run as systemd
+# would, `status --all-instances` seeing both; `dpkg -r` keeping manifests and config, `dpkg -P`
+# leaving exactly the list in docs/administrator.md ("Removing the package").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,7 +52,8 @@ cleanup() {
   set +e
   dpkg -P retention >/dev/null 2>&1
   dpkg-statoverride --remove /etc/retention/keys >/dev/null 2>&1
-  rm -f /etc/systemd/system/timers.target.wants/retention.timer /etc/systemd/system/multi-user.target.wants/retention.service
+  rm -f /etc/systemd/system/timers.target.wants/retention.timer /etc/systemd/system/multi-user.target.wants/retention.service \
+        /etc/systemd/system/timers.target.wants/retention@north.timer
   rm -rf "$work"
   [[ -z $made_prometheus ]] || rm -rf /var/lib/prometheus
   bash scripts/pg.sh stop "$pg" >/dev/null 2>&1
@@ -104,7 +107,7 @@ man_gaps=$(
     [[ -f $page ]] || { echo "no man page $page for retention $command"; continue; }
     helps=$(retention "$command" --help; for sub in $(subcommands retention "$command"); do retention "$command" "$sub" --help; done)
     for option in $(grep -oE '^ +--[a-z-]+' <<<"$helps" | sed 's/^ *--//' | sort -u); do
-      case $option in config|log-format|log-level|quiet|version|help) continue ;; esac
+      case $option in config|instance|log-format|log-level|quiet|version|help) continue ;; esac
       grep -q -- "-$option\>" "$page" || echo "$page lacks --$option"
     done
   done)
@@ -115,6 +118,7 @@ check "bash completion" test -s /usr/share/bash-completion/completions/retention
 check "zsh completion" test -s /usr/share/zsh/vendor-completions/_retention
 check "fish completion" test -s /usr/share/fish/vendor_completions.d/retention.fish
 check "systemd unit and timer" test -s /lib/systemd/system/retention.service -a -s /lib/systemd/system/retention.timer
+check "the instances' template unit and timer" test -s /lib/systemd/system/retention@.service -a -s /lib/systemd/system/retention@.timer
 check "manifest JSON Schema" test -s /usr/share/doc/retention/manifest.schema.json
 check "the guides, compressed" test -s /usr/share/doc/retention/README.md.gz -a -s /usr/share/doc/retention/docs/administrator.md.gz -a -s /usr/share/doc/retention/docs/compliance.md.gz
 check "the Evergreen policies" test -s /usr/share/doc/retention/evergreen/README.md.gz -a -s /usr/share/doc/retention/evergreen/circulations.yaml
@@ -187,6 +191,62 @@ check "... and with OpenSSL alone" sh -c \
   "cd / && runuser -u auditor -- sh /usr/share/doc/retention/examples/verify-manifest.sh /etc/retention/keys/retention-public.pem $manifest"
 check "nobody else can read them" refused runuser -u nobody -- cat "$manifest"
 
+echo "== a second instance: north, its own database (docs/administrator.md, \"Several databases\")"
+psql -q -c 'CREATE DATABASE north'
+PGDATABASE=north psql -q -v ON_ERROR_STOP=1 -f sql/reference-schema.sql
+PGDATABASE=north psql -q -v ON_ERROR_STOP=1 -v loans=500 -f sql/demo-data.sql
+sed -e 's/dbname=library/dbname=north/' -e 's|^manifests: .*|manifests: /var/lib/retention/manifests/north|' \
+    -e 's|/retention.prom|/retention-north.prom|' /etc/retention/retention.yaml >/etc/retention/north.yaml
+install -d -o retention -g retention-readers -m 2750 /var/lib/retention/manifests/north
+# As the database's owner, with the instance's settings but the owner's connection (the default
+# instance's manifest folder holds another database's chain: setup there is refused, 78).
+retention setup --instance north --db "dbname=north"
+PGDATABASE=north psql -q -v ON_ERROR_STOP=1 -f /usr/share/doc/retention/examples/roles.sql
+# The templates as systemd reads them: an instance of each, under its own name, beside the notify unit.
+units=$work/units; mkdir -p "$units"
+ln -s /lib/systemd/system/retention@.service "$units/retention@north.service"
+ln -s /lib/systemd/system/retention@.timer "$units/retention@north.timer"
+if command -v systemd-analyze >/dev/null; then
+  check "systemd-analyze verify retention@north.service and .timer (the templates)" \
+    systemd-analyze verify "$units/retention@north.service" "$units/retention@north.timer"
+fi
+template=/lib/systemd/system/retention@.service
+check "the template runs its instance, and writes its own manifest folder only" sh -c \
+  "grep -qx 'ExecStart=/usr/bin/retention run --instance %i' $template &&
+   grep -qx 'ReadWritePaths=-/var/lib/retention/manifests/%i' $template && ! grep -qx 'ReadWritePaths=/var/lib/retention/manifests' $template"
+check "the template has the default unit's sandbox, retries and alarm" is \
+  "$(grep -E '^(Protect|Private|Restrict|NoNew|Lock|Memory|SystemCall|Capability|UMask|User|Group|Restart|StartLimit|OnFailure|Success|Timeout|Kill)' $template)" \
+  "$(grep -E '^(Protect|Private|Restrict|NoNew|Lock|Memory|SystemCall|Capability|UMask|User|Group|Restart|StartLimit|OnFailure|Success|Timeout|Kill)' $unit)"
+check "the instance's timer is what is enabled" grep -q '^WantedBy=timers.target' /lib/systemd/system/retention@.timer
+check "retention config --instance north reads /etc/retention/north.yaml" sh -c \
+  "cd / && runuser -u retention -- retention config --instance north | grep -q '^Config file: /etc/retention/north.yaml (--instance north)'"
+check "retention check --catalog --instance north" sh -c "cd / && runuser -u retention -- retention check --catalog --instance north"
+status=0; runuser -u retention -- retention check --instance south --log-format text >/dev/null 2>&1 || status=$?
+check "an instance without a config file: 78" is "$status" 78
+north_exec=$(sed -n 's/^ExecStart=//p' "$template" | sed 's/%i/north/g')
+check "retention@north's ExecStart runs as $user with umask $umask_value" sh -c \
+  "cd / && runuser -u '$user' -- env -i PATH=/usr/bin:/bin sh -c 'umask $umask_value; exec $north_exec'"
+north_manifest=$(ls /var/lib/retention/manifests/north/*.manifest.json | head -n 1)
+check "north: its manifest in its own folder, 0640 retention:retention-readers" is "$(mode "$north_manifest")" "640 retention:retention-readers"
+check "north: its own chain, from sequence 1, and the default's untouched" sh -c \
+  "ls /var/lib/retention/manifests/north/*.manifest.json | wc -l | grep -qx 1 && test \"\$(ls /var/lib/retention/manifests/*.manifest.json)\" = '$manifest' &&
+   case $north_manifest in *-000001.manifest.json) ;; *) exit 1 ;; esac"
+check "north: its database purged, the default's ledger unchanged" is \
+  "$(PGDATABASE=north psql -Atc "SELECT count(*) FROM retention.runs WHERE status = 'completed'") $(psql -Atc 'SELECT count(*) FROM retention.runs')" "1 1"
+check "north: a member of retention-readers verifies its chain" sh -c \
+  "cd / && runuser -u auditor -- retention verify --config /dev/null --public-key /etc/retention/keys/retention-public.pem /var/lib/retention/manifests/north"
+check "north: verify --ledger --instance north (its folder against its database)" sh -c \
+  "cd / && runuser -u retention -- retention verify --instance north --ledger /var/lib/retention/manifests/north"
+all_status=0
+all=$(cd / && runuser -u retention -- retention status --all-instances 2>/dev/null) || all_status=$?
+check "status --all-instances: a section for each instance, the default first" sh -c \
+  "printf '%s\n' \"\$1\" | grep '^== ' | tr '\n' ' ' | grep -qx '== retention (/etc/retention/retention.yaml) == north (/etc/retention/north.yaml) '" sh "$all"
+check "status --all-instances: both OK after their nights, exit 0" is "$all_status $(head -n 2 <<<"$all" | tail -n 1)" "0 instances:    retention OK, north OK"
+check "status --all-instances --json: an object per instance" is \
+  "$(cd / && runuser -u retention -- retention status --all-instances --json 2>/dev/null |
+     python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["level"], *[(i["instance"], i["level"], i["last_run"]["status"]) for i in d["instances"]])')" \
+  "ok ('retention', 'ok', 'completed') ('north', 'ok', 'completed')"
+
 echo "== reinstall and upgrade over itself"
 # The administrator's changes: an edited conffile, the manifests folder's mode, an enabled timer
 # (systemctl enable works without a running systemd: it makes the symlink); and the earlier
@@ -197,6 +257,7 @@ keys=$(sha256sum /etc/retention/keys/*.pem)
 chmod 2770 /var/lib/retention/manifests
 systemctl enable retention.timer >/dev/null 2>&1
 chown retention:retention /etc/retention/keys /etc/retention/keys/retention-public.pem
+systemctl enable retention@north.timer >/dev/null 2>&1
 mkdir -p /etc/systemd/system/multi-user.target.wants
 ln -s /lib/systemd/system/retention.service /etc/systemd/system/multi-user.target.wants/retention.service
 dpkg -i "$deb" >/tmp/package-test-apt.$$ 2>&1 || { cat /tmp/package-test-apt.$$; exit 1; }
@@ -218,6 +279,8 @@ check "upgraded: dpkg-statoverride applied to the keys folder" is "$(mode /etc/r
 check "upgraded: the key pair unchanged" is "$(sha256sum /etc/retention/keys/*.pem)" "$keys"
 check "upgraded: the timer still enabled" test -L /etc/systemd/system/timers.target.wants/retention.timer
 check "upgraded: the enabled policies kept" test -s /etc/retention/policies/loan-history.yaml
+check "upgraded: the instance's config file and its enabled timer kept" \
+  test -s /etc/retention/north.yaml -a -L /etc/systemd/system/timers.target.wants/retention@north.timer
 check "upgraded: a run still works" sh -c \
   "cd / && runuser -u '$user' -- env -i PATH=/usr/bin:/bin $environment sh -c 'umask $umask_value; exec $exec_start'"
 dpkg-statoverride --remove /etc/retention/keys
@@ -237,6 +300,9 @@ check "removed: manifests kept" test -s "$manifest"
 check "removed: config kept" test -s /etc/retention/retention.yaml
 dpkg -P retention >/dev/null
 check "purged: config gone" refused test -e /etc/retention/retention.yaml
+check "purged: the instance's config file and its timer's link gone" refused \
+  sh -c "test -e /etc/retention/north.yaml || test -L /etc/systemd/system/timers.target.wants/retention@north.timer"
+check "purged: the instance's manifests kept" test -s "$north_manifest"
 check "purged: ~retention/.pgpass gone" refused test -e /var/lib/retention/.pgpass
 if [[ -n $made_prometheus ]]; then
   check "purged: the metrics file gone" refused test -e "$metrics"
@@ -248,7 +314,9 @@ documented=$(awk '/exactly these remain/ {found = 1} found && /^```text/ {inside
   docs/administrator.md)
 left=$( { find /etc/retention /var/lib/retention -type d -printf '%p/\n'
           find /etc/retention /var/lib/retention ! -type d -print; } |
-        sed 's|^/var/lib/retention/manifests/[^/]*\.manifest\.json$|/var/lib/retention/manifests/*.manifest.json|' | sort -u)
+        sed -e 's|^/var/lib/retention/manifests/[^/]*\.manifest\.json$|/var/lib/retention/manifests/*.manifest.json|' \
+            -e 's|^/var/lib/retention/manifests/[^/]*/[^/]*\.manifest\.json$|/var/lib/retention/manifests/*/*.manifest.json|' \
+            -e 's|^/var/lib/retention/manifests/[^/]*/$|/var/lib/retention/manifests/*/|' | sort -u)
 check "purged: what is left is what docs/administrator.md says" is "$left" "$(sort -u <<<"$documented")"
 check "... and that list is there" test -n "$documented"
 

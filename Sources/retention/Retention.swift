@@ -169,12 +169,20 @@ struct BatchOptions: SettingOptions {
     }
 }
 
-/// Options every command takes: the config file and how it logs.
+/// Options every command takes: the config file (or the instance) and how it logs.
 struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Config file of shared settings (default: /etc/retention/retention.yaml when it exists).",
                                discussion: "Also: RETENTION_CONFIG. `retention config` shows every effective setting.",
                                valueName: "file"))
     var config: String?
+
+    @Option(help: ArgumentHelp("The instance (one database each) whose config file is read: /etc/retention/NAME.yaml.",
+                               discussion: """
+                                   Also: RETENTION_INSTANCE. Letters, digits, - and _, at most 64; the file must exist (78). \
+                                   The default instance is retention (retention.yaml). Not with --config.
+                                   """,
+                               valueName: "name"))
+    var instance: String?
 
     @Option(help: .setting(.logFormat))
     var logFormat: LogFormat?
@@ -185,13 +193,25 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Warnings and errors only (for cron).")
     var quiet = false
 
+    func validate() throws {
+        if let instance, let problem = Instances.problem(instance) { throw ValidationError("--instance: \(problem)") }
+        if nonEmpty(instance) != nil && nonEmpty(config) != nil {
+            throw ValidationError("--instance and --config name the config file both; give one")
+        }
+    }
+
+    /// The logging options given, as settings.
+    var given: [SettingKey: String] {
+        [.logFormat: logFormat?.rawValue, .logLevel: logLevel?.rawValue].compactMapValues { $0 }
+    }
+
     /// Merges the command line with the environment and the config file, then sets up logging
     /// (once; only the executable does this). A bad setting is logged and ends the command.
     func begin(_ groups: any SettingOptions...) throws -> (Settings, Logger) {
-        var given: [SettingKey: String] = [.logFormat: logFormat?.rawValue, .logLevel: logLevel?.rawValue].compactMapValues { $0 }
+        var given = self.given
         for group in groups { given.merge(group.given) { $1 } }
         do {
-            let settings = try Settings(commandLine: given, configOption: config)
+            let settings = try Settings(commandLine: given, configOption: config, instanceOption: instance)
             // A person at a terminal reads text whatever the config file (written for the nightly
             // unit) says; the command line or the environment still choose.
             var format = settings.setting(.logFormat)
@@ -202,6 +222,14 @@ struct GlobalOptions: ParsableArguments {
             makeLogger(format: logFormat, level: logLevel ?? .info).error("\(error.description)")
             throw ExitCode(error.exitCode.rawValue)
         }
+    }
+
+    /// Sets up logging from the command line and the environment alone, for a command that reads
+    /// the config files of every instance (`status --all-instances`).
+    func beginWithoutConfig() -> Logger {
+        let environment = ProcessInfo.processInfo.environment
+        return makeLogger(format: logFormat ?? nonEmpty(environment[SettingKey.logFormat.environmentName]).flatMap { LogFormat(rawValue: $0) },
+                          level: logLevel ?? nonEmpty(environment[SettingKey.logLevel.environmentName]).flatMap { Logger.Level(rawValue: $0) } ?? .info)
     }
 
     private func makeLogger(format: LogFormat?, level: Logger.Level) -> Logger {

@@ -23,54 +23,37 @@ struct Status: ParsableCommand {
     @Flag(help: "Print the status as JSON.")
     var json = false
 
+    @Flag(help: ArgumentHelp("Report every instance: retention.yaml and each /etc/retention/NAME.yaml, a section each.",
+                             discussion: "The first line and the exit status are the worst instance's (critical, then unknown, then warning)."))
+    var allInstances = false
+
+    func validate() throws {
+        if allInstances && (nonEmpty(global.instance) ?? nonEmpty(global.config) ?? policyFolder.policies ?? database.conninfo
+                            ?? folder.manifests) != nil {
+            throw ValidationError("--all-instances reads each instance's own config file: not with --instance, --config, --db, --policies or --manifests")
+        }
+    }
+
     func run() throws {
+        if allInstances {
+            let logger = global.beginWithoutConfig()
+            let status = InstancesStatus.gather(logger: logger) {
+                try Settings(commandLine: global.given, configOption: $0.configFile)
+            }
+            print(json ? JSONOutput.text(status) : status.text, terminator: "")
+            throw ExitCode(Int32(status.level.rawValue))
+        }
         let (settings, logger) = try global.begin(policyFolder, database, folder)
-        var report: StatusReport
+        let report: StatusReport
         do {
-            let connection = try Retention.connect(settings, logger: logger)
-            report = try StatusReport.read(on: connection)
-            report.blockers = tonightsBlockers(settings, on: connection)
-            if let manifests = settings.manifests { report.checkChain(in: manifests, on: connection) }
+            report = try StatusReport.gather(settings, logger: logger)
         } catch let error as RetentionError {
             // Nagios reads the first line of stdout: the cause, in one line, and 3.
             print("RETENTION UNKNOWN: \(error.description.split(separator: "\n").first ?? "")")
             throw ExitCode(Int32(StatusReport.Level.unknown.rawValue))
         }
-        if let manifests = settings.manifests { report.checkManifest(in: manifests) }
-        report.nextRun = Self.nextTimer()
-        report.judge()
         print(json ? JSONOutput.text(StatusOutput(report: report)) : report.text, terminator: "")
         throw ExitCode(Int32(report.level.rawValue))
-    }
-
-    /// What `check --catalog` would find tonight: the policy folder and each policy against the catalog.
-    func tonightsBlockers(_ settings: Settings, on connection: Connection) -> [String] {
-        do {
-            let policies = try Retention.loadPolicies(directory: settings.policies)
-            _ = try Retention.resolve(policies, on: connection, lockTimeout: settings.lockTimeout)
-            return []
-        } catch let error as RetentionError {
-            return [String(error.description.split(separator: "\n").first ?? "")]
-        } catch {
-            return ["\(error)"]
-        }
-    }
-
-    /// The timer's next start as systemd says, on a machine run by systemd with the unit installed.
-    static func nextTimer() -> String? {
-        guard FileManager.default.fileExists(atPath: "/run/systemd/system"),
-              FileManager.default.isExecutableFile(atPath: "/usr/bin/systemctl") else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemctl")
-        process.arguments = ["show", "retention.timer", "--property=NextElapseUSecRealtime", "--value"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return process.terminationStatus == 0 && !text.isEmpty && text != "n/a" ? text : nil
     }
 }
 

@@ -234,11 +234,15 @@ import Yams
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retention-units-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var paths: [String] = []
-        for name in ["retention.service", "retention.timer", "retention-notify@.service"] {
+        // A template is verified as an instance of itself: the notify unit as each service's, the
+        // instances' as `north`.
+        for (name, instance) in [("retention.service", "retention.service"), ("retention.timer", "retention.timer"),
+                                 ("retention-notify@.service", "retention-notify@retention.service.service"),
+                                 ("retention@.service", "retention@north.service"), ("retention@.timer", "retention@north.timer"),
+                                 ("retention-notify@.service", "retention-notify@retention@north.service.service")] {
             let text = try String(contentsOf: repositoryRoot.appendingPathComponent("scripts/\(name)"), encoding: .utf8)
                 .replacingOccurrences(of: "/usr/bin/retention", with: retentionBinary)
-            // A template is verified as an instance of itself.
-            let file = folder.appendingPathComponent(name == "retention-notify@.service" ? "retention-notify@retention.service.service" : name)
+            let file = folder.appendingPathComponent(instance)
             try text.write(to: file, atomically: true, encoding: .utf8)
             paths.append(file.path)
         }
@@ -254,6 +258,19 @@ import Yams
         #expect(start + delay + runtime == 5 * 60 + 10)
         let service = try String(contentsOfFile: paths[0], encoding: .utf8)
         #expect(service.contains("OnFailure=retention-notify@%n.service"))
+        // An instance's unit is the default one but for its config file and its manifest folder;
+        // its timer, the default's schedule.
+        func directives(_ path: String, without: [String]) throws -> [String] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+                .filter { !$0.hasPrefix("#") && !$0.isEmpty && !without.contains(where: $0.hasPrefix) }
+        }
+        let instance = try String(contentsOfFile: paths[3], encoding: .utf8)
+        #expect(instance.contains("\nExecStart=\(retentionBinary) run --instance %i\n"))
+        #expect(instance.contains("\nReadWritePaths=-/var/lib/retention/manifests/%i\n"))
+        let differing = ["Description=", "Environment=RETENTION_CONFIG=", "ExecStart=", "ReadWritePaths=/var/lib/retention/manifests",
+                         "ReadWritePaths=-/var/lib/retention/manifests/%i"]
+        #expect(try directives(paths[3], without: differing) == (try directives(paths[0], without: differing)))
+        #expect(try directives(paths[4], without: ["Description="]) == (try directives(paths[1], without: ["Description="])))
     }
 }
 

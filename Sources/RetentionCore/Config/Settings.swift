@@ -41,28 +41,24 @@ public enum SettingSource: Sendable, Equatable, CustomStringConvertible {
 /// The options every command shares, merged from the command line, the environment, the config file
 /// and the defaults, in that order of precedence (swift-configuration's `ConfigReader` does the merging).
 ///
-/// The config file is `--config FILE`, else `RETENTION_CONFIG`, else `/etc/retention/retention.yaml`
-/// when it exists. Every value is checked here, whatever its source, and a bad one names where it came from.
+/// The config file is `--config FILE` or `--instance NAME`, else `RETENTION_CONFIG` or
+/// `RETENTION_INSTANCE`, else `/etc/retention/retention.yaml` when it exists (`Instances.choose`).
+/// Every value is checked here, whatever its source, and a bad one names where it came from.
 public struct Settings: Sendable {
-    public static let defaultConfigFile = "/etc/retention/retention.yaml"
-
-    /// The config file read, and why that one (`--config`, `RETENTION_CONFIG`, or the default path).
+    /// The config file read, and why that one (`--config`, `--instance north`, `RETENTION_CONFIG`, or the default path).
     public let configFile: (path: String, chosenBy: String)?
+    /// The instance whose config file was read (`retention` for the default one); `nil`: none, or a
+    /// file named by path.
+    public let instance: String?
     private let values: [SettingKey: (value: String, source: SettingSource)]
 
     /// Merges the sources; `commandLine` holds the options given, by key.
-    public init(commandLine: [SettingKey: String], configOption: String?,
+    public init(commandLine: [SettingKey: String], configOption: String?, instanceOption: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let environment = environment.filter { !$0.value.isEmpty }
-        if let path = configOption.flatMap({ $0.isEmpty ? nil : $0 }) {
-            configFile = (Self.absolute(path), "--config")
-        } else if let path = environment["RETENTION_CONFIG"] {
-            configFile = (Self.absolute(path), "RETENTION_CONFIG")
-        } else if FileManager.default.fileExists(atPath: Self.defaultConfigFile) {
-            configFile = (Self.defaultConfigFile, "default path")
-        } else {
-            configFile = nil
-        }
+        let choice = try Instances.choose(configOption: configOption, instanceOption: instanceOption, environment: environment)
+        configFile = choice.map { ($0.path, $0.chosenBy) }
+        instance = choice?.instance
         let file = try configFile.map { try ConfigFile(path: $0.path) } ?? ConfigFile()
 
         let commandLine = InMemoryProvider(name: "command line", values: Self.values(commandLine))
@@ -88,10 +84,6 @@ public struct Settings: Sendable {
         }
         self.values = merged
         try validate()
-    }
-
-    private static func absolute(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     private static func values(_ pairs: [SettingKey: String]) -> [AbsoluteConfigKey: ConfigValue] {

@@ -6,7 +6,9 @@ import Prometheus
 /// swift-prometheus), replaced atomically at the end of every run whatever its status.
 ///
 /// Labels carry only policy names and library values (the values of a policy's library column, such
-/// as `BANGOR`), nothing else of a row.
+/// as `BANGOR`), nothing else of a row; and, for an instance other than the default one, its name
+/// (`retention_instance="north"`), so that the files of several instances in node_exporter's folder
+/// hold no series twice.
 public enum MetricsFile {
     /// What one run leaves for monitoring.
     public struct RunFacts: Sendable {
@@ -19,6 +21,8 @@ public enum MetricsFile {
         public var replicaLagPauses: Int
         /// The run did not start because another run held the lock (exit 75): no failure.
         public var skipped = false
+        /// The instance (`--instance NAME`) whose run this is; `nil` or `retention`: the default one, unlabelled.
+        public var instance: String?
 
         public init(summary: RunSummary, finished: Date, seconds: Double, batchSecondsMax: [String: Double], replicaLagPauses: Int) {
             self.summary = summary
@@ -49,24 +53,28 @@ public enum MetricsFile {
 
     /// Writes the file for a run refused before it began (no database, no lock... but not another run
     /// holding the lock): status `failed`, so that an alert on failed runs fires the same morning.
-    public static func writeRefusal(to path: String, logger: Logger) {
+    public static func writeRefusal(to path: String, instance: String?, logger: Logger) {
         let refused = RunSummary(runID: 0, status: .failed, startedAt: "", policies: [])
-        write(RunFacts(summary: refused, finished: Date(), seconds: 0, batchSecondsMax: [:], replicaLagPauses: 0), to: path, logger: logger)
+        var facts = RunFacts(summary: refused, finished: Date(), seconds: 0, batchSecondsMax: [:], replicaLagPauses: 0)
+        facts.instance = instance
+        write(facts, to: path, logger: logger)
     }
 
     /// Writes the file for a run that did not start because another run held the lock (75): status
     /// `skipped`, the last success kept; the other run writes its own outcome when it ends.
-    public static func writeSkipped(to path: String, logger: Logger) {
+    public static func writeSkipped(to path: String, instance: String?, logger: Logger) {
         var facts = RunFacts(summary: RunSummary(runID: 0, status: .failed, startedAt: "", policies: []), finished: Date(), seconds: 0,
                              batchSecondsMax: [:], replicaLagPauses: 0)
         facts.skipped = true
+        facts.instance = instance
         write(facts, to: path, logger: logger)
     }
 
     /// The last success time of an earlier file, so that a failed run does not erase it.
     static func previousSuccess(in path: String) -> Double? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("retention_last_success_timestamp_seconds ") {
+        for line in text.split(separator: "\n") where line.hasPrefix("retention_last_success_timestamp_seconds ")
+            || line.hasPrefix("retention_last_success_timestamp_seconds{") {
             return Double(line.split(separator: " ").last ?? "")
         }
         return nil

@@ -14,6 +14,9 @@ public struct StatusReport: Codable, Sendable {
 
         public var word: String { ["OK", "WARNING", "CRITICAL", "UNKNOWN"][rawValue] }
         public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+        /// How bad, for the worst of several instances: critical, then unknown, then warning, then
+        /// OK (a critical instance is never hidden behind one that cannot be reached).
+        public var severity: Int { [0, 1, 3, 2][rawValue] }
 
         // In JSON as a word, as the text says it.
         public func encode(to encoder: any Encoder) throws {
@@ -185,9 +188,12 @@ public struct StatusReport: Codable, Sendable {
         problems = found.sorted { $0.level > $1.level }
     }
 
+    /// The verdict in words: the worst problem, or that all is well.
+    public var verdict: String { problems.first?.text ?? "the last night completed and nothing is due" }
+
     /// The text for a person and for a Nagios check: the verdict line first, then the facts.
     public var text: String {
-        var lines = ["RETENTION \(level.word): " + (problems.first?.text ?? "the last night completed and nothing is due")]
+        var lines = ["RETENTION \(level.word): " + verdict]
         lines.append("connected to: \(database)")
         if let run = lastRun {
             var line = "last run:     \(run.id), \(run.status), started \(run.startedAt)"

@@ -6,11 +6,12 @@ extension MetricsFile {
     /// The text of the file; `previousSuccess` is kept when this run did not succeed.
     static func render(_ facts: RunFacts, previousSuccess: Double?) -> String {
         let registry = PrometheusCollectorRegistry()
+        let instance = facts.instance.flatMap { $0 == Instances.defaultName ? nil : [("retention_instance", $0)] } ?? []
         // `retention_` + name + `_` + unit, as Prometheus names them. Every metric is a gauge of the
         // last run, so none ends in `_total`, which Prometheus keeps for counters.
         func gauge(_ name: String, unit: String = "", _ help: String, _ labels: [(String, String)] = []) -> Gauge {
             registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "retention", metricName: name, unitName: unit, helpText: help),
-                               labels: labels)
+                               labels: labels + instance)
         }
         let summary = facts.summary
         let finished = facts.finished.timeIntervalSince1970

@@ -7,7 +7,8 @@ public enum SettingsRendering {
         if let file = settings.configFile {
             out += "\(visible(file.path)) (\(file.chosenBy))\n"
         } else {
-            out += "none (\(Settings.defaultConfigFile) does not exist; --config FILE or RETENTION_CONFIG names another)\n"
+            let file = Instances.configPath(Instances.defaultName, environment: ProcessInfo.processInfo.environment)
+            out += "none (\(visible(file)) does not exist; --config FILE, --instance NAME or RETENTION_CONFIG names another)\n"
         }
         let rows = SettingKey.allCases.map { key -> [String] in
             let entry = shown(settings, key)

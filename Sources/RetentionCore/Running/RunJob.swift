@@ -29,11 +29,11 @@ public struct RunJob {
             return try purge(logger)
         } catch let error as RunLockBusy {
             // Another run holds the lock: no failure, and not a success either.
-            if let path = settings.metricsFile { MetricsFile.writeSkipped(to: path, logger: logger) }
+            if let path = settings.metricsFile { MetricsFile.writeSkipped(to: path, instance: settings.instance, logger: logger) }
             throw error
         } catch let error as RetentionError where !(error is PurgeFailed) && error.exitCode != .tempFail {
             // Refused before it began: the metrics say so too.
-            if let path = settings.metricsFile { MetricsFile.writeRefusal(to: path, logger: logger) }
+            if let path = settings.metricsFile { MetricsFile.writeRefusal(to: path, instance: settings.instance, logger: logger) }
             throw error
         }
     }
@@ -56,8 +56,9 @@ public struct RunJob {
         func recordMetrics(_ summary: RunSummary) {
             guard let path = settings.metricsFile else { return }
             let longest = connection.isAlive ? (try? MetricsFile.batchSecondsMax(runID: summary.runID, on: connection)) ?? [:] : [:]
-            let facts = MetricsFile.RunFacts(summary: summary, finished: Date(), seconds: Double(milliseconds(clock.now - began)) / 1000,
+            var facts = MetricsFile.RunFacts(summary: summary, finished: Date(), seconds: Double(milliseconds(clock.now - began)) / 1000,
                                              batchSecondsMax: longest, replicaLagPauses: options.pacing?.pauses ?? 0)
+            facts.instance = settings.instance
             MetricsFile.write(facts, to: path, logger: logger)
         }
         let summary: RunSummary

@@ -78,7 +78,8 @@ struct Report: ParsableCommand {
             // Descriptions are a courtesy of the register: a policy folder that cannot be read only loses them.
             var policies: [Policy] = []
             do { policies = try PolicyLoader.load(directory: settings.policies) } catch {
-                logger.notice("policy descriptions not shown: \(settings.policies) could not be read as policies")
+                // Manifests of version 6 record the words themselves: the files only help older ones.
+                logger.debug("policy files not read for older manifests' descriptions: \(settings.policies) could not be read as policies")
             }
             let command = (["retention", "report", "--manifests", manifests]
                 + (settings.publicKey.map { ["--public-key", $0] } ?? [])

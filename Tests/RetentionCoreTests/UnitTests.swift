@@ -102,4 +102,16 @@ import Testing
         #expect(columns.allSatisfy { $0.range(of: #"^[a-z_]+\.[a-z_]+$"#, options: .regularExpression) != nil }, "\(columns)")
         #expect(columns.count > 50)
     }
+
+    /// A card number in free text, however it is written, and a case number that is not one.
+    @Test func cardNumbersAreFoundWhateverTheirSeparatorsAndCaseNumbersPass() {
+        for text in ["21234000567890", "card 2123 4000 5678 90", "2123-4000-5678-90", "2123.4000.5678.90", "\u{FF12}\u{FF11}\u{FF12}\u{FF13}\u{FF14}\u{FF10}"] {
+            #expect(PatronNumbers.holdsANumber(text), "\(text)")
+        }
+        for text in ["CV-2026-4512", "Order 2026-120", "case 12345", "2026-03-01 hearing", "Court order 7"] {
+            #expect(!PatronNumbers.holdsANumber(text), "\(text)")
+        }
+        #expect(PatronNumbers.withheld("card 2123 4000 5678 90, case CV-2026-4512") == "card [number withheld], case CV-2026-4512")
+        #expect(PatronNumbers.contains("about L-I-B 0042x", "LIB0042X") && !PatronNumbers.contains("about LIB", "LIB0042X"))
+    }
 }

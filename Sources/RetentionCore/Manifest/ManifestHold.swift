@@ -89,13 +89,7 @@ public struct ManifestHold: Codable, Sendable, Equatable {
     private static func columns(releasedBy time: String) -> String {
         let stamp = #"'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'"#
         return """
-            h.id,
-                   -- A hold placed before `hold place` refused it may name its own patron: withheld here.
-                   CASE WHEN length(h.patron) >= 4 AND strpos(lower(h.reference), lower(h.patron)) > 0
-                        THEN '[withheld: names the patron]' ELSE h.reference END AS reference,
-                   CASE WHEN length(h.patron) >= 4 AND strpos(lower(h.reason), lower(h.patron)) > 0
-                        THEN '[withheld: names the patron]' ELSE h.reason END AS reason,
-                   h.patron IS NOT NULL AS one_patron, h.policy, h.library,
+            h.id, h.reference, h.reason, h.patron, h.patron IS NOT NULL AS one_patron, h.policy, h.library,
                    CASE WHEN h.time_zone IS NULL THEN to_char(h.held_from AT TIME ZONE 'UTC', \(stamp))
                         ELSE to_char(h.held_from AT TIME ZONE h.time_zone, 'YYYY-MM-DD') END AS held_from,
                    CASE WHEN h.time_zone IS NULL THEN to_char(h.held_until AT TIME ZONE 'UTC', \(stamp))
@@ -113,8 +107,15 @@ public struct ManifestHold: Codable, Sendable, Equatable {
         let policy: String? = try row.optional("policy"), library: String? = try row.optional("library")
         let from: String? = try row.optional("held_from"), until: String? = try row.optional("held_until")
         let scoped = policy != nil || library != nil || from != nil || until != nil
-        return ManifestHold(id: try row.int64("id"), reference: Self.withoutNumbers(try row.string("reference")),
-                  reason: Self.withoutNumbers(try row.string("reason")),
+        // A hold placed before `hold place` refused it may name its own patron, or a number: withheld
+        // here (the patron's value is read only to compare, never written).
+        let patronValue: String? = try row.optional("patron")
+        func shown(_ text: String) -> String {
+            if let patronValue, PatronNumbers.contains(text, patronValue) { return "[withheld: names the patron]" }
+            return Self.withoutNumbers(text)
+        }
+        return ManifestHold(id: try row.int64("id"), reference: shown(try row.string("reference")),
+                  reason: shown(try row.string("reason")),
                   kind: patron ? "patron" : scoped ? "scope" : "everything", policy: policy, library: library,
                   from: from, until: until, timeZone: try row.optional("time_zone"),
                   placedBy: try row.string("placed_by"), placedByUser: try row.optional("placed_by_user"),
@@ -137,8 +138,7 @@ public struct ManifestHold: Codable, Sendable, Equatable {
     }
 
     /// A reference or reason as a manifest may carry it: a hold placed before `hold place` refused
-    /// long digit runs may hold a card number, which signed evidence must not copy.
-    static func withoutNumbers(_ text: String) -> String {
-        text.replacingOccurrences(of: "[0-9]{6,}", with: "[number withheld]", options: .regularExpression)
-    }
+    /// card numbers may hold one, which signed evidence must not copy (`PatronNumbers.withheld`).
+    static func withoutNumbers(_ text: String) -> String { PatronNumbers.withheld(text) }
+
 }

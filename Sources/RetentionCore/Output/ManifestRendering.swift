@@ -17,7 +17,7 @@ public enum ManifestRendering {
         case .notChecked: out += "Signature:  not checked (give --public-key FILE, RETENTION_PUBLIC_KEY or public_key in the config file)\n"
         }
         out += "Run:        \(manifest.runID), sequence \(manifest.sequence), status \(visible(manifest.status))"
-            + " (\(statusMeaning(manifest.status)))\n"
+            + " (\(statusMeaning(manifest)))\n"
         out += "Database:   \(visible(manifest.databaseName))"
             + (manifest.database.oid.map { " (oid \($0))" } ?? "")
             + (manifest.systemIdentifier.map { " (system identifier \($0))" } ?? "") + "\n"
@@ -87,10 +87,11 @@ public enum ManifestRendering {
         return JSONOutput.text(JSONValue.object(["manifest": payload, "signature": .object(state)]))
     }
 
-    static func statusMeaning(_ status: String) -> String {
-        switch status {
+    static func statusMeaning(_ manifest: Manifest) -> String {
+        switch manifest.status {
         case "completed": return "every policy ran to the end"
-        case "stopped": return "stopped at --max-runtime; the next run continues"
+        // Why, as the report says it: the row cap or the time limit.
+        case "stopped": return (ReportProblems.cause(of: manifest) ?? "stopped") + "; the next run continues"
         case "interrupted": return "stopped by a signal after finishing a batch"
         case "failed": return "failed during the purge; the counts are those of the committed batches"
         case "recovered": return "the run died; this manifest was written later from the ledger"

@@ -62,6 +62,8 @@ struct PolicyView {
         let rows: [Row]
     }
     struct VersionRow { let version, periods, span, rows: String }
+    struct LibraryVersionRow { let name, version, period, span, rows: String }
+    struct KeptRow { let name: String; let cells: [String] }
 
     let name, verb, action, table, rows, methods, maxPerNight, chartTitle, barWidth, latest: String
     let bars: [Bar]
@@ -69,6 +71,12 @@ struct PolicyView {
     let numbers: [NumberTable]
     let versions: [VersionRow]
     let libraries: [Library]
+    /// Per library and version, the rows purged and the period then.
+    let libraryVersions: [LibraryVersionRow]
+    /// The kept reasons any library of the policy had in the period, and per library "latest (most)".
+    let keptHeaders: [String]
+    let keptRows: [KeptRow]
+    let hasKept: Bool
 
     init(_ policy: ComplianceReport.PolicySummary, nights: [ComplianceReport.Night], rules: [String], time: ReportTime) {
         let dates = nights.map(\.date)
@@ -98,6 +106,22 @@ struct PolicyView {
             VersionRow(version: "\($0.version)", periods: $0.periods.joined(separator: "; "),
                        span: $0.from == $0.until ? $0.from : "\($0.from) to \($0.until)", rows: TextTable.grouped($0.rows))
         }
+        libraryVersions = policy.libraries.flatMap { library in
+            library.byVersion.map {
+                LibraryVersionRow(name: library.library ?? "all libraries", version: "\($0.version)", period: $0.periods.joined(separator: "; "),
+                                  span: $0.from == $0.until ? $0.from : "\($0.from) to \($0.until)", rows: TextTable.grouped($0.rows))
+            }
+        }
+        // Only the reasons that kept something on some night: a board reads no columns of zeros.
+        let used = KeptReason.allCases.filter { reason in policy.libraries.contains { ($0.keptMost[reason] ?? 0) > 0 } }
+        keptHeaders = used.map { Self.words($0, rules: rules) }
+        keptRows = policy.libraries.map { library in
+            KeptRow(name: library.library ?? "all libraries", cells: used.map { reason in
+                let latest = library.kept[reason] ?? 0, most = library.keptMost[reason] ?? 0
+                return TextTable.grouped(latest) + (most > latest ? " (most \(TextTable.grouped(most)))" : "")
+            })
+        }
+        hasKept = !used.isEmpty
         let reasons = KeptReason.allCases.map { ($0, Self.words($0, rules: rules)) }
         let latest = latest
         libraries = policy.libraries.map { library in
@@ -156,8 +180,13 @@ struct PolicyView {
         for (index, night) in nights.enumerated() {
             let month = String(night.date.prefix(7))
             if months.last != month { months.append(month) }
-            let ran = ![.missing, .removed, .altered].contains(night.status)
-            values[night.date] = ran ? TextTable.grouped(perNight[index]) : "–"
+            // As the calendar marks them: no run, evidence missing, evidence altered (their rows are not in the totals).
+            switch night.status {
+            case .missing: values[night.date] = "–"
+            case .removed: values[night.date] = "X"
+            case .altered: values[night.date] = "A"
+            default: values[night.date] = TextTable.grouped(perNight[index])
+            }
         }
         return stride(from: 0, to: months.count, by: 12).map { start in
             let chunk = Array(months[start..<min(start + 12, months.count)])

@@ -22,6 +22,8 @@ struct ReportPage {
     let hasHolds, holdsKnown: Bool
     let keptByHold: [NamedCount]
     let backupRetention: String
+    /// The nights the totals leave out (altered or missing evidence), or nil.
+    let excluded: String?
     let files: [FileRow]
     let glossary: [Term]
 
@@ -64,6 +66,7 @@ struct ReportPage {
         }
         backupRetention = report.backupRetention ?? "not stated (give --backup-retention, as the library's backup policy says)"
         files = report.files.map(FileRow.init)
+        excluded = report.excludedNights.isEmpty ? nil : report.excludedNights.joined(separator: ", ")
         glossary = Term.all
     }
 
@@ -147,6 +150,12 @@ extension ReportPage.Term {
         .init(term: "legal hold", meaning: "staff's order that certain records (one patron's, one library's, some dates) be kept "
               + "whatever their age, for a court order or an investigation."),
         .init(term: "ledger", meaning: "the job's own tables in the database, written in the same step as each purge."),
+        .init(term: "period, cutoff", meaning: "how long a policy keeps a record; a run's cutoff is the moment before which "
+              + "records are past their period that night."),
+        .init(term: "time limit, row cap", meaning: "a night's run may be told to stop after so long, or after so many records; "
+              + "what it left is purged the next night, and the report says how late."),
+        .init(term: "(other libraries)", meaning: "every library a policy does not name, counted together so that no free text "
+              + "from the library field reaches the evidence."),
     ]
 }
 

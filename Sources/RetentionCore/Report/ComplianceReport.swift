@@ -109,6 +109,8 @@ public struct ComplianceReport: Encodable, Sendable {
         /// When the latest run did not count what remains: the first run of the unbroken series of
         /// runs that did not count it.
         public var unknownSince: RunReference?
+        /// Rows purged in this library under each version of the policy and its period there.
+        public var byVersion: [VersionTotal] = []
     }
 
     public struct PolicyVersion: Encodable, Sendable {
@@ -169,6 +171,8 @@ public struct ComplianceReport: Encodable, Sendable {
     /// With the officer's checkpoints: how far they witnessed the chain (`WitnessFindings.summary`).
     public var witnessed: String?
     public var files: [ManifestFile]
+    /// Nights of the period whose manifest is altered or missing: the totals leave their rows out.
+    public var excludedNights: [String]
     public var backupRetention: String?
     public var command: String
 }

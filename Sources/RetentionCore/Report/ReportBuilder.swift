@@ -73,7 +73,9 @@ public enum ReportBuilder {
         let runs = "\(present) of \(nights.count) nights from \(since) to \(until) have a run (\(counted.count) "
             + "\(counted.count == 1 ? "manifest" : "manifests"))"
         let verdict: ComplianceReport.Verdict
-        if key == nil {
+        // Without a key no signature is checked, but a removed manifest, a night without a run or rows
+        // left due need none: those still make the verdict "not verified".
+        if key == nil && problems.isEmpty {
             verdict = .init(state: .couldNotCheck, summary: "no public key was given, so no signature was verified; \(runs).",
                             problems: problems)
         } else if problems.isEmpty {
@@ -85,7 +87,8 @@ public enum ReportBuilder {
             let counts = [(evidence, "evidence altered or missing"), (schedule, "schedule not kept")].filter { $0.0 > 0 }
                 .map { "\($0.1): \($0.0)" }.joined(separator: "; ")
             verdict = .init(state: .failed, summary: "\(problems.count) \(problems.count == 1 ? "problem" : "problems") from \(since) "
-                            + "to \(until) (\(counts)); \(runs).", problems: problems)
+                            + "to \(until) (\(counts)); \(runs)"
+                            + (key == nil ? "; no public key was given, so no signature was verified." : "."), problems: problems)
         }
 
         let latest = manifests.last.map(reference)
@@ -96,13 +99,32 @@ public enum ReportBuilder {
             register: register(manifests, policies: request.policies),
             holds: try holds(manifests) ?? connection.map { try holds(on: $0, since: since, until: until) },
             latestRun: latest, witnessed: witnessed.map { $0.isClean ? $0.summary : "the chain changed after it was \($0.summary)" },
-            files: inPeriod.map(\.0).map { verdict in
-                let manifest = verdict.manifest ?? verdict.claimed
-                return .init(name: fileName(verdict.path), sequence: manifest?.sequence,
-                             status: verdict.manifest.map { knownStatus($0.status) } ?? (manifest == nil ? "unreadable" : "not verified"),
-                             sha256: verdict.sha256, problems: verdict.problems)
-            } + unplaced.map { .init(name: fileName($0.path), sequence: nil, status: "unreadable", sha256: $0.sha256, problems: $0.problems) },
+            files: appendix(verification.files, gaps: gaps, period: since...until),
+            excludedNights: nights.filter { [.altered, .removed].contains($0.status) }.map(\.date),
             backupRetention: request.backupRetention, command: request.command)
+    }
+
+    /// The appendix's lines: every file of the period in sequence order (a file whose payload cannot
+    /// be read in the place its name gives it), and a line for each manifest missing from the chain.
+    static func appendix(_ files: [FileVerdict], gaps: [ReportProblems.Gap], period: ClosedRange<String>) -> [ComplianceReport.ManifestFile] {
+        var lines: [ComplianceReport.ManifestFile] = files.compactMap { verdict in
+            let place = ReportProblems.Place(verdict)
+            guard place.map({ period.contains($0.day) }) ?? true else { return nil }
+            let status = verdict.manifest.map { knownStatus($0.status) }
+                ?? (verdict.claimed != nil ? "altered" : place != nil ? "altered (unreadable)" : "unreadable")
+            return .init(name: fileName(verdict.path), sequence: place?.sequence, status: status, sha256: verdict.sha256,
+                         problems: verdict.problems.map {
+                             $0.hasPrefix("sequence gap:") && !gaps.contains { gap in gap.before.sequence == place?.sequence }
+                                 ? "the manifest before it fails its check" : $0
+                         })
+        }
+        for gap in gaps where gap.days.contains(where: period.contains) {
+            for sequence in gap.missing.prefix(100) {
+                lines.append(.init(name: "(missing)", sequence: sequence, status: "missing", sha256: "",
+                                   problems: ["removed from the folder between manifest \(gap.after.sequence) and \(gap.before.sequence)"]))
+            }
+        }
+        return lines.sorted { ($0.sequence ?? .max) < ($1.sequence ?? .max) }
     }
 
     /// The run a figure comes from.

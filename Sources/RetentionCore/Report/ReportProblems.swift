@@ -57,15 +57,16 @@ enum ReportProblems {
         for verdict in files {
             // The verifier names a gap on the file after it; the report names the missing sequences instead.
             let own = verdict.problems.filter { !$0.hasPrefix("sequence gap:") }
-            guard !own.isEmpty else { continue }
             let name = ReportBuilder.fileName(verdict.path), place = Place(verdict)
+            // A file of another period is that period's problem (the appendix still shows its check).
+            guard !own.isEmpty, place.map({ period.contains($0.day) }) ?? true else { continue }
             let which = place.map { "manifest \($0.sequence) (\(name))" } ?? "file \(name)"
             let altered = verdict.manifest == nil && place != nil ? " was altered or is not this key's: " : ": "
             problems.append(Problem(kind: .evidence, date: place?.day, text: which + altered + own.joined(separator: "; ")))
         }
         for gap in gaps where gap.days.contains(where: period.contains) {
             let range = gap.missing.count == 1 ? "manifest \(gap.missing.lowerBound) is" : "manifests \(gap.missing.lowerBound)-\(gap.missing.upperBound) are"
-            problems.append(Problem(kind: .evidence, date: gap.after.day,
+            problems.append(Problem(kind: .evidence, date: gap.days.dropFirst().first ?? gap.after.day,
                                     text: "\(range) missing from the folder: removed from the chain between manifest \(gap.after.sequence) "
                                         + "(\(gap.after.day)) and manifest \(gap.before.sequence) (\(gap.before.day))"))
         }
@@ -99,7 +100,7 @@ enum ReportProblems {
                                             text: "policy \(visible(policy.name)): what remains due is unknown since manifest "
                                                 + "\(first.sequence) (\(ReportBuilder.day(of: first))): no run since counted it"))
                 case let due? where due > 0:
-                    let oldest = policy.remaining.oldestDueDays.map { ", the oldest \($0) days past its date" } ?? ""
+                    let oldest = policy.remaining.oldestDueDays.map { ", the oldest dated \($0) days before the run" } ?? ""
                     problems.append(Problem(kind: .schedule, date: ReportBuilder.day(of: latest),
                                             text: "policy \(visible(policy.name)): \(TextTable.grouped(due)) rows past their period "
                                                 + "remained after the latest run, \(reference)\(oldest)"))
@@ -124,7 +125,7 @@ enum ReportProblems {
         case .completed?, .restored?, .running?: return nil
         case .stopped?:
             if let cap = manifest.options["max_rows"]?.int, manifest.policies.reduce(0, { $0 + $1.rows }) >= cap {
-                return "stopped at its row cap (max_rows \(TextTable.grouped(cap)))"
+                return "stopped at its row cap of \(TextTable.grouped(cap)) rows a night"
             }
             if let seconds = manifest.options["max_runtime_seconds"]?.int {
                 return "stopped at its time limit (\(Runner.words(Double(seconds))))"
@@ -152,7 +153,13 @@ enum ReportProblems {
             (["session", "count", "proof", "changed"], "a safety check stopped it before anything unproven was recorded"),
         ]
         let plain = words.first { $0.match.contains(where: lower.contains) }?.plain ?? "an error"
-        let text = error.count > 160 ? String(error.prefix(157)) + "..." : error
+        // Cut at a word, not inside one.
+        var text = error
+        if text.count > 160 {
+            text = String(text.prefix(157))
+            if let space = text.lastIndex(of: " ") { text = String(text[..<space]) }
+            text += " …"
+        }
         return "\(plain) (\(visible(text)))"
     }
 

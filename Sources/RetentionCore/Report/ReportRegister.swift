@@ -48,6 +48,13 @@ extension ReportBuilder {
                     let entry = policy.libraries.first { $0.library == key }
                     if let entry {
                         summary.rows += entry.counts.rows
+                        if let last = summary.byVersion.last, last.version == policy.version, last.periods == [entry.period.retain] {
+                            summary.byVersion[summary.byVersion.count - 1].rows += entry.counts.rows
+                            summary.byVersion[summary.byVersion.count - 1].until = date
+                        } else {
+                            summary.byVersion.append(.init(version: policy.version, periods: [entry.period.retain], from: date, until: date,
+                                                           rows: entry.counts.rows))
+                        }
                         summary.retain = entry.period.retain
                         summary.lastCutoff = entry.period.cutoff
                         for reason in KeptReason.allCases {

@@ -28,7 +28,10 @@
 #                                   compared with the run without it
 # Reported: median wall time, rows/s, time ratio to the raw statement and to the same measurement
 # without holds and consents, batch times (ledger: 99th percentile and longest), WAL bytes, peak RSS
-# of the retention process (/usr/bin/time -v). Prints a Markdown table and writes it to FILE.
+# of the retention process (/usr/bin/time -v), and the quiet of the machine: the load average before
+# the measurements and the CPU other processes used during each (scripts/bench/other-cpu.py); a
+# measurement during which they used more than a tenth of a core is marked "busy" and should be rerun.
+# Prints a Markdown table and writes it to FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -155,7 +158,10 @@ SQL
   sync
 }
 
-# measure KIND DB -> "seconds rows longest_ms wal_bytes rss_kb p99_ms"
+# The bench's own processes: this shell's and its PostgreSQL server's descendants.
+own_roots() { echo $$ "$(head -n 1 "$work/pg/data/postmaster.pid")"; }
+
+# measure KIND DB -> "seconds rows longest_ms wal_bytes rss_kb p99_ms other_cpu_seconds"
 measure() {
   local kind=$1 db=$2 start end w0 w1 rows=0 longest=0 rss=0 p99=0 args=()
   case $kind in
@@ -172,6 +178,7 @@ measure() {
   [[ $kind == raw-drop-partitions* ]] && rows=$(psql_db "$db" -Atc "SELECT count(*) FROM event_attendance_part
       WHERE tableoid IN (SELECT c.oid FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                          WHERE i.inhparent = 'event_attendance_part'::regclass AND $whole)")
+  python3 scripts/bench/other-cpu.py snapshot "$work/cpu" $(own_roots)
   w0=$(wal); start=$(now)
   case $kind in
     raw-delete) rows=$(psql_db "$db" -Atc "WITH d AS (DELETE FROM loans l WHERE $loans RETURNING 1) SELECT count(*) FROM d") ;;
@@ -193,6 +200,7 @@ measure() {
        rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time") ;;
   esac
   end=$(now); w1=$(wal)
+  local other; other=$(python3 scripts/bench/other-cpu.py since "$work/cpu" $(own_roots))
   if [[ $kind == plan* ]]; then
     rows=$(python3 -c 'import json, sys; print(sum(p["due"] for p in json.load(sys.stdin)["policies"]))' <"$work/out")
   elif [[ $kind == run-* ]]; then
@@ -202,12 +210,15 @@ measure() {
         SELECT sum(rows) AS rows, extract(epoch FROM max(finished_at) - min(started_at)) * 1000 AS ms
         FROM retention.batches GROUP BY run_id, policy, batch) b" | tr '|' ' ')
   fi
-  echo "$(echo "$end - $start" | bc) $rows $longest $((w1 - w0)) $rss $p99"
+  echo "$(echo "$end - $start" | bc) $rows $longest $((w1 - w0)) $rss $p99 $other"
 }
 
 {
-  echo "| loans | measurement | median s | rows | rows/s | time ratio to raw | ratio to plain data | batch ms: 99% / longest | WAL MB | peak RSS MiB |"
-  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs, load average before: $(cut -d' ' -f1-3 /proc/loadavg)" \
+       "${pin[*]:+(retention pinned: ${pin[*]})}"
+  echo
+  echo "| loans | measurement | median s | rows | rows/s | time ratio to raw | ratio to plain data | batch ms: 99% / longest | WAL MB | peak RSS MiB | others' CPU |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 } >"$out"
 
 IFS=, read -r -a scale_list <<<"$scales"
@@ -267,9 +278,12 @@ for scale in "${scale_list[@]}"; do
     [[ $kind == run-attendance-partitioned && -n ${seconds[run-attendance]:-} ]] &&
       base="$(echo "scale=2; $s / ${seconds[run-attendance]}" | bc) (to run unpartitioned)"
     tool=; [[ $name == run-* || $name == plan* ]] && tool=1
-    printf '| %s | %s | %.2f | %s | %s | %s | %s | %s | %.0f | %s |\n' "$scale" "$kind" "$s" "$rows" \
+    # The worst repeat: one busy repeat makes the median doubtful.
+    busy=$(printf '%s\n' "${results[@]}" | awk '{ share = $7 / $1; if (share > worst) worst = share }
+      END { printf (worst > 0.1 ? "busy: %.0f%% of a core" : "quiet (%.0f%%)"), worst * 100 }')
+    printf '| %s | %s | %.2f | %s | %s | %s | %s | %s | %.0f | %s | %s |\n' "$scale" "$kind" "$s" "$rows" \
       "$(echo "$rows / $s" | bc)" "$ratio" "$base" "$( [[ $name == run-* ]] && echo "$p99 / $longest" || echo -)" "$walmb" \
-      "$( [[ -n $tool ]] && printf '%.0f' "$rss" || echo -)" >>"$out"
+      "$( [[ -n $tool ]] && printf '%.0f' "$rss" || echo -)" "$busy" >>"$out"
   done
   unset seconds
   bash scripts/pg.sh stop "$work/standby" >/dev/null 2>&1 || true

@@ -50,7 +50,7 @@ GRANT SELECT, INSERT ON retention.batches TO retention_purger;
 GRANT SELECT, INSERT ON retention.run_remaining TO retention_purger;
 GRANT SELECT ON retention.holds TO retention_purger;
 GRANT SELECT, INSERT ON retention.holds TO retention_holds;
-GRANT UPDATE (released_by, released_at) ON retention.holds TO retention_holds;
+GRANT UPDATE (released_by, released_at, released_by_user) ON retention.holds TO retention_holds;
 -- The cluster's system identifier names the database in manifests.
 GRANT EXECUTE ON FUNCTION pg_catalog.pg_control_system() TO retention_purger;
 

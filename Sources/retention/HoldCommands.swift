@@ -92,11 +92,13 @@ struct HoldCommand: ParsableCommand {
                 let connection = try Retention.connect(settings, logger: logger)
                 try RetentionSchema.requireInstalled(on: connection)
                 try Holds.refuseWindowOverTwoAges(scope, policies: policies)
+                let typed = scope.patron
                 var scope = try Holds.canonicalScope(scope, policies: policies, on: connection)
                 scope.timeZone = settings.timezone
                 let warnings = try Holds.patronWarnings(scope, policies: policies, on: connection)
                 let (id, placed) = try Holds.place(reference: reference, reason: reason, scope: scope,
-                                                   covered: try HoldCoverage.record(scope, policies: policies, on: connection),
+                                                   covered: try HoldCoverage.record(scope, policies: policies, asTyped: typed == scope.patron,
+                                                                                    on: connection),
                                                    on: connection)
                 // The window's days are checked by `place`.
                 for warning in try warnings + Holds.windowWarnings(placed, policies: policies, on: connection) {

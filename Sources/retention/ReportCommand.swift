@@ -62,6 +62,7 @@ struct Report: ParsableCommand {
             throw ValidationError(error.description)
         }
         if let since, let until, since > until { throw ValidationError("--since \(since) is after --until \(until)") }
+        do { try ReportRequest.refuseFuture(until) } catch let error as UsageError { throw ValidationError(error.description) }
         try database.requireLedger(ledger, usage: "retention report --ledger [--db CONNINFO] ...")
         if (witnessKey == nil) != (checkpoints == nil) {
             throw ValidationError("--witness-key and --checkpoints go together: the officer's public key and her checkpoint folder")
@@ -75,6 +76,8 @@ struct Report: ParsableCommand {
         let (settings, logger) = try global.begin(folder, key, policyFolder, database)
         try perform(logger) {
             guard let manifests = settings.manifests else { throw ManifestSettings.noFolder }
+            try ReportRendering.refuseOutput(out, over: [manifests] + (checkpoints.map { [$0] } ?? []),
+                                             keys: [settings.publicKey, witnessKey].compactMap { $0 })
             // Descriptions are a courtesy of the register: a policy folder that cannot be read only loses them.
             var policies: [Policy] = []
             do { policies = try PolicyLoader.load(directory: settings.policies) } catch {

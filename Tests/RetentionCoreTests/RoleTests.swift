@@ -140,6 +140,10 @@ import Testing
         let policies = try PolicyFolder.shipped()
         let run = try db.retention(["run", "--policies", policies.url.path], environment: ["PGUSER": "clerk_jane"])
         #expect(run.status == 77)
+        // And releases it, recorded with the person who ran the command.
+        let released = try db.retention(["hold", "release", "1"], environment: ["PGUSER": "clerk_jane"])
+        #expect(released.status == 0, "\(released.stderr)")
+        #expect(try db.strings("SELECT released_by || ' ' || released_by_user FROM retention.holds") == ["clerk_jane \(SystemUser.current)"])
     }
 
     @Test func holdStaffPlaceEveryKindOfHoldTheReadmeShows() throws {

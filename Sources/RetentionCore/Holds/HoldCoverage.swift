@@ -8,8 +8,11 @@ import Foundation
 /// so that the stored value no longer reads as one of its values, the hold would move to other
 /// rows or hold nothing, silently; a run refuses instead (`Holds.movedHolds`).
 public enum HoldCoverage {
-    /// The record of `scope` over the policies it covers, as JSON text for the hold's row.
-    public static func record(_ scope: HoldScope, policies: [Policy], on connection: Connection) throws -> String {
+    /// The record of `scope` over the policies it covers, as JSON text for the hold's row:
+    /// `{"policies": {NAME: {table, patron, patron_type, library, library_type}}, "as_typed": BOOL}`,
+    /// where `as_typed` says the stored patron is the text the clerk typed (not rewritten to the
+    /// columns' form, as `0001` to `1`): only then can a policy added later be tested against it.
+    public static func record(_ scope: HoldScope, policies: [Policy], asTyped: Bool = true, on connection: Connection) throws -> String {
         var covered: [String: JSONValue] = [:]
         for policy in policies where scope.policy == nil || scope.policy == policy.name {
             let relation = try Catalog.relation(policy.table, on: connection)
@@ -21,52 +24,107 @@ public enum HoldCoverage {
             }
             covered[policy.name] = .object(entry)
         }
-        return JSONValue.object(covered).canonicalString
+        return JSONValue.object(["policies": .object(covered), "as_typed": .bool(asTyped)]).canonicalString
+    }
+}
+
+extension HoldCoverage {
+    /// Records what the active holds placed before coverage was recorded cover under `policies`
+    /// (`retention setup` with the policy folder, at the upgrade): from then on a policy change that
+    /// would move them is refused. Returns how many holds it recorded.
+    public static func adoptUncovered(_ policies: [Policy], on connection: Connection) throws -> Int {
+        let holds = try connection.query("""
+            SELECT id, policy FROM retention.holds WHERE released_at IS NULL AND covered IS NULL ORDER BY id
+            """).rows
+        for hold in holds {
+            let record = try self.record(HoldScope(policy: try hold.optional("policy")), policies: policies, on: connection)
+            try connection.query("UPDATE retention.holds SET covered = $2::jsonb WHERE id = $1::int8 AND covered IS NULL",
+                                 [String(try hold.int64("id")), record])
+        }
+        return holds.count
     }
 }
 
 extension Holds {
+    /// How many active holds record no coverage (placed by an older version, not yet given it by `setup`).
+    public static func uncovered(on connection: Connection) throws -> Int64 {
+        try connection.query("SELECT count(*) AS n FROM retention.holds WHERE released_at IS NULL AND covered IS NULL")
+            .single().int64("n")
+    }
+
     /// One line per active hold that would no longer keep what it kept when placed: a covered
     /// policy now purges another table or reads the held patron or library from another column, or
-    /// the column's new type does not read the held value. (Holds placed before coverage was
-    /// recorded are not checked here.)
+    /// the column's new type does not read the held value as it did; or a hold placed without
+    /// `--policy` now covers a policy it was never tested against whose column reads it otherwise.
+    /// (Holds placed before coverage was recorded are given it by `retention setup`.)
     static func movedHolds(_ resolved: [ResolvedPolicy], on connection: Connection) throws -> [String] {
+        // The held values are compared here, never written anywhere.
         let holds = try connection.query("""
-            SELECT id, covered::text AS covered, patron IS NOT NULL AS patron, library IS NOT NULL AS library
+            SELECT id, covered::text AS covered, policy, patron, library
             FROM retention.holds WHERE released_at IS NULL AND covered IS NOT NULL ORDER BY id
             """).rows
         var lines: [String] = []
         for hold in holds {
             let id = try hold.int64("id")
-            guard let covered = try JSONValue.parse(Data(try hold.string("covered").utf8)).object else { continue }
-            for policy in resolved {
-                guard let was = covered[policy.policy.name]?.object else { continue }
+            let record = try JSONValue.parse(Data(try hold.string("covered").utf8))
+            guard let covered = record["policies"]?.object else { continue }
+            let asTyped = record["as_typed"]?.bool ?? true
+            let scoped: String? = try hold.optional("policy")
+            let values: [(field: String, value: String?)] = [("patron", try hold.optional("patron")), ("library", try hold.optional("library"))]
+            for policy in resolved where scoped == nil || scoped == policy.policy.name {
                 let now = policy.policy
+                let columns = [("patron", now.patron), ("library", now.libraries?.column)]
+                guard let was = covered[now.name]?.object else {
+                    // Never tested against this policy: the placement rule, now.
+                    for (field, value) in values {
+                        // A value rewritten at placement to other columns' form may mean another value here.
+                        guard let value, let column = columns.first(where: { $0.0 == field })?.1 else { continue }
+                        let rewritten = field == "patron" && !asTyped
+                        guard try rewritten || !reads(value, as: column, of: policy, on: connection) else { continue }
+                        lines.append("hold \(id) was placed without --policy before policy \(now.name) was in the folder, and its "
+                                     + "\(field) does not read the same in \(now.table).\(visible(column)): place one hold per policy with --policy")
+                    }
+                    continue
+                }
                 if let table = was["table"]?.string, table != now.table.description {
                     lines.append("hold \(id) was placed while policy \(now.name) purged \(visible(table)); it now purges \(now.table), "
                                  + "so the hold would keep other rows than the court order's and let those be purged")
                     continue
                 }
-                for (field, held, column, type) in [("patron", try hold.bool("patron"), now.patron, policy.patronType),
-                                                    ("library", try hold.bool("library"), now.libraries?.column, nil as String?)] where held {
-                    guard let recorded = was[field]?.string else { continue }
+                for (field, value) in values {
+                    guard let value, let recorded = was[field]?.string else { continue }
+                    let column = columns.first { $0.0 == field }?.1
                     guard let column, column == recorded else {
                         lines.append("hold \(id) was matched against column \(visible(recorded)) of \(now.table) when it was placed; "
                                      + "policy \(now.name) now reads the \(field) from \(column.map(visible) ?? "no column")")
                         continue
                     }
                     // A changed type that still reads the value keeps the hold (`0001` as patron 1 of a bigint column).
-                    guard field == "patron", let type, was["patron_type"]?.string != type else { continue }
-                    let reads = try connection.query(SQL("""
-                        SELECT (\(PurgeSQL(policy).heldPatron)) IS NOT NULL AS reads FROM retention.holds h WHERE h.id = \(bind: String(id))::int8
-                        """).statement).single().bool("reads")
-                    if !reads {
-                        lines.append("hold \(id)'s patron no longer reads as a value of \(now.table).\(visible(column)), whose type "
-                                     + "changed from \(visible(was["patron_type"]?.string ?? "?")) to \(type), so it would hold nothing")
+                    guard let type = try Catalog.relation(now.table, on: connection)?.columns[column]?.fullTypeName,
+                          was[field + "_type"]?.string != type else { continue }
+                    let held = field == "patron"
+                        ? try connection.query(SQL("""
+                            SELECT (\(PurgeSQL(policy).heldPatron)) IS NOT NULL AS reads FROM retention.holds h WHERE h.id = \(bind: String(id))::int8
+                            """).statement).single().bool("reads")
+                        : try reads(value, as: column, of: policy, on: connection)
+                    if !held {
+                        lines.append("hold \(id)'s \(field) no longer reads as a value of \(now.table).\(visible(column)), whose type "
+                                     + "changed from \(visible(was[field + "_type"]?.string ?? "?")) to \(type), so it would hold nothing")
                     }
                 }
             }
         }
         return lines.map { $0 + "; release it and place it again for the rows it means (`retention hold list` shows it)" }
+    }
+
+    /// Whether `value` reads as itself in `column` as the run compares it: a patron in a number
+    /// column by its value (`04` is 4); a library by its value only where the run reads it as the
+    /// column's type (`ResolvedPolicy.libraryReading`), else by its text, as the column writes it.
+    private static func reads(_ value: String, as column: String, of policy: ResolvedPolicy, on connection: Connection) throws -> Bool {
+        guard let target = try Catalog.relation(policy.policy.table, on: connection)?.columns[column],
+              case .fits(let text) = try Catalog.fitting(value, to: target, on: connection) else { return false }
+        guard let text, text != value else { return true }
+        if column == policy.policy.libraries?.column { return policy.libraryReading != nil }
+        return try Catalog.comparesAsNumber(target, on: connection)
     }
 }

@@ -64,7 +64,7 @@ public struct ManifestHold: Codable, Sendable, Equatable {
     /// run started (so a hold placed and released between two runs is recorded too), as they stood
     /// at the run's finish (a later release is not yet known to it).
     static func recorded(forRun runID: Int64, on connection: Connection) throws -> [ManifestHold] {
-        try connection.query(unsafeSQL: """
+        let holds = try connection.query(unsafeSQL: """
             WITH run AS (
                 SELECT r.started_at, coalesce(r.finished_at, r.started_at) AS finished_at,
                        (SELECT max(p.started_at) FROM retention.runs p WHERE p.id < r.id) AS previous_start
@@ -76,6 +76,17 @@ public struct ManifestHold: Codable, Sendable, Equatable {
                    OR h.released_at >= coalesce(run.previous_start, run.started_at))
             ORDER BY h.id
             """, [String(runID)]).rows.map(Self.read)
+        // Only a library some policy of the run names appears by value: any other value of a library
+        // column may be free text (a patron's name typed into a branch field), as in the counts.
+        let named = Set(try connection.query("""
+            SELECT jsonb_array_elements_text(record -> 'libraries') AS name FROM retention.run_policies
+            WHERE run_id = $1::int8 AND library IS NULL AND jsonb_typeof(record -> 'libraries') = 'array'
+            """, [String(runID)]).rows.map { try $0.string("name") })
+        return holds.map { hold in
+            var hold = hold
+            if let library = hold.library, !named.contains(library) { hold.library = Policy.Libraries.otherLabel }
+            return hold
+        }
     }
 
     /// Every hold of the database as a manifest would record it now, by id (`verify --ledger`).
@@ -128,6 +139,7 @@ public struct ManifestHold: Codable, Sendable, Equatable {
     func differences(from current: ManifestHold?) -> String? {
         guard let current else { return "hold \(id) (\(visible(reference))) is recorded here but no longer in the database: deleted" }
         var now = current
+        if library == Policy.Libraries.otherLabel { now.library = library }
         if releasedAt == nil {
             now.releasedAt = nil
             now.releasedBy = nil

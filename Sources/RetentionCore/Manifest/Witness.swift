@@ -92,9 +92,11 @@ public enum Witness {
         }
         try makeFolder(state)
         let findings = try self.findings(folder: state, key: officerKey.verifyingKey, manifests: report, manifestKey: manifestKey)
-        guard findings.isClean else {
-            return .refused(findings.folderProblems + findings.changes.map(\.text)
-                            + ["no checkpoint was written: the chain was rewritten after you witnessed it"])
+        guard findings.folderProblems.isEmpty else {
+            return .refused(findings.folderProblems + ["no checkpoint was written: the checkpoint folder is not as your key left it"])
+        }
+        guard findings.changes.isEmpty else {
+            return .refused(findings.changes.map(\.text) + ["no checkpoint was written: the chain was rewritten after you witnessed it"])
         }
         let manifests = report.files.compactMap(\.manifest).sorted { $0.sequence < $1.sequence }
         guard let head = manifests.last, let first = manifests.first,
@@ -126,7 +128,11 @@ public enum Witness {
 
     /// The checkpoint files of a folder, in order; an empty list when the folder does not exist yet.
     static func checkpointFiles(in folder: String) throws -> [String] {
-        guard FileManager.default.fileExists(atPath: folder) else { return [] }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            // A mistyped folder must not read as "nothing witnessed yet" and let a report say verified.
+            throw UsageError("checkpoint folder \(visible(folder)) does not exist or is not a folder", exitCode: .config)
+        }
         do {
             return try FileManager.default.contentsOfDirectory(atPath: folder)
                 .filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".json") }.sorted()
@@ -136,11 +142,16 @@ public enum Witness {
     }
 
     private static func makeFolder(_ folder: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+            if isFolder.boolValue { return }
+            throw UsageError("--state \(visible(folder)) is a file, not a folder", exitCode: .config)
+        }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o755])
         } catch {
-            throw UsageError("cannot make the checkpoint folder \(visible(folder))", exitCode: .config)
+            throw UsageError("cannot make the checkpoint folder \(visible(folder)): \(error.localizedDescription)", exitCode: .config)
         }
     }
 }

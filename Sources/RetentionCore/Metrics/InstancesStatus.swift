@@ -22,6 +22,17 @@ extension StatusReport {
     /// What `check --catalog` would find tonight: the policy folder and each policy against the catalog.
     static func tonightsBlockers(_ settings: Settings, on connection: Connection) -> [String] {
         do {
+            // A standby, or a database whose transactions are read-only, takes no purge tonight.
+            let readOnly = try connection.query("""
+                SELECT pg_catalog.pg_is_in_recovery() AS standby,
+                       pg_catalog.current_setting('default_transaction_read_only') OPERATOR(pg_catalog.=) 'on' AS read_only
+                """).single()
+            if try readOnly.bool("standby") {
+                return ["the database is a standby in recovery: tonight's run could change nothing (exit 69); point it at the primary"]
+            }
+            if try readOnly.bool("read_only") {
+                return ["default_transaction_read_only is on for this database or role: tonight's run could change nothing (exit 69)"]
+            }
             let policies = try Retention.loadPolicies(directory: settings.policies)
             _ = try Retention.resolve(policies, on: connection, lockTimeout: settings.lockTimeout)
             return []

@@ -122,6 +122,8 @@ extension Catalog {
     static func fitting(_ value: String, to column: Column, on connection: Connection) throws -> CastOutcome {
         // `name` cuts its input to 63 bytes without a word (namein): a longer value would be another value.
         if column.typeOID == 19, value.utf8.count > 63 { return .refused("longer than the 63 bytes a name holds") }
+        // `"char"` keeps the first byte alone.
+        if column.typeOID == 18, value.utf8.count > 1 { return .refused("longer than the one byte a \"char\" holds") }
         let cast = try self.cast(value, to: column.fullTypeName, on: connection)
         guard case .fits(let text) = cast else { return cast }
         // The value read by the type's input alone, without the modifier's cut (a parameter of the

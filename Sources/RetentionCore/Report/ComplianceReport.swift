@@ -213,6 +213,15 @@ public struct ReportRequest: Sendable {
         }
     }
 
+    /// Refuses (64) a last day after today (UTC): nights to come have no run yet, and counted, each
+    /// would read as a night without one.
+    public static func refuseFuture(_ until: String?, now: Date = Date()) throws {
+        let today = utcDays.string(from: now)
+        guard let until, until > today else { return }
+        throw UsageError("--until \(until) is after today (\(today), UTC): a report covers nights that have passed; "
+                         + "give --until \(today)", exitCode: .usage)
+    }
+
     static func day(_ text: String) -> Date? {
         let formatter = utcDays
         guard text.count == 10, let date = formatter.date(from: text), formatter.string(from: date) == text else { return nil }

@@ -35,8 +35,10 @@ extension Runner {
                 }
                 // The policy in words, on its own row: the manifest's record of it (a recovered run's too).
                 let words = PolicyWords(policy)
+                // The libraries it names: a hold's library appears in the manifest only if one of them.
                 let record = JSONValue.object(["description": .string(words.description),
-                                               "rules": .array(words.rules.map { .string($0) })]).canonicalString
+                                               "rules": .array(words.rules.map { .string($0) }),
+                                               "libraries": .array((policy.libraries?.named ?? []).map { .string($0) })]).canonicalString
                 for (library, period, cutoff) in periods {
                     try connection.query("""
                         INSERT INTO retention.run_policies

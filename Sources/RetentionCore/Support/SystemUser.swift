@@ -9,8 +9,9 @@ public enum SystemUser {
     public static var current: String {
         let uid = getuid()
         let name = getpwuid(uid).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid \(uid)"
-        if uid == 0, let by = ProcessInfo.processInfo.environment["SUDO_USER"], !by.isEmpty,
-           !by.unicodeScalars.contains(where: \.isControlCharacter), by.count <= 64 {
+        // Only a user the password database knows: the variable is anyone's to set, and it reaches signed evidence.
+        if uid == 0, let by = ProcessInfo.processInfo.environment["SUDO_USER"], !by.isEmpty, by.count <= 64,
+           getpwnam(by) != nil, !PatronNumbers.holdsANumber(by) {
             return "\(name) (sudo by \(by))"
         }
         return name

@@ -111,4 +111,24 @@ import Testing
         let twice = try db.retention(["verify", db.manifestFolder, manifest])
         #expect(twice.status == 0, "\(twice.stdout)")
     }
+
+    /// With many holds the manifest outgrows the estimate made before connecting: the run proves
+    /// room for what its holds take too, before anything is purged.
+    @Test func theManifestsRoomCountsTheHoldsItWillRecord() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE public.visits (id int PRIMARY KEY, card text, at timestamptz);
+            INSERT INTO visits SELECT g, 'C' || g % 10, now() - interval '100 days' FROM generate_series(1, 100) g;
+            INSERT INTO retention.holds (reference, reason, patron, policy)
+            SELECT 'CV-' || g, repeat('a reason that goes on ', 10), 'C3', 'visits' FROM generate_series(1, 120) g;
+            """)
+        let folder = try PolicyFolder(["visits.yaml": Self.policy("visits", table: "public.visits")])
+        let policies = try PolicyLoader.load(directory: folder.url.path)
+        let before = ManifestStore.reserve(for: policies)
+        let holds = try #require(ManifestStore.holdReserve(on: db.connection))
+        #expect(try db.retention(["run", "--policies", folder.url.path, "--quiet"]).status == 0)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: try db.manifestFiles()[0])[.size] as? Int)
+        #expect(size > before, "the first estimate alone would not have sufficed: \(size) bytes, \(before) reserved")
+        #expect(before + 2 * holds >= 2 * size, "\(size) bytes, \(before + 2 * holds) reserved")
+    }
 }

@@ -59,6 +59,19 @@ public struct ManifestStore {
         return max(16_384, 2 * estimate)
     }
 
+    /// Bytes the holds a manifest may record take in it, at most: their texts as JSON escapes them
+    /// at worst (six bytes a byte), the fixed members, and base64's third; `nil` without the schema.
+    static func holdReserve(on connection: Connection) -> Int? {
+        try? Int(connection.query("""
+            SELECT coalesce(sum(6 * (octet_length(reference) + octet_length(reason) + coalesce(octet_length(policy), 0)
+                                     + coalesce(octet_length(library), 0) + octet_length(placed_by)
+                                     + coalesce(octet_length(placed_by_user), 0) + coalesce(octet_length(released_by), 0)
+                                     + coalesce(octet_length(released_by_user), 0) + coalesce(octet_length(time_zone), 0))
+                                + 600), 0)::int8 * 4 / 3 AS bytes
+            FROM retention.holds WHERE released_at IS NULL OR released_at > now() - interval '31 days'
+            """).single().int64("bytes"))
+    }
+
     /// Checks that `directory` is a folder that can take a file of `bytes`: writes and fsyncs one,
     /// then removes it. (An empty file fits even on a full file system; the manifest would not.)
     static func checkWritable(_ directory: String, bytes: Int = 16_384, what: String = "manifest folder") throws {

@@ -46,6 +46,10 @@ public struct RunJob {
         if let path = settings.metricsFile { try MetricsFile.checkWritable(path) }
         let connection = try Retention.connect(settings, logger: logger)
         connected?()
+        // The holds go into the manifest too: with many, it outgrows the first estimate.
+        if let holds = ManifestStore.holdReserve(on: connection), holds > 0 {
+            try ManifestStore.checkWritable(manifests.directory, bytes: ManifestStore.reserve(for: policies) + 2 * holds)
+        }
         // A stop signal ends a statement that waits too long from the first catalog read on.
         connection.interruption = Runner.lateStop(stopRequested)
         let options = runOptions()

@@ -309,7 +309,8 @@ final class Year: Sendable {
     @Test func aMissingOrEmptyFolderOrUnwritableOutputIsAConfigurationError() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retention-empty-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let out = folder.appendingPathComponent("r.html").path
+        // Beside the manifest folder, not in it: a report never goes where the evidence is.
+        let out = folder.path + "-r.html"
         let environment = ["PATH": "/usr/bin:/bin", "RETENTION_CONFIG": "/dev/null"]
         for (manifests, extra, message) in [
             ("/nonexistent/manifests", [String](), "manifest folder /nonexistent/manifests does not exist or is not a folder"),

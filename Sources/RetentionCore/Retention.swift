@@ -79,7 +79,7 @@ public enum Retention {
             try Catalog.requireSetOutsidePartitionKey(resolved, on: connection)
             let blind = try Holds.blindSpots(resolved, on: connection)
             if !blind.isEmpty { throw UsageError(blind.joined(separator: "; "), exitCode: .config) }
-            try Holds.requireReadable(policies: policies, on: connection)
+            try Holds.requireReadable(resolved, on: connection)
             try StatementProof.prove(resolved, on: connection)
             try Privileges.require(resolved, for: purpose, on: connection)
             return resolved

@@ -58,6 +58,11 @@ struct Setup: ParsableCommand {
             if let policies = try? PolicyLoader.load(directory: settings.policies) {
                 let adopted = try HoldCoverage.adoptUncovered(policies, on: connection)
                 if adopted > 0 { logger.notice("recorded what \(adopted) legal holds placed by an older version cover") }
+                let left = try Holds.uncovered(on: connection)
+                if left > 0 {
+                    let folder = settings.policies
+                    logger.warning("\(left) legal holds placed by an older version name a policy that is not in \(folder): run setup again with the folder of every policy (--policies)")
+                }
             } else if try Holds.uncovered(on: connection) > 0 {
                 logger.warning("legal holds placed by an older version do not record what they cover: run setup again with --policies")
             }

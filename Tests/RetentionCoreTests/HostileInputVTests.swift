@@ -131,4 +131,53 @@ import Testing
         #expect(size > before, "the first estimate alone would not have sufficed: \(size) bytes, \(before) reserved")
         #expect(before + 2 * holds >= 2 * size, "\(size) bytes, \(before + 2 * holds) reserved")
     }
+
+    /// The thirteenth pass: `--only` left out the holds of the folder's other policies. A hold whose
+    /// policy now purges another table stops an `--only` run of the policy that purges its old rows,
+    /// and an enum label renamed under a hold of a same-rows policy stops an `--only` run of the other.
+    @Test func anOnlyRunStillRefusesForTheFoldersOtherPolicies() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("""
+            CREATE TABLE public.t1 (id int PRIMARY KEY, card int, at timestamptz);
+            CREATE TABLE public.t2 (LIKE public.t1 INCLUDING ALL);
+            INSERT INTO t1 SELECT g, g % 10, now() - interval '100 days' FROM generate_series(1, 100) g;
+            CREATE TYPE public.kind AS ENUM ('ALPHA', 'BRAVO');
+            CREATE TABLE public.v (id int PRIMARY KEY, card public.kind, note text, at timestamptz);
+            INSERT INTO v SELECT g, (ARRAY['ALPHA', 'BRAVO'])[1 + g % 2]::public.kind, 'x', now() - interval '400 days'
+            FROM generate_series(1, 30) g;
+            """)
+        let before = try PolicyFolder(["loans.yaml": Self.policy("loans", table: "public.t1")])
+        #expect(try db.retention(["hold", "place", "--reference", "CV-1", "--reason", "r", "--patron", "3", "--policy", "loans",
+                                  "--policies", before.url.path]).status == 0)
+        let after = try PolicyFolder(["loans.yaml": Self.policy("loans", table: "public.t2", version: 2),
+                                      "legacy.yaml": Self.policy("legacy", table: "public.t1")])
+        let only = try db.retention(["run", "--policies", after.url.path, "--only", "legacy", "--log-format", "text"])
+        #expect(only.status == 78 && only.stderr.contains("hold 1 was placed while policy loans purged public.t1"), "\(only.stderr)")
+        #expect(try db.int("SELECT count(*) FROM t1") == 100)
+        #expect(try db.retention(["hold", "release", "1"]).status == 0)
+
+        let enums = try PolicyFolder([
+            "a.yaml": Self.policy("v-anon", table: "public.v").replacingOccurrences(of: "action: delete\n", with: "action: anonymize\nset:\n  note: null\n"),
+            "d.yaml": Self.policy("v-delete", table: "public.v").replacingOccurrences(of: "30 days", with: "300 days"),
+        ])
+        #expect(try db.retention(["hold", "place", "--reference", "CV-2", "--reason", "r", "--patron", "BRAVO", "--policy", "v-anon",
+                                  "--policies", enums.url.path]).status == 0)
+        try db.sql("ALTER TYPE public.kind RENAME VALUE 'BRAVO' TO 'BRAVO2'")
+        let renamed = try db.retention(["run", "--policies", enums.url.path, "--only", "v-delete", "--log-format", "text"])
+        #expect(renamed.status == 78 && renamed.stderr.contains("no label of its policies' enum column any more"), "\(renamed.stderr)")
+        #expect(try db.int("SELECT count(*) FROM v") == 30)
+    }
+
+    /// `setup` gives an older hold no record when its policy is not in the folder (an empty record
+    /// would read as "never tested"), and says so.
+    @Test func setupLeavesAHoldWhosePolicyIsNotInTheFolderWithoutARecord() throws {
+        let db = try TestDatabase(reference: false)
+        try db.sql("CREATE TABLE public.t1 (id int PRIMARY KEY, card int, at timestamptz)")
+        try db.sql("INSERT INTO retention.holds (reference, reason, patron, policy) VALUES ('CV-OLD', 'old', '7', 'elsewhere')")
+        let folder = try PolicyFolder(["loans.yaml": Self.policy("loans", table: "public.t1")])
+        let setup = try db.retention(["setup", "--policies", folder.url.path, "--log-format", "text"])
+        #expect(setup.status == 0 && setup.stderr.contains("1 legal holds placed by an older version name a policy that is not in"),
+                "\(setup.stderr)")
+        #expect(try db.int("SELECT count(*) FROM retention.holds WHERE covered IS NULL") == 1)
+    }
 }

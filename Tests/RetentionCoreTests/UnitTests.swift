@@ -105,13 +105,18 @@ import Testing
 
     /// A card number in free text, however it is written, and a case number that is not one.
     @Test func cardNumbersAreFoundWhateverTheirSeparatorsAndCaseNumbersPass() {
-        for text in ["21234000567890", "card 2123 4000 5678 90", "2123-4000-5678-90", "2123.4000.5678.90", "\u{FF12}\u{FF11}\u{FF12}\u{FF13}\u{FF14}\u{FF10}"] {
+        for text in ["21234000567890", "card 2123 4000 5678 90", "2123-4000-5678-90", "2123.4000.5678.90", "\u{FF12}\u{FF11}\u{FF12}\u{FF13}\u{FF14}\u{FF10}",
+                     "CV-\u{0664}\u{0667}\u{0661}\u{0661}\u{0662}\u{0663}", "CV-\u{0967}\u{0968}\u{0969}\u{096A}\u{096B}\u{096C}",
+                     "CV 2999_0000_1000_07", "CV 2999\u{2013}0000\u{2013}1000\u{2013}07", "CV 2999 - 0000 - 1000 - 07",
+                     "CV 2999  0000  1000  07", "CV 2999,0000,1000,07", "CV (2999)(0000)(1000)(07)", "CV 2999\u{00B7}0000\u{00B7}1000\u{00B7}07"] {
             #expect(PatronNumbers.holdsANumber(text), "\(text)")
         }
-        for text in ["CV-2026-4512", "Order 2026-120", "case 12345", "2026-03-01 hearing", "Court order 7"] {
+        for text in ["CV-2026-4512", "Order 2026-120", "case 12345", "2026-03-01 hearing", "Court order 7",
+                     "hearings 2026-03-01, 2026-03-02; 2026-04-01"] {
             #expect(!PatronNumbers.holdsANumber(text), "\(text)")
         }
         #expect(PatronNumbers.withheld("card 2123 4000 5678 90, case CV-2026-4512") == "card [number withheld], case CV-2026-4512")
         #expect(PatronNumbers.contains("about L-I-B 0042x", "LIB0042X") && !PatronNumbers.contains("about LIB", "LIB0042X"))
+        #expect(PatronNumbers.contains("card \u{0664}\u{0667}\u{0661}\u{0661}", "4711"))
     }
 }

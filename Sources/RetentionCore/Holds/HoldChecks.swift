@@ -33,9 +33,13 @@ extension Holds {
     /// type of a covered policy's column any more (`ALTER TYPE ... RENAME VALUE`): the value was one
     /// when the hold was placed, so the rows it kept now read otherwise and the run would purge them.
     /// (A value some column could never read holds nothing there, as `hold place` says.)
-    static func requireReadable(policies: [Policy], on connection: Connection) throws {
+    ///
+    /// The holds are those the policy's purge honours: its own and those of the policies that
+    /// purge the same rows (`sameRows`), which `--only` may leave out of the run.
+    static func requireReadable(_ resolved: [ResolvedPolicy], on connection: Connection) throws {
         var ids: Set<Int64> = []
-        for policy in policies {
+        for entry in resolved {
+            let policy = entry.policy
             for (field, column) in [("patron", policy.patron), ("library", policy.libraries?.column)] {
                 guard let column else { continue }
                 // `field` is one of two fixed names.
@@ -45,10 +49,10 @@ extension Holds {
                         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
                         WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attname = $2)
                     SELECT h.id FROM retention.holds h, enum
-                    WHERE h.released_at IS NULL AND h.\(field) IS NOT NULL AND (h.policy IS NULL OR h.policy = $3)
+                    WHERE h.released_at IS NULL AND h.\(field) IS NOT NULL AND (h.policy IS NULL OR h.policy = ANY ($3::text[]))
                       AND (SELECT t.typtype FROM pg_catalog.pg_type t WHERE t.oid = enum.oid) = 'e'
                       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e WHERE e.enumtypid = enum.oid AND e.enumlabel = h.\(field))
-                    """, [policy.table.sql, column, policy.name]).rows {
+                    """, [policy.table.sql, column, SQL.arrayLiteral([policy.name] + entry.sameRows)]).rows {
                     ids.insert(try row.int64("id"))
                 }
             }

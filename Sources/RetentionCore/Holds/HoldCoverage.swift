@@ -36,12 +36,18 @@ extension HoldCoverage {
         let holds = try connection.query("""
             SELECT id, policy FROM retention.holds WHERE released_at IS NULL AND covered IS NULL ORDER BY id
             """).rows
+        var adopted = 0
         for hold in holds {
-            let record = try self.record(HoldScope(policy: try hold.optional("policy")), policies: policies, on: connection)
+            let policy: String? = try hold.optional("policy")
+            // A hold whose policy is not in the folder keeps no record: an empty one would read as "never tested".
+            guard policy == nil || policies.contains(where: { $0.name == policy }) else { continue }
+            // How its patron was typed is not known: a policy added later is refused rather than guessed.
+            let record = try self.record(HoldScope(policy: policy), policies: policies, asTyped: false, on: connection)
             try connection.query("UPDATE retention.holds SET covered = $2::jsonb WHERE id = $1::int8 AND covered IS NULL",
                                  [String(try hold.int64("id")), record])
+            adopted += 1
         }
-        return holds.count
+        return adopted
     }
 }
 
@@ -114,7 +120,37 @@ extension Holds {
                 }
             }
         }
-        return lines.map { $0 + "; release it and place it again for the rows it means (`retention hold list` shows it)" }
+        return (lines + (try movedByCompanions(resolved, holds: holds)))
+            .map { $0 + "; release it and place it again for the rows it means (`retention hold list` shows it)" }
+    }
+
+    /// The same for the folder's other policies, which `--only` leaves out of the run: their holds
+    /// may still keep this run's rows (`sameRows`), so a run must not go on while one moved. Without
+    /// their catalog (they are not resolved), their table and columns are compared, not types.
+    private static func movedByCompanions(_ resolved: [ResolvedPolicy], holds: [Row]) throws -> [String] {
+        let running = Set(resolved.map(\.policy.name))
+        var companions: [String: Policy.Companion] = [:]
+        for policy in resolved { for companion in policy.policy.companions where !running.contains(companion.name) { companions[companion.name] = companion } }
+        var lines: [String] = []
+        for hold in holds {
+            let id = try hold.int64("id")
+            guard let covered = try JSONValue.parse(Data(try hold.string("covered").utf8))["policies"]?.object else { continue }
+            let scoped: String? = try hold.optional("policy")
+            for companion in companions.values.sorted(by: { $0.name < $1.name }) where scoped == nil || scoped == companion.name {
+                guard let was = covered[companion.name]?.object else { continue }
+                if let table = was["table"]?.string, table != companion.table.description {
+                    lines.append("hold \(id) was placed while policy \(companion.name) purged \(visible(table)); it now purges "
+                                 + "\(companion.table), so the hold would keep other rows than the court order's and let those be purged")
+                    continue
+                }
+                for (field, column) in [("patron", companion.patron), ("library", companion.libraryColumn)] {
+                    guard try hold.optional(field) != nil, let recorded = was[field]?.string, recorded != column else { continue }
+                    lines.append("hold \(id) was matched against column \(visible(recorded)) of \(companion.table) when it was placed; "
+                                 + "policy \(companion.name) now reads the \(field) from \(column.map(visible) ?? "no column")")
+                }
+            }
+        }
+        return lines
     }
 
     /// Whether `value` reads as itself in `column` as the run compares it: a patron in a number

@@ -23,15 +23,29 @@ extension Holds {
     }
 }
 
-/// How the program tells a card or patron number in free text: after folding (full-width digits
-/// are digits), 6 or more digits in a row, or digits in groups joined by single spaces, dashes, dots
-/// or slashes that add up to 10 or more (a 14-digit library card written `2999 0000 1000 07`). A case
-/// number such as `CV-2026-4512` has 8 digits in groups and passes.
+/// How the program tells a card or patron number in free text: after folding (a digit of any script
+/// is a digit: full-width, Arabic-Indic, Devanagari), 6 or more digits in a row, or digits in groups
+/// that add up to 10 or more, joined by up to three characters that are neither letters nor digits
+/// (`2999 0000 1000 07`, `2999 - 0000`, `(2999)(0000)`, `2999_0000`), or by a comma without a space.
+/// A case number such as `CV-2026-4512` has 8 digits in groups and passes, and so do dates in a list
+/// (`2026-03-01, 2026-03-02`: a comma and a space end a group).
 public enum PatronNumbers {
-    static let grouped = #"[0-9]+(?:[ .\-/][0-9]+)+"#
+    static let grouped = #"[0-9]+(?:(?:,|[^\p{L}\p{N},;]{1,3})[0-9]+)+"#
 
-    /// Text with its full-width and other compatibility characters folded (`１２３` is `123`).
-    static func folded(_ text: String) -> String { text.precomposedStringWithCompatibilityMapping }
+    /// Text with its compatibility characters folded (`１２３` is `123`) and every decimal digit of
+    /// any script written as its ASCII digit (`٤٧١١` is `4711`).
+    static func folded(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.precomposedStringWithCompatibilityMapping.unicodeScalars {
+            if !scalar.isASCII, scalar.properties.numericType == .decimal, let value = scalar.properties.numericValue,
+               value >= 0, value <= 9, let digit = Unicode.Scalar(48 + Int(value)) {
+                out.append(digit)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
 
     public static func holdsANumber(_ text: String) -> Bool {
         let text = folded(text)

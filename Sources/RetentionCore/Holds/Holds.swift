@@ -236,6 +236,11 @@ public enum Holds {
         guard !reference.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw UsageError("a hold needs --reference: the court order or case number", exitCode: .usage)
         }
+        // Every manifest repeats them, and the report prints them on its cover's page of holds.
+        guard reference.count <= 200, reason.count <= 1_000 else {
+            throw UsageError("\(reference.count > 200 ? "--reference is longer than 200 characters" : "--reason is longer than 1,000 characters"): "
+                             + "name the court order and its case, and keep the file elsewhere", exitCode: .usage)
+        }
         try refusePatronData(reference: reference, reason: reason, patron: scope.patron)
         for (option, date) in [("--from", scope.from), ("--until", scope.until)] {
             if let date, date.range(of: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#, options: .regularExpression) == nil {

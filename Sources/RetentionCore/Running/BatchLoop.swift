@@ -103,7 +103,7 @@ extension Runner {
             // Before anything is proven: the proofs' own statements rely on the session the purge left.
             try SessionGuard.check(sql, batch: batch, since: settings, list: listOID, lockHolder: state.lockHolder, on: connection)
             // A hold's enum label renamed since the run began would make it hold nothing.
-            try Holds.requireReadable(policies: [sql.resolved.policy], on: connection)
+            try Holds.requireReadable([sql.resolved], on: connection)
             let purged = try result.map { (library: try $0.optional("library"), rows: try $0.int64("rows")) }
             // The claim against what the server counted, before anything of it is recorded.
             let pending = try result.reduce(0) { $0 + (try $1.int64("pending")) }

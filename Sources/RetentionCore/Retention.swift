@@ -31,6 +31,7 @@ public enum Retention {
     /// statement the server never finishes (a consent view that sleeps) or on a server that stopped
     /// answering after the login (the connection is then given up, `Connection.patience`).
     public static func connect(_ settings: Settings, logger: Logger) throws -> Connection {
+        if let warning = settings.dbOverride { logger.warning("\(warning)") }
         let connection = try connect(settings.db, logger: logger)
         try connection.setStatementTimeout(settings.statementTimeout)
         return connection

@@ -54,6 +54,19 @@ import Testing
         }
     }
 
+    /// An instance's file names its database; RETENTION_DB or --db winning over it is said before
+    /// connecting (hostile pass 13: a run went to another database with only the "connected to" line).
+    @Test func aDatabaseOverridingTheInstancesFileIsNamedBeforeConnecting() throws {
+        let folder = try PolicyFolder(["north.yaml": "db: dbname=north_db\n"])
+        let env = folder.environment.merging(["RETENTION_DB": "host=/nonexistent dbname=other connect_timeout=1"]) { $1 }
+        let result = try retention(["plan", "--instance", "north"], env)
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("instance north's config file names its database, but environment (RETENTION_DB) names another"),
+                "\(result.stderr)")
+        let plain = try retention(["plan", "--instance", "north", "--db", "host=/nonexistent dbname=north_db connect_timeout=1"], folder.environment)
+        #expect(plain.stderr.contains("instance north's config file names its database, but command line (--db) names another"), "\(plain.stderr)")
+    }
+
     @Test func theInstancesOfAFolderAreItsConfigFilesTheDefaultFirst() throws {
         let folder = try PolicyFolder(["north.yaml": "", "retention.yaml": "", "east-2.yaml": "", "retention.yaml.dpkg-dist": "",
                                        ".north.yaml.swp": "", "bad name.yaml": "", "notes.txt": ""])

@@ -165,6 +165,15 @@ final class Year: Sendable {
         #expect(output.hasPrefix("verified: 30 of 30 nights"))
     }
 
+    /// Nights before the first manifest are before the job ran, not nights it missed.
+    @Test func nightsBeforeTheFirstManifestAreNotMissedNights() throws {
+        let year = try year()
+        let (status, json, _) = try year.report(["--public-key", year.publicKey, "--since", "2025-12-01", "--until", "2026-01-31"])
+        #expect(status == 0, "\(verdict(json).problems)")
+        #expect(verdict(json).summary.contains("31 of 62 nights from 2025-12-01 to 2026-01-31 have a run (31 manifests); the manifests begin on 2026-01-01"),
+                "\(verdict(json).summary)")
+    }
+
     @Test func withoutAPublicKeyTheVerdictIsCouldNotCheck() throws {
         let year = try year()
         let (status, json, _) = try year.report(["--since", "2026-06-01", "--until", "2026-06-30"])

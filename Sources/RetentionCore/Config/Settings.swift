@@ -83,8 +83,22 @@ public struct Settings: Sendable {
             merged[key] = (value, source)
         }
         self.values = merged
+        // An instance's file names its database; another source winning over it is worth a word.
+        if let instance, file.values[.db] != nil, let source = merged[.db]?.1, !Self.isFile(source) {
+            dbOverride = "instance \(instance)'s config file names its database, but \(source) names another: connecting there"
+        } else {
+            dbOverride = nil
+        }
         try validate()
     }
+
+    private static func isFile(_ source: SettingSource) -> Bool {
+        if case .file = source { return true }
+        return false
+    }
+
+    /// Set when `--db` or `RETENTION_DB` overrides the chosen instance's `db`: the warning to log.
+    public let dbOverride: String?
 
     private static func values(_ pairs: [SettingKey: String]) -> [AbsoluteConfigKey: ConfigValue] {
         Dictionary(uniqueKeysWithValues: pairs.filter { !$0.value.isEmpty }.map {

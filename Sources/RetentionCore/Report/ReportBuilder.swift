@@ -66,12 +66,13 @@ public enum ReportBuilder {
         let unplaced = verification.files.filter { ($0.manifest ?? $0.claimed) == nil }
         let problems = (ReportProblems.evidence(files: inPeriod.map(\.0) + unplaced, general: verification.general, gaps: gaps,
                                                 counted: manifests, period: since...until)
-            + ReportProblems.schedule(nights: nights, counted: manifests)
+            + ReportProblems.schedule(nights: nights, counted: manifests, chainBegins: days.first)
             + ReportProblems.witnessed(witnessed))
             .enumerated().sorted { ($0.element.date ?? "", $0.offset) < ($1.element.date ?? "", $1.offset) }.map(\.element)
         let present = nights.filter { !byDay[$0.date, default: []].isEmpty }.count
         let runs = "\(present) of \(nights.count) nights from \(since) to \(until) have a run (\(counted.count) "
             + "\(counted.count == 1 ? "manifest" : "manifests"))"
+            + (days.first.map { $0 > since ? "; the manifests begin on \($0)" : "" } ?? "")
         let verdict: ComplianceReport.Verdict
         // Without a key no signature is checked, but a removed manifest, a night without a run or rows
         // left due need none: those still make the verdict "not verified".

@@ -81,8 +81,10 @@ enum ReportProblems {
 
     /// Schedule problems: nights without a run, runs that did not complete (why, in plain words,
     /// and when their rows were purged after all), and what the latest run left due or did not count.
-    static func schedule(nights: [ComplianceReport.Night], counted: [Manifest]) -> [Problem] {
-        var problems = nights.filter { $0.status == .missing }.map { Problem(kind: .schedule, date: $0.date, text: "no run") }
+    /// Nights before the folder's first manifest (`chainBegins`) are before the job ran at all, not nights it missed.
+    static func schedule(nights: [ComplianceReport.Night], counted: [Manifest], chainBegins: String? = nil) -> [Problem] {
+        var problems = nights.filter { $0.status == .missing && $0.date >= (chainBegins ?? "") }
+            .map { Problem(kind: .schedule, date: $0.date, text: "no run") }
         for (index, manifest) in counted.enumerated() {
             guard let cause = cause(of: manifest) else { continue }
             problems.append(Problem(kind: .schedule, date: ReportBuilder.day(of: manifest),

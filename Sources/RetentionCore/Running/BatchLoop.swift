@@ -55,7 +55,7 @@ extension Runner {
             logger.debug("batch committed", metadata: [
                 "policy.name": "\(name)", "batch.number": "\(batch)", "batch.keys": "\(spanned)",
                 "batch.rows": "\(purgedRows(ledgerRows))",
-                "batch.ms": "\(milliseconds(clock.now - began))", "batch.purge_ms": "\(milliseconds(work))",
+                "batch.ms": "\(milliseconds(clock.now - began))", "batch.work_ms": "\(milliseconds(work))",
                 "batch.session": "\(worker.number)",
             ])
             if spanned < Int64(asked) { break }
@@ -69,7 +69,9 @@ extension Runner {
 
     /// One batch in one transaction: the key range, the purge proven against the server's counters,
     /// the cascades' counts and the ledger rows; returns the keys spanned (0: the slice is done),
-    /// the ledger rows and the time its purge statements took (the rest is the batch's fixed cost).
+    /// the ledger rows and the time the work that grows with the batch took: the purge statements,
+    /// the ledger's count of the kept rows' reasons and the commit's WAL flush (the rest, the bound,
+    /// the session's reset and the proofs, is the batch's fixed cost, which `BatchSizing` weighs).
     static func purgeBatch(_ sql: PurgeSQL, size: Int, first: Bool, slice: PurgeSQL.Slice, state: WalkState, runID: Int64,
                            batch: Int, on connection: Connection) throws -> (Int64, [LedgerRow], Duration) {
         var listOID: String?
@@ -78,7 +80,9 @@ extension Runner {
             try connection.execute(unsafeSQL: PurgeSQL.pendingTable)
             listOID = try connection.query(PurgeSQL.pendingTableOID).single().string("oid")
         }
-        return try connection.transaction { () -> (Int64, [LedgerRow], Duration) in
+        let clock = ContinuousClock()
+        var bodyDone = clock.now
+        let (spanned, rows, work) = try connection.transaction { () -> (Int64, [LedgerRow], Duration) in
             // `hold place` waits for the batches in flight (`HoldLock`): a hold it reports placed
             // is in force for every batch that commits after it.
             try HoldLock.shareForBatch(on: connection)
@@ -94,7 +98,7 @@ extension Runner {
             let perRow = PurgeSQL.looksUpConsent(consenting: state.consenting, keys: spanned)
             // The list's counters too, before and after: they may hold what earlier transactions did.
             let listBefore = try listOID.map { try TableCounters.read([$0], on: connection) }
-            let clock = ContinuousClock(), purging = clock.now
+            let purging = clock.now
             let result = try connection.query(sql.purgeStatement(cutoffs: state.cutoffs, consentPerRow: perRow)).rows
             if sql.recordsPending { try connection.query(sql.pendingDeleteStatement()) }
             let work = clock.now - purging
@@ -124,10 +128,15 @@ extension Runner {
             for (table, rows) in try sideEffects.prove(on: connection) { cascaded[table, default: 0] += rows }
             let ledger = sql.ledgerStatement(cutoffs: state.cutoffs, runID: runID, batch: batch, purged: purged,
                                              cascaded: cascaded)
+            let counting = clock.now
             let rows = try connection.query(ledger).decode(LedgerRow.self)
+            let counted = clock.now - counting
             try connection.query(PurgeSQL.advanceStatement)
-            return (spanned, rows, work)
+            bodyDone = clock.now
+            return (spanned, rows, work + counted)
         }
+        // The commit flushes the batch's WAL: more rows, more to flush.
+        return (spanned, rows, spanned > 0 ? work + (clock.now - bodyDone) : work)
     }
 
     /// Rows deleted or changed in each declared cascade table by the server's transaction counters

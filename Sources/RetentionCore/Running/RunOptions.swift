@@ -90,7 +90,7 @@ public struct BatchSizing: Sendable {
     public static let largest = 200_000
 
     /// The size of the batch after one of `size` keys that took `took`, of which `overhead` was
-    /// its fixed cost (everything but the purge statements).
+    /// its fixed cost (everything but the work that grows with the batch: `Runner.purgeBatch`).
     public static func next(after size: Int, took: Duration, overhead: Duration = .zero, target: Duration) -> Int {
         let overhead = min(overhead, took)
         // At most a second: a batch that waited on a lock or was tried again counts that as fixed cost.

@@ -58,61 +58,71 @@ extension Holds {
             .single().int64("n")
     }
 
-    /// One line per active hold that would no longer keep what it kept when placed: a covered
-    /// policy now purges another table or reads the held patron or library from another column, or
-    /// the column's new type does not read the held value as it did; or a hold placed without
-    /// `--policy` now covers a policy it was never tested against whose column reads it otherwise.
-    /// (Holds placed before coverage was recorded are given it by `retention setup`.)
+    /// One line per active hold that would no longer keep what it kept when placed: a policy of the
+    /// folder (of this run, or one `--only` leaves out whose holds may still keep this run's rows)
+    /// now purges another table or reads the held patron or library from another column; a policy
+    /// of this run whose column's new type does not read the held value as it did; or a hold placed
+    /// without `--policy` that now covers a policy of this run it was never tested against, whose
+    /// column reads it otherwise. (Holds placed before coverage was recorded get it from `setup`.)
     static func movedHolds(_ resolved: [ResolvedPolicy], on connection: Connection) throws -> [String] {
         // The held values are compared here, never written anywhere.
         let holds = try connection.query("""
             SELECT id, covered::text AS covered, policy, patron, library
             FROM retention.holds WHERE released_at IS NULL AND covered IS NOT NULL ORDER BY id
             """).rows
+        // What every policy of the folder purges and reads now; the catalog's columns of this run's, read once.
+        var folder: [String: Policy.Companion] = [:]
+        for policy in resolved {
+            for companion in policy.policy.companions { folder[companion.name] = companion }
+        }
+        for policy in resolved { folder[policy.policy.name] = policy.policy.companion }
+        var catalog: [String: [String: Catalog.Column]] = [:]
+        for policy in resolved { catalog[policy.policy.name] = try Catalog.relation(policy.policy.table, on: connection)?.columns ?? [:] }
+
         var lines: [String] = []
         for hold in holds {
             let id = try hold.int64("id")
             let record = try JSONValue.parse(Data(try hold.string("covered").utf8))
             guard let covered = record["policies"]?.object else { continue }
-            let asTyped = record["as_typed"]?.bool ?? true
             let scoped: String? = try hold.optional("policy")
-            let values: [(field: String, value: String?)] = [("patron", try hold.optional("patron")), ("library", try hold.optional("library"))]
-            for policy in resolved where scoped == nil || scoped == policy.policy.name {
-                let now = policy.policy
-                let columns = [("patron", now.patron), ("library", now.libraries?.column)]
-                guard let was = covered[now.name]?.object else {
-                    // Never tested against this policy: the placement rule, now.
-                    for (field, value) in values {
-                        // A value rewritten at placement to other columns' form may mean another value here.
-                        guard let value, let column = columns.first(where: { $0.0 == field })?.1 else { continue }
-                        let rewritten = field == "patron" && !asTyped
-                        guard try rewritten || !reads(value, as: column, of: policy, on: connection) else { continue }
+            let values: [String: String] = ["patron": try hold.optional("patron"), "library": try hold.optional("library")]
+                .compactMapValues { $0 }
+            var moved: Set<String> = []
+            for policy in folder.values.sorted(by: { $0.name < $1.name }) where scoped == nil || scoped == policy.name {
+                guard let was = covered[policy.name]?.object else { continue }
+                if let table = was["table"]?.string, table != policy.table.description {
+                    lines.append("hold \(id) was placed while policy \(policy.name) purged \(visible(table)); it now purges "
+                                 + "\(policy.table), so the hold would keep other rows than the court order's and let those be purged")
+                    moved.insert(policy.name)
+                    continue
+                }
+                for (field, column) in [("patron", policy.patron), ("library", policy.libraryColumn)] where values[field] != nil {
+                    guard let recorded = was[field]?.string, recorded != column else { continue }
+                    lines.append("hold \(id) was matched against column \(visible(recorded)) of \(policy.table) when it was placed; "
+                                 + "policy \(policy.name) now reads the \(field) from \(column.map(visible) ?? "no column")")
+                    moved.insert(policy.name)
+                }
+            }
+            for policy in resolved where (scoped == nil || scoped == policy.policy.name) && !moved.contains(policy.policy.name) {
+                let now = policy.policy, columns = catalog[now.name] ?? [:]
+                for (field, column) in [("patron", now.patron), ("library", now.libraries?.column)] {
+                    guard let value = values[field], let column else { continue }
+                    guard let was = covered[now.name]?.object else {
+                        // Never tested against this policy: the placement rule, now. A patron rewritten at
+                        // placement to other columns' form may mean another value here.
+                        let rewritten = field == "patron" && !(record["as_typed"]?.bool ?? true)
+                        guard try rewritten || !reads(value, in: columns[column], of: policy, on: connection) else { continue }
                         lines.append("hold \(id) was placed without --policy before policy \(now.name) was in the folder, and its "
                                      + "\(field) does not read the same in \(now.table).\(visible(column)): place one hold per policy with --policy")
-                    }
-                    continue
-                }
-                if let table = was["table"]?.string, table != now.table.description {
-                    lines.append("hold \(id) was placed while policy \(now.name) purged \(visible(table)); it now purges \(now.table), "
-                                 + "so the hold would keep other rows than the court order's and let those be purged")
-                    continue
-                }
-                for (field, value) in values {
-                    guard let value, let recorded = was[field]?.string else { continue }
-                    let column = columns.first { $0.0 == field }?.1
-                    guard let column, column == recorded else {
-                        lines.append("hold \(id) was matched against column \(visible(recorded)) of \(now.table) when it was placed; "
-                                     + "policy \(now.name) now reads the \(field) from \(column.map(visible) ?? "no column")")
                         continue
                     }
                     // A changed type that still reads the value keeps the hold (`0001` as patron 1 of a bigint column).
-                    guard let type = try Catalog.relation(now.table, on: connection)?.columns[column]?.fullTypeName,
-                          was[field + "_type"]?.string != type else { continue }
+                    guard let type = columns[column]?.fullTypeName, was[field + "_type"]?.string != type else { continue }
                     let held = field == "patron"
                         ? try connection.query(SQL("""
                             SELECT (\(PurgeSQL(policy).heldPatron)) IS NOT NULL AS reads FROM retention.holds h WHERE h.id = \(bind: String(id))::int8
                             """).statement).single().bool("reads")
-                        : try reads(value, as: column, of: policy, on: connection)
+                        : try reads(value, in: columns[column], of: policy, on: connection)
                     if !held {
                         lines.append("hold \(id)'s \(field) no longer reads as a value of \(now.table).\(visible(column)), whose type "
                                      + "changed from \(visible(was[field + "_type"]?.string ?? "?")) to \(type), so it would hold nothing")
@@ -120,47 +130,17 @@ extension Holds {
                 }
             }
         }
-        return (lines + (try movedByCompanions(resolved, holds: holds)))
-            .map { $0 + "; release it and place it again for the rows it means (`retention hold list` shows it)" }
-    }
-
-    /// The same for the folder's other policies, which `--only` leaves out of the run: their holds
-    /// may still keep this run's rows (`sameRows`), so a run must not go on while one moved. Without
-    /// their catalog (they are not resolved), their table and columns are compared, not types.
-    private static func movedByCompanions(_ resolved: [ResolvedPolicy], holds: [Row]) throws -> [String] {
-        let running = Set(resolved.map(\.policy.name))
-        var companions: [String: Policy.Companion] = [:]
-        for policy in resolved { for companion in policy.policy.companions where !running.contains(companion.name) { companions[companion.name] = companion } }
-        var lines: [String] = []
-        for hold in holds {
-            let id = try hold.int64("id")
-            guard let covered = try JSONValue.parse(Data(try hold.string("covered").utf8))["policies"]?.object else { continue }
-            let scoped: String? = try hold.optional("policy")
-            for companion in companions.values.sorted(by: { $0.name < $1.name }) where scoped == nil || scoped == companion.name {
-                guard let was = covered[companion.name]?.object else { continue }
-                if let table = was["table"]?.string, table != companion.table.description {
-                    lines.append("hold \(id) was placed while policy \(companion.name) purged \(visible(table)); it now purges "
-                                 + "\(companion.table), so the hold would keep other rows than the court order's and let those be purged")
-                    continue
-                }
-                for (field, column) in [("patron", companion.patron), ("library", companion.libraryColumn)] {
-                    guard try hold.optional(field) != nil, let recorded = was[field]?.string, recorded != column else { continue }
-                    lines.append("hold \(id) was matched against column \(visible(recorded)) of \(companion.table) when it was placed; "
-                                 + "policy \(companion.name) now reads the \(field) from \(column.map(visible) ?? "no column")")
-                }
-            }
-        }
-        return lines
+        return lines.map { $0 + "; release it and place it again for the rows it means (`retention hold list` shows it)" }
     }
 
     /// Whether `value` reads as itself in `column` as the run compares it: a patron in a number
     /// column by its value (`04` is 4); a library by its value only where the run reads it as the
     /// column's type (`ResolvedPolicy.libraryReading`), else by its text, as the column writes it.
-    private static func reads(_ value: String, as column: String, of policy: ResolvedPolicy, on connection: Connection) throws -> Bool {
-        guard let target = try Catalog.relation(policy.policy.table, on: connection)?.columns[column],
-              case .fits(let text) = try Catalog.fitting(value, to: target, on: connection) else { return false }
+    private static func reads(_ value: String, in column: Catalog.Column?, of policy: ResolvedPolicy,
+                              on connection: Connection) throws -> Bool {
+        guard let column, case .fits(let text) = try Catalog.fitting(value, to: column, on: connection) else { return false }
         guard let text, text != value else { return true }
-        if column == policy.policy.libraries?.column { return policy.libraryReading != nil }
-        return try Catalog.comparesAsNumber(target, on: connection)
+        if column.name == policy.policy.libraries?.column { return policy.libraryReading != nil }
+        return try Catalog.comparesAsNumber(column, on: connection)
     }
 }

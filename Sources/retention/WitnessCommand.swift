@@ -33,8 +33,8 @@ struct Witness: ParsableCommand {
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give one or more manifest files or folders") }
         // Her checkpoints must not live where the batch machine's administrator keeps the manifests.
-        let state = URL(fileURLWithPath: self.state).resolvingSymlinksInPath().standardizedFileURL.path
-        for path in paths where URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path == state {
+        let state = resolvedPath(self.state)
+        for path in paths where resolvedPath(path) == state {
             throw ValidationError("--state is the manifest folder: keep the checkpoints in a folder of your own")
         }
     }

@@ -47,7 +47,7 @@ public enum Verifier {
         }
         // A file named twice (a folder and a file in it) is one manifest, not a repeated sequence.
         var seen = Set<String>()
-        return files.filter { seen.insert(URL(fileURLWithPath: $0).resolvingSymlinksInPath().standardizedFileURL.path).inserted }
+        return files.filter { seen.insert(resolvedPath($0)).inserted }
     }
 
     /// Verifies the files one by one, then as a chain ordered by sequence, then against the ledger.

@@ -58,15 +58,9 @@ public enum ReportRendering {
     /// Refuses (64) a report file that would replace the evidence it reports on: a file in the
     /// manifest or checkpoint folder, a manifest or checkpoint by its name, or a key.
     public static func refuseOutput(_ out: String, over folders: [String], keys: [String]) throws {
-        func real(_ path: String) -> String {
-            let url = URL(fileURLWithPath: path)
-            let folder = url.deletingLastPathComponent().resolvingSymlinksInPath()
-            return folder.appendingPathComponent(url.lastPathComponent).standardizedFileURL.path
-        }
-        let target = real(out), name = (out as NSString).lastPathComponent
-        let inside = folders.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().standardizedFileURL.path }
-            .contains { target.hasPrefix($0 + "/") || target == $0 }
-        guard !inside, !keys.map(real).contains(target), !name.hasSuffix(".manifest.json"),
+        let target = resolvedPath(out), name = (out as NSString).lastPathComponent
+        let inside = folders.map(resolvedPath).contains { target.hasPrefix($0 + "/") || target == $0 }
+        guard !inside, !keys.map(resolvedPath).contains(target), !name.hasSuffix(".manifest.json"),
               !(name.hasPrefix("checkpoint-") && name.hasSuffix(".json")) else {
             throw UsageError("--out \(visible(out)) would replace the evidence the report is made from (a manifest, a "
                              + "checkpoint or a key, or a file in their folders); write the report elsewhere", exitCode: .usage)

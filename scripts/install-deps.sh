@@ -10,6 +10,7 @@ deps_pg_major=${PG_MAJOR:-15}
 deps_packages=(
   postgresql postgresql-contrib   # server and client, for the throwaway databases
   libpq-dev pkg-config            # CLibPQ: libpq-fe.h, pkg-config libpq
+  libcurl4                        # FoundationNetworking's HTTP (the time-stamping authority's request)
   openssl                         # manifest verification without this program
   bc time python3                 # scripts/bench.sh and batch-size.sh: arithmetic, peak memory, plan JSON
   python3-jsonschema              # the tests check real manifests against the manifest JSON Schema

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package retention_<version>_amd64.deb from a release build:
 #   scripts/package-deb.sh [--out DIR]      (default DIR: the repository root)
-# The binary links the Swift runtime statically and needs only libpq5 at run time (Depends from
+# The binary links the Swift runtime statically and needs libpq5 and libcurl4 at run time (Depends from
 # dpkg-shlibdeps). The package holds the hand-written man pages (docs/man, gzipped), bash/zsh/fish
 # completions, the systemd unit and timer and their instance templates (retention@.service/.timer),
 # /etc/retention/retention.yaml and the example policies
@@ -24,7 +24,13 @@ done
 
 # -z now: the whole GOT read-only after start-up (full RELRO; lintian's hardening-no-bindnow). It
 # changes only the link, so the build after another release build relinks and compiles nothing.
-swift build -c release --static-swift-stdlib --product retention -Xlinker -z -Xlinker now
+# The static FoundationNetworking (the time-stamping authority's request) links -lcurl: the linker
+# finds libcurl.so.4 of the runtime package through a link of that name, since the -dev package
+# would upgrade an installed libcurl4 to its own version.
+curl_link=$(mktemp -d /tmp/retention-curl.XXXXXX)
+ln -s "$(ldconfig -p | sed -n 's/^\s*libcurl\.so\.4 (libc6,x86-64) => //p' | head -n 1)" "$curl_link/libcurl.so"
+swift build -c release --static-swift-stdlib --product retention -Xlinker -z -Xlinker now -Xlinker -L"$curl_link"
+rm -rf -- "$curl_link"
 bin=$(swift build -c release --show-bin-path)/retention
 if ldd "$bin" | grep -q libswift; then
   echo "package-deb.sh: $bin links the Swift runtime dynamically" >&2; exit 1

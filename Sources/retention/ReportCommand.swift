@@ -22,6 +22,7 @@ struct Report: ParsableCommand {
     @OptionGroup var key: PublicKeyOptions
     @OptionGroup var policyFolder: PolicyOptions
     @OptionGroup var database: ConnectionOptions
+    @OptionGroup var timestamps: TimestampCAOptions
 
     @Option(help: ArgumentHelp("First day of the period, like 2026-01-01 (default: the first manifest's day).", valueName: "date"))
     var since: String?
@@ -73,7 +74,7 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        let (settings, logger) = try global.begin(folder, key, policyFolder, database)
+        let (settings, logger) = try global.begin(folder, key, policyFolder, database, timestamps)
         try perform(logger) {
             guard let manifests = settings.manifests else { throw ManifestSettings.noFolder }
             try ReportRendering.refuseOutput(out, over: [manifests] + (checkpoints.map { [$0] } ?? []),
@@ -89,6 +90,7 @@ struct Report: ParsableCommand {
                 + (since.map { ["--since", $0] } ?? []) + (until.map { ["--until", $0] } ?? [])
                 + (ledger ? ["--ledger"] : []) + (backupRetention.map { ["--backup-retention", $0] } ?? [])
                 + (witnessKey.map { ["--witness-key", $0] } ?? []) + (checkpoints.map { ["--checkpoints", $0] } ?? [])
+                + (settings.tsaCA.map { ["--tsa-ca", $0] } ?? [])
                 + ["--format", format.rawValue] + (format == .html ? ["--paper", paper.rawValue] : [])
                 + ["--out", out]).map(shellQuoted).joined(separator: " ")
             // Times to the minute in the consortium's zone (the timezone setting, which hold windows use too).
@@ -96,6 +98,7 @@ struct Report: ParsableCommand {
                                         backupRetention: backupRetention, policies: policies, command: command,
                                         timeZone: settings.timezone ?? "UTC")
             request.witness = witnessKey.flatMap { key in checkpoints.map { (key, $0) } }
+            request.timestampCA = settings.tsaCA
             let connection = ledger ? try Retention.connect(settings, logger: logger) : nil
             let report = try ReportBuilder.build(request, connection: connection)
             let text = format == .html ? try ReportRendering.html(report, paper: paper) : ReportRendering.json(report)

@@ -112,6 +112,24 @@ struct SigningOptions: SettingOptions {
     var given: [SettingKey: String] { folder.given.merging([.signingKey: signingKey].compactMapValues { $0 }) { $1 } }
 }
 
+/// The time-stamping authority `run` asks for a token over each manifest, and its CA.
+struct TimestampOptions: SettingOptions {
+    @Option(help: .setting(.tsaURL))
+    var tsaURL: String?
+
+    @OptionGroup var authority: TimestampCAOptions
+
+    var given: [SettingKey: String] { authority.given.merging([.tsaURL: tsaURL].compactMapValues { $0 }) { $1 } }
+}
+
+/// The time-stamping authority's CA, which checks the tokens beside the manifests.
+struct TimestampCAOptions: SettingOptions {
+    @Option(help: .setting(.tsaCA))
+    var tsaCA: String?
+
+    var given: [SettingKey: String] { [.tsaCA: tsaCA].compactMapValues { $0 } }
+}
+
 /// The public key that verifies manifests.
 struct PublicKeyOptions: SettingOptions {
     @Option(help: .setting(.publicKey))

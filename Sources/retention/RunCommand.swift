@@ -20,6 +20,7 @@ struct Run: ParsableCommand {
     @OptionGroup var signing: SigningOptions
 
     @OptionGroup var batches: BatchOptions
+    @OptionGroup var timestamps: TimestampOptions
 
     @Option(name: .customLong("only"), help: "Apply only this policy (repeatable).")
     var only: [String] = []
@@ -38,7 +39,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let (settings, logger) = try global.begin(policyFolder, database, signing, batches)
+        let (settings, logger) = try global.begin(policyFolder, database, signing, batches, timestamps)
         try perform(logger) {
             var job = RunJob(settings: settings)
             job.only = only

@@ -11,7 +11,9 @@ struct Verify: ParsableCommand {
             environment), every finished run in the ledger must have its manifest among the files, with equal counts. \
             With --expect-daily, every day (UTC) from the first manifest's to yesterday must have a run. \
             With --witness-key and --checkpoints, every manifest the compliance officer's checkpoints (`retention \
-            witness`) saw must still be among the files, unchanged.
+            witness`) saw must still be among the files, unchanged. \
+            With --tsa-ca, the time-stamping authority's token beside each manifest (NAME.manifest.tsr, `run --tsa-url`) \
+            must verify, be for the manifest's bytes and date from its run's night.
             Exit: 0 all hold, 1 any manifest fails a check (each bad file is named with what is wrong), \
             64 bad command line, 69 database unreachable, 78 missing public key.
             """)
@@ -20,6 +22,7 @@ struct Verify: ParsableCommand {
     @OptionGroup var key: PublicKeyOptions
 
     @OptionGroup var database: ConnectionOptions
+    @OptionGroup var timestamps: TimestampCAOptions
 
     @Flag(help: "Also check the manifests against the ledger in the database.")
     var ledger = false
@@ -45,11 +48,12 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        let (settings, logger) = try global.begin(key, database)
+        let (settings, logger) = try global.begin(key, database, timestamps)
         try perform(logger) {
             let verifying = try SigningKeys.loadPublicKey(path: try requirePublicKey(settings.publicKey))
             let connection = ledger ? try Retention.connect(settings, logger: logger) : nil
-            var report = try Verifier.verify(paths: paths, key: verifying, connection: connection)
+            var report = try Verifier.verify(paths: paths, key: verifying, connection: connection,
+                                             timestampAuthorities: try settings.tsaCA.map(TimestampAuthority.loadAuthorities))
             if expectDaily { Verifier.expectDaily(&report) }
             print(report.text, terminator: "")
             var witnessed = true

@@ -16,12 +16,13 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case maxReplicaLag = "max_replica_lag", maxWALRate = "max_wal_rate"
     case maxClockSkew = "max_clock_skew"
     case timezone
+    case tsaURL = "tsa_url", tsaCA = "tsa_ca"
 
     public var environmentName: String { "RETENTION_" + rawValue.uppercased() }
     public var option: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
 
     /// A path in the config file is read from the file's folder, as a person reading the file expects.
-    var isPath: Bool { [.policies, .manifests, .signingKey, .publicKey, .metricsFile].contains(self) }
+    var isPath: Bool { [.policies, .manifests, .signingKey, .publicKey, .metricsFile, .tsaCA].contains(self) }
 
     /// The value when no source sets one, for a setting that has one (`definition.builtIn`).
     public var builtIn: String {
@@ -99,6 +100,15 @@ public enum SettingKey: String, CaseIterable, Sendable {
             // Checked against the server's time zone names, by the commands that use it.
             return .init("The time zone whose calendar days hold windows mean", builtIn: nil,
                          meaning: "the server's TimeZone setting", shown: .no)
+        case .tsaURL:
+            return .init("Ask this RFC 3161 time-stamping authority for a token over each manifest, kept beside it as NAME.manifest.tsr",
+                         valueName: "url", builtIn: nil, meaning: "none: manifests are not timestamped", shown: .no, check: { value in
+                ["http://", "https://"].contains { value.lowercased().hasPrefix($0) } && URL(string: value)?.host != nil
+                    ? nil : "must be an http:// or https:// address"
+            })
+        case .tsaCA:
+            return .init("The time-stamping authority's CA certificates (PEM), which its tokens must chain to", valueName: "file",
+                         builtIn: nil, meaning: "none: `run` checks a token's hash and nonce only, `verify` no tokens", shown: .no)
         }
     }
 

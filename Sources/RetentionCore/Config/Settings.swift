@@ -138,6 +138,14 @@ public struct Settings: Sendable {
     public var maxWALRate: Int? { string(.maxWALRate).flatMap { Int($0) } }
     /// The time zone whose calendar days hold windows mean; `nil`: the server's `TimeZone`.
     public var timezone: String? { string(.timezone) }
+    public var tsaURL: String? { string(.tsaURL) }
+    public var tsaCA: String? { string(.tsaCA) }
+
+    /// The time-stamping authority the runs ask, with its CA when `tsa_ca` is set; `nil` when `tsa_url` is not.
+    public func timestampAuthority() throws -> TimestampAuthority? {
+        guard let url = tsaURL else { return nil }
+        return try TimestampAuthority(url: url, authorities: try tsaCA.map(TimestampAuthority.loadAuthorities) ?? [])
+    }
     /// `nil`: off (the database clock is not compared with this machine's).
     public var maxClockSkew: Double? {
         let value = defaulted(.maxClockSkew)

@@ -1,4 +1,5 @@
 import Foundation
+import X509
 
 /// The verdict on one manifest file.
 public struct FileVerdict: Sendable {
@@ -11,6 +12,8 @@ public struct FileVerdict: Sendable {
     /// Hex SHA-256 of the file's bytes, the next manifest's `previous_sha256`.
     public let sha256: String
     public var problems: [String]
+    /// What a person should know that is no failure (a timestamp a later run fetched).
+    public var notes: [String] = []
 }
 
 /// The result of `retention verify`: each file's verdict and the problems of the chain as a whole.
@@ -22,6 +25,8 @@ public struct VerificationReport: Sendable {
     public var ledgerRuns: Int?
     /// With `--expect-daily`: the days checked for a run, first and last.
     public var dailyRange: (first: String, last: String)?
+    /// With the authority's CA: the sequence of the first manifest with a timestamp.
+    public var timestampedFrom: Int64?
 
     public var isValid: Bool { general.isEmpty && files.allSatisfy { $0.problems.isEmpty } && !files.isEmpty }
 }
@@ -51,10 +56,13 @@ public enum Verifier {
     }
 
     /// Verifies the files one by one, then as a chain ordered by sequence, then against the ledger.
-    public static func verify(paths: [String], key: VerifyingKey, connection: Connection? = nil) throws -> VerificationReport {
+    /// With `timestampAuthorities` (the `tsa_ca` certificates), each manifest's token is checked too.
+    public static func verify(paths: [String], key: VerifyingKey, connection: Connection? = nil,
+                              timestampAuthorities: [Certificate]? = nil) throws -> VerificationReport {
         var verdicts = try files(in: paths).map { verifyFile($0, key: key) }
         checkChain(&verdicts)
         var report = VerificationReport(files: verdicts, general: [])
+        if let timestampAuthorities { checkTimestamps(&report, authorities: timestampAuthorities) }
         if let connection { try checkLedger(&report, connection: connection) }
         return report
     }

@@ -23,6 +23,8 @@ public enum MetricsFile {
         public var skipped = false
         /// The instance (`--instance NAME`) whose run this is; `nil` or `retention`: the default one, unlabelled.
         public var instance: String?
+        /// With `tsa_url`: how many manifests the authority has not stamped yet (the next run asks again).
+        public var untimestamped: Int?
 
         public init(summary: RunSummary, finished: Date, seconds: Double, batchSecondsMax: [String: Double], replicaLagPauses: Int) {
             self.summary = summary

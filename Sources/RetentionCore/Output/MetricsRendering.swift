@@ -53,6 +53,10 @@ extension MetricsFile {
         if let sequence = summary.manifestPath.flatMap(sequence(ofManifest:)) {
             gauge("manifest_sequence", "Sequence number of the last manifest written.").set(to: Double(sequence))
         }
+        if let untimestamped = facts.untimestamped {
+            gauge("manifests_untimestamped", "Manifests the time-stamping authority has not stamped yet (0 when healthy); "
+                  + "the next run asks again.").set(to: Double(untimestamped))
+        }
         gauge("replica_lag_pauses", "Times the last run waited for a lagging replica.")
             .set(to: Double(facts.replicaLagPauses))
         return registry.emitToString()

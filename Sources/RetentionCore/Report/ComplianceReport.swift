@@ -188,6 +188,8 @@ public struct ReportRequest: Sendable {
     public var timeZone: String = "UTC"
     /// The compliance officer's public key and checkpoint folder (`retention witness`), or `nil`.
     public var witness: (key: String, checkpoints: String)?
+    /// The time-stamping authority's CA file (`tsa_ca`): each manifest's token is checked, or `nil`.
+    public var timestampCA: String?
     /// Policy files whose descriptions the register shows (the current files; matched by digest when possible).
     public var policies: [Policy]
     /// The command line that made the report, for the appendix.

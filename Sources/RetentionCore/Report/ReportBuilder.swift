@@ -13,7 +13,8 @@ public enum ReportBuilder {
         let key = try request.publicKeyPath.map { try SigningKeys.loadPublicKey(path: $0) }
         let verification: VerificationReport
         if let key {
-            verification = try Verifier.verify(paths: [request.manifestFolder], key: key, connection: connection)
+            verification = try Verifier.verify(paths: [request.manifestFolder], key: key, connection: connection,
+                                               timestampAuthorities: try request.timestampCA.map(TimestampAuthority.loadAuthorities))
         } else {
             verification = VerificationReport(files: try Verifier.files(in: [request.manifestFolder]).map(unverified), general: [])
         }

@@ -44,6 +44,7 @@ public struct RunJob {
         let manifests = try ManifestSettings(directory: settings.manifests, signingKeyPath: settings.signingKey,
                                              policies: policies)
         if let path = settings.metricsFile { try MetricsFile.checkWritable(path) }
+        let authority = try settings.timestampAuthority()
         let connection = try Retention.connect(settings, logger: logger)
         connected?()
         // The holds go into the manifest too: with many, it outgrows the first estimate.
@@ -57,12 +58,17 @@ public struct RunJob {
         let began = clock.now
         let runner = Runner(connection: connection, logger: logger)
         // The metrics file is written at the end of every run that started, whatever its status.
+        // The manifest is written: the authority stamps it (and those it missed), whatever the run's end.
         func recordMetrics(_ summary: RunSummary) {
+            let untimestamped = authority.map {
+                ManifestTimestamps.stampMissing(folder: manifests.directory, authority: $0, logger: logger)
+            }
             guard let path = settings.metricsFile else { return }
             let longest = connection.isAlive ? (try? MetricsFile.batchSecondsMax(runID: summary.runID, on: connection)) ?? [:] : [:]
             var facts = MetricsFile.RunFacts(summary: summary, finished: Date(), seconds: Double(milliseconds(clock.now - began)) / 1000,
                                              batchSecondsMax: longest, replicaLagPauses: options.pacing?.pauses ?? 0)
             facts.instance = settings.instance
+            facts.untimestamped = untimestamped
             MetricsFile.write(facts, to: path, logger: logger)
         }
         let summary: RunSummary

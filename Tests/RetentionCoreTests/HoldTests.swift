@@ -234,6 +234,38 @@ import Testing
         let edited = try db.retention(["verify", "--ledger", db.manifestFolder])
         #expect(edited.stdout.contains("hold 2 (Audit A) differs from the database's: its record was changed after this run"), "\(edited.stdout)")
     }
+
+    /// A manifest records no patron, but a seal of the hold's patron and library: a hold whose patron
+    /// was changed after a run (to let that patron's rows be purged, then changed back) is caught.
+    @Test func aHoldWhosePatronOrLibraryWasEditedAfterARunIsCaughtByItsSeal() throws {
+        let (db, policies) = try HoldTests().prepared()
+        for arguments in [["--reference", "CV-2026-5", "--reason", "subpoena", "--patron", "4"],
+                          ["--reference", "Audit B", "--reason", "branch audit", "--library", "A"]] {
+            #expect(try db.retention(["hold", "place", "--policies", policies.url.path] + arguments).status == 0)
+        }
+        #expect(try db.retention(["run", "--policies", policies.url.path, "--quiet"]).status == 0)
+        let file = try #require(try db.manifestFiles().first)
+        let payload = String(decoding: try DSSEEnvelope(fileData: try Data(contentsOf: URL(fileURLWithPath: file))).payload, as: UTF8.self)
+        let manifest = try Manifest(payload: Data(payload.utf8))
+        #expect(manifest.manifestVersion == 7 && manifest.holds?.allSatisfy { ($0.seal?.count ?? 0) == 64 } == true)
+        // The seal is keyed by a value only the database has: not the bare hash of the card number.
+        #expect(!payload.contains(sha256Hex(Data("4".utf8))))
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
+        for (edit, back) in [("UPDATE retention.holds SET patron = '41' WHERE id = 1", "UPDATE retention.holds SET patron = '4' WHERE id = 1"),
+                             ("UPDATE retention.holds SET patron = '04' WHERE id = 1", "UPDATE retention.holds SET patron = '4' WHERE id = 1"),
+                             ("UPDATE retention.holds SET library = 'CANARY Jane Doe' WHERE id = 2",
+                              "UPDATE retention.holds SET library = 'A' WHERE id = 2")] {
+            try db.sql(edit)
+            let caught = try db.retention(["verify", "--ledger", db.manifestFolder])
+            let id = edit.hasSuffix("id = 1") ? "1 (CV-2026-5)" : "2 (Audit B)"
+            // A patron changed shows only in the seal; a library also in the recorded library itself.
+            let words = edit.contains("patron") ? "its patron or library was changed after this run" : "its record was changed after this run"
+            #expect(caught.status == 1 && caught.stdout.contains("hold \(id) differs from the database's: \(words)"), "\(edit): \(caught.stdout)")
+            #expect(!caught.output.contains("CANARY"))
+            try db.sql(back)
+        }
+        #expect(try db.retention(["verify", "--ledger", db.manifestFolder]).status == 0)
+    }
 }
 
 /// A purge batch that waits for a hold being placed sees the hold once it has the lock, whatever

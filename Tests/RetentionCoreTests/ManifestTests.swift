@@ -161,11 +161,11 @@ import Testing
         let newer = try tampered { _, copies in
             try rewrite(copies[2]) { envelope in
                 let text = String(decoding: envelope.payload, as: UTF8.self)
-                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":6", with: "\"manifest_version\":7").utf8)
+                let payload = Data(text.replacingOccurrences(of: "\"manifest_version\":7", with: "\"manifest_version\":8").utf8)
                 envelope = try key.sign(payloadType: Manifest.payloadType, payload: payload)
             }
         }
-        #expect(newer.0 == 1 && newer.1.contains("manifest version 7 is newer than this program reads (6)"))
+        #expect(newer.0 == 1 && newer.1.contains("manifest version 8 is newer than this program reads (7)"))
     }
 
     /// A manifest whose signature fails is named once, with what it claims; the next one is not

@@ -188,7 +188,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// status `restored` (and counts every run's `still_due`, and libraries the policy does not name
     /// as one `(other libraries)`); version 5 `kept_by_newest` (policies and libraries); version 6
     /// the policies' `description` and `rules` and the run's `holds`.
-    public static let currentVersion: Int64 = 6
+    public static let currentVersion: Int64 = 7
 
     public var manifestVersion: Int64 = Manifest.currentVersion
     public var runID: Int64
@@ -320,4 +320,12 @@ public struct Manifest: Codable, Sendable, Equatable {
 /// Hex SHA-256 of some bytes: policy files, manifests and key ids are named by it.
 func sha256Hex(_ data: Data) -> String {
     SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+}
+
+extension Manifest {
+    /// The policies of the folder the run left out (`run --only`, options' `left_out`); empty when it applied all.
+    public var leftOut: [String] {
+        guard case .array(let names)? = options["left_out"] else { return [] }
+        return names.compactMap { if case .string(let name) = $0 { name } else { nil } }
+    }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// A legal hold as a manifest records it: in force when the run finished, or placed or released
@@ -25,6 +26,13 @@ public struct ManifestHold: Codable, Sendable, Equatable {
     public var releasedBy: String?
     public var releasedByUser: String?
     public var releasedAt: String?
+    /// From manifest version 7: HMAC-SHA256 of the hold's patron and library, keyed by the hold's
+    /// `seal_key` in the database, so that `verify --ledger` sees them edited without the manifest
+    /// naming either (a reader without the key cannot test card numbers against it).
+    public var seal: String?
+
+    /// The manifest version that records a hold's seal.
+    static let sealVersion: Int64 = 7
 
     enum CodingKeys: String, CodingKey {
         case id, reference, reason, kind, policy, library, from, until
@@ -35,6 +43,33 @@ public struct ManifestHold: Codable, Sendable, Equatable {
         case releasedBy = "released_by"
         case releasedByUser = "released_by_user"
         case releasedAt = "released_at"
+        case seal
+    }
+
+    init(id: Int64, reference: String, reason: String, kind: String, policy: String?, library: String?, from: String?,
+         until: String?, timeZone: String?, placedBy: String, placedByUser: String?, placedAt: String, releasedBy: String?,
+         releasedByUser: String?, releasedAt: String?, seal: String? = nil) {
+        (self.id, self.reference, self.reason, self.kind, self.policy, self.library) = (id, reference, reason, kind, policy, library)
+        (self.from, self.until, self.timeZone, self.placedBy, self.placedByUser) = (from, until, timeZone, placedBy, placedByUser)
+        (self.placedAt, self.releasedBy, self.releasedByUser, self.releasedAt, self.seal) = (placedAt, releasedBy, releasedByUser, releasedAt, seal)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try container.decode(Int64.self, forKey: .id), reference: try container.decode(String.self, forKey: .reference),
+                  reason: try container.decode(String.self, forKey: .reason), kind: try container.decode(String.self, forKey: .kind),
+                  policy: try container.decode(String?.self, forKey: .policy), library: try container.decode(String?.self, forKey: .library),
+                  from: try container.decode(String?.self, forKey: .from), until: try container.decode(String?.self, forKey: .until),
+                  timeZone: try container.decode(String?.self, forKey: .timeZone),
+                  placedBy: try container.decode(String.self, forKey: .placedBy),
+                  placedByUser: try container.decode(String?.self, forKey: .placedByUser),
+                  placedAt: try container.decode(String.self, forKey: .placedAt),
+                  releasedBy: try container.decode(String?.self, forKey: .releasedBy),
+                  releasedByUser: try container.decode(String?.self, forKey: .releasedByUser),
+                  releasedAt: try container.decode(String?.self, forKey: .releasedAt))
+        if (decoder.userInfo[.manifestVersion] as? Int64 ?? Manifest.currentVersion) >= Self.sealVersion {
+            seal = try container.decode(String.self, forKey: .seal)
+        }
     }
 
     // Every member is written, `null` included, so a manifest always has the same members.
@@ -55,6 +90,9 @@ public struct ManifestHold: Codable, Sendable, Equatable {
         try container.encode(releasedBy, forKey: .releasedBy)
         try container.encode(releasedByUser, forKey: .releasedByUser)
         try container.encode(releasedAt, forKey: .releasedAt)
+        if (encoder.userInfo[.manifestVersion] as? Int64 ?? Manifest.currentVersion) >= Self.sealVersion {
+            try container.encode(seal, forKey: .seal)
+        }
     }
 
     /// Whether the hold was still in force when the run finished.
@@ -106,7 +144,7 @@ public struct ManifestHold: Codable, Sendable, Equatable {
                    CASE WHEN h.time_zone IS NULL THEN to_char(h.held_until AT TIME ZONE 'UTC', \(stamp))
                         ELSE to_char(h.held_until AT TIME ZONE h.time_zone, 'YYYY-MM-DD') END AS held_until,
                    h.time_zone, h.placed_by, h.placed_by_user,
-                   to_char(h.placed_at AT TIME ZONE 'UTC', \(stamp)) AS placed_at,
+                   to_char(h.placed_at AT TIME ZONE 'UTC', \(stamp)) AS placed_at, h.seal_key::text AS seal_key,
                    CASE WHEN h.released_at <= \(time) THEN h.released_by END AS released_by,
                    CASE WHEN h.released_at <= \(time) THEN h.released_by_user END AS released_by_user,
                    CASE WHEN h.released_at <= \(time) THEN to_char(h.released_at AT TIME ZONE 'UTC', \(stamp)) END AS released_at
@@ -131,7 +169,16 @@ public struct ManifestHold: Codable, Sendable, Equatable {
                   from: from, until: until, timeZone: try row.optional("time_zone"),
                   placedBy: try row.string("placed_by"), placedByUser: try row.optional("placed_by_user"),
                   placedAt: try row.string("placed_at"), releasedBy: try row.optional("released_by"),
-                  releasedByUser: try row.optional("released_by_user"), releasedAt: try row.optional("released_at"))
+                  releasedByUser: try row.optional("released_by_user"), releasedAt: try row.optional("released_at"),
+                  seal: seal(patron: patronValue, library: library, key: try row.string("seal_key")))
+    }
+
+    /// The hold's seal: HMAC-SHA256, keyed by its `seal_key`, of its patron and library as stored
+    /// (each written with its length, so no two pairs of values read alike; a missing one as `-`).
+    static func seal(patron: String?, library: String?, key: String) -> String {
+        let message = [patron, library].map { $0.map { "\($0.utf8.count):\($0)" } ?? "-" }.joined(separator: ",")
+        let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(key.utf8)))
+        return code.map { String(format: "%02x", $0) }.joined()
     }
 
     /// What `verify --ledger` finds wrong with a recorded hold against the database's: gone, or
@@ -145,7 +192,12 @@ public struct ManifestHold: Codable, Sendable, Equatable {
             now.releasedBy = nil
             now.releasedByUser = nil
         }
+        if seal == nil { now.seal = nil }
         guard now != self else { return nil }
+        if now.seal != seal, { var same = now; same.seal = seal; return same == self }() {
+            return "hold \(id) (\(visible(reference))) differs from the database's: its patron or library was changed after this run "
+                + "(the seal this manifest records no longer matches)"
+        }
         return "hold \(id) (\(visible(reference))) differs from the database's: its record was changed after this run"
     }
 

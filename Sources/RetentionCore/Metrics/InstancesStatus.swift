@@ -10,6 +10,10 @@ extension StatusReport {
         let connection = try Retention.connect(settings, logger: logger)
         var report = try read(on: connection)
         report.blockers = tonightsBlockers(settings, on: connection)
+        // A folder that cannot be read is a blocker already; its policies are checked when it can.
+        if report.lastRun != nil, let policies = try? Retention.loadPolicies(directory: settings.policies) {
+            try report.checkApplied(policies.map(\.name), on: connection)
+        }
         if let manifests = settings.manifests {
             report.checkChain(in: manifests, on: connection)
             report.checkManifest(in: manifests)

@@ -61,6 +61,13 @@ public struct StatusReport: Codable, Sendable {
         public var run: Int64
     }
 
+    /// A policy of the folder that no recent run applied.
+    public struct Unapplied: Codable, Sendable {
+        public var policy: String
+        /// Hours since a run that applied it started; `nil`: none ever did.
+        public var hoursAgo: Int64?
+    }
+
     /// One finding, worst first in `problems`.
     public struct Problem: Codable, Sendable {
         public var level: Level
@@ -74,6 +81,9 @@ public struct StatusReport: Codable, Sendable {
     public var activeHolds: Int64 = 0
     /// What would stop tonight's run (the policy folder and the catalog, as `check --catalog` sees them).
     public var blockers: [String] = []
+    /// The folder's policies no run applied in the last `successAge` (a nightly `run --only`, a
+    /// policy added since the last run), each with the hours since a run last applied it.
+    public var unapplied: [Unapplied] = []
     /// The timer's next start, where systemd says.
     public var nextRun: String?
     public var problems: [Problem] = []
@@ -137,6 +147,22 @@ public struct StatusReport: Codable, Sendable {
         }
     }
 
+    /// Finds the folder's policies that no run applied in the last `successAge`: a nightly run
+    /// restricted by `--only` purges the others never, however well each night goes.
+    public mutating func checkApplied(_ policies: [String], on connection: Connection) throws {
+        let rows = try connection.query("""
+            SELECT p.policy, pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() - pg_catalog.max(r.started_at)) / 3600)::int8 AS hours
+            FROM retention.run_policies p JOIN retention.runs r ON r.id = p.run_id
+            WHERE p.policy = ANY ($1::text[]) GROUP BY p.policy
+            """, [SQL.arrayLiteral(policies)]).rows
+        var hours: [String: Int64] = [:]
+        for row in rows { hours[try row.string("policy")] = try row.int64("hours") }
+        unapplied = policies.sorted().compactMap { name in
+            guard let ago = hours[name] else { return Unapplied(policy: name, hoursAgo: nil) }
+            return Double(ago) * 3600 > Self.successAge ? Unapplied(policy: name, hoursAgo: ago) : nil
+        }
+    }
+
     /// Finds the last run's manifest in `folder` by its sequence and compares its SHA-256 with the ledger's.
     public mutating func checkManifest(in folder: String) {
         guard let sequence = lastRun?.sequence, let sha256 = lastRun?.manifestSha256 else { return }
@@ -181,6 +207,11 @@ public struct StatusReport: Codable, Sendable {
         for due in self.due where due.stillDue > 0 {
             let oldest = due.oldestDueDays.map { ", the oldest \($0) days old" } ?? ""
             found.append(Problem(level: .warning, text: "\(due.policy): \(TextTable.grouped(due.stillDue)) rows still due after run \(due.run)\(oldest)"))
+        }
+        for policy in unapplied {
+            let when = policy.hoursAgo.map { "for \($0) hours" } ?? "ever"
+            found.append(Problem(level: .warning, text: "policy \(visible(policy.policy)) of the policy folder has not been applied by any run "
+                                 + "\(when) (a run with --only leaves it out): its rows are not purged"))
         }
         for blocker in blockers {
             found.append(Problem(level: .critical, text: "tonight's run would stop: \(blocker)"))

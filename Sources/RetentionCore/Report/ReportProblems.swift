@@ -90,6 +90,16 @@ enum ReportProblems {
             problems.append(Problem(kind: .schedule, date: ReportBuilder.day(of: manifest),
                                     text: "run \(manifest.sequence) \(cause); \(lateness(after: index, in: counted))"))
         }
+        // `run --only`: a policy the folder had and the run left out is a night without its purge,
+        // unless another run of that night applied it.
+        for (day, runs) in Dictionary(grouping: counted, by: ReportBuilder.day(of:)).sorted(by: { $0.key < $1.key }) {
+            let applied = Set(runs.flatMap { $0.policies.map(\.name) })
+            let leftOut = Set(runs.flatMap(\.leftOut)).subtracting(applied).sorted()
+            guard !leftOut.isEmpty else { continue }
+            problems.append(Problem(kind: .schedule, date: day,
+                                    text: "\(leftOut.count == 1 ? "policy" : "policies") \(leftOut.map(visible).joined(separator: ", ")) "
+                                        + "left out of the night's run (run --only): not purged that night"))
+        }
         if let latest = counted.last {
             for policy in latest.policies {
                 let reference = "manifest \(latest.sequence) (\(ReportBuilder.day(of: latest)))"

@@ -39,6 +39,7 @@ public struct RunJob {
     }
 
     private func purge(_ logger: Logger) throws -> ExitStatus {
+        let all = try Retention.loadPolicies(directory: settings.policies)
         let policies = try Retention.loadPolicies(directory: settings.policies, only: only)
         // Preflight: the run must be able to sign and write its manifest before it touches the database.
         let manifests = try ManifestSettings(directory: settings.manifests, signingKeyPath: settings.signingKey,
@@ -53,7 +54,7 @@ public struct RunJob {
         }
         // A stop signal ends a statement that waits too long from the first catalog read on.
         connection.interruption = Runner.lateStop(stopRequested)
-        let options = runOptions()
+        let options = runOptions(leftOut: all.map(\.name).filter { !only.isEmpty && !only.contains($0) }.sorted())
         let clock = ContinuousClock()
         let began = clock.now
         let runner = Runner(connection: connection, logger: logger)
@@ -99,11 +100,12 @@ public struct RunJob {
     }
 
     /// The run's options from the settings and the command line.
-    private func runOptions() -> RunOptions {
+    private func runOptions(leftOut: [String]) -> RunOptions {
         var options = RunOptions(batchSize: settings.batchSize, maxRuntime: settings.maxRuntime,
                                  lockTimeout: settings.lockTimeout, statementTimeout: settings.statementTimeout)
         options.jobs = settings.jobs
         options.maxRows = settings.maxRows
+        options.leftOut = leftOut
         options.maxClockSkew = settings.maxClockSkew
         options.vacuum = vacuum
         options.erase = erase

@@ -10,6 +10,9 @@ public struct RunOptions: Sendable {
     public var maxRuntime: Double?
     /// Stop cleanly once this many rows are purged: each batch spans at most the keys left.
     public var maxRows: Int64?
+    /// The folder's policies `--only` left out, which the manifest names (`left_out`): a night that
+    /// purged only some policies is not a night that kept the schedule.
+    public var leftOut: [String] = []
     /// How long a batch waits for a row lock before it gives up.
     public var lockTimeout: String
     /// How long one batch statement may take.

@@ -18,7 +18,8 @@ extension Runner {
                 "max_runtime_seconds": options.maxRuntime.map { .int(Int64($0.rounded(.up))) } ?? .null,
                 "policies": .array(policies.map { .string($0.policy.name) }),
             ].merging(Self.pacingOptions(options.pacing)) { $1 }
-             .merging(options.maxRows.map { ["max_rows": .int($0)] } ?? [:]) { $1 }).canonicalString
+             .merging(options.maxRows.map { ["max_rows": .int($0)] } ?? [:]) { $1 }
+             .merging(options.leftOut.isEmpty ? [:] : ["left_out": .array(options.leftOut.map { .string($0) })]) { $1 }).canonicalString
             let row = try connection.query("""
                 INSERT INTO retention.runs (tool_version, options, system_identifier, database_oid)
                 VALUES ($1, $2::jsonb, $3, $4)

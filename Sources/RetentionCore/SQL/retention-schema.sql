@@ -156,3 +156,11 @@ ALTER TABLE retention.holds ADD COLUMN IF NOT EXISTS released_by_user text;
 -- type no longer reads the held value: the hold would move to other rows or hold nothing.
 ALTER TABLE retention.holds ADD COLUMN IF NOT EXISTS covered jsonb;
 INSERT INTO retention.schema_version (version) VALUES (7) ON CONFLICT DO NOTHING;
+
+-- Version 8: a hold's seal key. A manifest records no patron, so it records a seal of the hold's
+-- patron and library: an HMAC-SHA256 keyed by this random value, which stays in the database. A
+-- patron or library edited after a run no longer matches its seal (`verify --ledger`), and a
+-- reader of the manifest, without the key, cannot test card numbers against it. Each existing hold
+-- gets its own key (a volatile default is evaluated row by row).
+ALTER TABLE retention.holds ADD COLUMN IF NOT EXISTS seal_key uuid NOT NULL DEFAULT gen_random_uuid();
+INSERT INTO retention.schema_version (version) VALUES (8) ON CONFLICT DO NOTHING;

@@ -4,7 +4,7 @@ import Logging
 /// Installs and checks the tool's own schema (`retention`: runs, batch ledger, legal holds).
 public enum RetentionSchema {
     /// The schema version this build writes and expects.
-    public static let schemaVersion = 7
+    public static let schemaVersion = 8
 
     /// The schema script, `sql/retention-schema.sql`, compiled into the program.
     static var script: String { String(decoding: PackageResources.retention_schema_sql, as: UTF8.self) }

@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import SwiftASN1
-import X509
+@_spi(FixedExpiryValidationTime) import X509
 
 /// An RFC 3161 time-stamp token: CMS signed data (RFC 5652) whose content is the authority's `TSTInfo`.
 ///
@@ -80,7 +80,8 @@ struct TimeStampToken {
             var issuer: DistinguishedName?, serial: Certificate.SerialNumber?, keyID: ArraySlice<UInt8>?
             if sid.identifier == .sequence {
                 try DER.sequence(sid, identifier: .sequence) { parts in
-                    issuer = try DistinguishedName(derEncoded: &parts)
+                    guard let name = parts.next() else { throw ASN1Error.invalidASN1Object(reason: "no issuer") }
+                    issuer = try DistinguishedName(derEncoded: name)
                     serial = Certificate.SerialNumber(bytes: try ArraySlice<UInt8>(derEncoded: &parts))
                 }
             } else {
@@ -172,7 +173,7 @@ struct TimeStampToken {
         // wait blocks its thread, so this is never called from a task of the cooperative pool.
         Task {
             var verifier = X509.Verifier(rootCertificates: CertificateStore(roots)) {
-                RFC5280Policy(validationTime: time)
+                RFC5280Policy(fixedExpiryValidationTime: time)
                 TimeStampingUsage()
             }
             let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates))

@@ -31,4 +31,25 @@ import Testing
         let again = try db.retention(["report", "--manifests", db.manifestFolder, "--format", "json", "--out", out])
         #expect(!(try String(contentsOfFile: out, encoding: .utf8)).contains("left out of the night's run"), "\(again.output)")
     }
+
+    /// The officer's mix-ups: an empty folder to witness, her public key given as her key, a
+    /// checkpoint folder whose only checkpoint another key signed; each said in words that fit.
+    @Test func witnessMixUpsAreNamedForWhatTheyAre() throws {
+        let (db, _) = try ManifestTests().withRuns(1)
+        let officer = try SigningKeys.generate(in: db.files.appendingPathComponent("officer").path)
+        let state = db.files.appendingPathComponent("checkpoints").path
+        let empty = db.files.appendingPathComponent("empty").path
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let none = try db.retention(["witness", "--key", officer.privateKeyPath, "--state", state, empty])
+        #expect(none.status == 1 && none.stdout.contains("no manifest files in ") && none.stdout.contains("nothing to witness"),
+                "\(none.output)")
+        let publicKey = try db.retention(["witness", "--key", officer.publicKeyPath, "--state", state, db.manifestFolder])
+        #expect(publicKey.status == 78 && publicKey.stderr.contains("is a public key; give the private key"), "\(publicKey.output)")
+        // A checkpoint signed by another key: not "nothing witnessed yet".
+        let stranger = try SigningKeys.generate(in: db.files.appendingPathComponent("stranger").path)
+        #expect(try db.retention(["witness", "--key", stranger.privateKeyPath, "--state", state, db.manifestFolder]).status == 0)
+        let foreign = try db.retention(["verify", "--witness-key", officer.publicKeyPath, "--checkpoints", state, db.manifestFolder])
+        #expect(foreign.status == 1 && foreign.stdout.contains("no checkpoint in the folder that this key signed")
+                && !foreign.stdout.contains("nothing witnessed yet"), "\(foreign.output)")
+    }
 }

@@ -88,7 +88,10 @@ public struct WitnessFindings: Sendable {
 
     /// `witnessed up to manifest 42 of 2026-02-11 (checkpoint 4, made 2026-02-12) by key ab12...`.
     public var summary: String {
-        guard let latest else { return "no checkpoint in the folder: nothing witnessed yet" }
+        guard let latest else {
+            return folderProblems.isEmpty ? "no checkpoint in the folder: nothing witnessed yet"
+                : "no checkpoint in the folder that this key signed and that fits the others: nothing shown as witnessed"
+        }
         return "witnessed up to manifest \(latest.sequence) of \(latest.lastNight) (checkpoint \(latest.number), made "
             + "\(latest.madeOn)) by key \(witnessKeyID.prefix(16))…"
     }

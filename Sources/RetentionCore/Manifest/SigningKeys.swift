@@ -103,6 +103,10 @@ public enum SigningKeys {
     public static func loadPrivateKey(path: String) throws -> SigningKey {
         // The mode is read from the open descriptor, so the file checked is the file read.
         let (data, mode) = try read(path, what: "signing key")
+        // A public key given where the private one belongs is a mix-up, not a permission problem.
+        if String(decoding: data, as: UTF8.self).contains("-----BEGIN PUBLIC KEY-----") {
+            throw UsageError("signing key \(path) is a public key; give the private key (retention-signing.pem beside it)", exitCode: .config)
+        }
         if mode & 0o077 != 0 {
             throw UsageError("signing key \(path) is accessible by group or others (mode \(String(mode & 0o777, radix: 8))); "
                              + "run chmod 600 on it", exitCode: .noPermission)

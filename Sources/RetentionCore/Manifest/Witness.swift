@@ -84,6 +84,9 @@ public enum Witness {
     public static func witness(paths: [String], manifestKey: VerifyingKey, officerKey: SigningKey, state: String,
                                now: Date = Date()) throws -> Outcome {
         let report = try Verifier.verify(paths: paths, key: manifestKey)
+        if report.files.isEmpty {
+            return .refused(["no manifest files in \(paths.map(visible).joined(separator: ", ")): nothing to witness, so no checkpoint was written"])
+        }
         guard report.isValid else {
             return .refused(["the manifests do not verify, so no checkpoint was written:"]
                             + report.files.filter { !$0.problems.isEmpty }.map {

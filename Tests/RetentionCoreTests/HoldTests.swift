@@ -259,7 +259,7 @@ import Testing
             let caught = try db.retention(["verify", "--ledger", db.manifestFolder])
             let id = edit.hasSuffix("id = 1") ? "1 (CV-2026-5)" : "2 (Audit B)"
             // A patron changed shows only in the seal; a library also in the recorded library itself.
-            let words = edit.contains("patron") ? "its patron or library was changed after this run" : "its record was changed after this run"
+            let words = edit.contains("patron") ? "its patron, library or window was changed after this run" : "its record was changed after this run"
             #expect(caught.status == 1 && caught.stdout.contains("hold \(id) differs from the database's: \(words)"), "\(edit): \(caught.stdout)")
             #expect(!caught.output.contains("CANARY"))
             try db.sql(back)

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import RetentionCore
 
-/// Hostile pass 14: a nightly `run --only` that purged some policies and never the others, while
-/// status said OK and the report said verified.
+/// Hostile passes 14 and 15: a nightly `run --only` that purged some policies and never the others
+/// while status said OK and the report said verified; holds edited between runs, a window moved
+/// within its first day, a release backdated; an authority that hangs or answers without end.
 @Suite struct HostileInputVITests {
     @Test func aNightlyRunWithOnlyIsNotReportedAsAKeptSchedule() throws {
         let (db, policies) = try ManifestTests().withRuns(0)
@@ -51,5 +52,96 @@ import Testing
         let foreign = try db.retention(["verify", "--witness-key", officer.publicKeyPath, "--checkpoints", state, db.manifestFolder])
         #expect(foreign.status == 1 && foreign.stdout.contains("no checkpoint in the folder that this key signed")
                 && !foreign.stdout.contains("nothing witnessed yet"), "\(foreign.output)")
+    }
+
+    /// A hold edited between two runs (its patron, a window's start moved within its first day) holds
+    /// nothing of what it held, and the next run records the edited hold: caught from the manifests
+    /// alone, and against the database; a release dated before a run that recorded the hold in force too.
+    @Test func holdsEditedBetweenRunsOrReleasedBackdatedAreCaught() throws {
+        let (db, policies) = try HoldTests().prepared()
+        let day = try #require(try db.strings("SELECT to_char(now() - interval '20 days', 'YYYY-MM-DD')").first ?? nil)
+        let next = try #require(try db.strings("SELECT to_char(now() - interval '19 days', 'YYYY-MM-DD')").first ?? nil)
+        for arguments in [["--reference", "CV-2026-7", "--reason", "subpoena", "--patron", "4"],
+                          ["--reference", "Window W", "--reason", "audit", "--policy", "visits", "--from", day, "--until", next]] {
+            let placed = try db.retention(["hold", "place", "--policies", policies.url.path] + arguments)
+            #expect(placed.status == 0, "\(placed.output)")
+        }
+        let run = ["run", "--policies", policies.url.path, "--quiet"]
+        #expect(try db.retention(run).status == 0)
+        // The window's start moved to the last second of its first day: the days shown are the same.
+        try db.sql("UPDATE retention.holds SET held_from = held_from + interval '23 hours 59 minutes' WHERE id = 2")
+        let moved = try db.retention(["verify", "--ledger", db.manifestFolder])
+        #expect(moved.status == 1 && moved.stdout.contains("hold 2 (Window W) differs from the database's: its patron, library or window "
+                                                           + "was changed after this run"), "\(moved.output)")
+        try db.sql("UPDATE retention.holds SET patron = '3' WHERE id = 1")
+        #expect(try db.retention(run).status == 0)
+        // The second run recorded the edited holds: the manifests alone show it.
+        let history = try db.retention(["verify", db.manifestFolder])
+        #expect(history.status == 1 && history.stdout.contains("hold 1 (CV-2026-7): its record changed between the runs")
+                && history.stdout.contains("hold 2 (Window W): its record changed between the runs")
+                && history.stdout.contains("manifest 1 recorded it otherwise"), "\(history.output)")
+        // A release dated before the runs that recorded the hold in force.
+        let (other, otherPolicies) = try HoldTests().prepared()
+        #expect(try other.retention(["hold", "place", "--policies", otherPolicies.url.path, "--reference", "R", "--reason", "r",
+                                     "--patron", "2"]).status == 0)
+        #expect(try other.retention(["run", "--policies", otherPolicies.url.path, "--quiet"]).status == 0)
+        #expect(try other.retention(["hold", "release", "1"]).status == 0)
+        #expect(try other.retention(["verify", "--ledger", other.manifestFolder]).status == 0)
+        try other.sql("UPDATE retention.holds SET released_at = '2020-01-01' WHERE id = 1")
+        let backdated = try other.retention(["verify", "--ledger", other.manifestFolder])
+        #expect(backdated.status == 1 && backdated.stdout.contains("though the run recorded it in force: its release was backdated"),
+                "\(backdated.output)")
+    }
+
+    /// A night stopped at its row cap, then a `run --only` of another policy: the first night's
+    /// rows are not "purged by" the second, and status still shows them due.
+    @Test func aLaterRunOfOtherPoliciesDoesNotCatchUpWithAStoppedNight() throws {
+        let (db, policies) = try ManifestTests().withRuns(0)
+        #expect(try db.retention(["run", "--policies", policies.url.path, "--quiet", "--max-rows", "1"]).status == 0)
+        #expect(try db.retention(["run", "--policies", policies.url.path, "--quiet", "--only", "event-attendance"]).status == 0)
+        let status = try db.retention(["status", "--policies", policies.url.path, "--log-format", "text"])
+        #expect(status.status == 1 && status.stdout.contains("rows still due after run 1"), "\(status.output)")
+        let out = db.files.appendingPathComponent("report.json").path
+        let report = try db.retention(["report", "--manifests", db.manifestFolder, "--format", "json", "--out", out])
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(report.status == 1 && text.contains("its rows were still due at the end of the period") && !text.contains("purged by run 2"),
+                "\(report.output)")
+    }
+
+    /// An authority that takes the request and never answers, or announces 3 GB: the run waits one
+    /// timeout at most, asks no further authority this run, reads no more than 1 MiB, and exits 0.
+    @Test func anAuthorityThatHangsOrAnswersWithoutEndDoesNotHoldTheRun() throws {
+        let (db, policies) = try ManifestTests().withRuns(0)
+        let run = ["run", "--policies", policies.url.path]
+        #expect(try db.retention(run + ["--tsa-url", "http://127.0.0.1:1/"]).status == 0)
+        let hanging = try TestAuthority(in: db.files, mode: "--hang")
+        let slow = try db.retention(run + ["--tsa-url", hanging.url, "--log-format", "text"])
+        #expect(slow.status == 0 && slow.stderr.contains("did not answer within 20 s") && slow.stderr.contains("manifests.not_asked=1"),
+                "\(slow.output)")
+        let huge = try TestAuthority(in: db.files, mode: "--huge")
+        let big = try db.retention(run + ["--tsa-url", huge.url])
+        #expect(big.status == 0 && big.stderr.contains("sent a response larger than 1 MiB"), "\(big.output)")
+        // A link in the token's place: not "timestamped", and counted.
+        let metrics = db.files.appendingPathComponent("retention.prom").path
+        let authority = try TestAuthority(in: db.files, reuse: hanging)
+        let files = try Verifier.files(in: [db.manifestFolder])
+        for file in files { try? FileManager.default.removeItem(atPath: ManifestTimestamps.tokenPath(for: file)) }
+        #expect(try db.retention(run + ["--tsa-url", authority.url, "--quiet"]).status == 0)
+        let newest = try #require(try Verifier.files(in: [db.manifestFolder]).last)
+        try FileManager.default.removeItem(atPath: ManifestTimestamps.tokenPath(for: newest))
+        _ = try db.retention(run + ["--quiet"])
+        let last = try #require(try Verifier.files(in: [db.manifestFolder]).last)
+        try FileManager.default.createSymbolicLink(atPath: ManifestTimestamps.tokenPath(for: last), withDestinationPath: "/nonexistent/x")
+        let blocked = try db.retention(run + ["--tsa-url", authority.url, "--metrics-file", metrics, "--only", "event-attendance"])
+        #expect(blocked.stderr.contains("named like its token is in the way"), "\(blocked.output)")
+    }
+
+    /// A password in the authority's address is never shown: not by `config`, not in a refusal.
+    @Test func theAuthoritysPasswordIsNeverShown() throws {
+        let db = try TestDatabase(reference: false)
+        let config = try db.retention(["config"], environment: ["RETENTION_TSA_URL": "http://alice:S3cretPW@127.0.0.1/tsa"])
+        #expect(config.status == 0 && config.stdout.contains("http://127.0.0.1/tsa") && !config.output.contains("S3cretPW"), "\(config.output)")
+        let refused = try db.retention(["config", "--log-format", "text"], environment: ["RETENTION_TSA_URL": "ftp://alice:S3cretPW@127.0.0.1/"])
+        #expect(refused.status == 78 && !refused.output.contains("S3cretPW"), "\(refused.output)")
     }
 }

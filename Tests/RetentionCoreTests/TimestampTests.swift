@@ -11,7 +11,9 @@ final class TestAuthority {
     var ca: String { folder + "/ca.pem" }
 
     /// `clockOffset` (libfaketime, like "+10d") puts the authority's clock elsewhere; `failWith` answers every request with that HTTP status.
-    init(in base: URL, kind: String = "rsa", reuse: TestAuthority? = nil, clockOffset: String? = nil, failWith: Int? = nil) throws {
+    /// `mode` is the responder's `--hang` or `--huge`.
+    init(in base: URL, kind: String = "rsa", reuse: TestAuthority? = nil, clockOffset: String? = nil, failWith: Int? = nil,
+         mode: String? = nil) throws {
         folder = reuse?.folder ?? base.appendingPathComponent("tsa-\(UUID().uuidString.prefix(8))").path
         if reuse == nil {
             let made = try runProcess("/bin/bash", [repositoryRoot.appendingPathComponent("scripts/tsa/make-test-tsa.sh").path, folder, kind])
@@ -20,7 +22,7 @@ final class TestAuthority {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [repositoryRoot.appendingPathComponent("scripts/tsa/responder.py").path, folder]
-            + (failWith.map { ["--fail-with", "\($0)"] } ?? [])
+            + (failWith.map { ["--fail-with", "\($0)"] } ?? []) + (mode.map { [$0] } ?? [])
         var environment = ProcessInfo.processInfo.environment
         if let clockOffset, let library = fakeTimeLibrary {
             environment["LD_PRELOAD"] = library

@@ -103,7 +103,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
         case .tsaURL:
             return .init("Ask this RFC 3161 time-stamping authority for a token over each manifest, kept beside it as NAME.manifest.tsr",
                          valueName: "url", builtIn: nil, meaning: "none: manifests are not timestamped", shown: .no, check: { value in
-                ["http://", "https://"].contains { value.lowercased().hasPrefix($0) } && URL(string: value)?.host != nil
+                ["http://", "https://"].contains { value.lowercased().hasPrefix($0) } && !(URL(string: value)?.host ?? "").isEmpty
                     ? nil : "must be an http:// or https:// address"
             })
         case .tsaCA:

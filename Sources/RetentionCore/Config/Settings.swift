@@ -161,7 +161,7 @@ public struct Settings: Sendable {
                     problem = "holds a password; put it in the .pgpass file (PGPASSFILE) or a service file of the user that runs retention"
                 }
             } else if let found = problem {
-                problem = found + "; found '\(visible(value))'"
+                problem = found + "; found '\(visible(key == .tsaURL ? TimestampAuthority.withoutCredentials(value) : value))'"
             }
             if let problem {
                 throw UsageError("\(source.naming(key)) \(problem)", exitCode: source.exitCode)

@@ -26,7 +26,7 @@ public struct ManifestHold: Codable, Sendable, Equatable {
     public var releasedBy: String?
     public var releasedByUser: String?
     public var releasedAt: String?
-    /// From manifest version 7: HMAC-SHA256 of the hold's patron and library, keyed by the hold's
+    /// From manifest version 7: HMAC-SHA256 of the hold's patron, library and exact window, keyed by the hold's
     /// `seal_key` in the database, so that `verify --ledger` sees them edited without the manifest
     /// naming either (a reader without the key cannot test card numbers against it).
     public var seal: String?
@@ -145,6 +145,8 @@ public struct ManifestHold: Codable, Sendable, Equatable {
                         ELSE to_char(h.held_until AT TIME ZONE h.time_zone, 'YYYY-MM-DD') END AS held_until,
                    h.time_zone, h.placed_by, h.placed_by_user,
                    to_char(h.placed_at AT TIME ZONE 'UTC', \(stamp)) AS placed_at, h.seal_key::text AS seal_key,
+                   to_char(h.held_from AT TIME ZONE 'UTC', \(stamp)) AS held_from_exact,
+                   to_char(h.held_until AT TIME ZONE 'UTC', \(stamp)) AS held_until_exact,
                    CASE WHEN h.released_at <= \(time) THEN h.released_by END AS released_by,
                    CASE WHEN h.released_at <= \(time) THEN h.released_by_user END AS released_by_user,
                    CASE WHEN h.released_at <= \(time) THEN to_char(h.released_at AT TIME ZONE 'UTC', \(stamp)) END AS released_at
@@ -170,21 +172,29 @@ public struct ManifestHold: Codable, Sendable, Equatable {
                   placedBy: try row.string("placed_by"), placedByUser: try row.optional("placed_by_user"),
                   placedAt: try row.string("placed_at"), releasedBy: try row.optional("released_by"),
                   releasedByUser: try row.optional("released_by_user"), releasedAt: try row.optional("released_at"),
-                  seal: seal(patron: patronValue, library: library, key: try row.string("seal_key")))
+                  seal: seal([patronValue, library, try row.optional("held_from_exact"), try row.optional("held_until_exact")],
+                             key: try row.string("seal_key")))
     }
 
-    /// The hold's seal: HMAC-SHA256, keyed by its `seal_key`, of its patron and library as stored
-    /// (each written with its length, so no two pairs of values read alike; a missing one as `-`).
-    static func seal(patron: String?, library: String?, key: String) -> String {
-        let message = [patron, library].map { $0.map { "\($0.utf8.count):\($0)" } ?? "-" }.joined(separator: ",")
+    /// The hold's seal: HMAC-SHA256, keyed by its `seal_key`, of its patron, library and the exact
+    /// instants of its window as stored (the manifest shows the window's days only, and a start moved
+    /// within its first day would hold nothing of it); each value written with its length, so no two
+    /// lists of values read alike, a missing one as `-`.
+    static func seal(_ values: [String?], key: String) -> String {
+        let message = values.map { $0.map { "\($0.utf8.count):\($0)" } ?? "-" }.joined(separator: ",")
         let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(key.utf8)))
         return code.map { String(format: "%02x", $0) }.joined()
     }
 
     /// What `verify --ledger` finds wrong with a recorded hold against the database's: gone, or
-    /// changed in what the record says (a release after the run is not a change).
-    func differences(from current: ManifestHold?) -> String? {
+    /// changed in what the record says (a release after the run is not a change; one dated before
+    /// the run finished, which recorded the hold in force, is).
+    func differences(from current: ManifestHold?, runFinishedAt finished: String) -> String? {
         guard let current else { return "hold \(id) (\(visible(reference))) is recorded here but no longer in the database: deleted" }
+        if releasedAt == nil, let released = current.releasedAt, released <= finished {
+            return "hold \(id) (\(visible(reference))) is released in the database at \(released), before this run finished, though "
+                + "the run recorded it in force: its release was backdated"
+        }
         var now = current
         if library == Policy.Libraries.otherLabel { now.library = library }
         if releasedAt == nil {
@@ -195,10 +205,24 @@ public struct ManifestHold: Codable, Sendable, Equatable {
         if seal == nil { now.seal = nil }
         guard now != self else { return nil }
         if now.seal != seal, { var same = now; same.seal = seal; return same == self }() {
-            return "hold \(id) (\(visible(reference))) differs from the database's: its patron or library was changed after this run "
-                + "(the seal this manifest records no longer matches)"
+            return "hold \(id) (\(visible(reference))) differs from the database's: its patron, library or window was changed after "
+                + "this run (the seal this manifest records no longer matches)"
         }
         return "hold \(id) (\(visible(reference))) differs from the database's: its record was changed after this run"
+    }
+
+    /// What changed in a hold between two manifests' records of it (`before` the earlier), or `nil`:
+    /// only a release may come between them, and a release once recorded stays as it was.
+    func changed(since before: ManifestHold) -> String? {
+        var earlier = before, later = self
+        // A library may show by name in one run and as "(other libraries)" in another, as the
+        // runs' policies name it; the seal covers the value itself.
+        if earlier.library == Policy.Libraries.otherLabel || later.library == Policy.Libraries.otherLabel {
+            (earlier.library, later.library) = (nil, nil)
+        }
+        if earlier.seal == nil || later.seal == nil { (earlier.seal, later.seal) = (nil, nil) }
+        if earlier.releasedAt == nil { (later.releasedAt, later.releasedBy, later.releasedByUser) = (nil, nil, nil) }
+        return earlier == later ? nil : "its record changed between the runs (its patron, library, scope, window, words or release)"
     }
 
     /// A reference or reason as a manifest may carry it: a hold placed before `hold place` refused

@@ -61,6 +61,7 @@ public enum Verifier {
                               timestampAuthorities: [Certificate]? = nil) throws -> VerificationReport {
         var verdicts = try files(in: paths).map { verifyFile($0, key: key) }
         checkChain(&verdicts)
+        checkHoldHistory(&verdicts)
         var report = VerificationReport(files: verdicts, general: [])
         if let timestampAuthorities { checkTimestamps(&report, authorities: timestampAuthorities) }
         if let connection { try checkLedger(&report, connection: connection) }
@@ -166,6 +167,23 @@ public enum Verifier {
         }
     }
 
+    /// Each hold a manifest records as the manifest before it recorded it, but for its release: a
+    /// hold edited between two runs (its patron, by its seal, or its scope) shows without the database.
+    static func checkHoldHistory(_ verdicts: inout [FileVerdict]) {
+        var last: [Int64: (sequence: Int64, hold: ManifestHold)] = [:]
+        let order = verdicts.indices.filter { verdicts[$0].manifest != nil }.sorted { verdicts[$0].manifest!.sequence < verdicts[$1].manifest!.sequence }
+        for index in order {
+            let manifest = verdicts[index].manifest!
+            for hold in manifest.holds ?? [] {
+                if let before = last[hold.id], let change = hold.changed(since: before.hold) {
+                    verdicts[index].problems.append("hold \(hold.id) (\(visible(hold.reference))): \(change): manifest "
+                                                    + "\(before.sequence) recorded it otherwise")
+                }
+                last[hold.id] = (manifest.sequence, hold)
+            }
+        }
+    }
+
     /// Every finished run has a manifest among the files with the recorded digest, and counts equal the ledger.
     static func checkLedger(_ report: inout VerificationReport, connection: Connection) throws {
         try RetentionSchema.requireInstalled(on: connection)
@@ -226,7 +244,10 @@ public enum Verifier {
             }
         }
         for (id, recorded) in newest.sorted(by: { $0.key < $1.key }) {
-            if let problem = recorded.hold.differences(from: current[id]) { report.files[recorded.index].problems.append(problem) }
+            let finished = report.files[recorded.index].manifest?.finishedAt ?? ""
+            if let problem = recorded.hold.differences(from: current[id], runFinishedAt: finished) {
+                report.files[recorded.index].problems.append(problem)
+            }
         }
     }
 }

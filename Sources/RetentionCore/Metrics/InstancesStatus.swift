@@ -13,6 +13,8 @@ extension StatusReport {
         // A folder that cannot be read is a blocker already; its policies are checked when it can.
         if report.lastRun != nil, let policies = try? Retention.loadPolicies(directory: settings.policies) {
             try report.checkApplied(policies.map(\.name), on: connection)
+            // What a policy no longer in the folder left due is no longer tonight's business.
+            report.due = report.due.filter { due in policies.contains { $0.name == due.policy } }
         }
         if let manifests = settings.manifests {
             report.checkChain(in: manifests, on: connection)

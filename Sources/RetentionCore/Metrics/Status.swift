@@ -111,11 +111,14 @@ public struct StatusReport: Codable, Sendable {
             SELECT \(runColumns) FROM retention.runs r WHERE r.status = 'completed' AND r.sequence IS NOT NULL
             ORDER BY r.id DESC LIMIT 1
             """).rows.first.map(runLine)
+        // Per policy, from the last run that counted it: a later `run --only` of other policies
+        // leaves what an earlier run left due standing.
         report.due = try connection.query("""
-            SELECT m.policy, sum(m.still_due)::int8 AS still_due, max(m.oldest_due_days)::int8 AS oldest, m.run_id
-            FROM retention.run_remaining m
-            WHERE m.run_id = (SELECT max(run_id) FROM retention.run_remaining)
-            GROUP BY m.policy, m.run_id ORDER BY m.policy
+            SELECT policy, still_due, oldest, run_id FROM (
+                SELECT m.policy, sum(m.still_due)::int8 AS still_due, max(m.oldest_due_days)::int8 AS oldest, m.run_id,
+                       rank() OVER (PARTITION BY m.policy ORDER BY m.run_id DESC) AS newest
+                FROM retention.run_remaining m GROUP BY m.policy, m.run_id) counted
+            WHERE newest = 1 ORDER BY policy
             """).rows.map {
             Due(policy: try $0.string("policy"), stillDue: try $0.int64("still_due"), oldestDueDays: try $0.optionalInt64("oldest"),
                 run: try $0.int64("run_id"))

@@ -18,6 +18,9 @@ public enum ManifestRendering {
         }
         out += "Run:        \(manifest.runID), sequence \(manifest.sequence), status \(visible(manifest.status))"
             + " (\(statusMeaning(manifest)))\n"
+        if !manifest.leftOut.isEmpty {
+            out += "Left out:   \(manifest.leftOut.map(visible).joined(separator: ", ")) (run --only: this run did not apply them)\n"
+        }
         out += "Database:   \(visible(manifest.databaseName))"
             + (manifest.database.oid.map { " (oid \($0))" } ?? "")
             + (manifest.systemIdentifier.map { " (system identifier \($0))" } ?? "") + "\n"

@@ -35,7 +35,7 @@ public enum SettingsRendering {
     /// The value as it may be shown (a conninfo's password masked) and its source in words.
     private static func shown(_ settings: Settings, _ key: SettingKey) -> (value: String?, from: String) {
         guard let (value, source) = settings.setting(key) else { return (nil, "not set: \(key.definition.meaning)") }
-        let text = key == .db ? Connection.maskingPassword(value) : visible(value)
+        let text = key == .db ? Connection.maskingPassword(value) : key == .tsaURL ? visible(TimestampAuthority.withoutCredentials(value)) : visible(value)
         return (text, source == .builtIn ? "default" : source.description)
     }
 }

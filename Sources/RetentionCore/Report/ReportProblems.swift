@@ -180,8 +180,11 @@ enum ReportProblems {
         let run = counted[index]
         let left = run.policies.map(\.remaining.stillDue)
         if !left.isEmpty && left.allSatisfy({ $0 == 0 }) { return "it left nothing due" }
+        // Only a run that applied every policy this one left due (or did not count) caught up with it.
+        let pending = run.policies.filter { $0.remaining.stillDue != 0 }.map(\.name)
         for later in counted[(index + 1)...] where later.status == RunStatus.completed.rawValue
-            && later.policies.allSatisfy({ $0.remaining.stillDue == 0 }) {
+            && later.policies.allSatisfy({ $0.remaining.stillDue == 0 })
+            && pending.allSatisfy({ name in later.policies.contains { $0.name == name } }) {
             let late = ReportBuilder.dates(from: ReportBuilder.day(of: run), to: ReportBuilder.day(of: later)).count - 1
             return "its rows were purged by run \(later.sequence) on \(ReportBuilder.day(of: later)), "
                 + "\(late) \(late == 1 ? "night" : "nights") late"

@@ -33,20 +33,25 @@ public enum ManifestTimestamps {
             return index > (lastStamped ?? -1) && (recent || index == manifests.count - 1)
         }.map { manifests[$0] }
         var missing = 0
-        for path in due {
+        for (index, path) in due.enumerated() {
             let name = visible((path as NSString).lastPathComponent)
             do {
                 guard case .success(let bytes) = BoundedFile.read(path, atMost: BoundedFile.largestManifest) else {
                     throw TimestampAuthority.Failure(description: "the manifest cannot be read")
                 }
                 let (response, time) = try authority.stamp(sha256: Array(SHA256.hash(data: bytes)))
-                try AtomicFile.write(response, to: tokenPath(for: path), mode: 0o640, naming: .exclusive)
+                guard try AtomicFile.write(response, to: tokenPath(for: path), mode: 0o640, naming: .exclusive) == .written else {
+                    throw TimestampAuthority.Failure(description: "a file (or a link) named like its token is in the way: "
+                                                     + "\(visible((tokenPath(for: path) as NSString).lastPathComponent))")
+                }
                 logger.info("manifest timestamped by \(authority.name)", metadata: [
                     "manifest.file": "\(name)", "timestamp.time": "\(ISO8601DateFormatter().string(from: time))"])
             } catch {
-                missing += 1
+                missing += due.count - index
                 logger.warning("manifest not timestamped; the next run asks again", metadata: [
-                    "manifest.file": "\(name)", "error": "\(error)"])
+                    "manifest.file": "\(name)", "error": "\(error)", "manifests.not_asked": "\(due.count - index - 1)"])
+                // An authority that failed once is not asked again this run: a run waits for one timeout at most.
+                break
             }
         }
         return missing

@@ -180,7 +180,12 @@ struct TimeStampToken {
             switch result {
             case .validCertificate: outcome.withLock { $0 = .some(nil) }
             case .couldNotValidate(let failures):
-                outcome.withLock { $0 = .some(failures.first.map { "\($0.policyFailureReason)" } ?? "no chain to the given CA") }
+                // The verifier's reasons print whole certificates: said here in words instead.
+                let reasons = failures.map { "\($0.policyFailureReason)".lowercased() }
+                let words = reasons.contains { $0.contains("not yet valid") || $0.contains("expired") || $0.contains("notafter") || $0.contains("notbefore") }
+                    ? "it was not valid at the token's time" : reasons.contains { $0.contains("time-stamping") }
+                    ? "it is not for time-stamping (extended key usage)" : "it does not chain to the given CA certificate"
+                outcome.withLock { $0 = .some(words) }
             }
             done.signal()
         }

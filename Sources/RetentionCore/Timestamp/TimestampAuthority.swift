@@ -13,15 +13,22 @@ public struct TimestampAuthority: Sendable {
     public let url: URL
     /// The authority's CA certificates (`tsa_ca`); empty: a token is checked for its imprint and nonce only.
     public let authorities: [Certificate]
-    var timeout: TimeInterval = 30
+    /// How long one request may take in all (a slow authority trickling bytes included).
+    var timeout: TimeInterval = 20
 
     /// The authority at `url`; throws a configuration error (78) for an address that is not http(s).
     public init(url: String, authorities: [Certificate] = []) throws {
-        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
-            throw UsageError("tsa_url \(visible(url)) is not an http:// or https:// address of a time-stamping authority", exitCode: .config)
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), !(parsed.host ?? "").isEmpty else {
+            throw UsageError("tsa_url \(visible(Self.withoutCredentials(url))) is not an http:// or https:// address of a time-stamping authority",
+                             exitCode: .config)
         }
         self.url = parsed
         self.authorities = authorities
+    }
+
+    /// An address as it may be shown: a user and password in it (`https://user:pw@host/`) left out.
+    public static func withoutCredentials(_ url: String) -> String {
+        url.replacingOccurrences(of: #"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@"#, with: "$1", options: .regularExpression)
     }
 
     /// The authority named without what its address may carry besides: a user and password stay out of logs.
@@ -58,37 +65,69 @@ public struct TimestampAuthority: Sendable {
         return (body, token.info.genTime)
     }
 
-    /// One POST of `body` as `application/timestamp-query`; the response body of a 200 answer.
+    /// One POST of `body` as `application/timestamp-query`; the response body of a 200 answer, read
+    /// only up to 1 MiB (a response is a few KiB) and within `timeout` in all.
     private func post(_ body: Data) throws -> Data {
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         request.httpMethod = "POST"
         request.setValue("application/timestamp-query", forHTTPHeaderField: "Content-Type")
         request.setValue("application/timestamp-reply", forHTTPHeaderField: "Accept")
         request.httpBody = body
-        let outcome = Mutex<Result<Data, Failure>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.finishTasksAndInvalidate() }
-        let name = name
-        session.dataTask(with: request) { data, response, error in
-            let result: Result<Data, Failure>
-            if let error {
-                result = .failure(Failure(description: "\(name) could not be reached: \(error.localizedDescription)"))
-            } else if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-                result = .failure(Failure(description: "\(name) answered HTTP \(http.statusCode)"))
-            } else if let data, data.count <= 1 << 20 {
-                result = .success(data)
-            } else {
-                result = .failure(Failure(description: "\(name) sent no response, or one larger than 1 MiB"))
-            }
-            outcome.withLock { $0 = result }
-            done.signal()
-        }.resume()
-        // The request's own timeout ends it; this wait only backs that up.
-        guard done.wait(timeout: .now() + timeout + 5) == .success, let result = outcome.withLock({ $0 }) else {
+        let reader = BoundedBody(limit: 1 << 20)
+        let session = URLSession(configuration: .ephemeral, delegate: reader, delegateQueue: nil)
+        defer { session.invalidateAndCancel() }
+        let task = session.dataTask(with: request)
+        task.resume()
+        guard reader.done.wait(timeout: .now() + timeout) == .success else {
+            task.cancel()
             throw Failure(description: "\(name) did not answer within \(Int(timeout)) s")
         }
-        return try result.get()
+        return try reader.state.withLock { state in
+            if state.tooLarge { throw Failure(description: "\(name) sent a response larger than 1 MiB; not read") }
+            if let error = state.error { throw Failure(description: "\(name) could not be reached: \(error.localizedDescription)") }
+            if state.status != 200 { throw Failure(description: "\(name) answered HTTP \(state.status)") }
+            return state.data
+        }
+    }
+
+    /// A response body read as it comes, refused past `limit` bytes (by its announced length, or as it grows).
+    private final class BoundedBody: NSObject, URLSessionDataDelegate, Sendable {
+        struct State {
+            var data = Data()
+            var status = 0
+            var tooLarge = false
+            var error: (any Error)?
+        }
+        let limit: Int
+        let state = Mutex(State())
+        let done = DispatchSemaphore(value: 0)
+
+        init(limit: Int) { self.limit = limit }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+            let tooLarge = response.expectedContentLength > Int64(limit)
+            state.withLock {
+                $0.status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                $0.tooLarge = tooLarge
+            }
+            completionHandler(tooLarge ? .cancel : .allow)
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+            let over = state.withLock { state in
+                state.data.append(data)
+                state.tooLarge = state.tooLarge || state.data.count > limit
+                if state.tooLarge { state.data = Data() }
+                return state.tooLarge
+            }
+            if over { dataTask.cancel() }
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+            state.withLock { $0.error = $0.tooLarge ? nil : error }
+            done.signal()
+        }
     }
 
     /// The CA certificates in a PEM file (`tsa_ca`); a configuration error (78) when there are none.

@@ -290,8 +290,10 @@ for scale in "${scale_list[@]}"; do
     # Also over the drop followed by a DELETE of what it left: the same rows gone as retention's run.
     [[ $kind == run-attendance-partitioned && -n ${seconds[raw-drop-partitions-delete]:-} && $ratio != - ]] &&
       ratio="$ratio ($(echo "scale=2; $s / ${seconds[raw-drop-partitions-delete]}" | bc) to drop + delete)"
-    [[ $kind == run-attendance-partitioned && -n ${seconds[raw-count-drop-delete]:-} && $ratio != - ]] &&
-      ratio="$ratio ($(echo "scale=2; $s / ${seconds[raw-count-drop-delete]}" | bc) to count + drop + delete)"
+    if [[ $kind == run-attendance-partitioned && -n ${seconds[raw-count-drop-delete]:-} ]]; then
+      exact="$(echo "scale=2; $s / ${seconds[raw-count-drop-delete]}" | bc) to count + drop + delete"
+      [[ $ratio == - ]] && ratio=$exact || ratio="$ratio ($exact)"
+    fi
     [[ $kind == run-attendance-partitioned && -n ${seconds[run-attendance]:-} ]] &&
       base="$(echo "scale=2; $s / ${seconds[run-attendance]}" | bc) (to run unpartitioned)"
     tool=; [[ $name == run-* || $name == plan* ]] && tool=1

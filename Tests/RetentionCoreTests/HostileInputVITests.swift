@@ -144,4 +144,33 @@ import Testing
         let refused = try db.retention(["config", "--log-format", "text"], environment: ["RETENTION_TSA_URL": "ftp://alice:S3cretPW@127.0.0.1/"])
         #expect(refused.status == 78 && !refused.output.contains("S3cretPW"), "\(refused.output)")
     }
+
+    /// A hold the last run recorded in force, deleted (to be put back after a night) or released
+    /// with a date before that run: the next run refuses before it changes anything; a manifest
+    /// re-signed without a hold that the one before recorded in force is caught from the files alone.
+    @Test func aHoldThatDropsOutOfTheRecordIsRefusedAndCaught() throws {
+        let (db, policies) = try HoldTests().prepared()
+        #expect(try db.retention(["hold", "place", "--policies", policies.url.path, "--reference", "CV-9", "--reason", "r",
+                                  "--patron", "4"]).status == 0)
+        let run = ["run", "--policies", policies.url.path, "--quiet"]
+        #expect(try db.retention(run).status == 0)
+        try db.sql("CREATE TABLE saved_hold AS SELECT * FROM retention.holds; DELETE FROM retention.holds")
+        let before = try db.int("SELECT count(*) FROM public.visits")
+        let refused = try db.retention(run)
+        #expect(refused.status == 78 && refused.stderr.contains("hold 1 (CV-9), in force at the last run (manifest 1), is no longer in force")
+                && refused.stderr.contains("nothing was changed"), "\(refused.output)")
+        try db.sql("INSERT INTO retention.holds OVERRIDING SYSTEM VALUE SELECT * FROM saved_hold")
+        try db.sql("UPDATE retention.holds SET released_at = placed_at, released_by = 'postgres'")
+        #expect(try db.retention(run).status == 78)
+        #expect(try db.int("SELECT count(*) FROM public.visits") == before)
+        try db.sql("UPDATE retention.holds SET released_at = NULL, released_by = NULL")
+        #expect(try db.retention(run).status == 0)
+        // The batch key re-signs manifest 2 without the hold: the files alone show it.
+        try WitnessTests().rewriteChain(db.manifestFolder, from: 2, key: try SigningKeys.loadPrivateKey(path: db.signingKeyPath)) { payload in
+            payload["holds"] = .array([])
+        }
+        let verify = try db.retention(["verify", db.manifestFolder])
+        #expect(verify.status == 1 && verify.stdout.contains("hold 1 (CV-9), in force at manifest 1, is missing here: deleted or released "
+                                                             + "backdated between the runs"), "\(verify.output)")
+    }
 }

@@ -171,6 +171,7 @@ public enum AfterRestore {
             case .refused(let reason): throw UsageError(reason, exitCode: .config)
             case .ahead(let found, let runID, _): (gap, newestRunID) = (found, runID)
             }
+            _ = LostHolds.warnAfterRestore(folder: settings.directory, on: connection, logger: logger)
             let here = try ManifestDatabase.current(on: connection)
             let runID = try connection.transaction { () -> Int64 in
                 // Run ids go on past the chain's, so no two manifests of the chain name the same run.

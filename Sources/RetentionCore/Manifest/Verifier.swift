@@ -172,8 +172,20 @@ public enum Verifier {
     static func checkHoldHistory(_ verdicts: inout [FileVerdict]) {
         var last: [Int64: (sequence: Int64, hold: ManifestHold)] = [:]
         let order = verdicts.indices.filter { verdicts[$0].manifest != nil }.sorted { verdicts[$0].manifest!.sequence < verdicts[$1].manifest!.sequence }
+        var previous: Manifest?
         for index in order {
             let manifest = verdicts[index].manifest!
+            defer { previous = manifest }
+            // A hold in force when a run finished is in the next run's record (in force, or released
+            // since that run began): one missing from it was deleted, or released backdated, between them.
+            if let previous, previous.sequence + 1 == manifest.sequence, let recorded = manifest.holds {
+                let present = Set(recorded.map(\.id))
+                for hold in (previous.holds ?? []) where hold.inForce && !present.contains(hold.id) {
+                    verdicts[index].problems.append("hold \(hold.id) (\(visible(hold.reference))), in force at manifest \(previous.sequence), "
+                        + (manifest.gap != nil ? "is missing here: the restore lost it" : "is missing here: deleted or released backdated "
+                           + "between the runs, so this run did not hold its rows"))
+                }
+            }
             for hold in manifest.holds ?? [] {
                 if let before = last[hold.id], let change = hold.changed(since: before.hold) {
                     verdicts[index].problems.append("hold \(hold.id) (\(visible(hold.reference))): \(change): manifest "

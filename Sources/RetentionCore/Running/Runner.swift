@@ -33,6 +33,7 @@ public final class Runner {
         let erasure = try prepare(policies, options: options)
         let store = ManifestStore(connection: connection, settings: manifests, logger: logger)
         try store.finalizePending()
+        try LostHolds.refuseRun(folder: manifests.directory, on: connection)
         var summary = try start(policies, options: options)
         do {
             try purge(policies, into: &summary, options: options)

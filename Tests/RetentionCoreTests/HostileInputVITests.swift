@@ -173,4 +173,37 @@ import Testing
         #expect(verify.status == 1 && verify.stdout.contains("hold 1 (CV-9), in force at manifest 1, is missing here: deleted or released "
                                                              + "backdated between the runs"), "\(verify.output)")
     }
+
+    /// Pass 17: a policy that now dates its rows by another column moves every window hold on it;
+    /// a release (or a placing) dated after the database's clock ends a hold now while the record
+    /// shows it in force. Both are refused before anything changes.
+    @Test func aWindowHoldsAgeColumnChangedOrAHoldDatedAheadIsRefused() throws {
+        let (db, policies) = try HoldTests().prepared()
+        try db.sql("ALTER TABLE visits ADD COLUMN seen2 timestamptz; UPDATE visits SET seen2 = seen - interval '3 days'")
+        let day = try #require(try db.strings("SELECT to_char(now() - interval '20 days', 'YYYY-MM-DD')").first ?? nil)
+        let next = try #require(try db.strings("SELECT to_char(now() - interval '19 days', 'YYYY-MM-DD')").first ?? nil)
+        #expect(try db.retention(["hold", "place", "--policies", policies.url.path, "--reference", "W-1", "--reason", "r",
+                                  "--policy", "visits", "--from", day, "--until", next]).status == 0)
+        #expect(try db.retention(["run", "--policies", policies.url.path, "--quiet"]).status == 0)
+        let text = try String(contentsOf: policies.url.appendingPathComponent("visits.yaml"), encoding: .utf8)
+        let moved = try PolicyFolder(["visits.yaml": text.replacingOccurrences(of: "age: seen\n", with: "age: seen2\n")
+            .replacingOccurrences(of: "version: 1\n", with: "version: 2\n")])
+        let before = try db.int("SELECT count(*) FROM public.visits")
+        for command in ["plan", "run"] {
+            let refused = try db.retention([command, "--policies", moved.url.path])
+            #expect(refused.status == 78 && refused.output.contains("hold 1's window was matched against column seen of public.visits "
+                                                                   + "when it was placed; policy visits now dates its rows by seen2"),
+                    "\(command): \(refused.output)")
+        }
+        #expect(try db.int("SELECT count(*) FROM public.visits") == before)
+        // A release dated five years ahead: the purge would take it as released tonight.
+        #expect(try db.retention(["hold", "place", "--policies", policies.url.path, "--reference", "P-2", "--reason", "r",
+                                  "--patron", "3"]).status == 0)
+        #expect(try db.retention(["run", "--policies", policies.url.path, "--quiet"]).status == 0)
+        try db.sql("UPDATE retention.holds SET released_at = now() + interval '5 years', released_by = 'postgres' WHERE id = 2")
+        let ahead = try db.retention(["run", "--policies", policies.url.path])
+        #expect(ahead.status == 78 && ahead.stderr.contains("hold 2 (P-2) is placed or released at a time after the database's clock"),
+                "\(ahead.output)")
+        #expect(try db.int("SELECT count(*) FROM public.visits") == before)
+    }
 }

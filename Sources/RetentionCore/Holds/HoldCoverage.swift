@@ -9,14 +9,15 @@ import Foundation
 /// rows or hold nothing, silently; a run refuses instead (`Holds.movedHolds`).
 public enum HoldCoverage {
     /// The record of `scope` over the policies it covers, as JSON text for the hold's row:
-    /// `{"policies": {NAME: {table, patron, patron_type, library, library_type}}, "as_typed": BOOL}`,
+    /// `{"policies": {NAME: {table, patron, patron_type, library, library_type, age}}, "as_typed": BOOL}`,
     /// where `as_typed` says the stored patron is the text the clerk typed (not rewritten to the
     /// columns' form, as `0001` to `1`): only then can a policy added later be tested against it.
     public static func record(_ scope: HoldScope, policies: [Policy], asTyped: Bool = true, on connection: Connection) throws -> String {
         var covered: [String: JSONValue] = [:]
         for policy in policies where scope.policy == nil || scope.policy == policy.name {
             let relation = try Catalog.relation(policy.table, on: connection)
-            var entry: [String: JSONValue] = ["table": .string(policy.table.description)]
+            // The age column too: a window is a range of its dates, and another column's dates are other rows.
+            var entry: [String: JSONValue] = ["table": .string(policy.table.description), "age": .string(policy.age)]
             for (field, column) in [("patron", policy.patron), ("library", policy.libraries?.column)] {
                 guard let column else { continue }
                 entry[field] = .string(column)
@@ -67,7 +68,7 @@ extension Holds {
     static func movedHolds(_ resolved: [ResolvedPolicy], on connection: Connection) throws -> [String] {
         // The held values are compared here, never written anywhere.
         let holds = try connection.query("""
-            SELECT id, covered::text AS covered, policy, patron, library
+            SELECT id, covered::text AS covered, policy, patron, library, (held_from IS NOT NULL OR held_until IS NOT NULL) AS windowed
             FROM retention.holds WHERE released_at IS NULL AND covered IS NOT NULL ORDER BY id
             """).rows
         // What every policy of the folder purges and reads now; the catalog's columns of this run's, read once.
@@ -87,6 +88,7 @@ extension Holds {
             let scoped: String? = try hold.optional("policy")
             let values: [String: String] = ["patron": try hold.optional("patron"), "library": try hold.optional("library")]
                 .compactMapValues { $0 }
+            let windowed = try hold.bool("windowed")
             var moved: Set<String> = []
             for policy in folder.values.sorted(by: { $0.name < $1.name }) where scoped == nil || scoped == policy.name {
                 guard let was = covered[policy.name]?.object else { continue }
@@ -95,6 +97,12 @@ extension Holds {
                                  + "\(policy.table), so the hold would keep other rows than the court order's and let those be purged")
                     moved.insert(policy.name)
                     continue
+                }
+                // Recorded since the age column was (older records say nothing of it).
+                if windowed, let age = was["age"]?.string, age != policy.age {
+                    lines.append("hold \(id)'s window was matched against column \(visible(age)) of \(policy.table) when it was placed; "
+                                 + "policy \(policy.name) now dates its rows by \(visible(policy.age)), so the window would hold other rows")
+                    moved.insert(policy.name)
                 }
                 for (field, column) in [("patron", policy.patron), ("library", policy.libraryColumn)] where values[field] != nil {
                     guard let recorded = was[field]?.string, recorded != column else { continue }

@@ -27,6 +27,17 @@ enum LostHolds {
 
     /// Refuses (78) a run while a hold the last run recorded in force is gone from the database.
     static func refuseRun(folder: String, on connection: Connection) throws {
+        // `hold place` and `hold release` date a hold by the database's clock: a date after it was
+        // written by hand, and a release in the future ends a hold now while the record shows it in force.
+        let future = try connection.query("""
+            SELECT id, reference FROM retention.holds
+            WHERE placed_at > pg_catalog.now() OR released_at > pg_catalog.now() ORDER BY id
+            """).rows.map { "hold \(try $0.int64("id")) (\(visible(try $0.string("reference"))))" }
+        if !future.isEmpty {
+            throw UsageError("\(future.joined(separator: ", ")) \(future.count == 1 ? "is" : "are") placed or released at a time after the "
+                             + "database's clock: holds are dated by `retention hold place` and `hold release`, never ahead; correct "
+                             + "the row before the next run; nothing was changed", exitCode: .config)
+        }
         guard let (manifest, lost) = try find(folder: folder, on: connection) else { return }
         throw UsageError("\(named(lost)), in force at the last run (manifest \(manifest.sequence)), \(lost.count == 1 ? "is" : "are") "
                          + "no longer in force in the database (the row deleted, or released with a date before that run): "

@@ -55,6 +55,14 @@ struct HoldCommand: ParsableCommand {
         }
 
         func validate() throws {
+            // A repeated option keeps only its last value: two patrons copied from one court order
+            // would hold the second alone.
+            for option in ["--reference", "--reason", "--patron", "--policy", "--library", "--from", "--until"] {
+                let count = CommandLine.arguments.filter { $0 == option || $0.hasPrefix(option + "=") }.count
+                if count > 1 {
+                    throw ValidationError("\(option) is given \(count) times; a hold takes one: place one hold per patron, library or window")
+                }
+            }
             if reference.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw ValidationError("--reference must name the court order or case number")
             }

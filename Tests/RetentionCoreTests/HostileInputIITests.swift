@@ -204,7 +204,8 @@ import Testing
                 + "action: delete\npatron: patron\n",
         ])
         for only in [["--only", "loans"], []] {
-            try db.sql("DELETE FROM retention.holds")
+            // Released, not deleted: a hold the last run recorded in force and then deleted stops the run.
+            try db.sql("UPDATE retention.holds SET released_by = 'x', released_at = now() WHERE released_at IS NULL")
             let place = try db.retention(["hold", "place", "--reference", "CV", "--reason", "order", "--policy", "fines", "--patron", "7",
                                           "--policies", folder.url.path])
             #expect(place.status == 0, "\(place.stderr)")

@@ -37,15 +37,19 @@ public enum ManifestTimestamps {
             let name = visible((path as NSString).lastPathComponent)
             do {
                 guard case .success(let bytes) = BoundedFile.read(path, atMost: BoundedFile.largestManifest) else {
-                    throw TimestampAuthority.Failure(description: "the manifest cannot be read")
+                    throw LocalProblem(description: "the manifest cannot be read")
                 }
                 let (response, time) = try authority.stamp(sha256: Array(SHA256.hash(data: bytes)))
                 guard try AtomicFile.write(response, to: tokenPath(for: path), mode: 0o640, naming: .exclusive) == .written else {
-                    throw TimestampAuthority.Failure(description: "a file (or a link) named like its token is in the way: "
-                                                     + "\(visible((tokenPath(for: path) as NSString).lastPathComponent))")
+                    throw LocalProblem(description: "a file (or a link) named like its token is in the way: "
+                                       + "\(visible((tokenPath(for: path) as NSString).lastPathComponent))")
                 }
                 logger.info("manifest timestamped by \(authority.name)", metadata: [
                     "manifest.file": "\(name)", "timestamp.time": "\(ISO8601DateFormatter().string(from: time))"])
+            } catch let problem as LocalProblem {
+                // This file's own trouble: the others are still asked for.
+                missing += 1
+                logger.warning("manifest not timestamped", metadata: ["manifest.file": "\(name)", "error": "\(problem)"])
             } catch {
                 missing += due.count - index
                 logger.warning("manifest not timestamped; the next run asks again", metadata: [
@@ -56,6 +60,9 @@ public enum ManifestTimestamps {
         }
         return missing
     }
+
+    /// A manifest or its token's place that cannot be used, whatever the authority.
+    private struct LocalProblem: Error, CustomStringConvertible { let description: String }
 
     /// When the run of a manifest file began, from its name (`20261207T010000Z-000042.manifest.json`).
     static func startTime(ofFile path: String) -> Date? {

@@ -39,7 +39,11 @@ public enum Retention {
 
     /// Loads the policy folder and keeps the policies named by `only` (all when empty).
     public static func loadPolicies(directory: String, only: [String] = []) throws -> [Policy] {
-        let policies = try PolicyLoader.load(directory: directory)
+        try select(only, from: try PolicyLoader.load(directory: directory), directory: directory)
+    }
+
+    /// The policies of the folder `directory` named by `only` (all when empty); a usage error (64) names one it lacks.
+    public static func select(_ only: [String], from policies: [Policy], directory: String) throws -> [Policy] {
         guard !only.isEmpty else { return policies }
         let names = Set(policies.map(\.name))
         if let unknown = only.first(where: { !names.contains($0) }) {

@@ -22,7 +22,7 @@ enum LostHolds {
 
     /// The holds in words: `hold 1 (CV-2026-5), hold 4 (Audit B)`.
     static func named(_ holds: [ManifestHold]) -> String {
-        holds.map { "hold \($0.id) (\(visible($0.reference)))" }.joined(separator: ", ")
+        holds.map(\.label).joined(separator: ", ")
     }
 
     /// Refuses (78) a run while a hold the last run recorded in force is gone from the database.

@@ -95,6 +95,9 @@ public struct ManifestHold: Codable, Sendable, Equatable {
         }
     }
 
+    /// The hold as messages name it: `hold 1 (CV-2026-5)`.
+    var label: String { "hold \(id) (\(visible(reference)))" }
+
     /// Whether the hold was still in force when the run finished.
     public var inForce: Bool { releasedAt == nil }
 
@@ -190,9 +193,9 @@ public struct ManifestHold: Codable, Sendable, Equatable {
     /// changed in what the record says (a release after the run is not a change; one dated before
     /// the run finished, which recorded the hold in force, is).
     func differences(from current: ManifestHold?, runFinishedAt finished: String) -> String? {
-        guard let current else { return "hold \(id) (\(visible(reference))) is recorded here but no longer in the database: deleted" }
+        guard let current else { return "\(label) is recorded here but no longer in the database: deleted" }
         if releasedAt == nil, let released = current.releasedAt, released <= finished {
-            return "hold \(id) (\(visible(reference))) is released in the database at \(released), before this run finished, though "
+            return "\(label) is released in the database at \(released), before this run finished, though "
                 + "the run recorded it in force: its release was backdated"
         }
         var now = current
@@ -205,10 +208,10 @@ public struct ManifestHold: Codable, Sendable, Equatable {
         if seal == nil { now.seal = nil }
         guard now != self else { return nil }
         if now.seal != seal, { var same = now; same.seal = seal; return same == self }() {
-            return "hold \(id) (\(visible(reference))) differs from the database's: its patron, library or window was changed after "
+            return "\(label) differs from the database's: its patron, library or window was changed after "
                 + "this run (the seal this manifest records no longer matches)"
         }
-        return "hold \(id) (\(visible(reference))) differs from the database's: its record was changed after this run"
+        return "\(label) differs from the database's: its record was changed after this run"
     }
 
     /// What changed in a hold between two manifests' records of it (`before` the earlier), or `nil`:

@@ -181,14 +181,14 @@ public enum Verifier {
             if let previous, previous.sequence + 1 == manifest.sequence, let recorded = manifest.holds {
                 let present = Set(recorded.map(\.id))
                 for hold in (previous.holds ?? []) where hold.inForce && !present.contains(hold.id) {
-                    verdicts[index].problems.append("hold \(hold.id) (\(visible(hold.reference))), in force at manifest \(previous.sequence), "
+                    verdicts[index].problems.append("\(hold.label), in force at manifest \(previous.sequence), "
                         + (manifest.gap != nil ? "is missing here: the restore lost it" : "is missing here: deleted or released backdated "
                            + "between the runs, so this run did not hold its rows"))
                 }
             }
             for hold in manifest.holds ?? [] {
                 if let before = last[hold.id], let change = hold.changed(since: before.hold) {
-                    verdicts[index].problems.append("hold \(hold.id) (\(visible(hold.reference))): \(change): manifest "
+                    verdicts[index].problems.append("\(hold.label): \(change): manifest "
                                                     + "\(before.sequence) recorded it otherwise")
                 }
                 last[hold.id] = (manifest.sequence, hold)

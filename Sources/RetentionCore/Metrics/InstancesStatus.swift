@@ -9,9 +9,10 @@ extension StatusReport {
     public static func gather(_ settings: Settings, logger: Logger) throws -> StatusReport {
         let connection = try Retention.connect(settings, logger: logger)
         var report = try read(on: connection)
-        report.blockers = tonightsBlockers(settings, on: connection)
-        // A folder that cannot be read is a blocker already; its policies are checked when it can.
-        if report.lastRun != nil, let policies = try? Retention.loadPolicies(directory: settings.policies) {
+        // The policy folder, read once: a folder that cannot be read is a blocker; its policies are checked when it can.
+        let folder = Result { try Retention.loadPolicies(directory: settings.policies) }
+        report.blockers = tonightsBlockers(folder, settings, on: connection)
+        if report.lastRun != nil, let policies = try? folder.get() {
             try report.checkApplied(policies.map(\.name), on: connection)
             // What a policy no longer in the folder left due is no longer tonight's business.
             report.due = report.due.filter { due in policies.contains { $0.name == due.policy } }
@@ -26,7 +27,7 @@ extension StatusReport {
     }
 
     /// What `check --catalog` would find tonight: the policy folder and each policy against the catalog.
-    static func tonightsBlockers(_ settings: Settings, on connection: Connection) -> [String] {
+    static func tonightsBlockers(_ folder: Result<[Policy], any Error>, _ settings: Settings, on connection: Connection) -> [String] {
         do {
             // A standby, or a database whose transactions are read-only, takes no purge tonight.
             let readOnly = try connection.query("""
@@ -39,8 +40,7 @@ extension StatusReport {
             if try readOnly.bool("read_only") {
                 return ["default_transaction_read_only is on for this database or role: tonight's run could change nothing (exit 69)"]
             }
-            let policies = try Retention.loadPolicies(directory: settings.policies)
-            _ = try Retention.resolve(policies, on: connection, lockTimeout: settings.lockTimeout)
+            _ = try Retention.resolve(try folder.get(), on: connection, lockTimeout: settings.lockTimeout)
             return []
         } catch let error as RetentionError {
             return [String(error.description.split(separator: "\n").first ?? "")]

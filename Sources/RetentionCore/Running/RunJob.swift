@@ -40,7 +40,7 @@ public struct RunJob {
 
     private func purge(_ logger: Logger) throws -> ExitStatus {
         let all = try Retention.loadPolicies(directory: settings.policies)
-        let policies = try Retention.loadPolicies(directory: settings.policies, only: only)
+        let policies = try Retention.select(only, from: all, directory: settings.policies)
         // Preflight: the run must be able to sign and write its manifest before it touches the database.
         let manifests = try ManifestSettings(directory: settings.manifests, signingKeyPath: settings.signingKey,
                                              policies: policies)
